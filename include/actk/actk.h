@@ -1,0 +1,223 @@
+/*
+ * actk.h - public C API of actk, a library of neural-network activation
+ * kernels for CUDA GPUs with a CPU reference path.
+ *
+ * Pure C11; usable from C++ (extern "C"). Compiles without the CUDA toolkit:
+ * streams are passed as `struct CUstream_st *`, which is what cudaStream_t is.
+ *
+ * Conventions
+ *  - Every function returns an actk_status. On failure nothing is written to
+ *    the outputs and actk_last_error() holds a message that names the
+ *    function and the offending argument. The library never prints and never
+ *    terminates the process.
+ *  - Element-wise functions take `n` elements of contiguous storage of the
+ *    given dtype. In-place use (y == x, dx == dy) is allowed; any other
+ *    overlap between an input and an output is rejected. NULL pointers are
+ *    allowed when n == 0.
+ *  - The actk_cuda_* functions take device pointers, enqueue work on `stream`
+ *    (NULL = legacy default stream) and return without synchronising. They
+ *    allocate nothing and never synchronise, so they can be captured in a
+ *    CUDA graph.
+ *
+ * Numerics (see README "Numerics"): the CPU path computes in long double
+ * and rounds once to the output type; it is the oracle. GPU f32 results are
+ * within 2 ULP (forward) / 4 ULP (backward) of it, f16/bf16 within 1 ULP,
+ * f64 within 4 ULP. NaN in gives NaN out; results are deterministic.
+ *
+ * Thread safety: every function may be called from any number of host
+ * threads at once. actk_last_error() is per thread.
+ */
+#ifndef ACTK_ACTK_H
+#define ACTK_ACTK_H
+
+#include <stddef.h>
+
+#define ACTK_VERSION_MAJOR 0
+#define ACTK_VERSION_MINOR 1
+#define ACTK_VERSION_PATCH 0
+/* Encoded as MAJOR*10000 + MINOR*100 + PATCH, like zstd's ZSTD_VERSION_NUMBER. */
+#define ACTK_VERSION_NUMBER \
+    (ACTK_VERSION_MAJOR * 10000 + ACTK_VERSION_MINOR * 100 + ACTK_VERSION_PATCH)
+
+#if defined(ACTK_STATIC_DEFINE)
+#  define ACTK_API
+#elif defined(_WIN32)
+#  if defined(ACTK_BUILDING_LIBRARY)
+#    define ACTK_API __declspec(dllexport)
+#  else
+#    define ACTK_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define ACTK_API __attribute__((visibility("default")))
+#else
+#  define ACTK_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CUDA's stream handle; identical to cudaStream_t. */
+struct CUstream_st;
+typedef struct CUstream_st *actk_stream;
+
+/* Status codes. The values are fixed and will not change. */
+typedef enum {
+    ACTK_SUCCESS = 0,
+    ACTK_ERROR_INVALID_VALUE = 1, /* a bad argument; nothing was written   */
+    ACTK_ERROR_NOT_SUPPORTED = 2, /* valid request the library cannot do    */
+    ACTK_ERROR_CUDA = 3,          /* the CUDA runtime reported an error     */
+    ACTK_ERROR_NO_DEVICE = 4      /* built without CUDA, or no usable GPU   */
+} actk_status;
+
+/* Storage types. f16/bf16 are computed in f32 at least, f32 and f64 in f64
+ * at least. Values are fixed. */
+typedef enum {
+    ACTK_F32 = 0,
+    ACTK_F16 = 1,
+    ACTK_BF16 = 2,
+    ACTK_F64 = 3
+} actk_dtype;
+
+/* Element-wise operations. Values are fixed; new ops are appended.
+ * Parameters (alpha, beta) per op, with PyTorch's defaults from
+ * actk_act_default(); ops not listed here ignore both:
+ *
+ *  op                 formula                                   alpha / beta
+ *  identity           x
+ *  step               x > 0 ? 1 : 0 (Heaviside; derivative 0)
+ *  sigmoid            1 / (1 + exp(-x))
+ *  tanh               tanh(x)
+ *  relu               max(0, x)
+ *  leaky_relu         x > 0 ? x : alpha*x                       alpha = negative slope (0.01)
+ *  elu                x > 0 ? x : alpha*(exp(x) - 1)            alpha (1)
+ *  selu               scale*(x > 0 ? x : a*(exp(x) - 1)),
+ *                     scale = 1.0507009873554804934, a = 1.6732632423543772848
+ *  celu               max(0,x) + min(0, alpha*(exp(x/alpha)-1)) alpha != 0 (1)
+ *  softplus           beta_*x > thr ? x : log1p(exp(beta_*x))/beta_
+ *                                                               alpha = beta_ != 0 (1), beta = thr (20)
+ *  softsign           x / (1 + |x|)
+ *  gelu               x * Phi(x) (Phi = standard normal CDF)
+ *  gelu_tanh          0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))
+ *  silu               x * sigmoid(alpha*x) (swish; alpha = 1.702: quick-gelu) alpha (1)
+ *  mish               x * tanh(softplus(x))
+ *  hardtanh           min(max(x, alpha), beta)                  alpha = min (-1), beta = max (1), min <= max
+ *  relu6              min(max(x, 0), 6)
+ *  hardsigmoid        x <= -3 ? 0 : x >= 3 ? 1 : x/6 + 1/2
+ *  hardswish          x <= -3 ? 0 : x >= 3 ? x : x*(x + 3)/6
+ *  logsigmoid         log(sigmoid(x))
+ *  tanhshrink         x - tanh(x)
+ *  softshrink         x > l ? x - l : x < -l ? x + l : 0        alpha = l >= 0 (0.5)
+ *  hardshrink         |x| > l ? x : 0                           alpha = l >= 0 (0.5)
+ *  threshold          x > t ? x : v                             alpha = t (0), beta = v (0)
+ *
+ * Derivatives at kinks follow PyTorch: the derivative of relu at 0 is 0,
+ * hardtanh's is 0 at both ends, hardswish's is -0.5 at -3 and 1.5 at 3, etc.
+ * Where the derivative is exactly 0 by definition (a flat piece), dx = 0
+ * whatever dy holds; elsewhere dx = dy * f'(x) in IEEE arithmetic.
+ */
+typedef enum {
+    ACTK_OP_IDENTITY = 0,
+    ACTK_OP_STEP,
+    ACTK_OP_SIGMOID,
+    ACTK_OP_TANH,
+    ACTK_OP_RELU,
+    ACTK_OP_LEAKY_RELU,
+    ACTK_OP_ELU,
+    ACTK_OP_SELU,
+    ACTK_OP_CELU,
+    ACTK_OP_SOFTPLUS,
+    ACTK_OP_SOFTSIGN,
+    ACTK_OP_GELU,
+    ACTK_OP_GELU_TANH,
+    ACTK_OP_SILU,
+    ACTK_OP_MISH,
+    ACTK_OP_HARDTANH,
+    ACTK_OP_RELU6,
+    ACTK_OP_HARDSIGMOID,
+    ACTK_OP_HARDSWISH,
+    ACTK_OP_LOGSIGMOID,
+    ACTK_OP_TANHSHRINK,
+    ACTK_OP_SOFTSHRINK,
+    ACTK_OP_HARDSHRINK,
+    ACTK_OP_THRESHOLD,
+    ACTK_OP_COUNT /* number of ops; not an op */
+} actk_op;
+
+/* An activation: the op and its two parameters (meaning per op above). */
+typedef struct {
+    actk_op op;
+    float alpha;
+    float beta;
+} actk_act;
+
+/* ---- library information ------------------------------------------------ */
+
+/* Run-time version, encoded like ACTK_VERSION_NUMBER. */
+ACTK_API unsigned actk_version(void);
+/* Run-time version as text, "MAJOR.MINOR.PATCH". */
+ACTK_API const char *actk_version_string(void);
+/* Static name of a status ("ACTK_SUCCESS", ...); "ACTK_UNKNOWN_STATUS" else. */
+ACTK_API const char *actk_status_string(actk_status status);
+/* Message of the last failed call on this thread ("" if none yet). The
+ * pointer stays valid until the next actk call on the same thread. */
+ACTK_API const char *actk_last_error(void);
+/* 1 if the library was built with CUDA support, else 0. */
+ACTK_API int actk_built_with_cuda(void);
+/* Name of a dtype ("f32", "f16", "bf16", "f64"); NULL if out of range. */
+ACTK_API const char *actk_dtype_name(actk_dtype dtype);
+/* Bytes per element of a dtype; 0 if out of range. */
+ACTK_API size_t actk_dtype_size(actk_dtype dtype);
+
+/* ---- ops ----------------------------------------------------------------- */
+
+/* Lower-case name of an op ("leaky_relu", "gelu_tanh", ...); NULL if out of
+ * range. */
+ACTK_API const char *actk_op_name(actk_op op);
+/* Looks an op up by name (also accepts "swish" for silu). */
+ACTK_API actk_status actk_op_from_name(const char *name, actk_op *op);
+/* The op with PyTorch's default parameters. An out-of-range op gives
+ * {op, 0, 0}, which every call then rejects. */
+ACTK_API actk_act actk_act_default(actk_op op);
+/* 1 if the op's derivative can be computed from its output y (so that
+ * actk_*_backward_from_y is supported), else 0. Some ops need a parameter
+ * condition too (leaky_relu and elu: alpha >= 0; celu: alpha > 0); the
+ * backward_from_y calls check it. */
+ACTK_API int actk_op_has_backward_from_y(actk_op op);
+/* Checks an activation's op and parameters; ACTK_SUCCESS if usable. */
+ACTK_API actk_status actk_act_validate(actk_act act);
+
+/* ---- CPU reference path (host pointers) ---------------------------------- */
+
+/* y[i] = f(x[i]). */
+ACTK_API actk_status actk_cpu_forward(actk_act act, actk_dtype dtype, size_t n,
+                                      const void *x, void *y);
+/* dx[i] = dy[i] * f'(x[i]). */
+ACTK_API actk_status actk_cpu_backward(actk_act act, actk_dtype dtype, size_t n,
+                                       const void *x, const void *dy, void *dx);
+/* dx[i] = dy[i] * f'(x[i]) computed from y[i] = f(x[i]). */
+ACTK_API actk_status actk_cpu_backward_from_y(actk_act act, actk_dtype dtype,
+                                              size_t n, const void *y,
+                                              const void *dy, void *dx);
+
+/* ---- GPU path (device pointers, asynchronous on `stream`) ---------------- */
+
+/* Number of CUDA devices usable by the library (0 without CUDA). */
+ACTK_API int actk_cuda_device_count(void);
+
+ACTK_API actk_status actk_cuda_forward(actk_act act, actk_dtype dtype, size_t n,
+                                       const void *x, void *y,
+                                       actk_stream stream);
+ACTK_API actk_status actk_cuda_backward(actk_act act, actk_dtype dtype, size_t n,
+                                        const void *x, const void *dy, void *dx,
+                                        actk_stream stream);
+ACTK_API actk_status actk_cuda_backward_from_y(actk_act act, actk_dtype dtype,
+                                               size_t n, const void *y,
+                                               const void *dy, void *dx,
+                                               actk_stream stream);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ACTK_ACTK_H */

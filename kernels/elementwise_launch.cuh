@@ -1,0 +1,54 @@
+/*
+ * elementwise_launch.cuh - op x direction dispatch for one storage type.
+ * Included by one .cu file per dtype (elementwise_f32.cu, ...) so the
+ * instantiations compile in parallel.
+ */
+#ifndef ACTK_KERNELS_ELEMENTWISE_LAUNCH_CUH
+#define ACTK_KERNELS_ELEMENTWISE_LAUNCH_CUH
+
+#include "activation_math.cuh"
+#include "elementwise_engine.cuh"
+
+namespace actk {
+
+template <class Op, class C> struct ForwardFn {
+    Params<C> p;
+    __device__ __forceinline__ C operator()(C x, C) const { return Op::forward(x, p); }
+};
+template <class Op, class C> struct BackwardFn {
+    Params<C> p;
+    __device__ __forceinline__ C operator()(C x, C dy) const { return Op::backward(x, dy, p); }
+};
+template <class Op, class C> struct BackwardFromYFn {
+    Params<C> p;
+    __device__ __forceinline__ C operator()(C y, C dy) const { return Op::backward_from_y(y, dy, p); }
+};
+
+template <class S>
+cudaError_t launch_elementwise_typed(int direction, actk_act act, size_t n, const void *in0, const void *in1,
+                                     void *out, int sm_count, cudaStream_t stream)
+{
+    using C = typename StorageTraits<S>::Compute;
+    const Params<C> p{C(act.alpha), C(act.beta)};
+    const S *a = static_cast<const S *>(in0);
+    const S *b = static_cast<const S *>(in1);
+    S *y = static_cast<S *>(out);
+    auto launch = [&](auto op) -> cudaError_t {
+        using Op = decltype(op);
+        switch (direction) {
+        case 0: return launch_elementwise_kernel<1, S>(ForwardFn<Op, C>{p}, a, a, y, n, sm_count, stream);
+        case 1: return launch_elementwise_kernel<2, S>(BackwardFn<Op, C>{p}, a, b, y, n, sm_count, stream);
+        case 2:
+            if constexpr (Op::kHasFromY)
+                return launch_elementwise_kernel<2, S>(BackwardFromYFn<Op, C>{p}, a, b, y, n, sm_count, stream);
+            else
+                return cudaErrorNotSupported;
+        }
+        return cudaErrorInvalidValue;
+    };
+    return visit_op<cudaError_t>(act.op, launch, cudaErrorInvalidValue);
+}
+
+} // namespace actk
+
+#endif

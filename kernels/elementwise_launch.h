@@ -1,0 +1,27 @@
+/*
+ * elementwise_launch.h - the C entry into the element-wise kernels, called
+ * by host/cuda_elementwise.c after the arguments have been validated.
+ */
+#ifndef ACTK_KERNELS_ELEMENTWISE_LAUNCH_H
+#define ACTK_KERNELS_ELEMENTWISE_LAUNCH_H
+
+#include "actk/actk.h"
+
+#include <cuda_runtime_api.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* direction: 0 forward (in0 = x), 1 backward (in0 = x, in1 = dy),
+ * 2 backward from y (in0 = y, in1 = dy). Returns the launch error. */
+cudaError_t actk_launch_elementwise(int direction, actk_act act, actk_dtype dtype, size_t n,
+                                    const void *in0, const void *in1, void *out, int sm_count,
+                                    cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
