@@ -72,6 +72,7 @@ template <> struct K<double> {
     static constexpr double sqrt_2_over_pi = 0.79788456080286541;
     static constexpr double selu_scale = 1.0507009873554805;
     static constexpr double selu_scale_alpha = 1.7580993408473768; /* scale * alpha */
+    static constexpr double tiny_exp_below = -700.0; /* e^z under this is near subnormal */
 };
 template <> struct K<float> {
     static constexpr float sqrt1_2_hi = 0.707106769f;
@@ -81,6 +82,7 @@ template <> struct K<float> {
     static constexpr float sqrt_2_over_pi = 0.797884583f;
     static constexpr float selu_scale = 1.05070102f;
     static constexpr float selu_scale_alpha = 1.75809932f;
+    static constexpr float tiny_exp_below = -80.0f;
 };
 
 /* ---- shared building blocks ---------------------------------------------- */
@@ -108,6 +110,18 @@ template <class C> ACTK_HD C sigmoid_derivative(C z)
     const C e = m_exp(-m_fabs(z));
     const C d = C(1) + e;
     return e / (d * d);
+}
+
+/* v * e^(z + lo) with a single rounding into the subnormal range: e^z is
+ * split as e^(z/2) * e^(z/2) so no subnormal intermediate loses bits (a
+ * subnormal e^z times a large v would otherwise cost |v| ulps). For z far
+ * below 0 only. */
+template <class C> ACTK_HD C scale_by_tiny_exp(C v, C z, C lo)
+{
+    const C half = m_exp(C(0.5) * z);
+    if (half == C(0)) return m_copysign(C(0), v); /* v may be +-inf here */
+    const C t = v * half;
+    return m_fma(t, lo, t) * half;
 }
 
 /* tanh'(z) = 4 e^-2|z| / (1 + e^-2|z|)^2, not 1 - tanh^2. */
@@ -295,8 +309,9 @@ struct SoftsignOp {
     }
     template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
+        /* two divisions: d * d would overflow for |x| > sqrt(max) */
         const C d = C(1) + m_fabs(x);
-        return dy / (d * d);
+        return dy / d / d;
     }
     template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
     {
@@ -349,16 +364,23 @@ struct SiluOp {
     static constexpr bool kHasFromY = false;
     template <class C> ACTK_HD static C forward(C x, Params<C> p)
     {
+        if (p.alpha == C(0)) return x * C(0.5);
         const C z = p.alpha * x;
-        if (m_isinf(x)) return p.alpha == C(0) ? x : (z > C(0) ? x : m_copysign(C(0), x));
-        return x * sigmoid_corrected(z, product_error(p.alpha, x, z));
+        if (m_isinf(z)) return z > C(0) ? x : m_copysign(C(0), x);
+        const C lo = product_error(p.alpha, x, z);
+        /* x e^z: sigmoid(z) = e^z exactly at this size */
+        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(x, z, lo);
+        return x * sigmoid_corrected(z, lo);
     }
     template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p)
     {
         if (m_isnan(x)) return x;
+        if (p.alpha == C(0)) return dy * C(0.5);
         const C z = p.alpha * x;
-        if (m_isinf(x)) return p.alpha == C(0) ? dy * C(0.5) : (z > C(0) ? dy : dy * C(0));
+        if (m_isinf(z)) return z > C(0) ? dy : dy * C(0);
         const C lo = product_error(p.alpha, x, z);
+        /* e^z (1 + z) there, with sigmoid(-z) = 1 */
+        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(dy * ((C(1) + z) + lo), z, lo);
         /* s (1 + z (1 - s)), with 1 - s = sigmoid(-z) computed directly */
         const C s = sigmoid_corrected(z, lo);
         const C s_neg = sigmoid_corrected(-z, -lo);
@@ -371,12 +393,16 @@ struct MishOp {
     template <class C> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
+        /* x e^x there: tanh(softplus(x)) = e^x to working precision */
+        if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp(x, x, C(0));
         return x * m_tanh(softplus_unit(x));
     }
     template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
+        /* e^x (1 + x) there */
+        if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp(dy * (C(1) + x), x, C(0));
         const C sp = softplus_unit(x);
         return dy * m_fma(x * tanh_derivative(sp), sigmoid(x), m_tanh(sp));
     }
@@ -427,25 +453,33 @@ struct LogsigmoidOp {
 struct TanhshrinkOp {
     static constexpr bool kHasFromY = false;
     /* x - tanh(x) cancels for small |x|: use its odd Taylor series there
-     * (coefficients from the Bernoulli numbers; 14 terms reach double
-     * precision for |x| < 0.4). */
+     * (coefficients from the Bernoulli numbers; 20 terms reach double
+     * precision for |x| < 0.55, where the direct difference would lose more
+     * than 3 bits). */
     template <class C> ACTK_HD static C forward(C x, Params<C>)
     {
-        if (m_fabs(x) < C(0.4)) {
+        if (m_fabs(x) < C(0.55)) {
             const C x2 = x * x;
-            C s = C(6.451689215655430648e-06);
-            s = m_fma(s, x2, C(-1.591890506932896370e-05));
-            s = m_fma(s, x2, C(3.927832388331683268e-05));
-            s = m_fma(s, x2, C(-9.691537956929450949e-05));
-            s = m_fma(s, x2, C(2.391291142435524779e-04));
-            s = m_fma(s, x2, C(-5.900274409455859466e-04));
-            s = m_fma(s, x2, C(1.455834387051318330e-03));
-            s = m_fma(s, x2, C(-3.592128036572481142e-03));
-            s = m_fma(s, x2, C(8.863235529902197332e-03));
-            s = m_fma(s, x2, C(-2.186948853615520300e-02));
-            s = m_fma(s, x2, C(5.396825396825397081e-02));
-            s = m_fma(s, x2, C(-1.333333333333333315e-01));
-            s = m_fma(s, x2, C(3.333333333333333148e-01));
+            C s = C(-1.1587644432798852868e-08);
+            s = m_fma(s, x2, C(2.8591366623052539776e-08));
+            s = m_fma(s, x2, C(-7.0546369464009681439e-08));
+            s = m_fma(s, x2, C(1.7406618963571648024e-07));
+            s = m_fma(s, x2, C(-4.2949110782738057384e-07));
+            s = m_fma(s, x2, C(1.0597268320104654327e-06));
+            s = m_fma(s, x2, C(-2.6147711512907546474e-06));
+            s = m_fma(s, x2, C(6.4516892156554306480e-06));
+            s = m_fma(s, x2, C(-1.5918905069328963698e-05));
+            s = m_fma(s, x2, C(3.9278323883316832680e-05));
+            s = m_fma(s, x2, C(-9.6915379569294509495e-05));
+            s = m_fma(s, x2, C(2.3912911424355247792e-04));
+            s = m_fma(s, x2, C(-5.9002744094558594659e-04));
+            s = m_fma(s, x2, C(1.4558343870513183304e-03));
+            s = m_fma(s, x2, C(-3.5921280365724811423e-03));
+            s = m_fma(s, x2, C(8.8632355299021973322e-03));
+            s = m_fma(s, x2, C(-2.1869488536155202996e-02));
+            s = m_fma(s, x2, C(5.3968253968253970809e-02));
+            s = m_fma(s, x2, C(-1.3333333333333333148e-01));
+            s = m_fma(s, x2, C(3.3333333333333331483e-01));
             return s * x2 * x;
         }
         return x - m_tanh(x);
