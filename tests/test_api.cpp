@@ -1,0 +1,231 @@
+/*
+ * test_api.cpp - the C API's contract: names, defaults, version, status
+ * strings, per-thread errors, and bad input rejected with the documented
+ * status and message, with nothing written. Runs with or without a GPU
+ * (the CUDA entry points validate before they look for a device).
+ */
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <set>
+#include <thread>
+
+using namespace actk_test;
+
+TEST(Api, VersionMacrosMatchRuntime)
+{
+    EXPECT_EQ(actk_version(), (unsigned)ACTK_VERSION_NUMBER);
+    const std::string expected = std::to_string(ACTK_VERSION_MAJOR) + "." + std::to_string(ACTK_VERSION_MINOR) + "." +
+                                 std::to_string(ACTK_VERSION_PATCH);
+    EXPECT_EQ(expected, actk_version_string());
+}
+
+TEST(Api, StatusStringsAreDistinctAndNamed)
+{
+    const actk_status all[] = {ACTK_SUCCESS, ACTK_ERROR_INVALID_VALUE, ACTK_ERROR_NOT_SUPPORTED, ACTK_ERROR_CUDA,
+                               ACTK_ERROR_NO_DEVICE};
+    std::set<std::string> names;
+    for (actk_status s : all) names.insert(actk_status_string(s));
+    EXPECT_EQ(names.size(), 5u);
+    EXPECT_STREQ(actk_status_string(ACTK_ERROR_NO_DEVICE), "ACTK_ERROR_NO_DEVICE");
+    EXPECT_STREQ(actk_status_string((actk_status)99), "ACTK_UNKNOWN_STATUS");
+    /* the values are part of the ABI */
+    EXPECT_EQ((int)ACTK_SUCCESS, 0);
+    EXPECT_EQ((int)ACTK_ERROR_NO_DEVICE, 4);
+}
+
+TEST(Api, OpNamesRoundTripAndSwishIsSilu)
+{
+    std::set<std::string> names;
+    for (int i = 0; i < ACTK_OP_COUNT; ++i) {
+        const char *name = actk_op_name((actk_op)i);
+        ASSERT_NE(name, nullptr);
+        names.insert(name);
+        actk_op op = ACTK_OP_COUNT;
+        ASSERT_EQ(actk_op_from_name(name, &op), ACTK_SUCCESS) << name;
+        EXPECT_EQ(op, (actk_op)i);
+    }
+    EXPECT_EQ(names.size(), (size_t)ACTK_OP_COUNT);
+    actk_op op;
+    ASSERT_EQ(actk_op_from_name("swish", &op), ACTK_SUCCESS);
+    EXPECT_EQ(op, ACTK_OP_SILU);
+    EXPECT_EQ(actk_op_from_name("gelu_tanh", &op), ACTK_SUCCESS);
+    EXPECT_EQ(op, ACTK_OP_GELU_TANH);
+    EXPECT_EQ(actk_op_from_name("LeakyReLU", &op), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_NE(std::strstr(actk_last_error(), "LeakyReLU"), nullptr);
+    EXPECT_EQ(actk_op_from_name(nullptr, &op), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_EQ(actk_op_name(ACTK_OP_COUNT), nullptr);
+    EXPECT_EQ(actk_op_name((actk_op)-1), nullptr);
+}
+
+TEST(Api, DefaultsArePyTorchs)
+{
+    struct Expect { actk_op op; float alpha, beta; } table[] = {
+        {ACTK_OP_LEAKY_RELU, 0.01f, 0}, {ACTK_OP_ELU, 1, 0},       {ACTK_OP_CELU, 1, 0},
+        {ACTK_OP_SOFTPLUS, 1, 20},      {ACTK_OP_SILU, 1, 0},      {ACTK_OP_HARDTANH, -1, 1},
+        {ACTK_OP_SOFTSHRINK, 0.5f, 0},  {ACTK_OP_HARDSHRINK, 0.5f, 0}, {ACTK_OP_THRESHOLD, 0, 0}};
+    for (const Expect &e : table) {
+        const actk_act act = actk_act_default(e.op);
+        EXPECT_EQ(act.op, e.op);
+        EXPECT_EQ(act.alpha, e.alpha) << actk_op_name(e.op);
+        EXPECT_EQ(act.beta, e.beta) << actk_op_name(e.op);
+    }
+    for (int i = 0; i < ACTK_OP_COUNT; ++i) EXPECT_EQ(actk_act_validate(actk_act_default((actk_op)i)), ACTK_SUCCESS);
+}
+
+TEST(Api, DtypeInfo)
+{
+    EXPECT_STREQ(actk_dtype_name(ACTK_BF16), "bf16");
+    EXPECT_EQ(actk_dtype_size(ACTK_F16), 2u);
+    EXPECT_EQ(actk_dtype_size(ACTK_F64), 8u);
+    EXPECT_EQ(actk_dtype_size((actk_dtype)7), 0u);
+    EXPECT_EQ(actk_dtype_name((actk_dtype)7), nullptr);
+}
+
+TEST(Api, BackwardFromYSupportMatchesTheOpList)
+{
+    const actk_op with[] = {ACTK_OP_IDENTITY, ACTK_OP_STEP, ACTK_OP_SIGMOID, ACTK_OP_TANH, ACTK_OP_RELU,
+                            ACTK_OP_LEAKY_RELU, ACTK_OP_ELU, ACTK_OP_SELU, ACTK_OP_CELU, ACTK_OP_SOFTPLUS,
+                            ACTK_OP_RELU6, ACTK_OP_HARDTANH};
+    for (actk_op op : with) EXPECT_TRUE(actk_op_has_backward_from_y(op)) << actk_op_name(op);
+    const actk_op without[] = {ACTK_OP_GELU, ACTK_OP_GELU_TANH, ACTK_OP_SILU, ACTK_OP_MISH, ACTK_OP_HARDSWISH,
+                               ACTK_OP_TANHSHRINK, ACTK_OP_SOFTSHRINK, ACTK_OP_THRESHOLD};
+    for (actk_op op : without) EXPECT_FALSE(actk_op_has_backward_from_y(op)) << actk_op_name(op);
+}
+
+TEST(Api, InvalidParametersAreRejectedWithTheirName)
+{
+    struct Case { actk_act act; const char *needle; } cases[] = {
+        {{ACTK_OP_LEAKY_RELU, NAN, 0}, "alpha"},
+        {{ACTK_OP_ELU, INFINITY, 0}, "alpha"},
+        {{ACTK_OP_CELU, 0.0f, 0}, "celu"},
+        {{ACTK_OP_SOFTPLUS, 0.0f, 20}, "softplus"},
+        {{ACTK_OP_SOFTPLUS, 1.0f, NAN}, "threshold"},
+        {{ACTK_OP_HARDTANH, 2.0f, 1.0f}, "min <= max"},
+        {{ACTK_OP_SOFTSHRINK, -0.5f, 0}, "lambda"},
+        {{ACTK_OP_HARDSHRINK, NAN, 0}, "lambda"},
+        {{ACTK_OP_THRESHOLD, NAN, 0}, "NaN"},
+        {{(actk_op)ACTK_OP_COUNT, 0, 0}, "not an actk_op"},
+        {{(actk_op)-3, 0, 0}, "not an actk_op"},
+    };
+    for (const Case &c : cases) {
+        EXPECT_EQ(actk_act_validate(c.act), ACTK_ERROR_INVALID_VALUE) << c.needle;
+        EXPECT_NE(std::strstr(actk_last_error(), c.needle), nullptr) << actk_last_error();
+        EXPECT_NE(std::strstr(actk_last_error(), "actk_act_validate"), nullptr) << actk_last_error();
+    }
+}
+
+/* ---- the bad-input matrix over the six element-wise entry points ------- */
+
+struct EntryPoint {
+    const char *name;
+    int dir; /* 0 forward, 1 backward, 2 from y */
+    bool cuda;
+    std::function<actk_status(actk_act, actk_dtype, size_t, const void *, const void *, void *)> call;
+};
+
+static std::vector<EntryPoint> entry_points()
+{
+    return {
+        {"actk_cpu_forward", 0, false,
+         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *, void *y) { return actk_cpu_forward(a, d, n, x, y); }},
+        {"actk_cpu_backward", 1, false,
+         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *dy, void *dx) { return actk_cpu_backward(a, d, n, x, dy, dx); }},
+        {"actk_cpu_backward_from_y", 2, false,
+         [](actk_act a, actk_dtype d, size_t n, const void *y, const void *dy, void *dx) { return actk_cpu_backward_from_y(a, d, n, y, dy, dx); }},
+        {"actk_cuda_forward", 0, true,
+         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *, void *y) { return actk_cuda_forward(a, d, n, x, y, nullptr); }},
+        {"actk_cuda_backward", 1, true,
+         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *dy, void *dx) { return actk_cuda_backward(a, d, n, x, dy, dx, nullptr); }},
+        {"actk_cuda_backward_from_y", 2, true,
+         [](actk_act a, actk_dtype d, size_t n, const void *y, const void *dy, void *dx) { return actk_cuda_backward_from_y(a, d, n, y, dy, dx, nullptr); }},
+    };
+}
+
+/* Calls `ep` with a bad argument set and checks status, message, and that
+ * the output buffer was not touched. */
+static void expect_rejected(const EntryPoint &ep, actk_status want, const char *needle, actk_act act,
+                            actk_dtype dtype, size_t n, const void *in0, const void *in1, void *out,
+                            const unsigned char *out_poison, size_t out_bytes)
+{
+    const actk_status got = ep.call(act, dtype, n, in0, in1, out);
+    EXPECT_EQ(got, want) << ep.name << " " << needle << ": " << actk_last_error();
+    EXPECT_NE(std::strstr(actk_last_error(), ep.name), nullptr) << actk_last_error();
+    EXPECT_NE(std::strstr(actk_last_error(), needle), nullptr) << ep.name << ": " << actk_last_error();
+    if (out && out_poison) {
+        EXPECT_EQ(std::memcmp(out, out_poison, out_bytes), 0) << ep.name << " wrote on failure";
+    }
+}
+
+TEST(Api, BadInputMatrixEveryEntryPoint)
+{
+    const size_t n = 64;
+    std::vector<float> storage(4 * n + 8, 0.25f);
+    float *in0 = storage.data(), *in1 = storage.data() + n, *out = storage.data() + 2 * n;
+    const size_t out_bytes = n * sizeof(float);
+    std::vector<unsigned char> poison(out_bytes, 0xA5);
+    const actk_act relu = actk_act_default(ACTK_OP_RELU);
+    for (const EntryPoint &ep : entry_points()) {
+        SCOPED_TRACE(ep.name);
+        const bool binary = ep.dir != 0;
+        auto reset = [&] { std::memcpy(out, poison.data(), out_bytes); };
+        reset();
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, ep.dir == 2 ? "y is NULL but n = 64" : "x is NULL but n = 64",
+                        relu, ACTK_F32, n, nullptr, in1, out, poison.data(), out_bytes);
+        if (binary) expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "dy is NULL", relu, ACTK_F32, n, in0, nullptr, out, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "is NULL", relu, ACTK_F32, n, in0, in1, nullptr, nullptr, 0);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not an actk_op", {(actk_op)999, 0, 0}, ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", relu, (actk_dtype)9, n, in0, in1, out, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha", {ACTK_OP_LEAKY_RELU, NAN, 0}, ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "overflows size_t", relu, ACTK_F32, SIZE_MAX / 2, in0, in1, out, poison.data(), out_bytes);
+        /* partial overlap: output starts one element into the input */
+        std::memcpy(in0 + 1, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "overlap partially", relu, ACTK_F32, n, in0, in1, in0 + 1, poison.data(), out_bytes);
+        if (binary)
+            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "dy and dx overlap", relu, ACTK_F32, n, in0, out + 3, out, poison.data(), out_bytes);
+        /* a pointer not aligned to the element size */
+        const void *misaligned = reinterpret_cast<const unsigned char *>(in0) + 1;
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not aligned", relu, ACTK_F32, n, misaligned, in1, out, poison.data(), out_bytes);
+        if (ep.dir == 2) {
+            expect_rejected(ep, ACTK_ERROR_NOT_SUPPORTED, "gelu", actk_act_default(ACTK_OP_GELU), ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
+            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha >= 0", {ACTK_OP_LEAKY_RELU, -0.1f, 0}, ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
+            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha > 0", {ACTK_OP_CELU, -1.0f, 0}, ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
+        }
+        /* n == 0 with NULL pointers: nothing to do (CUDA without a device still says so) */
+        const actk_status empty = ep.call(relu, ACTK_F32, 0, nullptr, nullptr, nullptr);
+        if (ep.cuda && actk_cuda_device_count() == 0)
+            EXPECT_EQ(empty, ACTK_ERROR_NO_DEVICE);
+        else
+            EXPECT_EQ(empty, ACTK_SUCCESS);
+    }
+}
+
+TEST(Api, CudaEntryPointsWithoutDeviceSayNoDevice)
+{
+    if (actk_cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present; covered by the GPU tests";
+    std::vector<float> x(16, 1.0f), y(16, 7.0f);
+    EXPECT_EQ(actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, 16, x.data(), y.data(), nullptr),
+              ACTK_ERROR_NO_DEVICE);
+    EXPECT_NE(std::strstr(actk_last_error(), "actk_cuda_forward"), nullptr);
+    EXPECT_EQ(y[0], 7.0f);
+}
+
+TEST(Api, LastErrorIsPerThread)
+{
+    actk_op op;
+    ASSERT_EQ(actk_op_from_name("not-an-op-main", &op), ACTK_ERROR_INVALID_VALUE);
+    std::string other;
+    std::thread worker([&] {
+        other = actk_last_error(); /* fresh thread: empty */
+        actk_op_from_name("not-an-op-worker", &op);
+        other += "|";
+        other += actk_last_error();
+    });
+    worker.join();
+    EXPECT_EQ(other.substr(0, 1), "|");
+    EXPECT_NE(other.find("not-an-op-worker"), std::string::npos);
+    EXPECT_NE(std::string(actk_last_error()).find("not-an-op-main"), std::string::npos);
+}
