@@ -1,0 +1,259 @@
+/*
+ * test_gpu_elementwise.cpp - the GPU path against the CPU reference.
+ * Every op x dtype x direction on fresh random inputs plus the special and
+ * tail values, within the promised ULP bounds (agreement.h). Outputs are
+ * poisoned before each call and guard bands on both sides of every output
+ * prove nothing outside [out, out + n) is written. Misaligned pointers,
+ * odd n, in-place use, a non-default stream, CUDA-graph capture, host
+ * pointers and one size above 2^31 elements are covered too.
+ * Without a CUDA device every test is skipped with the reason.
+ */
+#include "agreement.h"
+
+#include <cuda_runtime_api.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+using namespace actk_test;
+
+namespace {
+
+constexpr unsigned char kPoison = 0x7B; /* a finite f16/bf16/f32/f64 pattern */
+constexpr size_t kGuardBytes = 4096;
+
+#define CUDA_OK(call)                                                                   \
+    do {                                                                                \
+        const cudaError_t cuda_ok_err = (call);                                         \
+        ASSERT_EQ(cuda_ok_err, cudaSuccess) << #call << ": " << cudaGetErrorString(cuda_ok_err); \
+    } while (0)
+
+class Gpu : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        if (actk_cuda_device_count() == 0) {
+            if (!actk_built_with_cuda())
+                GTEST_SKIP() << "actk was built without CUDA; GPU tests need ACTK_WITH_CUDA and a device";
+            GTEST_SKIP() << "no CUDA device on this machine (actk_cuda_device_count() == 0); GPU tests need one";
+        }
+    }
+};
+
+/* A device allocation with guard bands: [guard | payload | guard]. The
+ * payload may be offset by a few elements to test misaligned pointers. */
+struct DeviceBuffer {
+    unsigned char *base = nullptr;
+    size_t total = 0, payload_bytes = 0, offset_bytes = 0;
+    DeviceBuffer(size_t bytes, size_t offset) : payload_bytes(bytes), offset_bytes(offset)
+    {
+        total = kGuardBytes * 2 + bytes + 64;
+        if (cudaMalloc(reinterpret_cast<void **>(&base), total) != cudaSuccess) base = nullptr;
+        if (base) poison_all();
+    }
+    ~DeviceBuffer() { cudaFree(base); }
+    DeviceBuffer(const DeviceBuffer &) = delete;
+    DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+    void *data() { return base + kGuardBytes + offset_bytes; }
+    void poison_all() { cudaMemset(base, kPoison, total); }
+    void upload(const void *host) { cudaMemcpy(data(), host, payload_bytes, cudaMemcpyHostToDevice); }
+    void download(void *host) { cudaMemcpy(host, data(), payload_bytes, cudaMemcpyDeviceToHost); }
+    /* true if every byte outside the payload still holds the poison */
+    bool guards_intact()
+    {
+        std::vector<unsigned char> all(total);
+        cudaMemcpy(all.data(), base, total, cudaMemcpyDeviceToHost);
+        const size_t begin = kGuardBytes + offset_bytes, end = begin + payload_bytes;
+        for (size_t i = 0; i < total; ++i)
+            if ((i < begin || i >= end) && all[i] != kPoison) return false;
+        return true;
+    }
+};
+
+actk_status run_cuda(int dir, actk_act act, actk_dtype dtype, size_t n, const void *in0, const void *in1, void *out,
+                     cudaStream_t stream = nullptr)
+{
+    switch (dir) {
+    case 0: return actk_cuda_forward(act, dtype, n, in0, out, stream);
+    case 1: return actk_cuda_backward(act, dtype, n, in0, in1, out, stream);
+    default: return actk_cuda_backward_from_y(act, dtype, n, in0, in1, out, stream);
+    }
+}
+
+std::vector<actk_act> activations_under_test()
+{
+    std::vector<actk_act> acts;
+    for (int op = 0; op < ACTK_OP_COUNT; ++op) acts.push_back(actk_act_default((actk_op)op));
+    acts.push_back({ACTK_OP_LEAKY_RELU, 0.2f, 0});
+    acts.push_back({ACTK_OP_CELU, 0.7f, 0});
+    acts.push_back({ACTK_OP_SOFTPLUS, 0.7f, 15.0f});
+    acts.push_back({ACTK_OP_SILU, 1.702f, 0});
+    acts.push_back({ACTK_OP_HARDTANH, -2.0f, 0.5f});
+    acts.push_back({ACTK_OP_THRESHOLD, 0.3f, -2.0f});
+    return acts;
+}
+
+/* Random inputs led by the special/tail set; for f16/bf16 also every bit
+ * pattern, so the GPU is checked on each of their values. */
+Buffer make_inputs(actk_dtype dtype, size_t n, std::mt19937_64 &rng)
+{
+    Buffer b(dtype, n);
+    const std::vector<long double> specials = special_values();
+    size_t i = 0;
+    for (; i < specials.size() && i < n; ++i) b.set(i, specials[i]);
+    if (dtype == ACTK_F16 || dtype == ACTK_BF16)
+        for (uint32_t bits = 0; bits < 65536 && i < n; ++bits, ++i) reinterpret_cast<uint16_t *>(b.data())[i] = (uint16_t)bits;
+    for (; i < n; ++i) b.set(i, random_value(rng, dtype));
+    return b;
+}
+
+/* One op/dtype/direction with the output (and inputs) at `offsets`. */
+void check_case(actk_act act, actk_dtype dtype, int dir, size_t n, size_t in_offset, size_t out_offset, bool in_place,
+                std::mt19937_64 &rng)
+{
+    const size_t elem = actk_dtype_size(dtype), bytes = n * elem;
+    Buffer x = make_inputs(dtype, n, rng), dy(dtype, n), got(dtype, n);
+    std::uniform_real_distribution<double> grad(-3.0, 3.0);
+    for (size_t i = 0; i < n; ++i) dy.set(i, grad(rng));
+    Buffer in0 = x;
+    if (dir == 2) {
+        ASSERT_EQ(actk_cpu_forward(act, dtype, n, x.data(), in0.data()), ACTK_SUCCESS);
+    }
+
+    DeviceBuffer d_in0(bytes, in_offset * elem), d_in1(bytes, in_offset * elem), d_out(bytes, out_offset * elem);
+    ASSERT_TRUE(d_in0.base && d_in1.base && d_out.base) << "cudaMalloc failed";
+    d_in0.upload(in0.data());
+    d_in1.upload(dy.data());
+    void *out = d_out.data();
+    const void *a = d_in0.data(), *b = dir == 0 ? nullptr : d_in1.data();
+    if (in_place) out = dir == 0 ? d_in0.data() : d_in1.data(); /* y == x, dx == dy */
+
+    ASSERT_EQ(run_cuda(dir, act, dtype, n, a, b, out), ACTK_SUCCESS) << actk_last_error();
+    CUDA_OK(cudaDeviceSynchronize());
+    if (in_place) {
+        (dir == 0 ? d_in0 : d_in1).download(got.data());
+        EXPECT_TRUE((dir == 0 ? d_in0 : d_in1).guards_intact()) << "write outside the in-place buffer";
+    } else {
+        d_out.download(got.data());
+        EXPECT_TRUE(d_out.guards_intact()) << "write outside [out, out + n): " << describe(act, dtype);
+    }
+    const AgreementReport r = compare_with_reference(act, dtype, dir, in0.data(), dir == 0 ? nullptr : dy.data(),
+                                                     got.data(), n);
+    EXPECT_EQ(r.failures, 0u) << r.first_failure;
+    ::testing::Test::RecordProperty(describe(act, dtype) + " dir " + std::to_string(dir) + " max_ulp",
+                                    std::to_string((double)r.max_ulp));
+}
+
+} // namespace
+
+TEST_F(Gpu, EveryOpDtypeDirectionAgreesWithTheReference)
+{
+    std::mt19937_64 rng(20261123);
+    for (actk_dtype dtype : kAllDtypes) {
+        const size_t n = (dtype == ACTK_F16 || dtype == ACTK_BF16) ? 65536 + 4099 : 50001;
+        for (const actk_act act : activations_under_test()) {
+            const int dirs = actk_op_has_backward_from_y(act.op) ? 3 : 2;
+            for (int dir = 0; dir < dirs; ++dir) {
+                if (dir == 2 && act.op == ACTK_OP_CELU && act.alpha <= 0) continue;
+                SCOPED_TRACE(describe(act, dtype) + " dir " + std::to_string(dir));
+                check_case(act, dtype, dir, n, 0, 0, false, rng);
+            }
+        }
+    }
+}
+
+TEST_F(Gpu, MisalignedPointersOddSizesAndInPlace)
+{
+    std::mt19937_64 rng(99);
+    const actk_act acts[] = {actk_act_default(ACTK_OP_GELU), actk_act_default(ACTK_OP_SIGMOID),
+                             actk_act_default(ACTK_OP_RELU)};
+    const size_t sizes[] = {1, 2, 3, 7, 8, 9, 15, 17, 31, 33, 1023, 4097, 100003};
+    for (actk_dtype dtype : kAllDtypes)
+        for (const actk_act &act : acts)
+            for (size_t n : sizes)
+                for (size_t in_off = 0; in_off < 4; ++in_off)
+                    for (size_t out_off : {in_off, (in_off + 1) % 4}) { /* shared and mixed misalignment */
+                        SCOPED_TRACE(describe(act, dtype) + " n " + std::to_string(n) + " offsets " +
+                                     std::to_string(in_off) + "/" + std::to_string(out_off));
+                        check_case(act, dtype, 0, n, in_off, out_off, false, rng);
+                        check_case(act, dtype, 1, n, in_off, out_off, false, rng);
+                    }
+    for (actk_dtype dtype : kAllDtypes)
+        for (int dir = 0; dir < 3; ++dir) {
+            SCOPED_TRACE(std::string("in place ") + actk_dtype_name(dtype));
+            check_case(actk_act_default(ACTK_OP_TANH), dtype, dir, 77777, 1, 1, true, rng);
+        }
+}
+
+TEST_F(Gpu, StreamsAndGraphCaptureGiveTheSameBits)
+{
+    const size_t n = 1 << 20;
+    std::mt19937_64 rng(5);
+    Buffer x = make_inputs(ACTK_F32, n, rng), direct(ACTK_F32, n), captured(ACTK_F32, n);
+    DeviceBuffer dx(n * 4, 0), dy1(n * 4, 0), dy2(n * 4, 0);
+    dx.upload(x.data());
+    cudaStream_t stream;
+    CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    const actk_act act = actk_act_default(ACTK_OP_MISH);
+    ASSERT_EQ(actk_cuda_forward(act, ACTK_F32, n, dx.data(), dy1.data(), stream), ACTK_SUCCESS) << actk_last_error();
+    CUDA_OK(cudaStreamSynchronize(stream));
+    /* the call must be capturable: no synchronisation or allocation inside */
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    CUDA_OK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+    const actk_status captured_status = actk_cuda_forward(act, ACTK_F32, n, dx.data(), dy2.data(), stream);
+    CUDA_OK(cudaStreamEndCapture(stream, &graph));
+    ASSERT_EQ(captured_status, ACTK_SUCCESS) << actk_last_error();
+    CUDA_OK(cudaGraphInstantiate(&exec, graph, 0));
+    CUDA_OK(cudaGraphLaunch(exec, stream));
+    CUDA_OK(cudaStreamSynchronize(stream));
+    dy1.download(direct.data());
+    dy2.download(captured.data());
+    EXPECT_EQ(std::memcmp(direct.data(), captured.data(), n * 4), 0);
+    /* determinism: a second run gives the same bits */
+    ASSERT_EQ(actk_cuda_forward(act, ACTK_F32, n, dx.data(), dy2.data(), stream), ACTK_SUCCESS);
+    CUDA_OK(cudaStreamSynchronize(stream));
+    dy2.download(captured.data());
+    EXPECT_EQ(std::memcmp(direct.data(), captured.data(), n * 4), 0);
+    cudaGraphExecDestroy(exec);
+    cudaGraphDestroy(graph);
+    cudaStreamDestroy(stream);
+}
+
+TEST_F(Gpu, HostPointersAreRejected)
+{
+    std::vector<float> host(256, 1.0f), out(256, 5.0f);
+    EXPECT_EQ(actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, 256, host.data(), out.data(), nullptr),
+              ACTK_ERROR_INVALID_VALUE);
+    EXPECT_NE(std::strstr(actk_last_error(), "host pointer"), nullptr) << actk_last_error();
+    EXPECT_EQ(out[0], 5.0f);
+}
+
+TEST_F(Gpu, SizeAboveTwoToThe31)
+{
+    const size_t n = (size_t(1) << 31) + 4099; /* f16: 4.3 GB per buffer */
+    size_t free_bytes = 0, total_bytes = 0;
+    CUDA_OK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    if (free_bytes < 3 * n * 2) GTEST_SKIP() << "needs " << 3 * n * 2 / (1 << 20) << " MiB of free device memory";
+    std::mt19937_64 rng(31);
+    std::vector<uint16_t> host(n);
+    std::uniform_int_distribution<int> bits(0, 0xffff);
+    for (size_t i = 0; i < n; ++i) host[i] = (uint16_t)bits(rng);
+    DeviceBuffer d_x(n * 2, 0), d_y(n * 2, 1);
+    ASSERT_TRUE(d_x.base && d_y.base);
+    d_x.upload(host.data());
+    const actk_act act = actk_act_default(ACTK_OP_SILU);
+    ASSERT_EQ(actk_cuda_forward(act, ACTK_F16, n, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    CUDA_OK(cudaDeviceSynchronize());
+    std::vector<uint16_t> got(n);
+    d_y.download(got.data());
+    EXPECT_TRUE(d_y.guards_intact());
+    /* check the last 100000 elements (past 2^31) and a sample elsewhere */
+    std::vector<size_t> idx;
+    for (size_t i = n - 100000; i < n; ++i) idx.push_back(i);
+    for (int k = 0; k < 100000; ++k) idx.push_back(std::uniform_int_distribution<size_t>(0, n - 1)(rng));
+    std::vector<uint16_t> xs, ys;
+    for (size_t i : idx) { xs.push_back(host[i]); ys.push_back(got[i]); }
+    const AgreementReport r = compare_with_reference(act, ACTK_F16, 0, xs.data(), nullptr, ys.data(), xs.size());
+    EXPECT_EQ(r.failures, 0u) << r.first_failure;
+}
