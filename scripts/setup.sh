@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing actk needs, if it is missing:
+# a C/C++ toolchain, CMake (>= 3.25), pkg-config and GoogleTest.
+# The CUDA toolkit is optional and is not installed here.
+set -euo pipefail
+
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+[ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# nvcc is usually not on PATH by default; the build finds it there.
+if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
+  echo "setup: CUDA toolkit found at /usr/local/cuda (add /usr/local/cuda/bin to PATH to use it)"
+fi
