@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing actk needs, if it is missing:
-# a C/C++ toolchain, CMake (>= 3.25), pkg-config and GoogleTest.
+# a C/C++ toolchain, CMake (>= 3.25), pkg-config, GoogleTest and
+# Debian's python3-matplotlib (for the pictures).
 # The CUDA toolkit is optional and is not installed here.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
+# matplotlib for the pictures (tools/plot_curves.py) and their test
+/usr/bin/python3 -c "import matplotlib" >/dev/null 2>&1 || missing+=(python3-matplotlib)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
