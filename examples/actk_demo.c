@@ -25,6 +25,13 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static float random_input(unsigned *state)
+{
+    *state = *state * 1664525u + 1013904223u;
+    return ((float)(*state >> 8) / 16777216.0f) * 16.0f - 8.0f; /* uniform in [-8, 8) */
+}
+
+#ifdef ACTK_DEMO_WITH_CUDA
 /* Distance in representable floats between a and b (NaN == NaN). */
 static double ulp_distance_f32(float a, float b)
 {
@@ -38,13 +45,6 @@ static double ulp_distance_f32(float a, float b)
     return d < 0 ? -d : d;
 }
 
-static float random_input(unsigned *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return ((float)(*state >> 8) / 16777216.0f) * 16.0f - 8.0f; /* uniform in [-8, 8) */
-}
-
-#ifdef ACTK_DEMO_WITH_CUDA
 static int run_on_gpu(size_t n, const float *x, const float *dy)
 {
     float *d_x = NULL, *d_dy = NULL, *d_out = NULL;

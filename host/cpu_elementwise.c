@@ -17,6 +17,7 @@ static long double load(actk_dtype dtype, const void *p, size_t i)
     case ACTK_F16: return actk_f16_to_float(((const uint16_t *)p)[i]);
     case ACTK_BF16: return actk_bf16_to_float(((const uint16_t *)p)[i]);
     case ACTK_F64: return ((const double *)p)[i];
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
     return 0;
 }
@@ -28,6 +29,7 @@ static void store(actk_dtype dtype, void *p, size_t i, long double v)
     case ACTK_F16: ((uint16_t *)p)[i] = actk_f16_from_long_double(v); break;
     case ACTK_BF16: ((uint16_t *)p)[i] = actk_bf16_from_long_double(v); break;
     case ACTK_F64: ((double *)p)[i] = (double)v; break;
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
 }
 

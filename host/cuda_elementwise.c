@@ -74,6 +74,21 @@ static actk_status check_device_pointer(const char *fn, const char *name, const 
     return ACTK_SUCCESS;
 }
 
+/* A stream handle the runtime does not know (destroyed, or garbage that
+ * happens not to crash the lookup) is rejected before anything is enqueued.
+ * cudaStreamGetFlags enqueues nothing, so it is safe during graph capture. */
+static actk_status check_stream(const char *fn, actk_stream stream)
+{
+    if (stream == NULL) return ACTK_SUCCESS; /* the legacy default stream */
+    unsigned int flags = 0;
+    const cudaError_t err = cudaStreamGetFlags((cudaStream_t)stream, &flags);
+    if (err != cudaSuccess) {
+        (void)cudaGetLastError();
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: stream is not a valid CUDA stream (%s)", fn, cudaGetErrorName(err));
+    }
+    return ACTK_SUCCESS;
+}
+
 static actk_status cuda_elementwise(const char *fn, actk_direction dir, actk_act act, actk_dtype dtype, size_t n,
                                     const void *in0, const void *in1, void *out, actk_stream stream)
 {
@@ -83,6 +98,8 @@ static actk_status cuda_elementwise(const char *fn, actk_direction dir, actk_act
     status = current_device_sm_count(fn, &sm_count);
     if (status != ACTK_SUCCESS) return status;
     if (n == 0) return ACTK_SUCCESS;
+    status = check_stream(fn, stream);
+    if (status != ACTK_SUCCESS) return status;
     const char *in0_name = dir == ACTK_DIR_BACKWARD_FROM_Y ? "y" : "x";
     status = check_device_pointer(fn, in0_name, in0);
     if (status == ACTK_SUCCESS && dir != ACTK_DIR_FORWARD) status = check_device_pointer(fn, "dy", in1);

@@ -29,6 +29,7 @@ const char *actk_status_string(actk_status status)
     case ACTK_ERROR_NOT_SUPPORTED: return "ACTK_ERROR_NOT_SUPPORTED";
     case ACTK_ERROR_CUDA: return "ACTK_ERROR_CUDA";
     case ACTK_ERROR_NO_DEVICE: return "ACTK_ERROR_NO_DEVICE";
+    case ACTK_STATUS_MAX_ENUM: break;
     }
     return "ACTK_UNKNOWN_STATUS";
 }

@@ -132,6 +132,7 @@ const char *actk_dtype_name(actk_dtype dtype)
     case ACTK_F16: return "f16";
     case ACTK_BF16: return "bf16";
     case ACTK_F64: return "f64";
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
     return NULL;
 }
@@ -143,6 +144,7 @@ size_t actk_dtype_size(actk_dtype dtype)
     case ACTK_F16: return 2;
     case ACTK_BF16: return 2;
     case ACTK_F64: return 8;
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
     return 0;
 }

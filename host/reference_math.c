@@ -145,7 +145,8 @@ real actk_ref_forward(actk_act act, real x)
     case ACTK_OP_SOFTSHRINK: return x > a ? x - a : (x < -a ? x + a : (isnan(x) ? x : 0.0L));
     case ACTK_OP_HARDSHRINK: return (x > a || x < -a || isnan(x)) ? x : 0.0L;
     case ACTK_OP_THRESHOLD: return x <= a ? b : x;
-    case ACTK_OP_COUNT: break;
+    case ACTK_OP_COUNT:
+    case ACTK_OP_MAX_ENUM: break;
     }
     return NAN;
 }
@@ -183,7 +184,8 @@ static real derivative_l(actk_act act, real x, int *flat)
     case ACTK_OP_SOFTSHRINK:
     case ACTK_OP_HARDSHRINK: *flat = !(x > a || x < -a); return 1.0L;
     case ACTK_OP_THRESHOLD: *flat = x <= a; return 1.0L;
-    case ACTK_OP_COUNT: break;
+    case ACTK_OP_COUNT:
+    case ACTK_OP_MAX_ENUM: break;
     }
     return NAN;
 }

@@ -544,7 +544,8 @@ inline Result visit_op(actk_op op, Visitor &&visitor, Result fallback)
     case ACTK_OP_SOFTSHRINK: return visitor(SoftshrinkOp{});
     case ACTK_OP_HARDSHRINK: return visitor(HardshrinkOp{});
     case ACTK_OP_THRESHOLD: return visitor(ThresholdOp{});
-    case ACTK_OP_COUNT: break;
+    case ACTK_OP_COUNT:
+    case ACTK_OP_MAX_ENUM: break;
     }
     return fallback;
 }

@@ -23,6 +23,7 @@ extern "C" cudaError_t actk_launch_elementwise(int direction, actk_act act, actk
     case ACTK_F16: return actk::launch_elementwise_typed<__half>(direction, act, n, in0, in1, out, sm_count, stream);
     case ACTK_BF16:
         return actk::launch_elementwise_typed<__nv_bfloat16>(direction, act, n, in0, in1, out, sm_count, stream);
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
     return cudaErrorInvalidValue;
 }

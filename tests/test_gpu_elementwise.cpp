@@ -257,3 +257,48 @@ TEST_F(Gpu, SizeAboveTwoToThe31)
     const AgreementReport r = compare_with_reference(act, ACTK_F16, 0, xs.data(), nullptr, ys.data(), xs.size());
     EXPECT_EQ(r.failures, 0u) << r.first_failure;
 }
+
+TEST_F(Gpu, InvalidStreamIsRejectedAndNothingWritten)
+{
+    DeviceBuffer x(1024 * 4, 0), y(1024 * 4, 0);
+    cudaStream_t stream;
+    CUDA_OK(cudaStreamCreate(&stream));
+    CUDA_OK(cudaStreamDestroy(stream));
+    EXPECT_EQ(actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, 1024, x.data(), y.data(), stream),
+              ACTK_ERROR_INVALID_VALUE);
+    EXPECT_NE(std::strstr(actk_last_error(), "stream"), nullptr) << actk_last_error();
+    CUDA_OK(cudaDeviceSynchronize());
+    EXPECT_TRUE(y.guards_intact());
+    std::vector<unsigned char> out(1024 * 4);
+    y.download(out.data());
+    for (unsigned char c : out) ASSERT_EQ(c, kPoison);
+}
+
+/* A CUDA error during a call comes back as ACTK_ERROR_CUDA with CUDA's
+ * message, and the library works for the next call: here, a launch on the
+ * legacy stream while another stream captures in global mode. */
+TEST_F(Gpu, CudaErrorIsReportedAndTheLibraryStaysUsable)
+{
+    const size_t n = 4096;
+    DeviceBuffer x(n * 4, 0), y(n * 4, 0);
+    std::vector<float> ones(n, 1.0f), got(n);
+    x.upload(ones.data());
+    cudaStream_t capturing;
+    CUDA_OK(cudaStreamCreateWithFlags(&capturing, cudaStreamNonBlocking));
+    CUDA_OK(cudaStreamBeginCapture(capturing, cudaStreamCaptureModeGlobal));
+    const actk_status during = actk_cuda_forward(actk_act_default(ACTK_OP_SIGMOID), ACTK_F32, n, x.data(), y.data(), nullptr);
+    cudaGraph_t graph = nullptr;
+    (void)cudaStreamEndCapture(capturing, &graph); /* invalidated capture: an error is expected */
+    if (graph) cudaGraphDestroy(graph);
+    (void)cudaGetLastError();
+    EXPECT_EQ(during, ACTK_ERROR_CUDA);
+    EXPECT_NE(std::strstr(actk_last_error(), "actk_cuda_forward"), nullptr) << actk_last_error();
+    EXPECT_NE(std::strstr(actk_last_error(), "cudaError"), nullptr) << actk_last_error();
+    /* the next call works */
+    ASSERT_EQ(actk_cuda_forward(actk_act_default(ACTK_OP_SIGMOID), ACTK_F32, n, x.data(), y.data(), nullptr),
+              ACTK_SUCCESS) << actk_last_error();
+    CUDA_OK(cudaDeviceSynchronize());
+    y.download(got.data());
+    EXPECT_FLOAT_EQ(got[0], 1.0f / (1.0f + std::exp(-1.0f)));
+    cudaStreamDestroy(capturing);
+}

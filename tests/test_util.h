@@ -28,6 +28,7 @@ inline long double load(actk_dtype dtype, const void *p, size_t i)
     case ACTK_F16: return actk_f16_to_float(static_cast<const uint16_t *>(p)[i]);
     case ACTK_BF16: return actk_bf16_to_float(static_cast<const uint16_t *>(p)[i]);
     case ACTK_F64: return static_cast<const double *>(p)[i];
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
     return 0;
 }
@@ -40,6 +41,7 @@ inline void store(actk_dtype dtype, void *p, size_t i, long double v)
     case ACTK_F16: static_cast<uint16_t *>(p)[i] = actk_f16_from_long_double(v); break;
     case ACTK_BF16: static_cast<uint16_t *>(p)[i] = actk_bf16_from_long_double(v); break;
     case ACTK_F64: static_cast<double *>(p)[i] = (double)v; break;
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
 }
 
@@ -55,6 +57,7 @@ inline long double ordered_position(actk_dtype dtype, long double v)
     case ACTK_F16:
     case ACTK_BF16: { uint16_t b; memcpy(&b, buf, 2); bits = b; sign_bit = 1ull << 15; break; }
     case ACTK_F64: { memcpy(&bits, buf, 8); sign_bit = 1ull << 63; break; }
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
     const long double magnitude = (long double)(bits & (sign_bit - 1));
     return (bits & sign_bit) ? -magnitude : magnitude;
@@ -116,6 +119,7 @@ inline double ulp_bound(actk_dtype dtype, bool forward)
      * rounded terms of opposite sign; reaching 4 ULP would need
      * double-double exponentials (see README "Numerics"). */
     case ACTK_F64: return forward ? 4.0 : 8.0;
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
     return 0.0;
 }

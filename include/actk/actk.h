@@ -67,7 +67,9 @@ typedef enum {
     ACTK_ERROR_INVALID_VALUE = 1, /* a bad argument; nothing was written   */
     ACTK_ERROR_NOT_SUPPORTED = 2, /* valid request the library cannot do    */
     ACTK_ERROR_CUDA = 3,          /* the CUDA runtime reported an error     */
-    ACTK_ERROR_NO_DEVICE = 4      /* built without CUDA, or no usable GPU   */
+    ACTK_ERROR_NO_DEVICE = 4,     /* built without CUDA, or no usable GPU   */
+    ACTK_STATUS_MAX_ENUM = 0x7fffffff /* not a status: makes every int a valid
+                                         value of the enum, also in C++ */
 } actk_status;
 
 /* Storage types. f16/bf16 are computed in f32 at least, f32 and f64 in f64
@@ -76,7 +78,8 @@ typedef enum {
     ACTK_F32 = 0,
     ACTK_F16 = 1,
     ACTK_BF16 = 2,
-    ACTK_F64 = 3
+    ACTK_F64 = 3,
+    ACTK_DTYPE_MAX_ENUM = 0x7fffffff /* not a dtype (see ACTK_STATUS_MAX_ENUM) */
 } actk_dtype;
 
 /* Element-wise operations. Values are fixed; new ops are appended.
@@ -141,7 +144,8 @@ typedef enum {
     ACTK_OP_SOFTSHRINK,
     ACTK_OP_HARDSHRINK,
     ACTK_OP_THRESHOLD,
-    ACTK_OP_COUNT /* number of ops; not an op */
+    ACTK_OP_COUNT, /* number of ops; not an op */
+    ACTK_OP_MAX_ENUM = 0x7fffffff /* not an op (see ACTK_STATUS_MAX_ENUM) */
 } actk_op;
 
 /* An activation: the op and its two parameters (meaning per op above). */
