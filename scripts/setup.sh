@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing actk needs, if it is missing:
 # a C/C++ toolchain, CMake (>= 3.25), pkg-config, GoogleTest and
-# Debian's python3-matplotlib (for the pictures).
+# Debian's python3-matplotlib (for the pictures), clang with libFuzzer.
 # The CUDA toolkit is optional and is not installed here.
 set -euo pipefail
 
@@ -11,6 +11,9 @@ command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
+# clang and its runtimes for the sanitizer build and libFuzzer
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-dev)
 # matplotlib for the pictures (tools/plot_curves.py) and their test
 /usr/bin/python3 -c "import matplotlib" >/dev/null 2>&1 || missing+=(python3-matplotlib)
 
