@@ -14,7 +14,7 @@ echo "== 1/3: ASan + UBSan build of the CPU path, all tests"
 cmake -S . -B build-asan -DACTK_WITH_CUDA=OFF -DACTK_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DACTK_WARNINGS_AS_ERRORS=ON >/dev/null
 cmake --build build-asan -j "$jobs" >/dev/null
-ctest --test-dir build-asan --output-on-failure -j "$jobs" | tail -n 3
+ctest --test-dir build-asan --output-on-failure -j "$jobs" | grep -E "tests passed|tests failed|Failed|Error"
 
 echo "== 2/3: fuzzing the CPU API for ${ACTK_FUZZ_SECONDS:-60} s"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DACTK_WITH_CUDA=OFF -DACTK_SANITIZE=ON -DACTK_BUILD_FUZZERS=ON \

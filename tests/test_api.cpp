@@ -203,6 +203,28 @@ TEST(Api, BadInputMatrixEveryEntryPoint)
     }
 }
 
+/* Every out-of-domain parameter set, through every entry point. */
+TEST(Api, InvalidParametersThroughEveryEntryPoint)
+{
+    const actk_act bad[] = {
+        {ACTK_OP_LEAKY_RELU, NAN, 0},     {ACTK_OP_ELU, -INFINITY, 0},   {ACTK_OP_SILU, NAN, 0},
+        {ACTK_OP_CELU, 0.0f, 0},           {ACTK_OP_CELU, INFINITY, 0},   {ACTK_OP_SOFTPLUS, 0.0f, 20},
+        {ACTK_OP_SOFTPLUS, NAN, 20},       {ACTK_OP_SOFTPLUS, 1.0f, NAN}, {ACTK_OP_HARDTANH, 1.0f, -1.0f},
+        {ACTK_OP_HARDTANH, NAN, 1.0f},     {ACTK_OP_SOFTSHRINK, -1.0f, 0}, {ACTK_OP_HARDSHRINK, INFINITY, 0},
+        {ACTK_OP_THRESHOLD, 0.0f, NAN},    {(actk_op)ACTK_OP_COUNT, 0, 0}, {(actk_op)0x12345, 0, 0},
+    };
+    const size_t n = 16;
+    std::vector<float> in0(n, 0.5f), in1(n, 1.0f), out(n, 9.0f);
+    for (const EntryPoint &ep : entry_points()) {
+        for (const actk_act &act : bad) {
+            EXPECT_EQ(ep.call(act, ACTK_F32, n, in0.data(), in1.data(), out.data()), ACTK_ERROR_INVALID_VALUE)
+                << ep.name << " op " << (int)act.op;
+            EXPECT_NE(std::strstr(actk_last_error(), ep.name), nullptr) << actk_last_error();
+            for (float v : out) ASSERT_EQ(v, 9.0f) << ep.name << " wrote on failure";
+        }
+    }
+}
+
 TEST(Api, CudaEntryPointsWithoutDeviceSayNoDevice)
 {
     if (actk_cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present; covered by the GPU tests";
