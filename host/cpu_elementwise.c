@@ -4,34 +4,14 @@
  * the storage type. In-place use is safe because every element is read
  * before it is written and nothing else is read after.
  */
-#include "half_convert.h"
+#include "storage.h"
 #include "internal.h"
 #include "reference_math.h"
 
 #include <stdint.h>
 
-static long double load(actk_dtype dtype, const void *p, size_t i)
-{
-    switch (dtype) {
-    case ACTK_F32: return ((const float *)p)[i];
-    case ACTK_F16: return actk_f16_to_float(((const uint16_t *)p)[i]);
-    case ACTK_BF16: return actk_bf16_to_float(((const uint16_t *)p)[i]);
-    case ACTK_F64: return ((const double *)p)[i];
-    case ACTK_DTYPE_MAX_ENUM: break;
-    }
-    return 0;
-}
-
-static void store(actk_dtype dtype, void *p, size_t i, long double v)
-{
-    switch (dtype) {
-    case ACTK_F32: ((float *)p)[i] = (float)v; break;
-    case ACTK_F16: ((uint16_t *)p)[i] = actk_f16_from_long_double(v); break;
-    case ACTK_BF16: ((uint16_t *)p)[i] = actk_bf16_from_long_double(v); break;
-    case ACTK_F64: ((double *)p)[i] = (double)v; break;
-    case ACTK_DTYPE_MAX_ENUM: break;
-    }
-}
+#define load actk_load_element
+#define store actk_store_element
 
 actk_status actk_cpu_forward(actk_act act, actk_dtype dtype, size_t n, const void *x, void *y)
 {

@@ -37,4 +37,25 @@ actk_status actk_check_elementwise(const char *fn, actk_direction dir,
                                    const void *in0, const void *in1,
                                    const void *out);
 
+/* One buffer argument of a call, for actk_check_buffers(). */
+typedef struct {
+    const char *name;      /* argument name, for messages ("x", "dslope")   */
+    const void *ptr;
+    size_t elements;       /* 0: not used by this call (NULL allowed)       */
+    const char *size_name; /* what `elements` is called ("n", "outer*dim*inner") */
+    int is_output;
+    int may_alias;         /* an input an output may equal exactly (in place) */
+} actk_buffer;
+
+/* NULL with elements > 0, alignment to `elem`, byte-size overflow and
+ * address wrap-around for every buffer; then overlaps: an output may alias
+ * an input marked may_alias exactly; any other overlap is rejected. */
+actk_status actk_check_buffers(const char *fn, size_t elem, const actk_buffer *buffers, int count);
+/* dtype in range; sets *elem to its size. */
+actk_status actk_check_dtype(const char *fn, actk_dtype dtype, size_t *elem);
+/* *product = a * b * c, or an error naming `what` if it overflows size_t. */
+actk_status actk_check_product(const char *fn, const char *what, size_t a, size_t b, size_t c, size_t *product);
+actk_status actk_check_rrelu(const char *fn, actk_rrelu params);
+actk_status actk_check_softmax_kind(const char *fn, actk_softmax_kind kind);
+
 #endif /* ACTK_HOST_INTERNAL_H */

@@ -6,7 +6,7 @@
 #define ACTK_TEST_UTIL_H
 
 #include "actk/actk.h"
-#include "half_convert.h"
+#include "storage.h"
 
 #include <cmath>
 #include <cstdint>
@@ -21,29 +21,10 @@ namespace actk_test {
 inline const actk_dtype kAllDtypes[] = {ACTK_F32, ACTK_F16, ACTK_BF16, ACTK_F64};
 
 /* Element i of a typed buffer, widened exactly to long double. */
-inline long double load(actk_dtype dtype, const void *p, size_t i)
-{
-    switch (dtype) {
-    case ACTK_F32: return static_cast<const float *>(p)[i];
-    case ACTK_F16: return actk_f16_to_float(static_cast<const uint16_t *>(p)[i]);
-    case ACTK_BF16: return actk_bf16_to_float(static_cast<const uint16_t *>(p)[i]);
-    case ACTK_F64: return static_cast<const double *>(p)[i];
-    case ACTK_DTYPE_MAX_ENUM: break;
-    }
-    return 0;
-}
+inline long double load(actk_dtype dtype, const void *p, size_t i) { return actk_load_element(dtype, p, i); }
 
 /* Stores v rounded once (to nearest even) to the dtype. */
-inline void store(actk_dtype dtype, void *p, size_t i, long double v)
-{
-    switch (dtype) {
-    case ACTK_F32: static_cast<float *>(p)[i] = (float)v; break;
-    case ACTK_F16: static_cast<uint16_t *>(p)[i] = actk_f16_from_long_double(v); break;
-    case ACTK_BF16: static_cast<uint16_t *>(p)[i] = actk_bf16_from_long_double(v); break;
-    case ACTK_F64: static_cast<double *>(p)[i] = (double)v; break;
-    case ACTK_DTYPE_MAX_ENUM: break;
-    }
-}
+inline void store(actk_dtype dtype, void *p, size_t i, long double v) { actk_store_element(dtype, p, i, v); }
 
 /* Position of a value on the dtype's ordered number line (+0 and -0 both
  * map to 0), so that the ULP distance is a difference of positions. */

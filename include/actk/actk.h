@@ -220,6 +220,108 @@ ACTK_API actk_status actk_cuda_backward_from_y(actk_act act, actk_dtype dtype,
                                                const void *dy, void *dx,
                                                actk_stream stream);
 
+/* ---- structured ops -------------------------------------------------------
+ *
+ * Shape convention: a contiguous tensor seen as (outer, dim, inner), element
+ * (o, d, i) at index (o * dim + d) * inner + i; the op works along dim.
+ * inner = 1 is the row-wise case (rows = outer); NCHW channel-wise is
+ * outer = N, dim = C, inner = H * W. Sizes whose product is 0 are valid (no
+ * work); products that overflow size_t are rejected. In place is allowed
+ * where noted (exact aliasing only), partial overlap never.
+ */
+
+typedef enum {
+    ACTK_SOFTMAX = 0,     /* y = exp(x - max) / sum(exp(x - max)) */
+    ACTK_LOG_SOFTMAX = 1, /* y = x - max - log(sum(exp(x - max))) */
+    ACTK_SOFTMAX_KIND_MAX_ENUM = 0x7fffffff
+} actk_softmax_kind;
+
+/* Softmax or log-softmax along dim. y may equal x.
+ * Rows (dim-vectors) with -inf entries treat them as probability 0; a row
+ * that is all -inf, or holds +inf or NaN, gives NaN everywhere (as PyTorch).
+ * f32/f64 are computed in double, f16/bf16 in float, with a max-subtracted
+ * single-pass (online) reduction; f32 results are within 4 ULP of the
+ * reference. Deterministic. */
+ACTK_API actk_status actk_cpu_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                              size_t inner, const void *x, void *y);
+/* Gradient from the forward output y: softmax dx = y * (dy - sum(dy * y));
+ * log-softmax dx = dy - exp(y) * sum(dy). dx may equal dy. */
+ACTK_API actk_status actk_cpu_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                               size_t inner, const void *y, const void *dy, void *dx);
+ACTK_API actk_status actk_cuda_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                               size_t inner, const void *x, void *y, actk_stream stream);
+ACTK_API actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer,
+                                                size_t dim, size_t inner, const void *y, const void *dy, void *dx,
+                                                actk_stream stream);
+
+/* PReLU with learnable slopes along dim = channels: y = x > 0 ? x : slope[c] * x.
+ * slope holds `channels` values of the same dtype (channels = 1: one shared
+ * slope). y may equal x. */
+ACTK_API actk_status actk_cpu_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
+                                            const void *x, const void *slope, void *y);
+/* dx = x > 0 ? dy : slope[c] * dy, and dslope[c] = sum over outer and inner
+ * of (x > 0 ? 0 : x * dy), accumulated in double and rounded once;
+ * deterministic. dx may equal dy; dslope must not overlap anything. */
+ACTK_API actk_status actk_cpu_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
+                                             const void *x, const void *slope, const void *dy, void *dx,
+                                             void *dslope);
+ACTK_API actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
+                                             const void *x, const void *slope, void *y, actk_stream stream);
+/* Bytes of device workspace actk_cuda_prelu_backward needs for this shape
+ * (the dslope reduction is two deterministic passes through it; the library
+ * never allocates, so the call stays graph-capturable). */
+ACTK_API size_t actk_cuda_prelu_backward_workspace_size(actk_dtype dtype, size_t outer, size_t channels,
+                                                        size_t inner);
+ACTK_API actk_status actk_cuda_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
+                                              const void *x, const void *slope, const void *dy, void *dx,
+                                              void *dslope, void *workspace, size_t workspace_bytes,
+                                              actk_stream stream);
+
+/* Maxout along dim = units * pieces: y(o, u, i) = max over p < pieces of
+ * x(o, u * pieces + p, i); y has shape (outer, units, inner). NaN wins the
+ * max (NaN in gives NaN out). */
+ACTK_API actk_status actk_cpu_maxout_forward(actk_dtype dtype, size_t outer, size_t units, size_t pieces,
+                                             size_t inner, const void *x, void *y);
+/* dx(o, u*pieces + p, i) = dy(o, u, i) at the first arg-max p (recomputed
+ * from x; the first NaN if any), 0 at the other pieces. dx is fully written. */
+ACTK_API actk_status actk_cpu_maxout_backward(actk_dtype dtype, size_t outer, size_t units, size_t pieces,
+                                              size_t inner, const void *x, const void *dy, void *dx);
+ACTK_API actk_status actk_cuda_maxout_forward(actk_dtype dtype, size_t outer, size_t units, size_t pieces,
+                                              size_t inner, const void *x, void *y, actk_stream stream);
+ACTK_API actk_status actk_cuda_maxout_backward(actk_dtype dtype, size_t outer, size_t units, size_t pieces,
+                                               size_t inner, const void *x, const void *dy, void *dx,
+                                               actk_stream stream);
+
+/* RReLU (randomized leaky ReLU), element-wise over n elements.
+ * Training: y = x > 0 ? x : a_i * x with a_i uniform in [lower, upper]
+ * (as PyTorch; at x = 0 the derivative is a_i).
+ * Evaluation (training = 0): a_i = (lower + upper) / 2.
+ * a_i comes from Philox4x32-10 keyed by (seed, offset): element i takes word
+ * i % 4 of Philox(counter = {i / 4 (64 bits), offset (64 bits)}, key = seed),
+ * u = (word >> 8) * 2^-24, a_i = fmaf(upper - lower, u, lower) in float. The
+ * CPU and GPU paths draw bit-identical slopes for the same key, and the
+ * backward pass regenerates them, so nothing is stored. Defaults (PyTorch):
+ * lower = 1/8, upper = 1/3. Needs finite 0 <= lower <= upper. */
+typedef struct {
+    float lower;
+    float upper;
+    int training;          /* nonzero: random slopes; zero: the mean slope */
+    unsigned long long seed;
+    unsigned long long offset;
+} actk_rrelu;
+ACTK_API actk_rrelu actk_rrelu_default(void);
+/* The slope element i gets (training mode): for tests and for users who
+ * want to see the noise. */
+ACTK_API float actk_rrelu_slope(actk_rrelu params, unsigned long long i);
+ACTK_API actk_status actk_cpu_rrelu_forward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x, void *y);
+/* dx = dy * (x > 0 ? 1 : a_i); dx may equal dy. */
+ACTK_API actk_status actk_cpu_rrelu_backward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x,
+                                             const void *dy, void *dx);
+ACTK_API actk_status actk_cuda_rrelu_forward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x, void *y,
+                                             actk_stream stream);
+ACTK_API actk_status actk_cuda_rrelu_backward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x,
+                                              const void *dy, void *dx, actk_stream stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

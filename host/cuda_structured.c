@@ -1,0 +1,131 @@
+/*
+ * cuda_structured.c - the actk_cuda_* entry points of softmax, PReLU,
+ * Maxout and RReLU: the same validation as the CPU path
+ * (structured_args.c), then device, stream and pointer checks
+ * (cuda_common.c), then the launch. No synchronisation, no allocation.
+ */
+#include "cuda_common.h"
+#include "structured_args.h"
+#include "../kernels/structured_launch.h"
+
+#include <stdint.h>
+
+static actk_status launched(const char *fn, cudaError_t err)
+{
+    return err == cudaSuccess ? ACTK_SUCCESS : actk_cuda_failure(fn, "kernel launch", err);
+}
+
+actk_status actk_cuda_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                      const void *x, void *y, actk_stream stream)
+{
+    const char *fn = "actk_cuda_softmax_forward";
+    size_t elem, total;
+    int sm_count = 0;
+    actk_status s = actk_check_softmax_args(fn, 0, kind, dtype, outer, dim, inner, x, NULL, y, &elem, &total);
+    const actk_device_pointer pointers[2] = {{"x", x}, {"y", y}};
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare(fn, stream, pointers, total ? 2 : 0, &sm_count);
+    if (s != ACTK_SUCCESS || total == 0) return s;
+    return launched(fn, actk_launch_softmax_forward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, x, y, sm_count,
+                                                    (cudaStream_t)stream));
+}
+
+actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                       const void *y, const void *dy, void *dx, actk_stream stream)
+{
+    const char *fn = "actk_cuda_softmax_backward";
+    size_t elem, total;
+    int sm_count = 0;
+    actk_status s = actk_check_softmax_args(fn, 1, kind, dtype, outer, dim, inner, y, dy, dx, &elem, &total);
+    const actk_device_pointer pointers[3] = {{"y", y}, {"dy", dy}, {"dx", dx}};
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare(fn, stream, pointers, total ? 3 : 0, &sm_count);
+    if (s != ACTK_SUCCESS || total == 0) return s;
+    return launched(fn, actk_launch_softmax_backward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, y, dy, dx,
+                                                     sm_count, (cudaStream_t)stream));
+}
+
+actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
+                                    const void *slope, void *y, actk_stream stream)
+{
+    const char *fn = "actk_cuda_prelu_forward";
+    size_t elem, total;
+    int sm_count = 0;
+    actk_status s = actk_check_prelu_args(fn, 0, dtype, outer, channels, inner, x, slope, NULL, y, NULL, &elem, &total);
+    const actk_device_pointer pointers[3] = {{"x", x}, {"slope", slope}, {"y", y}};
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare(fn, stream, pointers, total ? 3 : 0, &sm_count);
+    if (s != ACTK_SUCCESS || total == 0) return s;
+    return launched(fn, actk_launch_prelu_forward(dtype, outer, channels, inner, x, slope, y, sm_count, (cudaStream_t)stream));
+}
+
+actk_status actk_cuda_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
+                                     const void *slope, const void *dy, void *dx, void *dslope, void *workspace,
+                                     size_t workspace_bytes, actk_stream stream)
+{
+    const char *fn = "actk_cuda_prelu_backward";
+    size_t elem, total;
+    int sm_count = 0;
+    actk_status s = actk_check_prelu_args(fn, 1, dtype, outer, channels, inner, x, slope, dy, dx, dslope, &elem, &total);
+    if (s != ACTK_SUCCESS) return s;
+    const size_t needed = actk_cuda_prelu_backward_workspace_size(dtype, outer, channels, inner);
+    if (needed > 0 && (workspace == NULL || workspace_bytes < needed))
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is %s%zu bytes but this shape needs %zu (actk_cuda_prelu_backward_workspace_size)",
+                         fn, workspace == NULL ? "NULL, " : "", workspace_bytes, needed);
+    if (needed > 0 && (uintptr_t)workspace % sizeof(double) != 0)
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is not aligned to 8 bytes", fn);
+    const actk_device_pointer pointers[6] = {{"x", x}, {"slope", slope}, {"dy", dy}, {"dx", dx}, {"dslope", dslope}, {"workspace", workspace}};
+    s = actk_cuda_prepare(fn, stream, pointers, channels ? 6 : 0, &sm_count);
+    if (s != ACTK_SUCCESS || channels == 0) return s;
+    if (total == 0) /* dslope of an empty batch is 0 */
+        return cudaMemsetAsync(dslope, 0, channels * elem, (cudaStream_t)stream) == cudaSuccess
+                   ? ACTK_SUCCESS
+                   : actk_cuda_failure(fn, "cudaMemsetAsync", cudaGetLastError());
+    return launched(fn, actk_launch_prelu_backward(dtype, outer, channels, inner, x, slope, dy, dx, dslope, (double *)workspace,
+                                                   actk_prelu_splits(outer, channels, inner), sm_count, (cudaStream_t)stream));
+}
+
+static actk_status cuda_maxout(const char *fn, int backward, actk_dtype dtype, size_t outer, size_t units, size_t pieces,
+                               size_t inner, const void *x, const void *dy, void *out, actk_stream stream)
+{
+    size_t elem, in_total, out_total;
+    int sm_count = 0;
+    actk_status s = actk_check_maxout_args(fn, backward, dtype, outer, units, pieces, inner, x, dy, out, &elem, &in_total, &out_total);
+    const actk_device_pointer pointers[3] = {{"x", x}, {"dy", backward ? dy : NULL}, {backward ? "dx" : "y", out}};
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare(fn, stream, pointers, out_total ? 3 : 0, &sm_count);
+    if (s != ACTK_SUCCESS || out_total == 0) return s;
+    return launched(fn, actk_launch_maxout(backward, dtype, outer, units, pieces, inner, x, dy, out, sm_count, (cudaStream_t)stream));
+}
+
+actk_status actk_cuda_maxout_forward(actk_dtype dtype, size_t outer, size_t units, size_t pieces, size_t inner,
+                                     const void *x, void *y, actk_stream stream)
+{
+    return cuda_maxout("actk_cuda_maxout_forward", 0, dtype, outer, units, pieces, inner, x, NULL, y, stream);
+}
+
+actk_status actk_cuda_maxout_backward(actk_dtype dtype, size_t outer, size_t units, size_t pieces, size_t inner,
+                                      const void *x, const void *dy, void *dx, actk_stream stream)
+{
+    return cuda_maxout("actk_cuda_maxout_backward", 1, dtype, outer, units, pieces, inner, x, dy, dx, stream);
+}
+
+static actk_status cuda_rrelu(const char *fn, int backward, actk_rrelu params, actk_dtype dtype, size_t n,
+                              const void *x, const void *dy, void *out, actk_stream stream)
+{
+    size_t elem;
+    int sm_count = 0;
+    actk_status s = actk_check_rrelu_args(fn, backward, params, dtype, n, x, dy, out, &elem);
+    const actk_device_pointer pointers[3] = {{"x", x}, {"dy", backward ? dy : NULL}, {backward ? "dx" : "y", out}};
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare(fn, stream, pointers, n ? 3 : 0, &sm_count);
+    if (s != ACTK_SUCCESS || n == 0) return s;
+    return launched(fn, actk_launch_rrelu(backward, params, dtype, n, x, dy, out, sm_count, (cudaStream_t)stream));
+}
+
+actk_status actk_cuda_rrelu_forward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x, void *y,
+                                    actk_stream stream)
+{
+    return cuda_rrelu("actk_cuda_rrelu_forward", 0, params, dtype, n, x, NULL, y, stream);
+}
+
+actk_status actk_cuda_rrelu_backward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x, const void *dy,
+                                     void *dx, actk_stream stream)
+{
+    return cuda_rrelu("actk_cuda_rrelu_backward", 1, params, dtype, n, x, dy, dx, stream);
+}

@@ -1,0 +1,27 @@
+/*
+ * structured_args.h - validation of the structured ops' arguments, shared
+ * by the CPU and CUDA entry points.
+ */
+#ifndef ACTK_HOST_STRUCTURED_ARGS_H
+#define ACTK_HOST_STRUCTURED_ARGS_H
+
+#include "internal.h"
+
+/* Each fills *elem (bytes per element) and the element counts the call
+ * touches, or returns the error. */
+actk_status actk_check_softmax_args(const char *fn, int backward, actk_softmax_kind kind, actk_dtype dtype,
+                                    size_t outer, size_t dim, size_t inner, const void *in0, const void *in1,
+                                    const void *out, size_t *elem, size_t *total);
+actk_status actk_check_prelu_args(const char *fn, int backward, actk_dtype dtype, size_t outer, size_t channels,
+                                  size_t inner, const void *x, const void *slope, const void *dy, const void *out,
+                                  const void *dslope, size_t *elem, size_t *total);
+actk_status actk_check_maxout_args(const char *fn, int backward, actk_dtype dtype, size_t outer, size_t units,
+                                   size_t pieces, size_t inner, const void *x, const void *dy, const void *out,
+                                   size_t *elem, size_t *in_total, size_t *out_total);
+actk_status actk_check_rrelu_args(const char *fn, int backward, actk_rrelu params, actk_dtype dtype, size_t n,
+                                  const void *x, const void *dy, const void *out, size_t *elem);
+
+/* Slices of `outer` used by the GPU PReLU backward (0 for an empty shape). */
+size_t actk_prelu_splits(size_t outer, size_t channels, size_t inner);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * dtype_dispatch.cuh - calls f(S{}) with a value of the storage type for a
+ * runtime dtype, so each structured kernel file instantiates its template
+ * once per dtype without repeating the switch.
+ */
+#ifndef ACTK_KERNELS_DTYPE_DISPATCH_CUH
+#define ACTK_KERNELS_DTYPE_DISPATCH_CUH
+
+#include "elementwise_engine.cuh" /* StorageTraits */
+
+#include "actk/actk.h"
+
+namespace actk {
+
+template <class F> cudaError_t dispatch_dtype(actk_dtype dtype, F &&f)
+{
+    switch (dtype) {
+    case ACTK_F32: return f(float{});
+    case ACTK_F64: return f(double{});
+    case ACTK_F16: return f(__half{});
+    case ACTK_BF16: return f(__nv_bfloat16{});
+    case ACTK_DTYPE_MAX_ENUM: break;
+    }
+    return cudaErrorInvalidValue;
+}
+
+/* Grid for a grid-stride loop over `work` items: a few waves at most. */
+inline unsigned grid_for(size_t work, int block, int sm_count)
+{
+    size_t blocks = (work + block - 1) / block;
+    const size_t cap = (size_t)(sm_count > 0 ? sm_count : 1) * (2048 / block) * 32;
+    if (blocks > cap) blocks = cap;
+    return (unsigned)(blocks ? blocks : 1);
+}
+
+} // namespace actk
+
+#endif

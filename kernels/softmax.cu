@@ -1,0 +1,388 @@
+/*
+ * softmax.cu - softmax and log-softmax along dim of an (outer, dim, inner)
+ * tensor, forward and backward.
+ *
+ * Compute type C: double for f32/f64 storage (so x - max is exact and the
+ * sum carries no visible error: f32 results within 4 ULP), float for
+ * f16/bf16. Reductions use an online max-and-sum, so each element is
+ * exponentiated once in the reduction.
+ *
+ * Dispatch by shape:
+ *  - inner == 1, dim <= 1024: softmax_*_warp_kernel, one warp per row, the
+ *    row held in registers (kCols values per lane), warp-shuffle reductions.
+ *    One read and one write of device memory.
+ *  - inner == 1, dim > 1024: softmax_*_block_kernel, one block per row; the
+ *    row is cached in shared memory when it fits (one device-memory read),
+ *    otherwise read twice (the second read mostly hits L2).
+ *  - inner > 1: softmax_*_strided_kernel, one thread per (outer, inner)
+ *    column, adjacent threads on adjacent inner indices so every access is
+ *    coalesced; the column is read twice.
+ * Rows that are all -inf, or hold +inf or NaN, give NaN (as the CPU path).
+ * Preconditions (checked on the host): outer*dim*inner > 0 and fits size_t;
+ * pointers aligned to the element size; y == x or disjoint.
+ */
+#include "dtype_dispatch.cuh"
+#include "structured_launch.h"
+
+#include <math.h>
+
+namespace actk {
+namespace {
+
+constexpr int kWarp = 32;
+
+template <class C> __device__ __forceinline__ C c_exp(C v);
+template <> __device__ __forceinline__ float c_exp(float v) { return expf(v); }
+template <> __device__ __forceinline__ double c_exp(double v) { return exp(v); }
+template <class C> __device__ __forceinline__ C c_log1p(C v);
+template <> __device__ __forceinline__ float c_log1p(float v) { return log1pf(v); }
+template <> __device__ __forceinline__ double c_log1p(double v) { return log1p(v); }
+
+/* max that propagates NaN (fmax would drop it) */
+template <class C> __device__ __forceinline__ C nan_max(C a, C b) { return (a != a || a > b) ? a : b; }
+
+/* Online (max, rest) state: rest = sum of e^(v - max) over the values seen,
+ * minus the 1 that one maximal value contributes. Keeping the 1 out means
+ * log(sum) = log1p(rest) stays accurate when the other terms are tiny
+ * (log-softmax of a dominant class), which 1 + tiny would round away. */
+template <class C> struct MaxSum {
+    C max;
+    C sum; /* the rest, as above */
+};
+
+template <class C> __device__ __forceinline__ void online_add(MaxSum<C> &s, C v)
+{
+    if (v != v) { s.max = v; return; }
+    if (v == C(-INFINITY)) return; /* probability 0; avoids (-inf) - (-inf) */
+    if (v > s.max) {
+        s.sum = s.max == C(-INFINITY) ? C(0) : (s.sum + C(1)) * c_exp(s.max - v);
+        s.max = v;
+    } else {
+        s.sum += c_exp(v - s.max);
+    }
+}
+
+template <class C> __device__ __forceinline__ MaxSum<C> merge(MaxSum<C> a, MaxSum<C> b)
+{
+    if (a.max != a.max || b.max != b.max) return {C(NAN), C(NAN)};
+    if (b.max > a.max) { const MaxSum<C> t = a; a = b; b = t; } /* a holds the larger max */
+    if (b.max == C(-INFINITY)) return a;
+    return {a.max, a.sum + (b.sum + C(1)) * c_exp(b.max - a.max)};
+}
+
+template <class C> __device__ __forceinline__ MaxSum<C> warp_merge(MaxSum<C> s)
+{
+#pragma unroll
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+        MaxSum<C> other{__shfl_xor_sync(0xffffffffu, s.max, offset), __shfl_xor_sync(0xffffffffu, s.sum, offset)};
+        s = merge(s, other);
+    }
+    return s;
+}
+
+template <class C> __device__ __forceinline__ C warp_sum(C v)
+{
+#pragma unroll
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+/* The output for one element given the row's (max, sum). A row whose max
+ * is not finite (all -inf, +inf present, NaN present) is NaN. */
+template <class C, bool kLog> __device__ __forceinline__ C softmax_value(C v, MaxSum<C> s)
+{
+    if (!(s.max > C(-INFINITY) && s.max < C(INFINITY))) return C(NAN);
+    return kLog ? (v - s.max) - c_log1p(s.sum) : c_exp(v - s.max) / (C(1) + s.sum);
+}
+
+template <class C, bool kLog> __device__ __forceinline__ C softmax_grad(C y, C dy, C row_sum)
+{
+    return kLog ? dy - c_exp(y) * row_sum : y * (dy - row_sum);
+}
+
+/* ---- inner == 1, dim <= 1024: a warp per row ------------------------------- */
+
+template <class S, int kCols, bool kLog>
+__global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S *y, size_t rows, int dim)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    const int lane = threadIdx.x % kWarp;
+    const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
+    for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
+        const S *xr = x + row * dim;
+        C v[kCols];
+        MaxSum<C> s{C(-INFINITY), C(0)};
+#pragma unroll
+        for (int k = 0; k < kCols; ++k) {
+            const int col = lane + k * kWarp;
+            v[k] = col < dim ? T::load(xr[col]) : C(-INFINITY);
+            online_add(s, v[k]);
+        }
+        s = warp_merge(s);
+        S *yr = y + row * dim;
+#pragma unroll
+        for (int k = 0; k < kCols; ++k) {
+            const int col = lane + k * kWarp;
+            if (col < dim) yr[col] = T::store(softmax_value<C, kLog>(v[k], s));
+        }
+    }
+}
+
+template <class S, int kCols, bool kLog>
+__global__ void __launch_bounds__(128) softmax_backward_warp_kernel(const S *y, const S *dy, S *dx, size_t rows, int dim)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    const int lane = threadIdx.x % kWarp;
+    const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
+    for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
+        const size_t base = row * dim;
+        C yv[kCols], gv[kCols];
+        C partial = C(0);
+#pragma unroll
+        for (int k = 0; k < kCols; ++k) {
+            const int col = lane + k * kWarp;
+            yv[k] = col < dim ? T::load(y[base + col]) : C(0);
+            gv[k] = col < dim ? T::load(dy[base + col]) : C(0);
+            partial += kLog ? gv[k] : gv[k] * yv[k];
+        }
+        const C row_sum = warp_sum(partial);
+#pragma unroll
+        for (int k = 0; k < kCols; ++k) {
+            const int col = lane + k * kWarp;
+            if (col < dim) dx[base + col] = T::store(softmax_grad<C, kLog>(yv[k], gv[k], row_sum));
+        }
+    }
+}
+
+/* ---- inner == 1, dim > 1024: a block per row -------------------------------- */
+
+constexpr int kBlockThreads = 512;
+
+template <class C> __device__ MaxSum<C> block_merge(MaxSum<C> s, MaxSum<C> *scratch)
+{
+    s = warp_merge(s);
+    const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+    __syncthreads(); /* scratch may still be read from the previous row */
+    if (lane == 0) scratch[warp] = s;
+    __syncthreads();
+    if (warp == 0) {
+        MaxSum<C> t = lane < (int)(blockDim.x / kWarp) ? scratch[lane] : MaxSum<C>{C(-INFINITY), C(0)};
+        t = warp_merge(t);
+        if (lane == 0) scratch[0] = t;
+    }
+    __syncthreads();
+    return scratch[0];
+}
+
+template <class C> __device__ C block_sum(C v, C *scratch)
+{
+    v = warp_sum(v);
+    const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        C t = lane < (int)(blockDim.x / kWarp) ? scratch[lane] : C(0);
+        t = warp_sum(t);
+        if (lane == 0) scratch[0] = t;
+    }
+    __syncthreads();
+    return scratch[0];
+}
+
+/* cache_row: the row (storage type) lives in dynamic shared memory. */
+template <class S, bool kLog>
+__global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(const S *x, S *y, size_t rows, size_t dim,
+                                                                               bool cache_row)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    extern __shared__ unsigned char dynamic_smem[];
+    S *row_cache = reinterpret_cast<S *>(dynamic_smem);
+    __shared__ MaxSum<C> scratch[kBlockThreads / kWarp];
+    for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        const S *xr = x + row * dim;
+        MaxSum<C> s{C(-INFINITY), C(0)};
+        for (size_t col = threadIdx.x; col < dim; col += blockDim.x) {
+            const S raw = xr[col];
+            if (cache_row) row_cache[col] = raw;
+            online_add(s, T::load(raw));
+        }
+        s = block_merge(s, scratch); /* its barriers also publish row_cache */
+        S *yr = y + row * dim;
+        for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
+            yr[col] = T::store(softmax_value<C, kLog>(T::load(cache_row ? row_cache[col] : xr[col]), s));
+    }
+}
+
+template <class S, bool kLog>
+__global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(const S *y, const S *dy, S *dx,
+                                                                                size_t rows, size_t dim)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    __shared__ C scratch[kBlockThreads / kWarp];
+    for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        const size_t base = row * dim;
+        C partial = C(0);
+        for (size_t col = threadIdx.x; col < dim; col += blockDim.x) {
+            const C g = T::load(dy[base + col]);
+            partial += kLog ? g : g * T::load(y[base + col]);
+        }
+        const C row_sum = block_sum(partial, scratch);
+        for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
+            dx[base + col] = T::store(softmax_grad<C, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum));
+    }
+}
+
+/* ---- inner > 1: a thread per (outer, inner) column -------------------------- */
+
+template <class S, bool kLog>
+__global__ void softmax_forward_strided_kernel(const S *x, S *y, size_t outer, size_t dim, size_t inner)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
+        const size_t base = (c / inner) * dim * inner + c % inner;
+        MaxSum<C> s{C(-INFINITY), C(0)};
+        for (size_t d = 0; d < dim; ++d) online_add(s, T::load(x[base + d * inner]));
+        for (size_t d = 0; d < dim; ++d) y[base + d * inner] = T::store(softmax_value<C, kLog>(T::load(x[base + d * inner]), s));
+    }
+}
+
+template <class S, bool kLog>
+__global__ void softmax_backward_strided_kernel(const S *y, const S *dy, S *dx, size_t outer, size_t dim, size_t inner)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
+        const size_t base = (c / inner) * dim * inner + c % inner;
+        C row_sum = C(0);
+        for (size_t d = 0; d < dim; ++d) {
+            const C g = T::load(dy[base + d * inner]);
+            row_sum += kLog ? g : g * T::load(y[base + d * inner]);
+        }
+        for (size_t d = 0; d < dim; ++d) {
+            const size_t idx = base + d * inner;
+            dx[idx] = T::store(softmax_grad<C, kLog>(T::load(y[idx]), T::load(dy[idx]), row_sum));
+        }
+    }
+}
+
+/* ---- launch ------------------------------------------------------------------ */
+
+template <class S, bool kLog, int kCols>
+cudaError_t launch_warp_forward(const S *x, S *y, size_t rows, int dim, int sm_count, cudaStream_t stream)
+{
+    softmax_forward_warp_kernel<S, kCols, kLog><<<grid_for(rows * kWarp, 128, sm_count), 128, 0, stream>>>(x, y, rows, dim);
+    return cudaGetLastError();
+}
+
+template <class S, bool kLog, int kCols>
+cudaError_t launch_warp_backward(const S *y, const S *dy, S *dx, size_t rows, int dim, int sm_count, cudaStream_t stream)
+{
+    softmax_backward_warp_kernel<S, kCols, kLog><<<grid_for(rows * kWarp, 128, sm_count), 128, 0, stream>>>(y, dy, dx, rows, dim);
+    return cudaGetLastError();
+}
+
+/* Values per lane for a warp-per-row kernel: the next power of two of dim/32. */
+inline int cols_per_lane(size_t dim)
+{
+    int cols = 1;
+    while ((size_t)cols * kWarp < dim) cols *= 2;
+    return cols;
+}
+
+template <class S, bool kLog>
+cudaError_t softmax_forward_typed(size_t outer, size_t dim, size_t inner, const S *x, S *y, int sm_count,
+                                  cudaStream_t stream)
+{
+    if (inner > 1) {
+        softmax_forward_strided_kernel<S, kLog><<<grid_for(outer * inner, 256, sm_count), 256, 0, stream>>>(x, y, outer, dim, inner);
+        return cudaGetLastError();
+    }
+    if (dim <= 1024) {
+        switch (cols_per_lane(dim)) {
+        case 1: return launch_warp_forward<S, kLog, 1>(x, y, outer, (int)dim, sm_count, stream);
+        case 2: return launch_warp_forward<S, kLog, 2>(x, y, outer, (int)dim, sm_count, stream);
+        case 4: return launch_warp_forward<S, kLog, 4>(x, y, outer, (int)dim, sm_count, stream);
+        case 8: return launch_warp_forward<S, kLog, 8>(x, y, outer, (int)dim, sm_count, stream);
+        case 16: return launch_warp_forward<S, kLog, 16>(x, y, outer, (int)dim, sm_count, stream);
+        default: return launch_warp_forward<S, kLog, 32>(x, y, outer, (int)dim, sm_count, stream);
+        }
+    }
+    /* Cache the row in shared memory when it fits in what the device allows
+     * per block (opt-in beyond 48 KiB). */
+    int device = 0, max_smem = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    const size_t static_smem = sizeof(MaxSum<typename StorageTraits<S>::Compute>) * (kBlockThreads / kWarp);
+    const size_t row_bytes = dim * sizeof(S);
+    const bool cache_row = row_bytes + static_smem <= (size_t)max_smem;
+    const size_t dynamic = cache_row ? row_bytes : 0;
+    if (cache_row) {
+        const cudaError_t err = cudaFuncSetAttribute(softmax_forward_block_kernel<S, kLog>,
+                                                     cudaFuncAttributeMaxDynamicSharedMemorySize, (int)dynamic);
+        if (err != cudaSuccess) return err;
+    }
+    unsigned blocks = (unsigned)(outer < (size_t)sm_count * 64 ? outer : (size_t)sm_count * 64);
+    softmax_forward_block_kernel<S, kLog><<<blocks, kBlockThreads, dynamic, stream>>>(x, y, outer, dim, cache_row);
+    return cudaGetLastError();
+}
+
+template <class S, bool kLog>
+cudaError_t softmax_backward_typed(size_t outer, size_t dim, size_t inner, const S *y, const S *dy, S *dx,
+                                   int sm_count, cudaStream_t stream)
+{
+    if (inner > 1) {
+        softmax_backward_strided_kernel<S, kLog><<<grid_for(outer * inner, 256, sm_count), 256, 0, stream>>>(y, dy, dx, outer, dim, inner);
+        return cudaGetLastError();
+    }
+    if (dim <= 1024) {
+        switch (cols_per_lane(dim)) {
+        case 1: return launch_warp_backward<S, kLog, 1>(y, dy, dx, outer, (int)dim, sm_count, stream);
+        case 2: return launch_warp_backward<S, kLog, 2>(y, dy, dx, outer, (int)dim, sm_count, stream);
+        case 4: return launch_warp_backward<S, kLog, 4>(y, dy, dx, outer, (int)dim, sm_count, stream);
+        case 8: return launch_warp_backward<S, kLog, 8>(y, dy, dx, outer, (int)dim, sm_count, stream);
+        case 16: return launch_warp_backward<S, kLog, 16>(y, dy, dx, outer, (int)dim, sm_count, stream);
+        default: return launch_warp_backward<S, kLog, 32>(y, dy, dx, outer, (int)dim, sm_count, stream);
+        }
+    }
+    unsigned blocks = (unsigned)(outer < (size_t)sm_count * 64 ? outer : (size_t)sm_count * 64);
+    softmax_backward_block_kernel<S, kLog><<<blocks, kBlockThreads, 0, stream>>>(y, dy, dx, outer, dim);
+    return cudaGetLastError();
+}
+
+} // namespace
+} // namespace actk
+
+extern "C" cudaError_t actk_launch_softmax_forward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim,
+                                                   size_t inner, const void *x, void *y, int sm_count,
+                                                   cudaStream_t stream)
+{
+    return actk::dispatch_dtype(dtype, [&](auto tag) {
+        using S = decltype(tag);
+        const S *in = static_cast<const S *>(x);
+        S *out = static_cast<S *>(y);
+        return log_softmax ? actk::softmax_forward_typed<S, true>(outer, dim, inner, in, out, sm_count, stream)
+                           : actk::softmax_forward_typed<S, false>(outer, dim, inner, in, out, sm_count, stream);
+    });
+}
+
+extern "C" cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim,
+                                                    size_t inner, const void *y, const void *dy, void *dx,
+                                                    int sm_count, cudaStream_t stream)
+{
+    return actk::dispatch_dtype(dtype, [&](auto tag) {
+        using S = decltype(tag);
+        const S *yv = static_cast<const S *>(y);
+        const S *g = static_cast<const S *>(dy);
+        S *out = static_cast<S *>(dx);
+        return log_softmax ? actk::softmax_backward_typed<S, true>(outer, dim, inner, yv, g, out, sm_count, stream)
+                           : actk::softmax_backward_typed<S, false>(outer, dim, inner, yv, g, out, sm_count, stream);
+    });
+}
