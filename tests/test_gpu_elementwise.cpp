@@ -9,6 +9,7 @@
  * Without a CUDA device every test is skipped with the reason.
  */
 #include "agreement.h"
+#include "gpu_util.h"
 
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
@@ -18,57 +19,6 @@
 using namespace actk_test;
 
 namespace {
-
-constexpr unsigned char kPoison = 0x7B; /* a finite f16/bf16/f32/f64 pattern */
-constexpr size_t kGuardBytes = 4096;
-
-#define CUDA_OK(call)                                                                   \
-    do {                                                                                \
-        const cudaError_t cuda_ok_err = (call);                                         \
-        ASSERT_EQ(cuda_ok_err, cudaSuccess) << #call << ": " << cudaGetErrorString(cuda_ok_err); \
-    } while (0)
-
-class Gpu : public ::testing::Test {
-protected:
-    void SetUp() override
-    {
-        if (actk_cuda_device_count() == 0) {
-            if (!actk_built_with_cuda())
-                GTEST_SKIP() << "actk was built without CUDA; GPU tests need ACTK_WITH_CUDA and a device";
-            GTEST_SKIP() << "no CUDA device on this machine (actk_cuda_device_count() == 0); GPU tests need one";
-        }
-    }
-};
-
-/* A device allocation with guard bands: [guard | payload | guard]. The
- * payload may be offset by a few elements to test misaligned pointers. */
-struct DeviceBuffer {
-    unsigned char *base = nullptr;
-    size_t total = 0, payload_bytes = 0, offset_bytes = 0;
-    DeviceBuffer(size_t bytes, size_t offset) : payload_bytes(bytes), offset_bytes(offset)
-    {
-        total = kGuardBytes * 2 + bytes + 64;
-        if (cudaMalloc(reinterpret_cast<void **>(&base), total) != cudaSuccess) base = nullptr;
-        if (base) poison_all();
-    }
-    ~DeviceBuffer() { cudaFree(base); }
-    DeviceBuffer(const DeviceBuffer &) = delete;
-    DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-    void *data() { return base + kGuardBytes + offset_bytes; }
-    void poison_all() { cudaMemset(base, kPoison, total); }
-    void upload(const void *host) { cudaMemcpy(data(), host, payload_bytes, cudaMemcpyHostToDevice); }
-    void download(void *host) { cudaMemcpy(host, data(), payload_bytes, cudaMemcpyDeviceToHost); }
-    /* true if every byte outside the payload still holds the poison */
-    bool guards_intact()
-    {
-        std::vector<unsigned char> all(total);
-        cudaMemcpy(all.data(), base, total, cudaMemcpyDeviceToHost);
-        const size_t begin = kGuardBytes + offset_bytes, end = begin + payload_bytes;
-        for (size_t i = 0; i < total; ++i)
-            if ((i < begin || i >= end) && all[i] != kPoison) return false;
-        return true;
-    }
-};
 
 actk_status run_cuda(int dir, actk_act act, actk_dtype dtype, size_t n, const void *in0, const void *in1, void *out,
                      cudaStream_t stream = nullptr)

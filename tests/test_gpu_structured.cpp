@@ -1,0 +1,240 @@
+/*
+ * test_gpu_structured.cpp - softmax/log-softmax, PReLU, Maxout and RReLU
+ * on the GPU against the CPU reference, on shapes that reach every kernel
+ * of the dispatch (warp per row, block per row with and without the row in
+ * shared memory, strided inner > 1 with awkward sizes), with poisoned
+ * outputs and guard bands. Bounds: softmax forward f32 4 ULP, f16/bf16
+ * 1 ULP, f64 8 ULP; backward the same or, where dy - sum cancels, an
+ * absolute error under 4 eps of the terms. PReLU dslope: bitwise
+ * deterministic, f32 within 4 ULP. Maxout: exact. RReLU: the GPU draws the
+ * same slopes as the CPU (bitwise for f32). Skipped without a device.
+ */
+#include "gpu_util.h"
+#include "test_util.h"
+
+#include <cstring>
+
+using namespace actk_test;
+
+namespace {
+
+double eps_of(actk_dtype dtype)
+{
+    switch (dtype) {
+    case ACTK_F32: return 0x1p-24;
+    case ACTK_F16: return 0x1p-11;
+    case ACTK_BF16: return 0x1p-8;
+    default: return 0x1p-53;
+    }
+}
+
+double softmax_bound(actk_dtype dtype)
+{
+    return dtype == ACTK_F32 ? 4 : dtype == ACTK_F64 ? 8 : 1;
+}
+
+struct Shape {
+    size_t outer, dim, inner;
+};
+
+/* Random logits with some structure: a spread of scales, a few -inf. */
+Buffer softmax_inputs(actk_dtype dtype, size_t n, std::mt19937_64 &rng)
+{
+    Buffer b(dtype, n);
+    std::uniform_real_distribution<double> u(-12, 12);
+    for (size_t k = 0; k < n; ++k) b.set(k, (k % 97 == 13) ? -INFINITY : u(rng));
+    return b;
+}
+
+void check_softmax(actk_softmax_kind kind, actk_dtype dtype, Shape s, std::mt19937_64 &rng)
+{
+    const size_t n = s.outer * s.dim * s.inner, bytes = n * actk_dtype_size(dtype);
+    SCOPED_TRACE(std::string(kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(dtype) + " " +
+                 std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
+    Buffer x = softmax_inputs(dtype, n, rng), y_ref(dtype, n), y_gpu(dtype, n), dy(dtype, n), dx_ref(dtype, n), dx_gpu(dtype, n);
+    std::uniform_real_distribution<double> g(-1, 1);
+    for (size_t k = 0; k < n; ++k) dy.set(k, g(rng));
+    ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, x.data(), y_ref.data()), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, y_ref.data(), dy.data(), dx_ref.data()), ACTK_SUCCESS);
+
+    DeviceBuffer d_x(bytes, 0), d_y(bytes, 0), d_dy(bytes, 0), d_dx(bytes, 0);
+    ASSERT_TRUE(d_x.base && d_y.base && d_dy.base && d_dx.base);
+    d_x.upload(x.data());
+    d_dy.upload(dy.data());
+    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    /* backward from the reference y, so the two checks are independent */
+    DeviceBuffer d_yref(bytes, 0);
+    d_yref.upload(y_ref.data());
+    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_yref.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    CUDA_OK(cudaDeviceSynchronize());
+    d_y.download(y_gpu.data());
+    d_dx.download(dx_gpu.data());
+    EXPECT_TRUE(d_y.guards_intact());
+    EXPECT_TRUE(d_dx.guards_intact());
+
+    size_t bad_forward = 0, bad_backward = 0;
+    std::string first;
+    for (size_t o = 0; o < s.outer; ++o) {
+        for (size_t i = 0; i < s.inner; ++i) {
+            long double terms = 0; /* the scale of the row's sum, for the cancellation allowance */
+            for (size_t d = 0; d < s.dim; ++d) {
+                const size_t k = (o * s.dim + d) * s.inner + i;
+                terms += kind == ACTK_SOFTMAX ? fabsl(dy.get(k) * y_ref.get(k)) : fabsl(dy.get(k));
+            }
+            for (size_t d = 0; d < s.dim; ++d) {
+                const size_t k = (o * s.dim + d) * s.inner + i;
+                if (ulp_distance(dtype, y_gpu.get(k), y_ref.get(k)) > softmax_bound(dtype)) {
+                    if (bad_forward++ == 0) first = "forward at " + std::to_string(k);
+                }
+                const long double scale = kind == ACTK_SOFTMAX ? fabsl(y_ref.get(k)) * (fabsl(dy.get(k)) + terms)
+                                                               : fabsl(dy.get(k)) + expl(y_ref.get(k)) * terms;
+                const bool ok = ulp_distance(dtype, dx_gpu.get(k), dx_ref.get(k)) <= softmax_bound(dtype) ||
+                                fabsl(dx_gpu.get(k) - dx_ref.get(k)) <= 4 * eps_of(dtype) * scale;
+                if (!ok && bad_backward++ == 0) first += " backward at " + std::to_string(k);
+            }
+        }
+    }
+    EXPECT_EQ(bad_forward, 0u) << first;
+    EXPECT_EQ(bad_backward, 0u) << first;
+}
+
+} // namespace
+
+TEST_F(Gpu, SoftmaxEveryDispatchPathAgreesWithTheReference)
+{
+    std::mt19937_64 rng(2026);
+    const Shape shapes[] = {
+        {257, 1, 1}, {129, 7, 1}, {64, 32, 1}, {65, 33, 1}, {33, 100, 1}, {17, 1000, 1}, {9, 1024, 1}, /* warp per row */
+        {5, 1025, 1}, {3, 5000, 1}, {2, 40000, 1},                                                    /* block, row cached */
+        {1, 300007, 1},                                                                               /* block, too big to cache in f64 */
+        {3, 7, 5}, {2, 13, 31}, {4, 64, 49}, {1, 3, 1021}, {7, 1, 3},                                 /* inner > 1 */
+    };
+    for (actk_dtype dtype : kAllDtypes)
+        for (const Shape &s : shapes)
+            for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_softmax(kind, dtype, s, rng);
+}
+
+TEST_F(Gpu, SoftmaxSpecialRowsAndInPlace)
+{
+    const float inf = INFINITY;
+    std::vector<float> x = {0, -inf, 0, 1,   -inf, -inf, -inf, -inf,   1, inf, 0, 0,   NAN, 1, 2, 3}, y(16), want(16);
+    DeviceBuffer d(16 * 4, 0);
+    d.upload(x.data());
+    ASSERT_EQ(actk_cuda_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, 4, 4, 1, d.data(), d.data(), nullptr), ACTK_SUCCESS);
+    CUDA_OK(cudaDeviceSynchronize());
+    d.download(y.data());
+    ASSERT_EQ(actk_cpu_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, 4, 4, 1, x.data(), want.data()), ACTK_SUCCESS);
+    for (int k = 0; k < 16; ++k) EXPECT_LE(ulp_distance(ACTK_F32, y[k], want[k]), 4) << k << ": " << y[k] << " vs " << want[k];
+    for (int k = 4; k < 16; ++k) EXPECT_TRUE(std::isnan(y[k])) << k;
+    EXPECT_EQ(y[1], -inf);
+}
+
+TEST_F(Gpu, PreluAgreesAndDslopeIsDeterministic)
+{
+    std::mt19937_64 rng(7);
+    const Shape shapes[] = {{64, 1, 1000}, {128, 64, 49}, {1000, 300, 1}, {3, 7, 5}, {5000, 3, 1}};
+    for (actk_dtype dtype : kAllDtypes) {
+        for (const Shape &s : shapes) {
+            SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
+            const size_t n = s.outer * s.dim * s.inner, elem = actk_dtype_size(dtype);
+            Buffer x(dtype, n), dy(dtype, n), slope(dtype, s.dim), y_ref(dtype, n), dx_ref(dtype, n), ds_ref(dtype, s.dim);
+            Buffer y_gpu(dtype, n), dx_gpu(dtype, n), ds_gpu(dtype, s.dim), ds_again(dtype, s.dim);
+            std::uniform_real_distribution<double> u(-3, 3);
+            for (size_t k = 0; k < n; ++k) { x.set(k, u(rng)); dy.set(k, u(rng)); }
+            for (size_t c = 0; c < s.dim; ++c) slope.set(c, 0.25 + 0.05 * u(rng));
+            ASSERT_EQ(actk_cpu_prelu_forward(dtype, s.outer, s.dim, s.inner, x.data(), slope.data(), y_ref.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_prelu_backward(dtype, s.outer, s.dim, s.inner, x.data(), slope.data(), dy.data(), dx_ref.data(), ds_ref.data()), ACTK_SUCCESS);
+            DeviceBuffer d_x(n * elem, 0), d_dy(n * elem, 0), d_s(s.dim * elem, 0), d_y(n * elem, 0), d_dx(n * elem, 0), d_ds(s.dim * elem, 0);
+            const size_t ws_bytes = actk_cuda_prelu_backward_workspace_size(dtype, s.outer, s.dim, s.inner);
+            DeviceBuffer d_ws(ws_bytes, 0);
+            d_x.upload(x.data());
+            d_dy.upload(dy.data());
+            d_s.upload(slope.data());
+            ASSERT_EQ(actk_cuda_prelu_forward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+            ASSERT_EQ(actk_cuda_prelu_backward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_dy.data(), d_dx.data(), d_ds.data(), d_ws.data(), ws_bytes, nullptr), ACTK_SUCCESS) << actk_last_error();
+            CUDA_OK(cudaDeviceSynchronize());
+            d_y.download(y_gpu.data());
+            d_dx.download(dx_gpu.data());
+            d_ds.download(ds_gpu.data());
+            ASSERT_EQ(actk_cuda_prelu_backward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_dy.data(), d_dx.data(), d_ds.data(), d_ws.data(), ws_bytes, nullptr), ACTK_SUCCESS);
+            CUDA_OK(cudaDeviceSynchronize());
+            d_ds.download(ds_again.data());
+            EXPECT_EQ(ds_gpu.bytes, ds_again.bytes) << "dslope must be bitwise deterministic";
+            EXPECT_TRUE(d_y.guards_intact() && d_dx.guards_intact() && d_ds.guards_intact());
+            const double bound = dtype == ACTK_F32 ? 4 : dtype == ACTK_F64 ? 8 : 1;
+            for (size_t k = 0; k < n; ++k) {
+                ASSERT_LE(ulp_distance(dtype, y_gpu.get(k), y_ref.get(k)), 1) << k;
+                ASSERT_LE(ulp_distance(dtype, dx_gpu.get(k), dx_ref.get(k)), 1) << k;
+            }
+            for (size_t c = 0; c < s.dim; ++c) EXPECT_LE(ulp_distance(dtype, ds_gpu.get(c), ds_ref.get(c)), bound) << "channel " << c;
+        }
+    }
+    /* too little workspace is refused */
+    DeviceBuffer a(4096 * 4, 0), b(4096 * 4, 0), c(4 * 4, 0), d(4096 * 4, 0), e(4 * 4, 0);
+    EXPECT_EQ(actk_cuda_prelu_backward(ACTK_F32, 1024, 4, 1, a.data(), c.data(), b.data(), d.data(), e.data(), nullptr, 0, nullptr), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_NE(std::strstr(actk_last_error(), "workspace"), nullptr);
+}
+
+TEST_F(Gpu, MaxoutIsExact)
+{
+    std::mt19937_64 rng(8);
+    const struct { size_t outer, units, pieces, inner; } shapes[] = {{64, 32, 4, 1}, {8, 16, 3, 49}, {3, 5, 7, 11}, {1000, 1, 2, 1}};
+    for (actk_dtype dtype : kAllDtypes) {
+        for (const auto &s : shapes) {
+            const size_t n_in = s.outer * s.units * s.pieces * s.inner, n_out = s.outer * s.units * s.inner, elem = actk_dtype_size(dtype);
+            Buffer x(dtype, n_in), dy(dtype, n_out), y_ref(dtype, n_out), dx_ref(dtype, n_in), y_gpu(dtype, n_out), dx_gpu(dtype, n_in);
+            std::uniform_int_distribution<int> small(-4, 4); /* small integers: many ties */
+            for (size_t k = 0; k < n_in; ++k) x.set(k, k % 101 == 5 ? NAN : small(rng));
+            for (size_t k = 0; k < n_out; ++k) dy.set(k, small(rng) + 0.5);
+            ASSERT_EQ(actk_cpu_maxout_forward(dtype, s.outer, s.units, s.pieces, s.inner, x.data(), y_ref.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_maxout_backward(dtype, s.outer, s.units, s.pieces, s.inner, x.data(), dy.data(), dx_ref.data()), ACTK_SUCCESS);
+            DeviceBuffer d_x(n_in * elem, 0), d_dy(n_out * elem, 0), d_y(n_out * elem, 0), d_dx(n_in * elem, 0);
+            d_x.upload(x.data());
+            d_dy.upload(dy.data());
+            ASSERT_EQ(actk_cuda_maxout_forward(dtype, s.outer, s.units, s.pieces, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+            ASSERT_EQ(actk_cuda_maxout_backward(dtype, s.outer, s.units, s.pieces, s.inner, d_x.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+            CUDA_OK(cudaDeviceSynchronize());
+            d_y.download(y_gpu.data());
+            d_dx.download(dx_gpu.data());
+            EXPECT_TRUE(d_y.guards_intact() && d_dx.guards_intact());
+            for (size_t k = 0; k < n_out; ++k) ASSERT_EQ(ulp_distance(dtype, y_gpu.get(k), y_ref.get(k)), 0) << k;
+            for (size_t k = 0; k < n_in; ++k) ASSERT_EQ(ulp_distance(dtype, dx_gpu.get(k), dx_ref.get(k)), 0) << k;
+        }
+    }
+}
+
+TEST_F(Gpu, RreluDrawsTheSameSlopesAsTheCpu)
+{
+    actk_rrelu p = actk_rrelu_default();
+    p.seed = 42;
+    p.offset = 1u << 20;
+    for (actk_dtype dtype : kAllDtypes) {
+        for (int training : {1, 0}) {
+            p.training = training;
+            const size_t n = 100003, elem = actk_dtype_size(dtype);
+            Buffer x(dtype, n), dy(dtype, n), y_ref(dtype, n), dx_ref(dtype, n), y_gpu(dtype, n), dx_gpu(dtype, n);
+            std::mt19937_64 rng(9);
+            std::uniform_real_distribution<double> u(-4, 4);
+            for (size_t k = 0; k < n; ++k) { x.set(k, k % 2 ? -1.0 : u(rng)); dy.set(k, u(rng)); }
+            ASSERT_EQ(actk_cpu_rrelu_forward(p, dtype, n, x.data(), y_ref.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_rrelu_backward(p, dtype, n, x.data(), dy.data(), dx_ref.data()), ACTK_SUCCESS);
+            DeviceBuffer d_x(n * elem, 0), d_dy(n * elem, 0), d_y(n * elem, 0), d_dx(n * elem, 0);
+            d_x.upload(x.data());
+            d_dy.upload(dy.data());
+            ASSERT_EQ(actk_cuda_rrelu_forward(p, dtype, n, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+            ASSERT_EQ(actk_cuda_rrelu_backward(p, dtype, n, d_x.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+            CUDA_OK(cudaDeviceSynchronize());
+            d_y.download(y_gpu.data());
+            d_dx.download(dx_gpu.data());
+            EXPECT_TRUE(d_y.guards_intact() && d_dx.guards_intact());
+            const long double bound = dtype == ACTK_F32 ? 0 : 1;
+            for (size_t k = 0; k < n; ++k) {
+                ASSERT_LE(ulp_distance(dtype, y_gpu.get(k), y_ref.get(k)), bound) << k;
+                ASSERT_LE(ulp_distance(dtype, dx_gpu.get(k), dx_ref.get(k)), bound) << k;
+            }
+            if (dtype == ACTK_F32 && training) { /* y = -a_i for x = -1: the slopes themselves, bitwise */
+                for (size_t k = 1; k < n; k += 2) ASSERT_EQ(-(float)y_gpu.get(k), actk_rrelu_slope(p, k)) << k;
+            }
+        }
+    }
+}
