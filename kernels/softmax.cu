@@ -22,6 +22,7 @@
  * pointers aligned to the element size; y == x or disjoint.
  */
 #include "dtype_dispatch.cuh"
+#include "softmax_math.cuh"
 #include "structured_launch.h"
 
 #include <math.h>
@@ -30,45 +31,6 @@ namespace actk {
 namespace {
 
 constexpr int kWarp = 32;
-
-template <class C> __device__ __forceinline__ C c_exp(C v);
-template <> __device__ __forceinline__ float c_exp(float v) { return expf(v); }
-template <> __device__ __forceinline__ double c_exp(double v) { return exp(v); }
-template <class C> __device__ __forceinline__ C c_log1p(C v);
-template <> __device__ __forceinline__ float c_log1p(float v) { return log1pf(v); }
-template <> __device__ __forceinline__ double c_log1p(double v) { return log1p(v); }
-
-/* max that propagates NaN (fmax would drop it) */
-template <class C> __device__ __forceinline__ C nan_max(C a, C b) { return (a != a || a > b) ? a : b; }
-
-/* Online (max, rest) state: rest = sum of e^(v - max) over the values seen,
- * minus the 1 that one maximal value contributes. Keeping the 1 out means
- * log(sum) = log1p(rest) stays accurate when the other terms are tiny
- * (log-softmax of a dominant class), which 1 + tiny would round away. */
-template <class C> struct MaxSum {
-    C max;
-    C sum; /* the rest, as above */
-};
-
-template <class C> __device__ __forceinline__ void online_add(MaxSum<C> &s, C v)
-{
-    if (v != v) { s.max = v; return; }
-    if (v == C(-INFINITY)) return; /* probability 0; avoids (-inf) - (-inf) */
-    if (v > s.max) {
-        s.sum = s.max == C(-INFINITY) ? C(0) : (s.sum + C(1)) * c_exp(s.max - v);
-        s.max = v;
-    } else {
-        s.sum += c_exp(v - s.max);
-    }
-}
-
-template <class C> __device__ __forceinline__ MaxSum<C> merge(MaxSum<C> a, MaxSum<C> b)
-{
-    if (a.max != a.max || b.max != b.max) return {C(NAN), C(NAN)};
-    if (b.max > a.max) { const MaxSum<C> t = a; a = b; b = t; } /* a holds the larger max */
-    if (b.max == C(-INFINITY)) return a;
-    return {a.max, a.sum + (b.sum + C(1)) * c_exp(b.max - a.max)};
-}
 
 template <class C> __device__ __forceinline__ MaxSum<C> warp_merge(MaxSum<C> s)
 {
@@ -85,19 +47,6 @@ template <class C> __device__ __forceinline__ C warp_sum(C v)
 #pragma unroll
     for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
     return v;
-}
-
-/* The output for one element given the row's (max, sum). A row whose max
- * is not finite (all -inf, +inf present, NaN present) is NaN. */
-template <class C, bool kLog> __device__ __forceinline__ C softmax_value(C v, MaxSum<C> s)
-{
-    if (!(s.max > C(-INFINITY) && s.max < C(INFINITY))) return C(NAN);
-    return kLog ? (v - s.max) - c_log1p(s.sum) : c_exp(v - s.max) / (C(1) + s.sum);
-}
-
-template <class C, bool kLog> __device__ __forceinline__ C softmax_grad(C y, C dy, C row_sum)
-{
-    return kLog ? dy - c_exp(y) * row_sum : y * (dy - row_sum);
 }
 
 /* ---- inner == 1, dim <= 1024: a warp per row ------------------------------- */

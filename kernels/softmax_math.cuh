@@ -1,0 +1,61 @@
+/*
+ * softmax_math.cuh - the per-element and per-row math of the softmax
+ * kernels (softmax.cu), __host__ __device__ so that
+ * tests/test_softmax_math_on_host.cpp can replay the kernels' reduction
+ * orders on the host against the long double reference.
+ */
+#ifndef ACTK_KERNELS_SOFTMAX_MATH_CUH
+#define ACTK_KERNELS_SOFTMAX_MATH_CUH
+
+#include "activation_math.cuh" /* ACTK_HD, m_exp, m_log1p */
+
+namespace actk {
+
+/* max that propagates NaN (fmax would drop it) */
+template <class C> ACTK_HD C nan_max(C a, C b) { return (a != a || a > b) ? a : b; }
+
+/* Online (max, rest) state: rest = sum of e^(v - max) over the values seen,
+ * minus the 1 that one maximal value contributes. Keeping the 1 out means
+ * log(sum) = log1p(rest) stays accurate when the other terms are tiny
+ * (log-softmax of a dominant class), which 1 + tiny would round away. */
+template <class C> struct MaxSum {
+    C max;
+    C sum; /* the rest, as above */
+};
+
+template <class C> ACTK_HD void online_add(MaxSum<C> &s, C v)
+{
+    if (v != v) { s.max = v; return; }
+    if (v == C(-INFINITY)) return; /* probability 0; avoids (-inf) - (-inf) */
+    if (v > s.max) {
+        s.sum = s.max == C(-INFINITY) ? C(0) : (s.sum + C(1)) * m_exp(s.max - v);
+        s.max = v;
+    } else {
+        s.sum += m_exp(v - s.max);
+    }
+}
+
+template <class C> ACTK_HD MaxSum<C> merge(MaxSum<C> a, MaxSum<C> b)
+{
+    if (a.max != a.max || b.max != b.max) return {C(NAN), C(NAN)};
+    if (b.max > a.max) { const MaxSum<C> t = a; a = b; b = t; } /* a holds the larger max */
+    if (b.max == C(-INFINITY)) return a;
+    return {a.max, a.sum + (b.sum + C(1)) * m_exp(b.max - a.max)};
+}
+
+/* The output for one element given the row's (max, sum). A row whose max
+ * is not finite (all -inf, +inf present, NaN present) is NaN. */
+template <class C, bool kLog> ACTK_HD C softmax_value(C v, MaxSum<C> s)
+{
+    if (!(s.max > C(-INFINITY) && s.max < C(INFINITY))) return C(NAN);
+    return kLog ? (v - s.max) - m_log1p(s.sum) : m_exp(v - s.max) / (C(1) + s.sum);
+}
+
+template <class C, bool kLog> ACTK_HD C softmax_grad(C y, C dy, C row_sum)
+{
+    return kLog ? dy - m_exp(y) * row_sum : y * (dy - row_sum);
+}
+
+} // namespace actk
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * test_softmax_math_on_host.cpp - the softmax kernels' math
+ * (kernels/softmax_math.cuh) replayed on the host in the kernels' own
+ * reduction orders: a warp per row (32 lanes with strided columns, then a
+ * butterfly merge), a block per row (512 threads, per-warp butterflies,
+ * then warp 0 merges the warp results) and the strided kernel (serial).
+ * Each must match the long double reference within the promised bounds
+ * (f32 4 ULP, f16/bf16 1 ULP), special rows included. Runs without a GPU.
+ */
+#include "agreement.h"
+#include "softmax_math.cuh"
+
+#include <gtest/gtest.h>
+
+using namespace actk_test;
+using actk::MaxSum;
+
+namespace {
+
+template <class C> MaxSum<C> butterfly(std::vector<MaxSum<C>> lanes)
+{
+    for (int offset = 16; offset > 0; offset /= 2) {
+        std::vector<MaxSum<C>> next(32);
+        for (int l = 0; l < 32; ++l) next[l] = actk::merge(lanes[l], lanes[l ^ offset]);
+        lanes = next;
+    }
+    return lanes[0];
+}
+
+template <class C> MaxSum<C> reduce_row(const std::vector<C> &v, int threads)
+{
+    std::vector<MaxSum<C>> per_thread(threads, MaxSum<C>{C(-INFINITY), C(0)});
+    for (size_t k = 0; k < v.size(); ++k) actk::online_add(per_thread[k % threads], v[k]);
+    if (threads == 1) return per_thread[0];
+    std::vector<MaxSum<C>> warp_results;
+    for (int w = 0; w < threads / 32; ++w)
+        warp_results.push_back(butterfly(std::vector<MaxSum<C>>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32)));
+    if (warp_results.size() == 1) return warp_results[0];
+    warp_results.resize(32, MaxSum<C>{C(-INFINITY), C(0)}); /* lanes past the warp count */
+    return butterfly(warp_results);
+}
+
+/* Emulates the kernel for one dtype: C = double for f32, float for f16/bf16. */
+template <class C>
+void emulate(actk_softmax_kind kind, actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
+{
+    for (size_t r = 0; r < rows; ++r) {
+        std::vector<C> v(dim);
+        for (size_t d = 0; d < dim; ++d) v[d] = (C)x.get(r * dim + d);
+        const MaxSum<C> s = reduce_row(v, threads);
+        for (size_t d = 0; d < dim; ++d)
+            y.set(r * dim + d, kind == ACTK_LOG_SOFTMAX ? actk::softmax_value<C, true>(v[d], s) : actk::softmax_value<C, false>(v[d], s));
+    }
+    (void)dtype;
+}
+
+void check(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x)
+{
+    for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
+        Buffer got(dtype, rows * dim), want(dtype, rows * dim);
+        if (dtype == ACTK_F32)
+            emulate<double>(kind, dtype, threads, rows, dim, x, got);
+        else
+            emulate<float>(kind, dtype, threads, rows, dim, x, got);
+        ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, rows, dim, 1, x.data(), want.data()), ACTK_SUCCESS);
+        const double bound = dtype == ACTK_F32 ? 4 : 1;
+        size_t bad = 0;
+        long double worst = 0;
+        for (size_t k = 0; k < rows * dim; ++k) {
+            const long double u = ulp_distance(dtype, got.get(k), want.get(k));
+            if (u > bound && bad++ == 0)
+                ADD_FAILURE() << actk_dtype_name(dtype) << (kind ? " log" : "") << " softmax threads " << threads << " dim " << dim
+                              << " at " << k << ": " << (double)got.get(k) << " vs " << (double)want.get(k) << " (" << (double)u << " ulp)";
+            if (u > worst && !std::isinf((double)u)) worst = u;
+        }
+        EXPECT_EQ(bad, 0u);
+        printf("  %-5s %-11s threads %3d dim %6zu: max %.0Lf ulp\n", actk_dtype_name(dtype), kind ? "log_softmax" : "softmax",
+               threads, dim, worst);
+    }
+}
+
+} // namespace
+
+TEST(SoftmaxMathOnHost, KernelReductionOrdersMeetTheBounds)
+{
+    std::mt19937_64 rng(77);
+    for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16}) {
+        for (size_t dim : {1u, 5u, 32u, 33u, 700u, 1024u, 1025u, 6000u, 70000u}) {
+            const int threads = dim <= 1024 ? 32 : 512; /* warp per row, or block per row */
+            const size_t rows = dim > 10000 ? 1 : 4;
+            Buffer x(dtype, rows * dim);
+            std::uniform_real_distribution<double> u(-15, 15);
+            for (size_t k = 0; k < rows * dim; ++k) x.set(k, u(rng));
+            check(dtype, threads, rows, dim, x);
+            check(dtype, 1, rows, dim, x); /* the strided kernel's serial order */
+        }
+    }
+}
+
+TEST(SoftmaxMathOnHost, DominantClassAndSpecialRows)
+{
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
+        const float inf = INFINITY;
+        const std::vector<float> rows = {
+            60, 0, -5, 1, -3, 2, -1, 0.5f,                 /* one dominant logit: log p ~ -e^-58 */
+            0, -inf, 0, 1, -inf, 2, -inf, 0,               /* -inf entries */
+            -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, /* all -inf: NaN */
+            1, inf, 0, 0, 1, 2, 3, 4,                      /* +inf: NaN */
+            NAN, 1, 2, 3, 4, 5, 6, 7,                      /* NaN: NaN */
+            1e30f, -1e30f, 1e30f, 0, 5, 6, 7, 8,           /* huge logits (ties at the max) */
+        };
+        Buffer x(dtype, rows.size());
+        for (size_t k = 0; k < rows.size(); ++k) x.set(k, rows[k]);
+        check(dtype, 32, rows.size() / 8, 8, x);
+        check(dtype, 1, rows.size() / 8, 8, x);
+    }
+}
