@@ -2,7 +2,9 @@
  * fuzz_cpu_api.c - libFuzzer harness over the CPU element-wise API.
  *
  * Input layout (missing bytes read as 0):
- *   [0] entry point: 0 forward, 1 backward, 2 backward from y
+ *   [0] entry point: 0 forward, 1 backward, 2 backward from y (element-wise);
+ *       3/4 softmax fwd/bwd, 5/6 prelu fwd/bwd, 7/8 maxout fwd/bwd,
+ *       9/10 rrelu fwd/bwd (structured: see fuzz_structured below)
  *   [1] op (values past the last op test the rejection path)
  *   [2] dtype (values past f64 likewise)
  *   [3] flags: bit 0 = raw parameters from [4..11] instead of PyTorch's
@@ -45,6 +47,7 @@ static double load(actk_dtype dtype, const unsigned char *p, size_t i)
         return s * (e ? ldexp(1024 + m, e - 25) : ldexp(m, -24));
     }
     case ACTK_BF16: { uint16_t h; memcpy(&h, p + 2 * i, 2); uint32_t b = (uint32_t)h << 16; float v; memcpy(&v, &b, 4); return v; }
+    case ACTK_DTYPE_MAX_ENUM: break;
     }
     return 0;
 }
@@ -76,11 +79,105 @@ static void check_forward_range(actk_op op, double x, double y)
     }
 }
 
+/* Structured ops. Header bytes: [2] dtype, [3] aliasing (bit 1: out == in0),
+ * [4] outer % 5, [5] dim % 9 (maxout: units % 5), [6] inner % 4,
+ * [7] bit 0: log-softmax / rrelu training, [8] pieces % 4,
+ * [9], [10] rrelu lower/upper in 1/128 steps, [11] rrelu seed.
+ * Checks: documented status; failures name the function and write
+ * nothing; successes keep each op's invariants. */
+static int fuzz_structured(int entry, const unsigned char *header, const uint8_t *values, size_t value_bytes)
+{
+    const actk_dtype dtype = (actk_dtype)(header[2] % 5);
+    const int alias = (header[3] >> 1) & 1;
+    const size_t outer = header[4] % 5, dim = header[5] % 9, inner = header[6] % 4, pieces = header[8] % 4;
+    const size_t elem = actk_dtype_size(dtype) ? actk_dtype_size(dtype) : 4;
+    static unsigned char a[(MAX_ELEMENTS + 1) * 8], b[(MAX_ELEMENTS + 1) * 8], out[(MAX_ELEMENTS + 1) * 8];
+    static unsigned char s[64 * 8], ds[64 * 8], poison[(MAX_ELEMENTS + 1) * 8];
+    memset(a, 0, sizeof a);
+    memcpy(a, values, value_bytes < sizeof a ? value_bytes : sizeof a);
+    for (size_t i = 0; i < sizeof b; ++i) b[i] = (unsigned char)(a[i] ^ 0x3C);
+    for (size_t i = 0; i < sizeof s; ++i) s[i] = a[i % 16];
+    memset(out, 0xA5, sizeof out);
+    memset(ds, 0xA5, sizeof ds);
+    memset(poison, 0xA5, sizeof poison);
+    void *o = alias ? (void *)a : (void *)out;
+    actk_rrelu rr = actk_rrelu_default();
+    rr.lower = header[9] / 128.0f;
+    rr.upper = header[10] / 128.0f;
+    rr.training = header[7] & 1;
+    rr.seed = header[11];
+    const actk_softmax_kind kind = (header[7] & 1) ? ACTK_LOG_SOFTMAX : ACTK_SOFTMAX;
+    const size_t total = outer * dim * inner, n_rrelu = outer * dim * inner;
+    actk_status st = ACTK_SUCCESS;
+    switch (entry) {
+    case 3: st = actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, a, o); break;
+    case 4: st = actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, a, b, o); break;
+    case 5: st = actk_cpu_prelu_forward(dtype, outer, dim, inner, a, s, o); break;
+    case 6: st = actk_cpu_prelu_backward(dtype, outer, dim, inner, a, s, b, o, ds); break;
+    case 7: st = actk_cpu_maxout_forward(dtype, outer, dim, pieces, inner, a, o); break;
+    case 8: st = actk_cpu_maxout_backward(dtype, outer, dim, pieces, inner, a, b, o); break;
+    case 9: st = actk_cpu_rrelu_forward(rr, dtype, n_rrelu, a, o); break;
+    default: st = actk_cpu_rrelu_backward(rr, dtype, n_rrelu, a, b, o); break;
+    }
+    check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE);
+    if (st != ACTK_SUCCESS) {
+        check(strstr(actk_last_error(), "actk_cpu_") != NULL);
+        if (!alias) check(memcmp(out, poison, sizeof out) == 0);
+        check(memcmp(ds, poison, sizeof ds) == 0);
+        return 0;
+    }
+    if (alias || !actk_dtype_size(dtype)) return 0;
+    if (entry == 3) { /* rows of finite logits sum to 1; log-softmax <= 0 */
+        for (size_t r = 0; r < outer; ++r)
+            for (size_t i = 0; i < inner; ++i) {
+                double sum = 0;
+                int finite = 1;
+                for (size_t d = 0; d < dim; ++d) finite &= isfinite(load(dtype, a, (r * dim + d) * inner + i));
+                for (size_t d = 0; d < dim; ++d) {
+                    const double y = load(dtype, out, (r * dim + d) * inner + i);
+                    if (!finite) continue;
+                    if (kind == ACTK_LOG_SOFTMAX) check(y <= 0);
+                    else { check(y >= 0 && y <= 1); sum += y; }
+                }
+                if (finite && dim > 0 && kind == ACTK_SOFTMAX) check(fabs(sum - 1) < 0.02);
+            }
+    } else if (entry == 7) { /* the max is at least every piece */
+        for (size_t r = 0; r < outer; ++r)
+            for (size_t u = 0; u < dim; ++u)
+                for (size_t i = 0; i < inner; ++i) {
+                    const double y = load(dtype, out, (r * dim + u) * inner + i);
+                    for (size_t p = 0; p < pieces; ++p) {
+                        const double v = load(dtype, a, ((r * dim + u) * pieces + p) * inner + i);
+                        if (!isnan(y) && !isnan(v)) check(y >= v);
+                    }
+                }
+    } else if (entry == 9) { /* x > 0: y = x; x < 0: y between upper*x and lower*x */
+        for (size_t i = 0; i < n_rrelu; ++i) {
+            const double x = load(dtype, a, i), y = load(dtype, out, i);
+            if (isnan(x)) { check(isnan(y)); continue; }
+            if (x > 0) {
+                check(y == x);
+            } else if (isfinite(x) && !isinf(y)) { /* inf: a * x beyond the dtype's range (slopes may exceed 1) */
+                /* slack: 1% relative, plus f16's subnormal step (a*x may underflow) */
+                check(y <= rr.lower * x * (1 - 1e-2) + 6e-8 && y >= rr.upper * x * (1 + 1e-2) - 6e-8);
+            }
+        }
+    } else if (entry == 5) { /* y = x for x > 0 */
+        for (size_t i = 0; i < total; ++i) {
+            const double x = load(dtype, a, i), y = load(dtype, out, i);
+            if (x > 0) check(y == x);
+        }
+    }
+    (void)elem;
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned char header[12] = {0};
     memcpy(header, data, size < 12 ? size : 12);
-    const int entry = header[0] % 3;
+    if (header[0] % 11 >= 3) return fuzz_structured(header[0] % 11, header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
+    const int entry = header[0] % 11;
     const actk_op op = (actk_op)(header[1] % (ACTK_OP_COUNT + 2));
     const actk_dtype dtype = (actk_dtype)(header[2] % 5);
     const int raw_params = header[3] & 1, aliasing = (header[3] >> 1) & 7;
