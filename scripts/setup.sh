@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing actk needs, if it is missing:
 # a C/C++ toolchain, CMake (>= 3.25), pkg-config, GoogleTest and
-# Debian's python3-matplotlib (for the pictures), clang with libFuzzer.
+# Debian's python3-matplotlib (for the pictures), clang with libFuzzer, and
+# zlib + OpenBLAS + dataset-fashion-mnist (for the MLP example).
 # The CUDA toolkit is optional and is not installed here.
 set -euo pipefail
 
@@ -13,7 +14,11 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
 # clang and its runtimes for the sanitizer build and libFuzzer
 command -v clang >/dev/null 2>&1 || missing+=(clang)
-ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-dev)
+compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null || missing+=(libclang-rt-dev)
+# the MLP example: zlib, OpenBLAS (CBLAS) and the Fashion-MNIST data set
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+{ compgen -G "/usr/include/x86_64-linux-gnu/openblas*/cblas.h" >/dev/null || [ -f /usr/include/cblas.h ]; } || missing+=(libopenblas-dev)
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 # matplotlib for the pictures (tools/plot_curves.py) and their test
 /usr/bin/python3 -c "import matplotlib" >/dev/null 2>&1 || missing+=(python3-matplotlib)
 
