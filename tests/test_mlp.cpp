@@ -132,3 +132,39 @@ TEST(MlpTraining, CpuPathLearnsFashionMnist)
     mlp_free_dataset(&train);
     mlp_free_dataset(&test);
 }
+
+#ifdef ACTK_MLP_WITH_CUDA
+#include "mlp_gpu.h"
+
+/* The GPU path's gradients (cuBLAS + actk CUDA + this example's kernels)
+ * equal the CPU path's up to summation order. */
+TEST(MlpTraining, GpuGradientsMatchCpuGradients)
+{
+    if (actk_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device on this machine";
+    const int sizes[MLP_LAYERS + 1] = {784, 256, 128, 10};
+    const int batch = 16;
+    for (actk_op op : {ACTK_OP_IDENTITY, ACTK_OP_SIGMOID, ACTK_OP_TANH, ACTK_OP_RELU, ACTK_OP_GELU}) {
+        SCOPED_TRACE(actk_op_name(op));
+        mlp_rng rng = {16};
+        mlp_model m, cpu, gpu;
+        ASSERT_EQ(mlp_model_init(&m, sizes, &rng), 0);
+        ASSERT_EQ(mlp_model_like(&cpu, &m) | mlp_model_like(&gpu, &m), 0);
+        std::vector<float> x(batch * 784);
+        std::vector<int> labels(batch);
+        for (float &v : x) v = mlp_rng_uniform(&rng, 0, 1);
+        for (int &l : labels) l = (int)(mlp_rng_next(&rng) % 10);
+        mlp_cpu_scratch s;
+        ASSERT_EQ(mlp_cpu_scratch_init(&s, &m, batch), 0);
+        double cpu_loss = 0, gpu_loss = 0;
+        ASSERT_EQ(mlp_cpu_forward_backward(&m, actk_act_default(op), x.data(), labels.data(), batch, &s, &cpu, &cpu_loss), ACTK_SUCCESS);
+        ASSERT_EQ(mlp_gpu_gradients(&m, actk_act_default(op), x.data(), labels.data(), batch, &gpu, &gpu_loss), 0);
+        EXPECT_NEAR(gpu_loss, cpu_loss, 1e-5 * std::fabs(cpu_loss) + 1e-6);
+        double max_abs = 0;
+        for (size_t p = 0; p < m.param_count; ++p) max_abs = std::fmax(max_abs, std::fabs(cpu.params[p]));
+        for (size_t p = 0; p < m.param_count; ++p)
+            ASSERT_NEAR(gpu.params[p], cpu.params[p], 1e-3 * std::fabs(cpu.params[p]) + 1e-5 * max_abs) << "parameter " << p;
+        mlp_cpu_scratch_free(&s);
+        mlp_model_free(&m); mlp_model_free(&cpu); mlp_model_free(&gpu);
+    }
+}
+#endif
