@@ -1,0 +1,66 @@
+/*
+ * bench_common.h - what bench_gpu's GPU and CPU modes share: options, the
+ * result rows, typed host buffers, ULP distance, and output (table, JSON,
+ * CSV, summary).
+ */
+#ifndef ACTK_BENCH_COMMON_H
+#define ACTK_BENCH_COMMON_H
+
+#include <actk/actk.h>
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define BENCH_MAX_LIST 64
+
+typedef struct {
+    int all_ops;
+    int n_ops;
+    const char *ops[BENCH_MAX_LIST];      /* element-wise op names and/or softmax, log_softmax, prelu, maxout, rrelu */
+    int n_dtypes;
+    actk_dtype dtypes[4];
+    int n_sizes;
+    size_t sizes[BENCH_MAX_LIST];         /* element-wise sizes */
+    int n_shapes;
+    size_t shapes[BENCH_MAX_LIST][3];     /* outer x dim [x inner] */
+    int reps, trials, quick, check;
+    const char *json, *csv;
+} bench_options;
+
+typedef struct {
+    char family[16], op[24], direction[16], dtype[8], shape[48];
+    size_t bytes, elements;
+    double ms, gbps, memcpy_gbps, pct_memcpy; /* pct_memcpy: our GB/s over memcpy's at the same byte count */
+    double cudnn_ms, speedup;                 /* cudnn_ms < 0: cuDNN has no such op */
+    double max_ulp;                           /* < 0: not checked */
+    int pass;                                 /* agreement within the promised bound (1 if not checked) */
+} bench_row;
+
+typedef struct {
+    bench_row *rows;
+    size_t count, capacity;
+} bench_results;
+
+int bench_parse_options(int argc, char **argv, bench_options *o);
+/* 1 if `name` was selected (--ops), for an op or a structured family. */
+int bench_selected(const bench_options *o, const char *name);
+void bench_add(bench_results *r, const bench_row *row);
+void bench_print_header(int gpu);
+void bench_print_row(const bench_row *row, int gpu);
+/* Summary per family; returns the number of agreement failures. */
+int bench_print_summary(const bench_results *r, int gpu);
+int bench_write_json(const bench_results *r, const char *path, const char *device, int gpu);
+int bench_write_csv(const bench_results *r, const char *path);
+
+/* Host data */
+double bench_now(void);
+/* n random values of the dtype, uniform in [lo, hi], deterministic by seed. */
+void *bench_random(actk_dtype dtype, size_t n, double lo, double hi, unsigned long long seed);
+long double bench_load(actk_dtype dtype, const void *p, size_t i);
+void bench_store(actk_dtype dtype, void *p, size_t i, long double v);
+/* ULP distance of two values stored in the dtype (both NaN: 0). */
+double bench_ulp(actk_dtype dtype, long double a, long double b);
+/* The library's promised bound for a direction (0 forward, else backward). */
+double bench_ulp_bound(actk_dtype dtype, int forward);
+
+#endif

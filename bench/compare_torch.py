@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Side by side with PyTorch on the same device tensors.
+
+Loads libactk.so with ctypes and, for each op and dtype, times PyTorch's op
+and actk's on the same CUDA tensors (CUDA events, median of trials, after a
+warm-up), and reports the max difference of each result from a float64
+reference computed by PyTorch on the GPU (in ULP of the dtype).
+
+Usage: compare_torch.py [--lib build/libactk.so] [--n 67108864] [--rows 65536 --cols 1024]
+                        [--dtypes f32,bf16] [--json out.json]
+Needs PyTorch with CUDA and a GPU; not part of CI.
+"""
+import argparse
+import ctypes
+import json
+import statistics
+import sys
+
+import torch
+import torch.nn.functional as F
+
+DTYPES = {"f32": (0, torch.float32), "f16": (1, torch.float16), "bf16": (2, torch.bfloat16), "f64": (3, torch.float64)}
+OPS = {  # actk op index (actk.h order) and PyTorch forward
+    "sigmoid": (2, torch.sigmoid), "tanh": (3, torch.tanh), "relu": (4, torch.relu),
+    "elu": (6, F.elu), "softplus": (9, F.softplus), "gelu": (11, F.gelu),
+    "gelu_tanh": (12, lambda x: F.gelu(x, approximate="tanh")), "silu": (13, F.silu), "mish": (14, F.mish),
+}
+
+
+class Act(ctypes.Structure):
+    _fields_ = [("op", ctypes.c_int), ("alpha", ctypes.c_float), ("beta", ctypes.c_float)]
+
+
+def load(path):
+    lib = ctypes.CDLL(path)
+    lib.actk_act_default.restype = Act
+    lib.actk_act_default.argtypes = [ctypes.c_int]
+    lib.actk_cuda_forward.argtypes = [Act, ctypes.c_int, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.actk_cuda_backward.argtypes = [Act, ctypes.c_int, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                       ctypes.c_void_p]
+    for name in ("actk_cuda_softmax_forward",):
+        getattr(lib, name).argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t,
+                                       ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.actk_cuda_softmax_backward.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t,
+                                               ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.actk_last_error.restype = ctypes.c_char_p
+    return lib
+
+
+def timed(fn, reps=20, trials=7):
+    fn()
+    torch.cuda.synchronize()
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    per_call = []
+    for _ in range(trials):
+        start.record()
+        for _ in range(reps):
+            fn()
+        stop.record()
+        stop.synchronize()
+        per_call.append(start.elapsed_time(stop) / reps)
+    return statistics.median(per_call)
+
+
+def max_ulp(got, ref64, dtype):
+    """Max distance in units of the dtype's spacing at the reference."""
+    ref = ref64.to(dtype)
+    spacing = (torch.nextafter(ref.abs().to(torch.float64), torch.tensor(float("inf"), device=ref.device, dtype=torch.float64))
+               - ref.abs().to(torch.float64)) if dtype == torch.float64 else None
+    if spacing is None:
+        r = ref.to(torch.float32).abs()
+        eps = {torch.float32: 2.0**-23, torch.float16: 2.0**-10, torch.bfloat16: 2.0**-7}[dtype]
+        spacing = torch.clamp(r, min={torch.float32: 2.0**-126, torch.float16: 2.0**-14, torch.bfloat16: 2.0**-126}[dtype]) * eps
+        spacing = torch.exp2(torch.floor(torch.log2(spacing.to(torch.float64))))
+    err = (got.to(torch.float64) - ref64).abs()
+    finite = torch.isfinite(ref64)
+    return float((err[finite] / spacing[finite]).max().item())
+
+
+def check(lib, status, what):
+    if status != 0:
+        raise SystemExit(f"{what}: {lib.actk_last_error().decode()}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lib", default="build/libactk.so")
+    parser.add_argument("--n", type=int, default=1 << 26)
+    parser.add_argument("--rows", type=int, default=65536)
+    parser.add_argument("--cols", type=int, default=1024)
+    parser.add_argument("--dtypes", default="f32,bf16")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("compare_torch: no CUDA device")
+        return 0
+    lib = load(args.lib)
+    stream = torch.cuda.current_stream().cuda_stream
+    rows = []
+    print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}")
+    print(f"{'op':<12} {'dtype':<5} {'dir':<8} {'torch_us':>10} {'actk_us':>10} {'speedup':>8} {'torch_ulp':>10} {'actk_ulp':>10}")
+    for dname in args.dtypes.split(","):
+        code, dt = DTYPES[dname]
+        x = (torch.rand(args.n, device="cuda", dtype=torch.float32) * 16 - 8).to(dt)
+        g = (torch.rand(args.n, device="cuda", dtype=torch.float32) * 2 - 1).to(dt)
+        y = torch.empty_like(x)
+        for name, (op, fn) in OPS.items():
+            act = lib.actk_act_default(op)
+            x64 = x.to(torch.float64).requires_grad_(True)
+            ref = fn(x64)
+            (dref,) = torch.autograd.grad(ref, x64, g.to(torch.float64))
+            t_torch = timed(lambda: fn(x))
+            t_ours = timed(lambda: check(lib, lib.actk_cuda_forward(act, code, args.n, x.data_ptr(), y.data_ptr(), stream), name))
+            row = {"op": name, "dtype": dname, "direction": "forward", "torch_us": t_torch * 1e3, "actk_us": t_ours * 1e3,
+                   "torch_ulp": max_ulp(fn(x), ref.detach(), dt), "actk_ulp": max_ulp(y, ref.detach(), dt)}
+            rows.append(row)
+            xt = x.detach().clone().requires_grad_(True)
+            out = fn(xt)
+            t_torch_b = timed(lambda: torch.autograd.grad(out, xt, g, retain_graph=True))
+            dx = torch.empty_like(x)
+            t_ours_b = timed(lambda: check(lib, lib.actk_cuda_backward(act, code, args.n, x.data_ptr(), g.data_ptr(), dx.data_ptr(), stream), name))
+            (dtorch,) = torch.autograd.grad(out, xt, g)
+            rows.append({"op": name, "dtype": dname, "direction": "backward", "torch_us": t_torch_b * 1e3, "actk_us": t_ours_b * 1e3,
+                         "torch_ulp": max_ulp(dtorch, dref, dt), "actk_ulp": max_ulp(dx, dref, dt)})
+            for r in rows[-2:]:
+                print(f"{r['op']:<12} {r['dtype']:<5} {r['direction']:<8} {r['torch_us']:>10.1f} {r['actk_us']:>10.1f} "
+                      f"{r['torch_us'] / r['actk_us']:>7.2f}x {r['torch_ulp']:>10.1f} {r['actk_ulp']:>10.1f}")
+        # softmax / log-softmax, row-wise, forward and backward
+        xs = x[: args.rows * args.cols].view(args.rows, args.cols)
+        gs = g[: args.rows * args.cols].view(args.rows, args.cols)
+        ys = torch.empty_like(xs)
+        for kind, name, tfn in ((0, "softmax", torch.softmax), (1, "log_softmax", torch.log_softmax)):
+            ref = tfn(xs.to(torch.float64), dim=1)
+            t_torch = timed(lambda: tfn(xs, dim=1))
+            t_ours = timed(lambda: check(lib, lib.actk_cuda_softmax_forward(kind, code, args.rows, args.cols, 1, xs.data_ptr(), ys.data_ptr(), stream), name))
+            rows.append({"op": name, "dtype": dname, "direction": "forward", "shape": f"{args.rows}x{args.cols}",
+                         "torch_us": t_torch * 1e3, "actk_us": t_ours * 1e3,
+                         "torch_ulp": max_ulp(tfn(xs, dim=1), ref, dt), "actk_ulp": max_ulp(ys, ref, dt)})
+            yt = tfn(xs, dim=1)
+            backward_data = torch.ops.aten._log_softmax_backward_data if kind else torch.ops.aten._softmax_backward_data
+            t_torch_b = timed(lambda: backward_data(gs, yt, 1, xs.dtype))
+            dxs = torch.empty_like(xs)
+            t_ours_b = timed(lambda: check(lib, lib.actk_cuda_softmax_backward(kind, code, args.rows, args.cols, 1, yt.data_ptr(), gs.data_ptr(), dxs.data_ptr(), stream), name))
+            rows.append({"op": name, "dtype": dname, "direction": "backward", "shape": f"{args.rows}x{args.cols}",
+                         "torch_us": t_torch_b * 1e3, "actk_us": t_ours_b * 1e3, "torch_ulp": -1, "actk_ulp": -1})
+            for r in rows[-2:]:
+                print(f"{r['op']:<12} {r['dtype']:<5} {r['direction']:<8} {r['torch_us']:>10.1f} {r['actk_us']:>10.1f} "
+                      f"{r['torch_us'] / r['actk_us']:>7.2f}x {r['torch_ulp']:>10.1f} {r['actk_ulp']:>10.1f}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__, "rows": rows}, handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
