@@ -53,6 +53,7 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
     o->trials = 7;
     o->check = 1;
     const char *ops = NULL, *dtypes = NULL, *sizes = NULL, *shapes = NULL;
+    int reps_given = 0;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
@@ -64,13 +65,16 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
         else if (!strcmp(a, "--dtypes")) dtypes = v;
         else if (!strcmp(a, "--sizes")) sizes = v;
         else if (!strcmp(a, "--shapes")) shapes = v;
-        else if (!strcmp(a, "--reps")) o->reps = atoi(v);
+        else if (!strcmp(a, "--reps")) { o->reps = atoi(v); reps_given = 1; }
         else if (!strcmp(a, "--json")) o->json = v;
         else if (!strcmp(a, "--csv")) o->csv = v;
         else { fprintf(stderr, "bench_gpu: unknown option %s\n", a); usage(stderr); return 0; }
     }
     if (o->reps < 1) { fprintf(stderr, "bench_gpu: --reps must be >= 1\n"); return 0; }
-    if (o->quick) o->trials = 3;
+    if (o->quick) {
+        o->trials = 3;
+        if (!reps_given) o->reps = 10;
+    }
     static char ops_buf[4096], dtypes_buf[256], sizes_buf[1024], shapes_buf[4096];
     if (ops && strcmp(ops, "all") != 0) {
         snprintf(ops_buf, sizeof ops_buf, "%s", ops);
@@ -98,7 +102,8 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
         if (!found) { fprintf(stderr, "bench_gpu: unknown dtype %s\n", dt[k]); return 0; }
     }
     /* default sizes: 64M elements exceeds L2 for every dtype (128 MiB+ per tensor) */
-    snprintf(sizes_buf, sizeof sizes_buf, "%s", sizes ? sizes : (o->quick ? "64M" : "1M,64M"));
+    /* quick: 16M elements (64 MiB per f32 tensor, above H100's 50 MB L2) */
+    snprintf(sizes_buf, sizeof sizes_buf, "%s", sizes ? sizes : (o->quick ? "16M" : "1M,64M"));
     const char *sz[BENCH_MAX_LIST];
     const int n_sz = split_list(sizes_buf, sz, BENCH_MAX_LIST);
     for (int k = 0; k < n_sz; ++k) {
@@ -109,7 +114,7 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
     /* default shapes: rows * cols = 2^26 (the anchors' size) at several row lengths, plus an NCHW-style inner axis */
     snprintf(shapes_buf, sizeof shapes_buf, "%s",
              shapes ? shapes
-                    : (o->quick ? "65536x1024,2048x32768,64x1048576,256x64x4096"
+                    : (o->quick ? "16384x1024,512x32768,16x1048576,64x64x4096"
                                 : "67108864x1,2097152x32,262144x256,65536x1024,8192x8192,2048x32768,512x131072,64x1048576,16x4194304,256x64x4096"));
     const char *sh[BENCH_MAX_LIST];
     const int n_sh = split_list(shapes_buf, sh, BENCH_MAX_LIST);
