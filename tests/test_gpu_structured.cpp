@@ -114,6 +114,13 @@ TEST_F(Gpu, SoftmaxEveryDispatchPathAgreesWithTheReference)
             for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_softmax(kind, dtype, s, rng);
 }
 
+TEST_F(Gpu, SoftmaxRowsOfFourMillion)
+{
+    std::mt19937_64 rng(4);
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+        for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_softmax(kind, dtype, {2, size_t(1) << 22, 1}, rng);
+}
+
 TEST_F(Gpu, SoftmaxSpecialRowsAndInPlace)
 {
     const float inf = INFINITY;
