@@ -78,8 +78,9 @@ actk_status actk_cuda_prelu_backward(actk_dtype dtype, size_t outer, size_t chan
         return cudaMemsetAsync(dslope, 0, channels * elem, (cudaStream_t)stream) == cudaSuccess
                    ? ACTK_SUCCESS
                    : actk_cuda_failure(fn, "cudaMemsetAsync", cudaGetLastError());
+    const actk_prelu_plan plan = actk_prelu_make_plan(outer, channels, inner);
     return launched(fn, actk_launch_prelu_backward(dtype, outer, channels, inner, x, slope, dy, dx, dslope, (double *)workspace,
-                                                   actk_prelu_splits(outer, channels, inner), sm_count, (cudaStream_t)stream));
+                                                   plan.chunked, plan.splits, sm_count, (cudaStream_t)stream));
 }
 
 static actk_status cuda_maxout(const char *fn, int backward, actk_dtype dtype, size_t outer, size_t units, size_t pieces,

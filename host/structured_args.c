@@ -74,18 +74,31 @@ actk_status actk_check_rrelu_args(const char *fn, int backward, actk_rrelu param
     return actk_check_buffers(fn, *elem, buffers, 3);
 }
 
-/* Pass 1 of the GPU PReLU backward uses `splits` slices of `outer` so that
- * about 2^20 threads run when the shape allows (at most 65535, the grid's
- * y limit). Independent of the device, so the size query needs none. */
-size_t actk_prelu_splits(size_t outer, size_t channels, size_t inner)
+/* The GPU PReLU backward's plan (see kernels/prelu.cu). Few columns and few
+ * channels: "chunk" blocks over contiguous ranges, per-channel partials.
+ * Otherwise: "column" threads over (column, slice of outer) so that about
+ * 2^20 threads run (at most 65535 slices, the grid's y limit). Independent
+ * of the device, so the size query needs none. */
+actk_prelu_plan actk_prelu_make_plan(size_t outer, size_t channels, size_t inner)
 {
-    const size_t columns = channels * inner;
-    if (outer == 0 || columns == 0) return 0;
+    actk_prelu_plan plan = {0, 0, 0};
+    const size_t columns = channels * inner, total = outer * columns;
+    if (total == 0) return plan;
+    if (channels <= ACTK_PRELU_CHUNK_MAX_CHANNELS && columns < 256) {
+        plan.chunked = 1;
+        size_t blocks = (total + 8191) / 8192; /* about 8K elements per block */
+        if (blocks > 4096) blocks = 4096;
+        plan.splits = blocks;
+        plan.partials = blocks * channels;
+        return plan;
+    }
     size_t splits = ((size_t)1 << 20) / columns;
     if (splits < 1) splits = 1;
     if (splits > outer) splits = outer;
     if (splits > 65535) splits = 65535;
-    return splits;
+    plan.splits = splits;
+    plan.partials = splits * columns;
+    return plan;
 }
 
 size_t actk_cuda_prelu_backward_workspace_size(actk_dtype dtype, size_t outer, size_t channels, size_t inner)
@@ -94,9 +107,7 @@ size_t actk_cuda_prelu_backward_workspace_size(actk_dtype dtype, size_t outer, s
     size_t total;
     if (actk_check_product("actk_cuda_prelu_backward_workspace_size", "outer*channels*inner", outer, channels, inner, &total) != ACTK_SUCCESS)
         return SIZE_MAX;
-    const size_t splits = actk_prelu_splits(outer, channels, inner);
-    if (splits == 0) return 0;
-    const size_t columns = channels * inner;
-    if (columns > SIZE_MAX / sizeof(double) / splits) return SIZE_MAX;
-    return splits * columns * sizeof(double);
+    const actk_prelu_plan plan = actk_prelu_make_plan(outer, channels, inner);
+    if (plan.partials > SIZE_MAX / sizeof(double)) return SIZE_MAX;
+    return plan.partials * sizeof(double);
 }

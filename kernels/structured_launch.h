@@ -21,11 +21,11 @@ cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype dtype, size
                                          const void *y, const void *dy, void *dx, int sm_count, cudaStream_t stream);
 cudaError_t actk_launch_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
                                       const void *slope, void *y, int sm_count, cudaStream_t stream);
-/* splits: how many slices of `outer` pass 1 uses (see prelu.cu); the
- * workspace holds splits * channels * inner doubles. */
+/* chunked/splits: the host's plan (actk_prelu_make_plan, see prelu.cu); the
+ * workspace holds its `partials` doubles. */
 cudaError_t actk_launch_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
                                        const void *slope, const void *dy, void *dx, void *dslope, double *workspace,
-                                       size_t splits, int sm_count, cudaStream_t stream);
+                                       int chunked, size_t splits, int sm_count, cudaStream_t stream);
 cudaError_t actk_launch_maxout(int backward, actk_dtype dtype, size_t outer, size_t units, size_t pieces, size_t inner,
                                const void *x, const void *dy, void *out, int sm_count, cudaStream_t stream);
 cudaError_t actk_launch_rrelu(int backward, actk_rrelu params, actk_dtype dtype, size_t n, const void *x,

@@ -139,7 +139,9 @@ TEST_F(Gpu, SoftmaxSpecialRowsAndInPlace)
 TEST_F(Gpu, PreluAgreesAndDslopeIsDeterministic)
 {
     std::mt19937_64 rng(7);
-    const Shape shapes[] = {{64, 1, 1000}, {128, 64, 49}, {1000, 300, 1}, {3, 7, 5}, {5000, 3, 1}};
+    /* column plan: {64,1,1000}, {128,64,49}, {1000,300,1}; chunk plan (few channels
+     * and columns, e.g. nn.PReLU()'s single slope): {3,7,5}, {5000,3,1}, {100003,1,1} */
+    const Shape shapes[] = {{64, 1, 1000}, {128, 64, 49}, {1000, 300, 1}, {3, 7, 5}, {5000, 3, 1}, {100003, 1, 1}};
     for (actk_dtype dtype : kAllDtypes) {
         for (const Shape &s : shapes) {
             SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
