@@ -284,27 +284,7 @@ void *bench_random(actk_dtype dtype, size_t n, double lo, double hi, unsigned lo
 long double bench_load(actk_dtype dtype, const void *p, size_t i) { return actk_load_element(dtype, p, i); }
 void bench_store(actk_dtype dtype, void *p, size_t i, long double v) { actk_store_element(dtype, p, i, v); }
 
-static long double ordered(actk_dtype dtype, long double v)
-{
-    unsigned char buf[8];
-    actk_store_element(dtype, buf, 0, v);
-    uint64_t bits = 0, sign = 0;
-    switch (dtype) {
-    case ACTK_F32: { uint32_t b; memcpy(&b, buf, 4); bits = b; sign = 1ull << 31; break; }
-    case ACTK_F16:
-    case ACTK_BF16: { uint16_t b; memcpy(&b, buf, 2); bits = b; sign = 1ull << 15; break; }
-    case ACTK_F64: memcpy(&bits, buf, 8); sign = 1ull << 63; break;
-    case ACTK_DTYPE_MAX_ENUM: break;
-    }
-    const long double mag = (long double)(bits & (sign - 1));
-    return (bits & sign) ? -mag : mag;
-}
-
-double bench_ulp(actk_dtype dtype, long double a, long double b)
-{
-    if (isnan(a) || isnan(b)) return (isnan(a) && isnan(b)) ? 0.0 : INFINITY;
-    return (double)fabsl(ordered(dtype, a) - ordered(dtype, b));
-}
+double bench_ulp(actk_dtype dtype, long double a, long double b) { return (double)actk_ulp_distance(dtype, a, b); }
 
 double bench_ulp_bound(actk_dtype dtype, int forward)
 {

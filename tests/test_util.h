@@ -26,31 +26,9 @@ inline long double load(actk_dtype dtype, const void *p, size_t i) { return actk
 /* Stores v rounded once (to nearest even) to the dtype. */
 inline void store(actk_dtype dtype, void *p, size_t i, long double v) { actk_store_element(dtype, p, i, v); }
 
-/* Position of a value on the dtype's ordered number line (+0 and -0 both
- * map to 0), so that the ULP distance is a difference of positions. */
-inline long double ordered_position(actk_dtype dtype, long double v)
-{
-    unsigned char buf[8];
-    store(dtype, buf, 0, v);
-    uint64_t bits = 0, sign_bit = 0;
-    switch (dtype) {
-    case ACTK_F32: { uint32_t b; memcpy(&b, buf, 4); bits = b; sign_bit = 1ull << 31; break; }
-    case ACTK_F16:
-    case ACTK_BF16: { uint16_t b; memcpy(&b, buf, 2); bits = b; sign_bit = 1ull << 15; break; }
-    case ACTK_F64: { memcpy(&bits, buf, 8); sign_bit = 1ull << 63; break; }
-    case ACTK_DTYPE_MAX_ENUM: break;
-    }
-    const long double magnitude = (long double)(bits & (sign_bit - 1));
-    return (bits & sign_bit) ? -magnitude : magnitude;
-}
-
 /* ULP distance between two values of the dtype (both NaN: 0; one NaN:
- * infinity). Values must already be representable in the dtype. */
-inline long double ulp_distance(actk_dtype dtype, long double a, long double b)
-{
-    if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0.0L : INFINITY;
-    return fabsl(ordered_position(dtype, a) - ordered_position(dtype, b));
-}
+ * infinity); see actk_ulp_distance in host/storage.h. */
+inline long double ulp_distance(actk_dtype dtype, long double a, long double b) { return actk_ulp_distance(dtype, a, b); }
 
 /* A typed host buffer. */
 struct Buffer {
