@@ -73,6 +73,7 @@ template <> struct K<double> {
     static constexpr double selu_scale = 1.0507009873554805;
     static constexpr double selu_scale_alpha = 1.7580993408473768; /* scale * alpha */
     static constexpr double tiny_exp_below = -700.0; /* e^z under this is near subnormal */
+    static constexpr double gelu_tail_below = -36.0;  /* Phi(x) near subnormal under this */
 };
 template <> struct K<float> {
     static constexpr float sqrt1_2_hi = 0.707106769f;
@@ -83,6 +84,7 @@ template <> struct K<float> {
     static constexpr float selu_scale = 1.05070102f;
     static constexpr float selu_scale_alpha = 1.75809932f;
     static constexpr float tiny_exp_below = -80.0f;
+    static constexpr float gelu_tail_below = -12.0f;
 };
 
 /* ---- shared building blocks ---------------------------------------------- */
@@ -95,13 +97,34 @@ template <class C> ACTK_HD C sigmoid(C z)
     return e / (C(1) + e);
 }
 
-/* sigmoid(hi + lo) where lo is the rounding error of hi: one Newton-like
- * correction, sigmoid' = s (1 - s). Matters in the left tail where
- * sigmoid(z) ~ e^z and a rounded z would cost |z| ulps. */
+/* sigmoid(z) and sigmoid(-z) from one exponential e = e^-|z|: the larger
+ * is 1/(1+e), the smaller e/(1+e). No cancellation; NaN stays NaN. */
+template <class C> ACTK_HD void sigmoid_pair(C z, C *s, C *s_neg)
+{
+    const C e = m_exp(-m_fabs(z));
+    const C large = C(1) / (C(1) + e), small = e * large;
+    *s = z >= C(0) ? large : small;
+    *s_neg = z >= C(0) ? small : large;
+    if (z != z) *s = *s_neg = z;
+}
+
+/* sigmoid(hi + lo) and sigmoid(-(hi + lo)) where lo is the rounding error of
+ * hi: a first-order correction, sigmoid' = s (1 - s). Matters in the tails,
+ * where sigmoid(z) ~ e^z and a rounded z would cost |z| ulps. */
+template <class C> ACTK_HD void sigmoid_pair_corrected(C hi, C lo, C *s, C *s_neg)
+{
+    C a, b;
+    sigmoid_pair(hi, &a, &b);
+    const C d = a * b * lo;
+    *s = a + d;
+    *s_neg = b - d;
+}
+
 template <class C> ACTK_HD C sigmoid_corrected(C hi, C lo)
 {
-    const C s = sigmoid(hi);
-    return m_fma(s * sigmoid(-hi), lo, s);
+    C s, s_neg;
+    sigmoid_pair_corrected(hi, lo, &s, &s_neg);
+    return s;
 }
 
 /* sigmoid'(z) = e^-|z| / (1 + e^-|z|)^2: no cancellation in the tails. */
@@ -322,15 +345,42 @@ struct SoftsignOp {
 
 struct GeluOp {
     static constexpr bool kHasFromY = false;
+    /* Deep left tail (Phi(x) near the subnormal range): the asymptotic
+     * expansion Phi(x) = phi(x)/|x| S(x), S = sum (-1)^k (2k-1)!! / x^(2k)
+     * (9 terms: below 1e-18 relative from x = -36, 1e-11 from x = -12), so
+     * gelu = -phi(x) S and gelu' = phi(x) (x - S/x), with e^(-x^2/2) applied
+     * last by scale_by_tiny_exp (one rounding into the subnormals). */
+    template <class C> ACTK_HD static C tail_series(C x)
+    {
+        const C w = C(1) / (x * x);
+        C sum = C(2027025);
+        sum = m_fma(sum, -w, C(135135));
+        sum = m_fma(sum, -w, C(10395));
+        sum = m_fma(sum, -w, C(945));
+        sum = m_fma(sum, -w, C(105));
+        sum = m_fma(sum, -w, C(15));
+        sum = m_fma(sum, -w, C(3));
+        sum = m_fma(sum, -w, C(1));
+        return m_fma(sum, -w, C(1));
+    }
     template <class C> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
+        if (x < K<C>::gelu_tail_below) {
+            const C sq = x * x, sq_lo = product_error(x, x, sq);
+            return scale_by_tiny_exp(-tail_series(x) * K<C>::inv_sqrt_2pi, C(-0.5) * sq, C(-0.5) * sq_lo);
+        }
         return x * normal_cdf(x);
     }
     template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
+        if (x < K<C>::gelu_tail_below) {
+            const C sq = x * x, sq_lo = product_error(x, x, sq);
+            const C factor = dy * K<C>::inv_sqrt_2pi * (x - tail_series(x) / x);
+            return scale_by_tiny_exp(factor, C(-0.5) * sq, C(-0.5) * sq_lo);
+        }
         return dy * (normal_cdf(x) + x * normal_pdf(x));
     }
 };
@@ -345,17 +395,23 @@ struct GeluTanhOp {
     template <class C> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
-        return x * sigmoid(two_u(x));
+        const C z = two_u(x);
+        /* x e^z there (sigmoid(z) = e^z), rounded once into the subnormals */
+        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(x, z, C(0));
+        return x * sigmoid(z);
     }
     template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
         const C z = two_u(x);
-        const C ds = sigmoid_derivative(z);
-        const C s = sigmoid(z);
-        if (ds == C(0)) return dy * s;
         const C du = K<C>::sqrt_2_over_pi * m_fma(C(3 * 0.044715), x * x, C(1));
+        /* e^z (1 + 2 x u') there: s and s (1 - s) are both e^z */
+        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(dy * m_fma(C(2) * x, du, C(1)), z, C(0));
+        C s, s_neg;
+        sigmoid_pair(z, &s, &s_neg);
+        const C ds = s * s_neg;
+        if (ds == C(0)) return dy * s;
         return dy * m_fma(C(2) * x * ds, du, s);
     }
 };
@@ -381,21 +437,47 @@ struct SiluOp {
         const C lo = product_error(p.alpha, x, z);
         /* e^z (1 + z) there, with sigmoid(-z) = 1 */
         if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(dy * ((C(1) + z) + lo), z, lo);
-        /* s (1 + z (1 - s)), with 1 - s = sigmoid(-z) computed directly */
-        const C s = sigmoid_corrected(z, lo);
-        const C s_neg = sigmoid_corrected(-z, -lo);
-        return dy * (s * m_fma(z, s_neg, C(1)));
+        /* s (1 + z (1 - s)) over one exponential e = e^-|z|, d = 1 + e:
+         * z >= 0: (1 + e + z e) / d^2;  z < 0: e (1 + z + e) / d^2.
+         * Fewer roundings than the product form; then the first-order
+         * correction for lo, g' = s (1 - s) (2 + z (1 - 2s)). */
+        const C e = m_exp(-m_fabs(z)), d = C(1) + e, d2 = d * d;
+        const C g = (z >= C(0) ? m_fma(z, e, d) : e * ((C(1) + z) + e)) / d2;
+        const C ss = e / d2; /* s (1 - s) */
+        const C one_minus_2s = (z >= C(0) ? e - C(1) : C(1) - e) / d;
+        return dy * m_fma(lo * ss, m_fma(z, one_minus_2s, C(2)), g);
     }
 };
 
 struct MishOp {
     static constexpr bool kHasFromY = false;
+    /* With u = e^x and n = u (u + 2): tanh(softplus(x)) = n / (n + 2),
+     * sech^2(softplus(x)) sigmoid(x) = 4 u (1 + u) / (n + 2)^2. For x > 0 the
+     * same in v = e^-x (no overflow): tanh = (1 + 2v) / (1 + 2v + 2v^2) and
+     * the second term 4 v^2 (1 + v) / (1 + 2v + 2v^2)^2. One exponential. */
+    template <class C> ACTK_HD static void parts(C x, C *t, C *g)
+    {
+        if (x > C(0)) {
+            const C v = m_exp(-x);
+            const C d = m_fma(C(2) * v, v + C(1), C(1)); /* 1 + 2v + 2v^2 */
+            *t = m_fma(C(2), v, C(1)) / d;
+            *g = C(4) * v * v * (C(1) + v) / (d * d);
+        } else {
+            const C u = m_exp(x);
+            const C n = u * (u + C(2));
+            const C d = n + C(2);
+            *t = n / d;
+            *g = C(4) * u * (C(1) + u) / (d * d);
+        }
+    }
     template <class C> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
         /* x e^x there: tanh(softplus(x)) = e^x to working precision */
         if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp(x, x, C(0));
-        return x * m_tanh(softplus_unit(x));
+        C t, g;
+        parts(x, &t, &g);
+        return x * t;
     }
     template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
@@ -403,8 +485,9 @@ struct MishOp {
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
         /* e^x (1 + x) there */
         if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp(dy * (C(1) + x), x, C(0));
-        const C sp = softplus_unit(x);
-        return dy * m_fma(x * tanh_derivative(sp), sigmoid(x), m_tanh(sp));
+        C t, g;
+        parts(x, &t, &g);
+        return dy * m_fma(x, g, t);
     }
 };
 

@@ -81,7 +81,7 @@ Buffer make_inputs(actk_dtype dtype, std::mt19937_64 &rng)
         return b;
     }
     const std::vector<long double> specials = special_values();
-    const size_t n = 30000 + specials.size();
+    const size_t n = 100000 + specials.size();
     Buffer b(dtype, n);
     for (size_t i = 0; i < specials.size(); ++i) b.set(i, specials[i]);
     for (size_t i = specials.size(); i < n; ++i) b.set(i, random_value(rng, dtype));
