@@ -11,9 +11,14 @@
  *  - inner == 1, dim <= 1024: softmax_*_warp_kernel, one warp per row, the
  *    row held in registers (kCols values per lane), warp-shuffle reductions.
  *    One read and one write of device memory.
- *  - inner == 1, dim > 1024: softmax_*_block_kernel, one block per row; the
- *    row is cached in shared memory when it fits (one device-memory read),
- *    otherwise read twice (the second read mostly hits L2).
+ *  - inner == 1, 1024 < dim <= 16384: softmax_*_block_kernel, one block per
+ *    row, the row cached in shared memory (one device-memory read).
+ *  - inner == 1, dim > 16384: softmax_*_cluster_kernel, a thread-block
+ *    cluster of up to 8 blocks per row (so a few long rows still fill the
+ *    GPU). Each block reduces its chunk (cached in shared memory when it
+ *    fits), the blocks exchange their (max, rest) through distributed shared
+ *    memory and merge them in rank order (deterministic), then each writes
+ *    its chunk. Falls back to the block kernel if a cluster launch is refused.
  *  - inner > 1: softmax_*_strided_kernel, one thread per (outer, inner)
  *    column, adjacent threads on adjacent inner indices so every access is
  *    coalesced; the column is read twice.
@@ -23,6 +28,8 @@
  */
 #include "dtype_dispatch.cuh"
 #include "softmax_math.cuh"
+
+#include <cooperative_groups.h>
 #include "structured_launch.h"
 
 #include <math.h>
@@ -186,6 +193,133 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(c
     }
 }
 
+/* ---- inner == 1, dim > 16384: a thread-block cluster per row ---------------- */
+
+namespace cg = cooperative_groups;
+
+/* Rows advance by (clusters in the grid); every block of a cluster walks the
+ * same rows, so cluster.sync() is reached equally often by all of them. */
+template <class S, bool kLog>
+__global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(const S *x, S *y, size_t rows, size_t dim,
+                                                                                 size_t chunk, bool cache_chunk)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned rank = cluster.block_rank(), blocks = cluster.num_blocks();
+    extern __shared__ unsigned char dynamic_smem[];
+    S *cache = reinterpret_cast<S *>(dynamic_smem);
+    __shared__ MaxSum<C> scratch[kBlockThreads / kWarp];
+    __shared__ MaxSum<C> block_stats;
+    const size_t clusters = gridDim.x / blocks;
+    const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
+    for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
+        const S *xr = x + row * dim;
+        MaxSum<C> s{C(-INFINITY), C(0)};
+        for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
+            const S raw = xr[col];
+            if (cache_chunk) cache[col - begin] = raw;
+            online_add(s, T::load(raw));
+        }
+        s = block_merge(s, scratch);
+        if (threadIdx.x == 0) block_stats = s;
+        cluster.sync(); /* every block's stats visible cluster-wide */
+        MaxSum<C> total{C(-INFINITY), C(0)};
+        for (unsigned r = 0; r < blocks; ++r) total = merge(total, *cluster.map_shared_rank(&block_stats, r));
+        cluster.sync(); /* all reads done before the next row overwrites block_stats */
+        S *yr = y + row * dim;
+        for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x)
+            yr[col] = T::store(softmax_value<C, kLog>(T::load(cache_chunk ? cache[col - begin] : xr[col]), total));
+    }
+}
+
+template <class S, bool kLog>
+__global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel(const S *y, const S *dy, S *dx, size_t rows,
+                                                                                  size_t dim, size_t chunk, bool cache_chunk)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned rank = cluster.block_rank(), blocks = cluster.num_blocks();
+    extern __shared__ unsigned char dynamic_smem[];
+    S *cache_y = reinterpret_cast<S *>(dynamic_smem);
+    S *cache_dy = cache_y + chunk;
+    __shared__ C scratch[kBlockThreads / kWarp];
+    __shared__ C block_sum_value;
+    const size_t clusters = gridDim.x / blocks;
+    const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
+    for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
+        const size_t base = row * dim;
+        C partial = C(0);
+        for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
+            const S ry = y[base + col], rg = dy[base + col];
+            if (cache_chunk) {
+                cache_y[col - begin] = ry;
+                cache_dy[col - begin] = rg;
+            }
+            partial += kLog ? T::load(rg) : T::load(rg) * T::load(ry);
+        }
+        const C mine = block_sum(partial, scratch);
+        if (threadIdx.x == 0) block_sum_value = mine;
+        cluster.sync();
+        C row_sum = C(0);
+        for (unsigned r = 0; r < blocks; ++r) row_sum += *cluster.map_shared_rank(&block_sum_value, r);
+        cluster.sync();
+        for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
+            const C yv = T::load(cache_chunk ? cache_y[col - begin] : y[base + col]);
+            const C gv = T::load(cache_chunk ? cache_dy[col - begin] : dy[base + col]);
+            dx[base + col] = T::store(softmax_grad<C, kLog>(yv, gv, row_sum));
+        }
+    }
+}
+
+constexpr size_t kClusterRowsFrom = 16384; /* longer rows use a cluster per row */
+constexpr int kMaxCluster = 8;             /* the portable cluster size limit */
+
+/* Launches a cluster kernel: `per_element_bytes` of shared memory per cached
+ * element (1 or 2 arrays). Returns cudaErrorNotSupported when the device
+ * refuses, so the caller can fall back to the block kernel. */
+template <class Kernel, class... Args>
+cudaError_t launch_cluster(Kernel kernel, size_t rows, size_t dim, size_t per_element_bytes, int sm_count,
+                           cudaStream_t stream, Args... args)
+{
+    int cluster = (int)((dim + 8191) / 8192);
+    if (cluster > kMaxCluster) cluster = kMaxCluster;
+    if (cluster < 2) cluster = 2;
+    const size_t chunk = (dim + cluster - 1) / cluster;
+    int device = 0, max_smem = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    const size_t static_smem = 1024; /* generous bound on the kernels' static shared memory */
+    const bool cache_chunk = chunk * per_element_bytes + static_smem <= (size_t)max_smem;
+    const size_t dynamic = cache_chunk ? chunk * per_element_bytes : 0;
+    if (cache_chunk) {
+        const cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)dynamic);
+        if (err != cudaSuccess) return err;
+    }
+    size_t clusters = (size_t)(sm_count > 0 ? sm_count : 1) * 2 / cluster;
+    if (clusters < 1) clusters = 1;
+    if (clusters > rows) clusters = rows;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3((unsigned)(clusters * cluster));
+    config.blockDim = dim3(kBlockThreads);
+    config.dynamicSmemBytes = dynamic;
+    config.stream = stream;
+    cudaLaunchAttribute attribute[1];
+    attribute[0].id = cudaLaunchAttributeClusterDimension;
+    attribute[0].val.clusterDim.x = (unsigned)cluster;
+    attribute[0].val.clusterDim.y = 1;
+    attribute[0].val.clusterDim.z = 1;
+    config.attrs = attribute;
+    config.numAttrs = 1;
+    const cudaError_t err = cudaLaunchKernelEx(&config, kernel, args..., rows, dim, chunk, cache_chunk);
+    if (err != cudaSuccess) {
+        (void)cudaGetLastError(); /* not sticky: clear it and let the caller fall back */
+        return cudaErrorNotSupported;
+    }
+    return cudaGetLastError();
+}
+
 /* ---- inner > 1: a thread per (outer, inner) column -------------------------- */
 
 template <class S, bool kLog>
@@ -264,6 +398,11 @@ cudaError_t softmax_forward_typed(size_t outer, size_t dim, size_t inner, const 
         default: return launch_warp_forward<S, kLog, 32>(x, y, outer, (int)dim, sm_count, stream);
         }
     }
+    if (dim > kClusterRowsFrom) {
+        const cudaError_t err = launch_cluster(softmax_forward_cluster_kernel<S, kLog>, outer, dim, sizeof(S), sm_count,
+                                               stream, x, y);
+        if (err != cudaErrorNotSupported) return err;
+    }
     /* Cache the row in shared memory when it fits in what the device allows
      * per block (opt-in beyond 48 KiB). */
     int device = 0, max_smem = 0;
@@ -300,6 +439,11 @@ cudaError_t softmax_backward_typed(size_t outer, size_t dim, size_t inner, const
         case 16: return launch_warp_backward<S, kLog, 16>(y, dy, dx, outer, (int)dim, sm_count, stream);
         default: return launch_warp_backward<S, kLog, 32>(y, dy, dx, outer, (int)dim, sm_count, stream);
         }
+    }
+    if (dim > kClusterRowsFrom) {
+        const cudaError_t err = launch_cluster(softmax_backward_cluster_kernel<S, kLog>, outer, dim, 2 * sizeof(S), sm_count,
+                                               stream, y, dy, dx);
+        if (err != cudaErrorNotSupported) return err;
     }
     unsigned blocks = (unsigned)(outer < (size_t)sm_count * 64 ? outer : (size_t)sm_count * 64);
     softmax_backward_block_kernel<S, kLog><<<blocks, kBlockThreads, 0, stream>>>(y, dy, dx, outer, dim);

@@ -3,7 +3,9 @@
  * (kernels/softmax_math.cuh) replayed on the host in the kernels' own
  * reduction orders: a warp per row (32 lanes with strided columns, then a
  * butterfly merge), a block per row (512 threads, per-warp butterflies,
- * then warp 0 merges the warp results) and the strided kernel (serial).
+ * then warp 0 merges the warp results), a cluster per row (each of C blocks
+ * reduces its chunk as a block does, then the block results are merged in
+ * rank order) and the strided kernel (serial).
  * Each must match the long double reference within the promised bounds
  * (f32 4 ULP, f16/bf16 1 ULP), special rows included. Runs without a GPU.
  */
@@ -11,6 +13,8 @@
 #include "softmax_math.cuh"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 using namespace actk_test;
 using actk::MaxSum;
@@ -40,6 +44,21 @@ template <class C> MaxSum<C> reduce_row(const std::vector<C> &v, int threads)
     return butterfly(warp_results);
 }
 
+/* threads < 0: a cluster of -threads blocks of 512 threads, chunked as the
+ * cluster kernel chunks the row. */
+template <class C> MaxSum<C> reduce_row_any(const std::vector<C> &v, int threads)
+{
+    if (threads > 0) return reduce_row(v, threads);
+    const size_t blocks = (size_t)-threads, chunk = (v.size() + blocks - 1) / blocks;
+    MaxSum<C> total{C(-INFINITY), C(0)};
+    for (size_t r = 0; r < blocks; ++r) {
+        const size_t begin = r * chunk, end = std::min(v.size(), begin + chunk);
+        const std::vector<C> part(v.begin() + (std::ptrdiff_t)std::min(begin, v.size()), v.begin() + (std::ptrdiff_t)end);
+        total = actk::merge(total, reduce_row(part, 512));
+    }
+    return total;
+}
+
 /* Emulates the kernel for one dtype: C = double for f32, float for f16/bf16. */
 template <class C>
 void emulate(actk_softmax_kind kind, actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
@@ -47,7 +66,7 @@ void emulate(actk_softmax_kind kind, actk_dtype dtype, int threads, size_t rows,
     for (size_t r = 0; r < rows; ++r) {
         std::vector<C> v(dim);
         for (size_t d = 0; d < dim; ++d) v[d] = (C)x.get(r * dim + d);
-        const MaxSum<C> s = reduce_row(v, threads);
+        const MaxSum<C> s = reduce_row_any(v, threads);
         for (size_t d = 0; d < dim; ++d)
             y.set(r * dim + d, kind == ACTK_LOG_SOFTMAX ? actk::softmax_value<C, true>(v[d], s) : actk::softmax_value<C, false>(v[d], s));
     }
@@ -85,9 +104,11 @@ TEST(SoftmaxMathOnHost, KernelReductionOrdersMeetTheBounds)
 {
     std::mt19937_64 rng(77);
     for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16}) {
-        for (size_t dim : {1u, 5u, 32u, 33u, 700u, 1024u, 1025u, 6000u, 70000u}) {
-            const int threads = dim <= 1024 ? 32 : 512; /* warp per row, or block per row */
+        for (size_t dim : {1u, 5u, 32u, 33u, 700u, 1024u, 1025u, 6000u, 16385u, 70000u, 300007u}) {
+            /* warp per row, block per row, or (past 16384) a cluster of up to 8 blocks */
+            const int threads = dim <= 1024 ? 32 : dim <= 16384 ? 512 : -(int)std::min<size_t>(8, (dim + 8191) / 8192);
             const size_t rows = dim > 10000 ? 1 : 4;
+            if (dim > 100000 && dtype != ACTK_F32) continue; /* keep the run short */
             Buffer x(dtype, rows * dim);
             std::uniform_real_distribution<double> u(-15, 15);
             for (size_t k = 0; k < rows * dim; ++k) x.set(k, u(rng));
@@ -113,5 +134,6 @@ TEST(SoftmaxMathOnHost, DominantClassAndSpecialRows)
         for (size_t k = 0; k < rows.size(); ++k) x.set(k, rows[k]);
         check(dtype, 32, rows.size() / 8, 8, x);
         check(dtype, 1, rows.size() / 8, 8, x);
+        check(dtype, -3, rows.size() / 8, 8, x); /* a cluster of 3 (chunks of 3, 3, 2) */
     }
 }
