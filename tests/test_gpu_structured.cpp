@@ -105,8 +105,9 @@ TEST_F(Gpu, SoftmaxEveryDispatchPathAgreesWithTheReference)
     std::mt19937_64 rng(2026);
     const Shape shapes[] = {
         {257, 1, 1}, {129, 7, 1}, {64, 32, 1}, {65, 33, 1}, {33, 100, 1}, {17, 1000, 1}, {9, 1024, 1}, /* warp per row */
-        {5, 1025, 1}, {3, 5000, 1}, {2, 40000, 1},                                                    /* block, row cached */
-        {1, 300007, 1},                                                                               /* block, too big to cache in f64 */
+        {5, 1025, 1}, {3, 5000, 1}, {7, 16384, 1},                                                    /* block per row, row cached */
+        {2, 40000, 1}, {3, 16385, 1},                                                                 /* cluster per row, chunks cached */
+        {1, 300007, 1},                                                                               /* cluster; f64 chunks too big to cache */
         {3, 7, 5}, {2, 13, 31}, {4, 64, 49}, {1, 3, 1021}, {7, 1, 3},                                 /* inner > 1 */
     };
     for (actk_dtype dtype : kAllDtypes)
