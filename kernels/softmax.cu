@@ -21,7 +21,8 @@
  *    its chunk. Falls back to the block kernel if a cluster launch is refused.
  *  - inner > 1: softmax_*_strided_kernel, one thread per (outer, inner)
  *    column, adjacent threads on adjacent inner indices so every access is
- *    coalesced; the column is read twice.
+ *    coalesced; the column is kept in a shared-memory tile when it fits
+ *    (dim up to ~450 f32 forward), else read twice.
  * Rows that are all -inf, or hold +inf or NaN, give NaN (as the CPU path).
  * Preconditions (checked on the host): outer*dim*inner > 0 and fits size_t;
  * pointers aligned to the element size; y == x or disjoint.
@@ -322,38 +323,83 @@ cudaError_t launch_cluster(Kernel kernel, size_t rows, size_t dim, size_t per_el
 
 /* ---- inner > 1: a thread per (outer, inner) column -------------------------- */
 
+/* Each thread's column can be cached in a shared-memory tile laid out
+ * [d][thread] (thread-private slots: no barriers, no bank conflicts), so the
+ * second pass reads shared memory instead of device memory. */
+constexpr int kStridedThreads = 128;
+
 template <class S, bool kLog>
-__global__ void softmax_forward_strided_kernel(const S *x, S *y, size_t outer, size_t dim, size_t inner)
+__global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kernel(const S *x, S *y, size_t outer, size_t dim,
+                                                                                  size_t inner, bool cache_column)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    extern __shared__ unsigned char dynamic_smem[];
+    S *tile = reinterpret_cast<S *>(dynamic_smem);
     const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
     for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
         const size_t base = (c / inner) * dim * inner + c % inner;
         MaxSum<C> s{C(-INFINITY), C(0)};
-        for (size_t d = 0; d < dim; ++d) online_add(s, T::load(x[base + d * inner]));
-        for (size_t d = 0; d < dim; ++d) y[base + d * inner] = T::store(softmax_value<C, kLog>(T::load(x[base + d * inner]), s));
+        for (size_t d = 0; d < dim; ++d) {
+            const S raw = x[base + d * inner];
+            if (cache_column) tile[d * blockDim.x + threadIdx.x] = raw;
+            online_add(s, T::load(raw));
+        }
+        for (size_t d = 0; d < dim; ++d) {
+            const S raw = cache_column ? tile[d * blockDim.x + threadIdx.x] : x[base + d * inner];
+            y[base + d * inner] = T::store(softmax_value<C, kLog>(T::load(raw), s));
+        }
     }
 }
 
 template <class S, bool kLog>
-__global__ void softmax_backward_strided_kernel(const S *y, const S *dy, S *dx, size_t outer, size_t dim, size_t inner)
+__global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kernel(const S *y, const S *dy, S *dx, size_t outer,
+                                                                                   size_t dim, size_t inner, bool cache_column)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    extern __shared__ unsigned char dynamic_smem[];
+    S *tile_y = reinterpret_cast<S *>(dynamic_smem);
+    S *tile_dy = tile_y + (cache_column ? dim * blockDim.x : 0);
     const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
     for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
         const size_t base = (c / inner) * dim * inner + c % inner;
         C row_sum = C(0);
         for (size_t d = 0; d < dim; ++d) {
-            const C g = T::load(dy[base + d * inner]);
-            row_sum += kLog ? g : g * T::load(y[base + d * inner]);
+            const S ry = y[base + d * inner], rg = dy[base + d * inner];
+            if (cache_column) {
+                tile_y[d * blockDim.x + threadIdx.x] = ry;
+                tile_dy[d * blockDim.x + threadIdx.x] = rg;
+            }
+            row_sum += kLog ? T::load(rg) : T::load(rg) * T::load(ry);
         }
         for (size_t d = 0; d < dim; ++d) {
             const size_t idx = base + d * inner;
-            dx[idx] = T::store(softmax_grad<C, kLog>(T::load(y[idx]), T::load(dy[idx]), row_sum));
+            const S ry = cache_column ? tile_y[d * blockDim.x + threadIdx.x] : y[idx];
+            const S rg = cache_column ? tile_dy[d * blockDim.x + threadIdx.x] : dy[idx];
+            dx[idx] = T::store(softmax_grad<C, kLog>(T::load(ry), T::load(rg), row_sum));
         }
     }
+}
+
+/* Launches a strided kernel, with the column tile when it fits. */
+template <class Kernel, class... Args>
+cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner, size_t arrays, size_t elem, int sm_count,
+                           cudaStream_t stream, Args... args)
+{
+    int device = 0, max_smem = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    const size_t tile_bytes = dim * kStridedThreads * elem * arrays;
+    const bool cache_column = tile_bytes <= (size_t)max_smem;
+    const size_t dynamic = cache_column ? tile_bytes : 0;
+    if (cache_column) {
+        const cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)dynamic);
+        if (err != cudaSuccess) return err;
+    }
+    kernel<<<grid_for(outer * inner, kStridedThreads, sm_count), kStridedThreads, dynamic, stream>>>(args..., outer, dim, inner,
+                                                                                                    cache_column);
+    return cudaGetLastError();
 }
 
 /* ---- launch ------------------------------------------------------------------ */
@@ -384,10 +430,8 @@ template <class S, bool kLog>
 cudaError_t softmax_forward_typed(size_t outer, size_t dim, size_t inner, const S *x, S *y, int sm_count,
                                   cudaStream_t stream)
 {
-    if (inner > 1) {
-        softmax_forward_strided_kernel<S, kLog><<<grid_for(outer * inner, 256, sm_count), 256, 0, stream>>>(x, y, outer, dim, inner);
-        return cudaGetLastError();
-    }
+    if (inner > 1)
+        return launch_strided(softmax_forward_strided_kernel<S, kLog>, outer, dim, inner, 1, sizeof(S), sm_count, stream, x, y);
     if (dim <= 1024) {
         switch (cols_per_lane(dim)) {
         case 1: return launch_warp_forward<S, kLog, 1>(x, y, outer, (int)dim, sm_count, stream);
@@ -426,10 +470,8 @@ template <class S, bool kLog>
 cudaError_t softmax_backward_typed(size_t outer, size_t dim, size_t inner, const S *y, const S *dy, S *dx,
                                    int sm_count, cudaStream_t stream)
 {
-    if (inner > 1) {
-        softmax_backward_strided_kernel<S, kLog><<<grid_for(outer * inner, 256, sm_count), 256, 0, stream>>>(y, dy, dx, outer, dim, inner);
-        return cudaGetLastError();
-    }
+    if (inner > 1)
+        return launch_strided(softmax_backward_strided_kernel<S, kLog>, outer, dim, inner, 2, sizeof(S), sm_count, stream, y, dy, dx);
     if (dim <= 1024) {
         switch (cols_per_lane(dim)) {
         case 1: return launch_warp_backward<S, kLog, 1>(y, dy, dx, outer, (int)dim, sm_count, stream);
