@@ -166,6 +166,15 @@ static int cudnn_dtype(actk_dtype dtype, cudnnDataType_t *out)
     return 0;
 }
 
+/* cuDNN's alpha = 1 and beta = 0, as double for f64 and float otherwise. */
+static void cudnn_scalars(actk_dtype dtype, const void **one, const void **zero)
+{
+    static const double one_d = 1.0, zero_d = 0.0;
+    static const float one_f = 1.0f, zero_f = 0.0f;
+    *one = dtype == ACTK_F64 ? (const void *)&one_d : (const void *)&one_f;
+    *zero = dtype == ACTK_F64 ? (const void *)&zero_d : (const void *)&zero_f;
+}
+
 /* A 4-D descriptor N x C x H x 1 (int dimensions). */
 static cudnnTensorDescriptor_t cudnn_tensor(actk_dtype dtype, size_t n, size_t c, size_t h)
 {
@@ -211,10 +220,8 @@ static int enqueue_eltwise(void *ctx, int c)
 static int enqueue_cudnn_activation(void *ctx, int c)
 {
     eltwise_ctx *e = ctx;
-    const double one_d = 1.0, zero_d = 0.0;
-    const float one_f = 1.0f, zero_f = 0.0f;
-    const void *one = e->dtype == ACTK_F64 ? (const void *)&one_d : (const void *)&one_f;
-    const void *zero = e->dtype == ACTK_F64 ? (const void *)&zero_d : (const void *)&zero_f;
+    const void *one, *zero;
+    cudnn_scalars(e->dtype, &one, &zero);
     cudnnStatus_t s;
     if (e->dir == 0)
         s = cudnnActivationForward(e->g->cudnn, e->act_desc, one, e->tensor, e->in0.p[c], zero, e->tensor, e->out.p[c]);
@@ -382,10 +389,8 @@ static int enqueue_softmax(void *ctx, int c)
 static int enqueue_cudnn_softmax(void *ctx, int c)
 {
     softmax_ctx *s = ctx;
-    const double one_d = 1.0, zero_d = 0.0;
-    const float one_f = 1.0f, zero_f = 0.0f;
-    const void *one = s->dtype == ACTK_F64 ? (const void *)&one_d : (const void *)&one_f;
-    const void *zero = s->dtype == ACTK_F64 ? (const void *)&zero_d : (const void *)&zero_f;
+    const void *one, *zero;
+    cudnn_scalars(s->dtype, &one, &zero);
     const cudnnSoftmaxAlgorithm_t algo = s->kind == ACTK_LOG_SOFTMAX ? CUDNN_SOFTMAX_LOG : CUDNN_SOFTMAX_ACCURATE;
     const cudnnStatus_t st = s->backward
         ? cudnnSoftmaxBackward(s->g->cudnn, algo, CUDNN_SOFTMAX_MODE_CHANNEL, one, s->tensor, s->in0.p[c], s->tensor, s->in1.p[c], zero, s->tensor, s->out.p[c])

@@ -13,6 +13,8 @@
 #include "test_util.h"
 
 #include <cstdio>
+#include <iterator>
+#include <vector>
 
 namespace actk_test {
 
@@ -22,6 +24,21 @@ struct AgreementReport {
     long double max_ulp = 0;
     std::string first_failure;
 };
+
+/* Every op with its defaults, plus non-default parameters where they change
+ * the code path (non-power-of-two scales exercise the FMA corrections).
+ * Shared by the host-emulation and GPU tests. */
+inline std::vector<actk_act> activations_under_test()
+{
+    std::vector<actk_act> acts;
+    for (int op = 0; op < ACTK_OP_COUNT; ++op) acts.push_back(actk_act_default((actk_op)op));
+    const actk_act extra[] = {{ACTK_OP_LEAKY_RELU, 0.2f, 0},  {ACTK_OP_ELU, 0.7f, 0},         {ACTK_OP_CELU, 0.7f, 0},
+                              {ACTK_OP_CELU, 2.5f, 0},        {ACTK_OP_SOFTPLUS, 0.7f, 20.0f}, {ACTK_OP_SOFTPLUS, 3.0f, 10.0f},
+                              {ACTK_OP_SILU, 1.702f, 0},      {ACTK_OP_HARDTANH, -2.0f, 0.5f}, {ACTK_OP_SOFTSHRINK, 1.3f, 0},
+                              {ACTK_OP_HARDSHRINK, 0.2f, 0},  {ACTK_OP_THRESHOLD, 0.3f, -2.0f}};
+    acts.insert(acts.end(), std::begin(extra), std::end(extra));
+    return acts;
+}
 
 /* Runs the CPU reference for direction dir (0 forward, 1 backward, 2 from y). */
 inline actk_status reference(actk_act act, actk_dtype dtype, int dir, size_t n, const void *in0, const void *in1,

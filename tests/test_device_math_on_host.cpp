@@ -51,26 +51,6 @@ void emulate_kernel(actk_act act, actk_dtype dtype, int dir, size_t n, const voi
         0);
 }
 
-/* Every op with its defaults, plus non-default parameters where they change
- * the code path (non-power-of-two scales exercise the FMA corrections). */
-std::vector<actk_act> activations_under_test()
-{
-    std::vector<actk_act> acts;
-    for (int op = 0; op < ACTK_OP_COUNT; ++op) acts.push_back(actk_act_default((actk_op)op));
-    acts.push_back({ACTK_OP_LEAKY_RELU, 0.2f, 0});
-    acts.push_back({ACTK_OP_ELU, 0.7f, 0});
-    acts.push_back({ACTK_OP_CELU, 0.7f, 0});
-    acts.push_back({ACTK_OP_CELU, 2.5f, 0});
-    acts.push_back({ACTK_OP_SOFTPLUS, 0.7f, 20.0f});
-    acts.push_back({ACTK_OP_SOFTPLUS, 3.0f, 10.0f});
-    acts.push_back({ACTK_OP_SILU, 1.702f, 0});
-    acts.push_back({ACTK_OP_HARDTANH, -2.0f, 0.5f});
-    acts.push_back({ACTK_OP_SOFTSHRINK, 1.3f, 0});
-    acts.push_back({ACTK_OP_HARDSHRINK, 0.2f, 0});
-    acts.push_back({ACTK_OP_THRESHOLD, 0.3f, -2.0f});
-    return acts;
-}
-
 /* Inputs for one dtype: every value for 16-bit types, else random values
  * over the whole range plus the special/tail set. */
 Buffer make_inputs(actk_dtype dtype, std::mt19937_64 &rng)

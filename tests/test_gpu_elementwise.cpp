@@ -30,19 +30,6 @@ actk_status run_cuda(int dir, actk_act act, actk_dtype dtype, size_t n, const vo
     }
 }
 
-std::vector<actk_act> activations_under_test()
-{
-    std::vector<actk_act> acts;
-    for (int op = 0; op < ACTK_OP_COUNT; ++op) acts.push_back(actk_act_default((actk_op)op));
-    acts.push_back({ACTK_OP_LEAKY_RELU, 0.2f, 0});
-    acts.push_back({ACTK_OP_CELU, 0.7f, 0});
-    acts.push_back({ACTK_OP_SOFTPLUS, 0.7f, 15.0f});
-    acts.push_back({ACTK_OP_SILU, 1.702f, 0});
-    acts.push_back({ACTK_OP_HARDTANH, -2.0f, 0.5f});
-    acts.push_back({ACTK_OP_THRESHOLD, 0.3f, -2.0f});
-    return acts;
-}
-
 /* Random inputs led by the special/tail set; for f16/bf16 also every bit
  * pattern, so the GPU is checked on each of their values. */
 Buffer make_inputs(actk_dtype dtype, size_t n, std::mt19937_64 &rng)

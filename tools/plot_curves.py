@@ -63,19 +63,22 @@ def plot_one(name, c, out_dir):
     plt.close(fig)
 
 
-def plot_grid(curves, out_dir):
-    names = list(curves)
-    cols = 6
+def small_multiples(names, cols=6):
+    """A grid of small axes, one per name (spare axes hidden): (fig, axes, [(ax, name)])."""
     rows = (len(names) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.3, rows * 1.9), dpi=80, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i >= len(names):
-            ax.axis("off")
-            continue
-        c = curves[names[i]]
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    return fig, axes, list(zip(axes.flat, names))
+
+
+def plot_grid(curves, out_dir):
+    fig, axes, cells = small_multiples(list(curves))
+    for ax, name in cells:
+        c = curves[name]
         ax.plot(c["x"], c["f"], color=F_COLOR, linewidth=1.4, label="f")
         ax.plot(c["x"], c["df"], color=DF_COLOR, linewidth=1.0, linestyle="--", label="f'")
-        style(ax, names[i])
+        style(ax, name)
         ax.tick_params(labelsize=6)
     axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Every actk activation (solid: f, dashed: f') on the CPU reference path", fontsize=11)
@@ -147,18 +150,13 @@ def plot_ulp(curves, out_dir):
     if not with_gpu:
         print("plot_curves: CSV has no GPU columns; skipping gpu_cpu_ulp.png")
         return
-    cols = 6
-    rows = (len(with_gpu) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.3, rows * 1.9), dpi=80, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i >= len(with_gpu):
-            ax.axis("off")
-            continue
-        c = curves[with_gpu[i]]
+    fig, axes, cells = small_multiples(with_gpu)
+    for ax, name in cells:
+        c = curves[name]
         ax.plot(c["x"], c["f_ulp"], ".", markersize=2, color=F_COLOR, label="f")
         ax.plot(c["x"], c["df_ulp"], ".", markersize=2, color=DF_COLOR, label="f'")
         ax.set_ylim(-0.2, max(4.2, max(c["f_ulp"] + c["df_ulp"]) + 0.2))
-        style(ax, with_gpu[i])
+        style(ax, name)
         ax.tick_params(labelsize=6)
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("GPU vs CPU reference: |difference| in f32 ULP (bounds: 2 forward, 4 backward)", fontsize=11)
