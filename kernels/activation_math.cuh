@@ -3,11 +3,11 @@
  * that the element-wise engine (elementwise_engine.cuh) plugs in.
  *
  * Each op struct has
- *   template <class C> static C forward(C x, Params<C> p);
- *   template <class C> static C backward(C x, C dy, Params<C> p);
- *   template <class C> static C backward_from_y(C y, C dy, Params<C> p);  (kHasFromY)
- * where C is the compute type: double for f32 and f64 storage, float for
- * f16 and bf16. Everything here is __host__ __device__ and uses only
+ *   template <class M> static C forward(C x, Params<C> p);
+ *   template <class M> static C backward(C x, C dy, Params<C> p);
+ *   template <class M> static C backward_from_y(C y, C dy, Params<C> p);  (kHasFromY)
+ * where M is the math policy (below) and C = M::T the compute type: double
+ * for f32 and f64 storage, float for f16 and bf16. Everything here is __host__ __device__ and uses only
  * <math.h> functions, so the same source also compiles as plain C++ on the
  * host; tests/test_device_math_on_host.cpp checks it against the long double
  * reference without a GPU.
@@ -87,22 +87,153 @@ template <> struct K<float> {
     static constexpr float gelu_tail_below = -12.0f;
 };
 
+/* ---- math policies --------------------------------------------------------
+ *
+ * The ops take their transcendental functions and their bounded divisions
+ * from a policy M; M::T is the compute type. The engine picks the policy
+ * per storage dtype (MathFor below):
+ *
+ *  - LibmMath<C>: the C library's functions (CUDA's own on the device), the
+ *    full precision of C. f32 and f64 storage (C = double), so f32 results
+ *    are one rounding away from a double-precision value.
+ *  - HalfMath: float, built on the hardware's base-2 exponential and
+ *    logarithm (MUFU ex2/lg2 through exp2f/__log2f), __fdividef and CUDA's
+ *    tanhf, with Taylor pieces and fitted polynomials where those would
+ *    cancel. Relative error about 2^-19 or
+ *    better: 2^7 below half an f16 ULP (2^-12), 2^10 below a bf16 one, at a
+ *    fraction of the instructions of expf/log1pf/erfcf/tanhf. f16 and bf16
+ *    storage, where CUDA's full-precision float functions made the kernels
+ *    instruction-bound (docs/PERF.md).
+ *
+ * Each policy provides exp, expm1, log1p (argument > -1), tanh, erfc, and
+ * div(a, b) for denominators known to lie in [1, 2^126] (the ops only call
+ * it on 1 + e^-|z| and similar). kCorrectArgumentRounding says whether the
+ * first-order corrections for a rounded argument (a*x, -x/sqrt2) are worth
+ * their cost: they matter at double-to-f32 rounding, not at half precision.
+ */
+template <class C> struct LibmMath {
+    using T = C;
+    static constexpr bool kCorrectArgumentRounding = true;
+    ACTK_HD static C exp(C x) { return m_exp(x); }
+    ACTK_HD static C expm1(C x) { return m_expm1(x); }
+    ACTK_HD static C log1p(C x) { return m_log1p(x); }
+    ACTK_HD static C tanh(C x) { return m_tanh(x); }
+    ACTK_HD static C erfc(C x) { return m_erfc(x); }
+    ACTK_HD static C div(C a, C b) { return a / b; }
+};
+
+/* The hardware approximations HalfMath is built on (a separate struct so the
+ * tests can swap in deliberately skewed versions and show the bounds hold
+ * under the device's documented errors). On the host: the C library. */
+struct HalfHardware {
+    /* 2^x: MUFU.EX2 with CUDA's range handling, 2 ULP over the whole range. */
+    ACTK_HD static float exp2(float x) { return exp2f(x); }
+    /* log2(x) for x in [1, 2^126]: MUFU.LG2, absolute error 2^-22 on [0.5, 2]. */
+    ACTK_HD static float log2(float x)
+    {
+#if defined(__CUDA_ARCH__)
+        return __log2f(x);
+#else
+        return log2f(x);
+#endif
+    }
+    /* CUDA's tanhf is already lean on sm_90 (MUFU.EX2 and MUFU.RCP, a dozen
+     * instructions, 2 ULP), so it is used as is. */
+    ACTK_HD static float tanh(float x) { return tanhf(x); }
+    /* a / b for b in [2^-126, 2^126]: MUFU.RCP and a multiply, 2 ULP. */
+    ACTK_HD static float div(float a, float b)
+    {
+#if defined(__CUDA_ARCH__)
+        return __fdividef(a, b);
+#else
+        return a / b;
+#endif
+    }
+};
+
+template <class Hw> struct HalfMathOn {
+    using T = float;
+    static constexpr bool kCorrectArgumentRounding = false;
+    ACTK_HD static float div(float a, float b) { return Hw::div(a, b); }
+    /* e^x = 2^(x log2 e): the rounding of x log2 e costs |x| 2^-24 relative,
+     * under 2^-17 wherever a half-precision result is not 0 or inf. */
+    ACTK_HD static float exp(float x) { return Hw::exp2(x * 1.44269504f); }
+    /* |x| < 1/2: the Taylor series through x^8/8! (truncation below 2^-26
+     * relative); elsewhere e^x - 1 loses at most 2 bits (at x = -1/2). */
+    ACTK_HD static float expm1(float x)
+    {
+        float p = 2.48015873e-05f; /* 1/8! */
+        p = fmaf(p, x, 1.98412698e-04f);
+        p = fmaf(p, x, 1.38888889e-03f);
+        p = fmaf(p, x, 8.33333333e-03f);
+        p = fmaf(p, x, 4.16666667e-02f);
+        p = fmaf(p, x, 1.66666667e-01f);
+        p = fmaf(p, x, 0.5f);
+        const float series = fmaf(p * x, x, x);
+        return fabsf(x) < 0.5f ? series : exp(x) - 1.0f;
+    }
+    /* u < 1/8: the alternating series through u^7/7 (truncation below 2^-24
+     * relative); elsewhere log2(1 + u) ln 2, whose absolute error 2^-22 is
+     * under 2^-19 relative there. */
+    ACTK_HD static float log1p(float u)
+    {
+        float p = 1.42857143e-01f; /* 1/7 */
+        p = fmaf(p, u, -1.66666667e-01f);
+        p = fmaf(p, u, 2.0e-01f);
+        p = fmaf(p, u, -2.5e-01f);
+        p = fmaf(p, u, 3.33333333e-01f);
+        p = fmaf(p, u, -0.5f);
+        const float series = fmaf(p * u, u, u);
+        return fabsf(u) < 0.125f ? series : Hw::log2(1.0f + u) * 0.693147181f;
+    }
+    ACTK_HD static float tanh(float x) { return Hw::tanh(x); }
+    /* erfc(|z|) = q R(q) e^(-z^2) with q = 1/(1 + 15/32 |z|): R is smooth on
+     * q in [0, 1] (R(0) = 15/(32 sqrt(pi)), R(1) = 1), and a degree-9
+     * polynomial fitted to it (Chebyshev fit, tools/fit_half_math.py) has
+     * relative error 2^-23. e^(-z^2) comes last so that a subnormal result
+     * is rounded once. erfc(z) = 2 - erfc(-z) for z < 0. */
+    ACTK_HD static float erfc(float z)
+    {
+        const float a = fabsf(z);
+        const float q = div(1.0f, fmaf(0.46875f, a, 1.0f)); /* 0 once a > 2^126: erfc is 0 there too */
+        float r = -0.04061359493f;
+        r = fmaf(r, q, 0.1644981805f);
+        r = fmaf(r, q, -0.2046234332f);
+        r = fmaf(r, q, 0.02501948891f);
+        r = fmaf(r, q, 0.01612444955f);
+        r = fmaf(r, q, 0.09722272735f);
+        r = fmaf(r, q, 0.1781186913f);
+        r = fmaf(r, q, 0.2353227389f);
+        r = fmaf(r, q, 0.2644668429f);
+        r = fmaf(r, q, 0.2644638521f);
+        const float e = (q * r) * exp(-a * a);
+        return z < 0.0f ? 2.0f - e : e;
+    }
+};
+using HalfMath = HalfMathOn<HalfHardware>;
+
+/* The policy for each storage dtype: used by the kernels (through
+ * StorageTraits) and by the host emulation in the tests. */
+template <actk_dtype D> struct MathFor { using type = LibmMath<double>; };
+template <> struct MathFor<ACTK_F16> { using type = HalfMath; };
+template <> struct MathFor<ACTK_BF16> { using type = HalfMath; };
+
 /* ---- shared building blocks ---------------------------------------------- */
 
 /* sigmoid(z) without overflow; exact argument. */
-template <class C> ACTK_HD C sigmoid(C z)
+template <class M, class C = typename M::T> ACTK_HD C sigmoid(C z)
 {
-    if (z >= C(0)) return C(1) / (C(1) + m_exp(-z));
-    const C e = m_exp(z);
-    return e / (C(1) + e);
+    if (z >= C(0)) return M::div(C(1), C(1) + M::exp(-z));
+    const C e = M::exp(z);
+    return M::div(e, C(1) + e);
 }
 
 /* sigmoid(z) and sigmoid(-z) from one exponential e = e^-|z|: the larger
  * is 1/(1+e), the smaller e/(1+e). No cancellation; NaN stays NaN. */
-template <class C> ACTK_HD void sigmoid_pair(C z, C *s, C *s_neg)
+template <class M, class C = typename M::T> ACTK_HD void sigmoid_pair(C z, C *s, C *s_neg)
 {
-    const C e = m_exp(-m_fabs(z));
-    const C large = C(1) / (C(1) + e), small = e * large;
+    const C e = M::exp(-m_fabs(z));
+    const C large = M::div(C(1), C(1) + e), small = e * large;
     *s = z >= C(0) ? large : small;
     *s_neg = z >= C(0) ? small : large;
     if (z != z) *s = *s_neg = z;
@@ -111,54 +242,48 @@ template <class C> ACTK_HD void sigmoid_pair(C z, C *s, C *s_neg)
 /* sigmoid(hi + lo) and sigmoid(-(hi + lo)) where lo is the rounding error of
  * hi: a first-order correction, sigmoid' = s (1 - s). Matters in the tails,
  * where sigmoid(z) ~ e^z and a rounded z would cost |z| ulps. */
-template <class C> ACTK_HD void sigmoid_pair_corrected(C hi, C lo, C *s, C *s_neg)
+template <class M, class C = typename M::T> ACTK_HD void sigmoid_pair_corrected(C hi, C lo, C *s, C *s_neg)
 {
     C a, b;
-    sigmoid_pair(hi, &a, &b);
+    sigmoid_pair<M>(hi, &a, &b);
     const C d = a * b * lo;
     *s = a + d;
     *s_neg = b - d;
 }
 
-template <class C> ACTK_HD C sigmoid_corrected(C hi, C lo)
+template <class M, class C = typename M::T> ACTK_HD C sigmoid_corrected(C hi, C lo)
 {
     C s, s_neg;
-    sigmoid_pair_corrected(hi, lo, &s, &s_neg);
+    sigmoid_pair_corrected<M>(hi, lo, &s, &s_neg);
     return s;
 }
 
 /* sigmoid'(z) = e^-|z| / (1 + e^-|z|)^2: no cancellation in the tails. */
-template <class C> ACTK_HD C sigmoid_derivative(C z)
+template <class M, class C = typename M::T> ACTK_HD C sigmoid_derivative(C z)
 {
-    const C e = m_exp(-m_fabs(z));
+    const C e = M::exp(-m_fabs(z));
     const C d = C(1) + e;
-    return e / (d * d);
+    return M::div(e, d * d);
 }
 
 /* v * e^(z + lo) with a single rounding into the subnormal range: e^z is
  * split as e^(z/2) * e^(z/2) so no subnormal intermediate loses bits (a
  * subnormal e^z times a large v would otherwise cost |v| ulps). For z far
  * below 0 only. */
-template <class C> ACTK_HD C scale_by_tiny_exp(C v, C z, C lo)
+template <class M, class C = typename M::T> ACTK_HD C scale_by_tiny_exp(C v, C z, C lo)
 {
-    const C half = m_exp(C(0.5) * z);
+    const C half = M::exp(C(0.5) * z);
     if (half == C(0)) return m_copysign(C(0), v); /* v may be +-inf here */
     const C t = v * half;
     return m_fma(t, lo, t) * half;
 }
 
 /* tanh'(z) = 4 e^-2|z| / (1 + e^-2|z|)^2, not 1 - tanh^2. */
-template <class C> ACTK_HD C tanh_derivative(C z)
+template <class M, class C = typename M::T> ACTK_HD C tanh_derivative(C z)
 {
-    const C e = m_exp(C(-2) * m_fabs(z));
+    const C e = M::exp(C(-2) * m_fabs(z));
     const C d = C(1) + e;
-    return C(4) * e / (d * d);
-}
-
-/* log(1 + e^z) without overflow or cancellation. */
-template <class C> ACTK_HD C softplus_unit(C z)
-{
-    return z > C(0) ? z + m_log1p(m_exp(-z)) : m_log1p(m_exp(z));
+    return M::div(C(4) * e, d * d);
 }
 
 /* a*x = hi + lo exactly; returns lo (via FMA), or 0 when hi is not finite
@@ -170,23 +295,23 @@ template <class C> ACTK_HD C product_error(C a, C x, C hi)
 
 /* Phi(x) = erfc(-x/sqrt2)/2 with the argument's rounding error corrected:
  * erfc(t + d) ~ erfc(t) - d * 2/sqrt(pi) * e^(-t^2). */
-template <class C> ACTK_HD C normal_cdf(C x)
+template <class M, class C = typename M::T> ACTK_HD C normal_cdf(C x)
 {
     const C t = -x * K<C>::sqrt1_2_hi;
-    C r = m_erfc(t);
-    if (t > C(1)) {
+    C r = M::erfc(t);
+    if (M::kCorrectArgumentRounding && t > C(1)) {
         const C d = m_fma(-x, K<C>::sqrt1_2_hi, -t) + (-x) * K<C>::sqrt1_2_lo;
-        r = m_fma(-d * K<C>::two_over_sqrt_pi, m_exp(-t * t), r);
+        r = m_fma(-d * K<C>::two_over_sqrt_pi, M::exp(-t * t), r);
     }
     return C(0.5) * r;
 }
 
 /* phi(x) = e^(-x^2/2)/sqrt(2 pi), with x^2 split exactly into hi + lo. */
-template <class C> ACTK_HD C normal_pdf(C x)
+template <class M, class C = typename M::T> ACTK_HD C normal_pdf(C x)
 {
     const C sq = x * x;
     const C sq_lo = product_error(x, x, sq);
-    const C e = m_exp(C(-0.5) * sq);
+    const C e = M::exp(C(-0.5) * sq);
     return m_fma(e, C(-0.5) * sq_lo, e) * K<C>::inv_sqrt_2pi;
 }
 
@@ -194,30 +319,30 @@ template <class C> ACTK_HD C normal_pdf(C x)
 
 struct IdentityOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return x; }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy; }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy; }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x; }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy; }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy; }
 };
 
 struct StepOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return m_isnan(x) ? x : (x > C(0) ? C(1) : C(0)); }
-    template <class C> ACTK_HD static C backward(C x, C, Params<C>) { return m_isnan(x) ? x : C(0); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C, Params<C>) { return m_isnan(y) ? y : C(0); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return m_isnan(x) ? x : (x > C(0) ? C(1) : C(0)); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C, Params<C>) { return m_isnan(x) ? x : C(0); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C, Params<C>) { return m_isnan(y) ? y : C(0); }
 };
 
 struct SigmoidOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return sigmoid(x); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid_derivative(x); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * (y * (C(1) - y)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return sigmoid<M>(x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid_derivative<M>(x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * (y * (C(1) - y)); }
 };
 
 struct TanhOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return m_tanh(x); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * tanh_derivative(x); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * ((C(1) - y) * (C(1) + y)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return M::tanh(x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * tanh_derivative<M>(x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * ((C(1) - y) * (C(1) + y)); }
 };
 
 /* Ops whose derivative is a 0/1 mask (or constant) on pieces share this. */
@@ -225,36 +350,36 @@ template <class C> ACTK_HD C masked(bool pass, C v, C dy) { return m_isnan(v) ? 
 
 struct ReluOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return m_isnan(x) ? x : (x > C(0) ? x : C(0)); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(0), x, dy); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0), y, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return m_isnan(x) ? x : (x > C(0) ? x : C(0)); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(0), x, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0), y, dy); }
 };
 
 struct LeakyReluOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C> p) { return x > C(0) ? x : p.alpha * x; }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p) { return m_isnan(x) ? x : (x > C(0) ? dy : dy * p.alpha); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * p.alpha); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x > C(0) ? x : p.alpha * x; }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return m_isnan(x) ? x : (x > C(0) ? dy : dy * p.alpha); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * p.alpha); }
 };
 
 struct EluOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C> p) { return x > C(0) ? x : p.alpha * m_expm1(x); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p) { return m_isnan(x) ? x : (x > C(0) ? dy : dy * (p.alpha * m_exp(x))); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y + p.alpha)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x > C(0) ? x : p.alpha * M::expm1(x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return m_isnan(x) ? x : (x > C(0) ? dy : dy * (p.alpha * M::exp(x))); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y + p.alpha)); }
 };
 
 struct SeluOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
-        return x > C(0) ? K<C>::selu_scale * x : K<C>::selu_scale_alpha * m_expm1(x);
+        return x > C(0) ? K<C>::selu_scale * x : K<C>::selu_scale_alpha * M::expm1(x);
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
-        return m_isnan(x) ? x : dy * (x > C(0) ? K<C>::selu_scale : K<C>::selu_scale_alpha * m_exp(x));
+        return m_isnan(x) ? x : dy * (x > C(0) ? K<C>::selu_scale : K<C>::selu_scale_alpha * M::exp(x));
     }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
     {
         return m_isnan(y) ? y : dy * (y > C(0) ? K<C>::selu_scale : y + K<C>::selu_scale_alpha);
     }
@@ -265,32 +390,32 @@ struct CeluOp {
     /* e^(x/alpha) with x/alpha rounded to q: the remainder r = x - q*alpha is
      * exact by FMA, and e^(x/alpha) ~ e^q (1 + r/alpha). Returns e^q and sets
      * *correction = e^q r/alpha and *q_out = q. */
-    template <class C> ACTK_HD static C scaled_exp(C x, C alpha, C *q_out, C *correction)
+    template <class M, class C = typename M::T> ACTK_HD static C scaled_exp(C x, C alpha, C *q_out, C *correction)
     {
         const C q = x / alpha;
-        const C e = m_exp(q);
+        const C e = M::exp(q);
         *q_out = q;
         *correction = m_isinf(q) ? C(0) : e * (m_fma(-q, alpha, x) / alpha);
         return e;
     }
-    template <class C> ACTK_HD static C forward(C x, Params<C> p)
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (x > C(0) || m_isnan(x)) return x;
         C q, correction;
-        const C e = scaled_exp(x, p.alpha, &q, &correction);
+        const C e = scaled_exp<M>(x, p.alpha, &q, &correction);
         /* expm1 keeps precision near 0; deep in the tail e - 1 is as good */
-        const C em1 = q > C(-1) ? m_expm1(q) : e - C(1);
+        const C em1 = q > C(-1) ? M::expm1(q) : e - C(1);
         return p.alpha * (em1 + correction);
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
     {
         if (m_isnan(x)) return x;
         if (x > C(0)) return dy;
         C q, correction;
-        const C e = scaled_exp(x, p.alpha, &q, &correction);
+        const C e = scaled_exp<M>(x, p.alpha, &q, &correction);
         return dy * (e + correction);
     }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
     {
         return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y / p.alpha + C(1)));
     }
@@ -299,44 +424,46 @@ struct CeluOp {
 struct SoftplusOp {
     static constexpr bool kHasFromY = true;
     /* alpha = beta of softplus, beta = threshold */
-    template <class C> ACTK_HD static C forward(C x, Params<C> p)
+    /* log(1 + e^z) = max(z, 0) + log1p(e^-|z|), one exponential and one
+     * logarithm; divided by beta_ only when it is not 1 (the default). */
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         const C z = p.alpha * x;
         if (z > p.beta) return x;
-        if (z > C(0)) return softplus_unit(z) / p.alpha;
+        C e = M::exp(-m_fabs(z));
         /* left tail: log1p(e^z) ~ e^z, so the rounding of z matters */
-        const C e = m_exp(z);
-        const C e_corrected = m_fma(e, product_error(p.alpha, x, z), e);
-        return m_log1p(e_corrected) / p.alpha;
+        if (M::kCorrectArgumentRounding && !(z > C(0))) e = m_fma(e, product_error(p.alpha, x, z), e);
+        const C r = (z > C(0) ? z : C(0)) + M::log1p(e);
+        return p.alpha == C(1) ? r : r / p.alpha;
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
     {
         if (m_isnan(x)) return x;
         const C z = p.alpha * x;
         if (z > p.beta) return dy;
-        return dy * sigmoid_corrected(z, product_error(p.alpha, x, z));
+        return dy * sigmoid_corrected<M>(z, product_error(p.alpha, x, z));
     }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
     {
         if (m_isnan(y)) return y;
         const C z = p.alpha * y;
-        return z > p.beta ? dy : dy * -m_expm1(-z);
+        return z > p.beta ? dy : dy * -M::expm1(-z);
     }
 };
 
 struct SoftsignOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         return m_isinf(x) ? m_copysign(C(1), x) : x / (C(1) + m_fabs(x));
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         /* two divisions: d * d would overflow for |x| > sqrt(max) */
         const C d = C(1) + m_fabs(x);
         return dy / d / d;
     }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
     {
         const C d = C(1) - m_fabs(y);
         return dy * (d * d);
@@ -363,25 +490,42 @@ struct GeluOp {
         sum = m_fma(sum, -w, C(1));
         return m_fma(sum, -w, C(1));
     }
-    template <class C> ACTK_HD static C forward(C x, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
         if (x < K<C>::gelu_tail_below) {
             const C sq = x * x, sq_lo = product_error(x, x, sq);
-            return scale_by_tiny_exp(-tail_series(x) * K<C>::inv_sqrt_2pi, C(-0.5) * sq, C(-0.5) * sq_lo);
+            return scale_by_tiny_exp<M>(-tail_series(x) * K<C>::inv_sqrt_2pi, C(-0.5) * sq, C(-0.5) * sq_lo);
         }
-        return x * normal_cdf(x);
+        return x * normal_cdf<M>(x);
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
         if (x < K<C>::gelu_tail_below) {
             const C sq = x * x, sq_lo = product_error(x, x, sq);
             const C factor = dy * K<C>::inv_sqrt_2pi * (x - tail_series(x) / x);
-            return scale_by_tiny_exp(factor, C(-0.5) * sq, C(-0.5) * sq_lo);
+            return scale_by_tiny_exp<M>(factor, C(-0.5) * sq, C(-0.5) * sq_lo);
         }
-        return dy * (normal_cdf(x) + x * normal_pdf(x));
+        if constexpr (sizeof(C) == sizeof(float)) {
+            /* Phi(x) + x phi(x) cancels near its root x0 = -0.75179...; in
+             * float that costs up to 12 bits. There gelu' = d P(d), d = x - x0
+             * (exact: Sterbenz, then x0's low part), P a degree-6 fit with
+             * relative error 2^-27 (tools/fit_half_math.py). */
+            if (x > C(-1) && x < C(-0.5)) {
+                const C d = (x - C(-0.751791537)) - C(1.21144499e-08);
+                C poly = C(0.004458494639);
+                poly = m_fma(poly, d, C(0.01917831605));
+                poly = m_fma(poly, d, C(-0.01476900606));
+                poly = m_fma(poly, d, C(-0.114000643));
+                poly = m_fma(poly, d, C(-0.01819969604));
+                poly = m_fma(poly, d, C(0.3882849237));
+                poly = m_fma(poly, d, C(0.4314939923));
+                return dy * (d * poly);
+            }
+        }
+        return dy * (normal_cdf<M>(x) + x * normal_pdf<M>(x));
     }
 };
 
@@ -392,24 +536,24 @@ struct GeluTanhOp {
     {
         return C(2) * K<C>::sqrt_2_over_pi * x * m_fma(C(0.044715), x * x, C(1));
     }
-    template <class C> ACTK_HD static C forward(C x, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
         const C z = two_u(x);
         /* x e^z there (sigmoid(z) = e^z), rounded once into the subnormals */
-        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(x, z, C(0));
-        return x * sigmoid(z);
+        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(x, z, C(0));
+        return x * sigmoid<M>(z);
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
         const C z = two_u(x);
         const C du = K<C>::sqrt_2_over_pi * m_fma(C(3 * 0.044715), x * x, C(1));
         /* e^z (1 + 2 x u') there: s and s (1 - s) are both e^z */
-        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(dy * m_fma(C(2) * x, du, C(1)), z, C(0));
+        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(dy * m_fma(C(2) * x, du, C(1)), z, C(0));
         C s, s_neg;
-        sigmoid_pair(z, &s, &s_neg);
+        sigmoid_pair<M>(z, &s, &s_neg);
         const C ds = s * s_neg;
         if (ds == C(0)) return dy * s;
         return dy * m_fma(C(2) * x * ds, du, s);
@@ -418,17 +562,17 @@ struct GeluTanhOp {
 
 struct SiluOp {
     static constexpr bool kHasFromY = false;
-    template <class C> ACTK_HD static C forward(C x, Params<C> p)
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (p.alpha == C(0)) return x * C(0.5);
         const C z = p.alpha * x;
         if (m_isinf(z)) return z > C(0) ? x : m_copysign(C(0), x);
         const C lo = product_error(p.alpha, x, z);
         /* x e^z: sigmoid(z) = e^z exactly at this size */
-        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(x, z, lo);
-        return x * sigmoid_corrected(z, lo);
+        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(x, z, lo);
+        return x * sigmoid_corrected<M>(z, lo);
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
     {
         if (m_isnan(x)) return x;
         if (p.alpha == C(0)) return dy * C(0.5);
@@ -436,15 +580,15 @@ struct SiluOp {
         if (m_isinf(z)) return z > C(0) ? dy : dy * C(0);
         const C lo = product_error(p.alpha, x, z);
         /* e^z (1 + z) there, with sigmoid(-z) = 1 */
-        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp(dy * ((C(1) + z) + lo), z, lo);
+        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(dy * ((C(1) + z) + lo), z, lo);
         /* s (1 + z (1 - s)) over one exponential e = e^-|z|, d = 1 + e:
          * z >= 0: (1 + e + z e) / d^2;  z < 0: e (1 + z + e) / d^2.
          * Fewer roundings than the product form; then the first-order
          * correction for lo, g' = s (1 - s) (2 + z (1 - 2s)). */
-        const C e = m_exp(-m_fabs(z)), d = C(1) + e, d2 = d * d;
-        const C g = (z >= C(0) ? m_fma(z, e, d) : e * ((C(1) + z) + e)) / d2;
-        const C ss = e / d2; /* s (1 - s) */
-        const C one_minus_2s = (z >= C(0) ? e - C(1) : C(1) - e) / d;
+        const C e = M::exp(-m_fabs(z)), d = C(1) + e, d2 = d * d;
+        const C g = M::div(z >= C(0) ? m_fma(z, e, d) : e * ((C(1) + z) + e), d2);
+        const C ss = M::div(e, d2); /* s (1 - s) */
+        const C one_minus_2s = M::div(z >= C(0) ? e - C(1) : C(1) - e, d);
         return dy * m_fma(lo * ss, m_fma(z, one_minus_2s, C(2)), g);
     }
 };
@@ -455,38 +599,38 @@ struct MishOp {
      * sech^2(softplus(x)) sigmoid(x) = 4 u (1 + u) / (n + 2)^2. For x > 0 the
      * same in v = e^-x (no overflow): tanh = (1 + 2v) / (1 + 2v + 2v^2) and
      * the second term 4 v^2 (1 + v) / (1 + 2v + 2v^2)^2. One exponential. */
-    template <class C> ACTK_HD static void parts(C x, C *t, C *g)
+    template <class M, class C = typename M::T> ACTK_HD static void parts(C x, C *t, C *g)
     {
         if (x > C(0)) {
-            const C v = m_exp(-x);
+            const C v = M::exp(-x);
             const C d = m_fma(C(2) * v, v + C(1), C(1)); /* 1 + 2v + 2v^2 */
-            *t = m_fma(C(2), v, C(1)) / d;
-            *g = C(4) * v * v * (C(1) + v) / (d * d);
+            *t = M::div(m_fma(C(2), v, C(1)), d);
+            *g = M::div(C(4) * v * v * (C(1) + v), d * d);
         } else {
-            const C u = m_exp(x);
+            const C u = M::exp(x);
             const C n = u * (u + C(2));
             const C d = n + C(2);
-            *t = n / d;
-            *g = C(4) * u * (C(1) + u) / (d * d);
+            *t = M::div(n, d);
+            *g = M::div(C(4) * u * (C(1) + u), d * d);
         }
     }
-    template <class C> ACTK_HD static C forward(C x, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
         /* x e^x there: tanh(softplus(x)) = e^x to working precision */
-        if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp(x, x, C(0));
+        if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(x, x, C(0));
         C t, g;
-        parts(x, &t, &g);
+        parts<M>(x, &t, &g);
         return x * t;
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
         /* e^x (1 + x) there */
-        if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp(dy * (C(1) + x), x, C(0));
+        if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(dy * (C(1) + x), x, C(0));
         C t, g;
-        parts(x, &t, &g);
+        parts<M>(x, &t, &g);
         return dy * m_fma(x, g, t);
     }
 };
@@ -494,31 +638,31 @@ struct MishOp {
 struct HardtanhOp {
     static constexpr bool kHasFromY = true;
     /* alpha = min, beta = max */
-    template <class C> ACTK_HD static C forward(C x, Params<C> p) { return x < p.alpha ? p.alpha : (x > p.beta ? p.beta : x); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha && x < p.beta, x, dy); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return masked(y > p.alpha && y < p.beta, y, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x < p.alpha ? p.alpha : (x > p.beta ? p.beta : x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha && x < p.beta, x, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return masked(y > p.alpha && y < p.beta, y, dy); }
 };
 
 struct Relu6Op {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return x < C(0) ? C(0) : (x > C(6) ? C(6) : x); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(0) && x < C(6), x, dy); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0) && y < C(6), y, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x < C(0) ? C(0) : (x > C(6) ? C(6) : x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(0) && x < C(6), x, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0) && y < C(6), y, dy); }
 };
 
 struct HardsigmoidOp {
     static constexpr bool kHasFromY = true;
     /* (x + 3) / 6: x + 3 is exact near -3, so no cancellation there. */
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return x <= C(-3) ? C(0) : (x >= C(3) ? C(1) : (x + C(3)) / C(6)); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(-3) && x < C(3), x, dy / C(6)); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0) && y < C(1), y, dy / C(6)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x <= C(-3) ? C(0) : (x >= C(3) ? C(1) : (x + C(3)) / C(6)); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(-3) && x < C(3), x, dy / C(6)); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0) && y < C(1), y, dy / C(6)); }
 };
 
 struct HardswishOp {
     static constexpr bool kHasFromY = false;
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return x <= C(-3) ? C(0) : (x >= C(3) ? x : x * (x + C(3)) / C(6)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x <= C(-3) ? C(0) : (x >= C(3) ? x : x * (x + C(3)) / C(6)); }
     /* PyTorch's convention: 0 below -3, (2x + 3)/6 on [-3, 3], 1 above. */
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if (m_isnan(x)) return x;
         if (x < C(-3)) return C(0);
@@ -528,9 +672,9 @@ struct HardswishOp {
 
 struct LogsigmoidOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C>) { return (x < C(0) ? x : C(0)) - m_log1p(m_exp(-m_fabs(x))); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid(-x); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy * -m_expm1(y); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return (x < C(0) ? x : C(0)) - M::log1p(M::exp(-m_fabs(x))); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid<M>(-x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy * -M::expm1(y); }
 };
 
 struct TanhshrinkOp {
@@ -539,62 +683,59 @@ struct TanhshrinkOp {
      * (coefficients from the Bernoulli numbers; 20 terms reach double
      * precision for |x| < 0.55, where the direct difference would lose more
      * than 3 bits). */
-    template <class C> ACTK_HD static C forward(C x, Params<C>)
+    static constexpr int kSeriesTerms = 20;
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_fabs(x) < C(0.55)) {
+            /* coefficients of x^(2k+3), highest first; float needs only the
+             * last 8 (each term is under 0.13 times the one before) */
+            constexpr double kSeries[kSeriesTerms] = {
+                -1.1587644432798852868e-08, 2.8591366623052539776e-08, -7.0546369464009681439e-08,
+                1.7406618963571648024e-07, -4.2949110782738057384e-07, 1.0597268320104654327e-06,
+                -2.6147711512907546474e-06, 6.4516892156554306480e-06, -1.5918905069328963698e-05,
+                3.9278323883316832680e-05, -9.6915379569294509495e-05, 2.3912911424355247792e-04,
+                -5.9002744094558594659e-04, 1.4558343870513183304e-03, -3.5921280365724811423e-03,
+                8.8632355299021973322e-03, -2.1869488536155202996e-02, 5.3968253968253970809e-02,
+                -1.3333333333333333148e-01, 3.3333333333333331483e-01};
+            constexpr int first = sizeof(C) == sizeof(float) ? kSeriesTerms - 8 : 0;
             const C x2 = x * x;
-            C s = C(-1.1587644432798852868e-08);
-            s = m_fma(s, x2, C(2.8591366623052539776e-08));
-            s = m_fma(s, x2, C(-7.0546369464009681439e-08));
-            s = m_fma(s, x2, C(1.7406618963571648024e-07));
-            s = m_fma(s, x2, C(-4.2949110782738057384e-07));
-            s = m_fma(s, x2, C(1.0597268320104654327e-06));
-            s = m_fma(s, x2, C(-2.6147711512907546474e-06));
-            s = m_fma(s, x2, C(6.4516892156554306480e-06));
-            s = m_fma(s, x2, C(-1.5918905069328963698e-05));
-            s = m_fma(s, x2, C(3.9278323883316832680e-05));
-            s = m_fma(s, x2, C(-9.6915379569294509495e-05));
-            s = m_fma(s, x2, C(2.3912911424355247792e-04));
-            s = m_fma(s, x2, C(-5.9002744094558594659e-04));
-            s = m_fma(s, x2, C(1.4558343870513183304e-03));
-            s = m_fma(s, x2, C(-3.5921280365724811423e-03));
-            s = m_fma(s, x2, C(8.8632355299021973322e-03));
-            s = m_fma(s, x2, C(-2.1869488536155202996e-02));
-            s = m_fma(s, x2, C(5.3968253968253970809e-02));
-            s = m_fma(s, x2, C(-1.3333333333333333148e-01));
-            s = m_fma(s, x2, C(3.3333333333333331483e-01));
+            C s = C(kSeries[first]);
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+            for (int k = first + 1; k < kSeriesTerms; ++k) s = m_fma(s, x2, C(kSeries[k]));
             return s * x2 * x;
         }
-        return x - m_tanh(x);
+        return x - M::tanh(x);
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C>)
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
-        const C t = m_tanh(x);
+        const C t = M::tanh(x);
         return dy * (t * t);
     }
 };
 
 struct SoftshrinkOp {
     static constexpr bool kHasFromY = false;
-    template <class C> ACTK_HD static C forward(C x, Params<C> p)
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         return x > p.alpha ? x - p.alpha : (x < -p.alpha ? x + p.alpha : (m_isnan(x) ? x : C(0)));
     }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha || x < -p.alpha, x, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha || x < -p.alpha, x, dy); }
 };
 
 struct HardshrinkOp {
     static constexpr bool kHasFromY = true;
-    template <class C> ACTK_HD static C forward(C x, Params<C> p) { return (x > p.alpha || x < -p.alpha || m_isnan(x)) ? x : C(0); }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha || x < -p.alpha, x, dy); }
-    template <class C> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y != C(0), y, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return (x > p.alpha || x < -p.alpha || m_isnan(x)) ? x : C(0); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha || x < -p.alpha, x, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y != C(0), y, dy); }
 };
 
 struct ThresholdOp {
     static constexpr bool kHasFromY = false;
     /* alpha = threshold, beta = value; x <= t ? v : x keeps NaN as NaN */
-    template <class C> ACTK_HD static C forward(C x, Params<C> p) { return x <= p.alpha ? p.beta : x; }
-    template <class C> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(!(x <= p.alpha), x, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x <= p.alpha ? p.beta : x; }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(!(x <= p.alpha), x, dy); }
 };
 
 /* Calls visitor(OpStruct{}) for a runtime op; returns what it returns, or

@@ -21,6 +21,8 @@
 #ifndef ACTK_KERNELS_ELEMENTWISE_ENGINE_CUH
 #define ACTK_KERNELS_ELEMENTWISE_ENGINE_CUH
 
+#include "actk/actk.h"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -38,21 +40,25 @@ constexpr int kElementwiseWaves = 32;
  * double-precision value). */
 template <class S> struct StorageTraits;
 template <> struct StorageTraits<float> {
+    static constexpr actk_dtype kDtype = ACTK_F32;
     using Compute = double;
     static __device__ __forceinline__ double load(float v) { return v; }
     static __device__ __forceinline__ float store(double c) { return (float)c; }
 };
 template <> struct StorageTraits<double> {
+    static constexpr actk_dtype kDtype = ACTK_F64;
     using Compute = double;
     static __device__ __forceinline__ double load(double v) { return v; }
     static __device__ __forceinline__ double store(double c) { return c; }
 };
 template <> struct StorageTraits<__half> {
+    static constexpr actk_dtype kDtype = ACTK_F16;
     using Compute = float;
     static __device__ __forceinline__ float load(__half v) { return __half2float(v); }
     static __device__ __forceinline__ __half store(float c) { return __float2half_rn(c); }
 };
 template <> struct StorageTraits<__nv_bfloat16> {
+    static constexpr actk_dtype kDtype = ACTK_BF16;
     using Compute = float;
     static __device__ __forceinline__ float load(__nv_bfloat16 v) { return __bfloat162float(v); }
     static __device__ __forceinline__ __nv_bfloat16 store(float c) { return __float2bfloat16_rn(c); }

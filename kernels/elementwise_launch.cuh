@@ -9,19 +9,23 @@
 #include "activation_math.cuh"
 #include "elementwise_engine.cuh"
 
+#include <type_traits>
+
 namespace actk {
 
-template <class Op, class C> struct ForwardFn {
+/* The functors the engine calls: Op's math under policy M (compute type
+ * C = M::T). */
+template <class Op, class M, class C = typename M::T> struct ForwardFn {
     Params<C> p;
-    __device__ __forceinline__ C operator()(C x, C) const { return Op::forward(x, p); }
+    __device__ __forceinline__ C operator()(C x, C) const { return Op::template forward<M>(x, p); }
 };
-template <class Op, class C> struct BackwardFn {
+template <class Op, class M, class C = typename M::T> struct BackwardFn {
     Params<C> p;
-    __device__ __forceinline__ C operator()(C x, C dy) const { return Op::backward(x, dy, p); }
+    __device__ __forceinline__ C operator()(C x, C dy) const { return Op::template backward<M>(x, dy, p); }
 };
-template <class Op, class C> struct BackwardFromYFn {
+template <class Op, class M, class C = typename M::T> struct BackwardFromYFn {
     Params<C> p;
-    __device__ __forceinline__ C operator()(C y, C dy) const { return Op::backward_from_y(y, dy, p); }
+    __device__ __forceinline__ C operator()(C y, C dy) const { return Op::template backward_from_y<M>(y, dy, p); }
 };
 
 template <class S>
@@ -29,6 +33,8 @@ cudaError_t launch_elementwise_typed(int direction, actk_act act, size_t n, cons
                                      void *out, int sm_count, cudaStream_t stream)
 {
     using C = typename StorageTraits<S>::Compute;
+    using M = typename MathFor<StorageTraits<S>::kDtype>::type;
+    static_assert(std::is_same_v<typename M::T, C>, "the policy computes in the storage type's compute type");
     const Params<C> p{C(act.alpha), C(act.beta)};
     const S *a = static_cast<const S *>(in0);
     const S *b = static_cast<const S *>(in1);
@@ -36,11 +42,11 @@ cudaError_t launch_elementwise_typed(int direction, actk_act act, size_t n, cons
     auto launch = [&](auto op) -> cudaError_t {
         using Op = decltype(op);
         switch (direction) {
-        case 0: return launch_elementwise_kernel<1, S>(ForwardFn<Op, C>{p}, a, a, y, n, sm_count, stream);
-        case 1: return launch_elementwise_kernel<2, S>(BackwardFn<Op, C>{p}, a, b, y, n, sm_count, stream);
+        case 0: return launch_elementwise_kernel<1, S>(ForwardFn<Op, M>{p}, a, a, y, n, sm_count, stream);
+        case 1: return launch_elementwise_kernel<2, S>(BackwardFn<Op, M>{p}, a, b, y, n, sm_count, stream);
         case 2:
             if constexpr (Op::kHasFromY)
-                return launch_elementwise_kernel<2, S>(BackwardFromYFn<Op, C>{p}, a, b, y, n, sm_count, stream);
+                return launch_elementwise_kernel<2, S>(BackwardFromYFn<Op, M>{p}, a, b, y, n, sm_count, stream);
             else
                 return cudaErrorNotSupported;
         }
