@@ -2,6 +2,7 @@
 # Everything a session with a GPU should run, in one go, logs under
 # ${OUT:-build/gpu-session}: device facts, build, every test (GPU ones
 # included), compute-sanitizer (memcheck, racecheck, initcheck, synccheck),
+# the static SASS counts (to set beside the measured % of memcpy),
 # bench_gpu (quick, or full with FULL=1) with JSON/CSV, the PyTorch
 # comparison when PyTorch is present, the charts, the MLP experiment on the
 # GPU, and the curves with the GPU-vs-CPU ULP figure.
@@ -26,6 +27,7 @@ step device      nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,clocks.m
 step build       scripts/build.sh
 step ctest       ctest --test-dir build --output-on-failure -j 4
 step sanitize    scripts/sanitize_gpu.sh "$out/sanitize"
+step sass        scripts/sass_report.sh --csv "$out/sass.csv"
 if [ "${FULL:-0}" = 1 ]; then
   step bench     build/bench/bench_gpu --json "$out/bench.json" --csv "$out/bench.csv"
 else
