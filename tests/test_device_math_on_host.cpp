@@ -57,11 +57,12 @@ void emulate_kernel(actk_act act, actk_dtype dtype, int dir, size_t n, const voi
                 if (dtype == ACTK_F16 || dtype == ACTK_BF16) {
                     const actk::Params<float> p{act.alpha, act.beta};
                     store(dtype, out, i, apply<Op, HalfM>(dir, (float)a, (float)b, p));
-                } else {
-                    using M = actk::MathFor<ACTK_F32>::type;
-                    static_assert(std::is_same_v<M, actk::MathFor<ACTK_F64>::type>);
+                } else if (dtype == ACTK_F32) {
                     const actk::Params<double> p{act.alpha, act.beta};
-                    store(dtype, out, i, apply<Op, M>(dir, (double)a, (double)b, p));
+                    store(dtype, out, i, apply<Op, actk::MathFor<ACTK_F32>::type>(dir, (double)a, (double)b, p));
+                } else {
+                    const actk::Params<double> p{act.alpha, act.beta};
+                    store(dtype, out, i, apply<Op, actk::MathFor<ACTK_F64>::type>(dir, (double)a, (double)b, p));
                 }
             }
             return 0;
