@@ -27,6 +27,7 @@
 #include "actk/actk.h"
 
 #include <math.h>
+#include <string.h>
 
 #if defined(__CUDACC__)
 #define ACTK_HD __host__ __device__ __forceinline__
@@ -94,9 +95,10 @@ template <> struct K<float> {
  * per storage dtype (MathFor below):
  *
  *  - LibmMath<C>: the C library's functions (CUDA's own on the device), the
- *    full precision of C. f32 and f64 storage (C = double), so f32 results
- *    are one rounding away from a double-precision value; f32 skips the
- *    argument-rounding corrections (MathFor below).
+ *    full precision of C. f64 storage.
+ *  - F32Math: the same in double, with exp and erfc fitted to f32 needs
+ *    and no argument-rounding corrections (below). f32 storage: results are one
+ *    rounding away from a value good to 2^-38 or better.
  *  - HalfMath: float, built on the hardware's base-2 exponential and
  *    logarithm (MUFU ex2/lg2 through exp2f/__log2f), __fdividef and CUDA's
  *    tanhf, with Taylor pieces and fitted polynomials where those would
@@ -104,7 +106,8 @@ template <> struct K<float> {
  *    better: 2^7 below half an f16 ULP (2^-12), 2^10 below a bf16 one, at a
  *    fraction of the instructions of expf/log1pf/erfcf/tanhf. f16 and bf16
  *    storage, where CUDA's full-precision float functions made the kernels
- *    instruction-bound (docs/PERF.md).
+ *    instruction-bound (docs/PERF.md). (Exponential-based functions lose a
+ *    further ~|x| 2^-24 at large arguments: erfc is good to 2^-15 at z = 9.5.)
  *
  * Each policy provides exp, expm1, log1p (argument > -1), tanh, erfc, and
  * div(a, b) for denominators known to lie in [1, 2^126] (the ops only call
@@ -115,6 +118,7 @@ template <> struct K<float> {
 template <class C, bool CorrectArgumentRounding = true> struct LibmMath {
     using T = C;
     static constexpr bool kCorrectArgumentRounding = CorrectArgumentRounding;
+    static constexpr int kErfcBits = 52; /* relative accuracy of erfc, in bits */
     ACTK_HD static C exp(C x) { return m_exp(x); }
     ACTK_HD static C expm1(C x) { return m_expm1(x); }
     ACTK_HD static C log1p(C x) { return m_log1p(x); }
@@ -155,6 +159,7 @@ struct HalfHardware {
 template <class Hw> struct HalfMathOn {
     using T = float;
     static constexpr bool kCorrectArgumentRounding = false;
+    static constexpr int kErfcBits = 22;
     ACTK_HD static float div(float a, float b) { return Hw::div(a, b); }
     /* e^x = 2^(x log2 e): the rounding of x log2 e costs |x| 2^-24 relative,
      * under 2^-17 wherever a half-precision result is not 0 or inf. */
@@ -192,8 +197,9 @@ template <class Hw> struct HalfMathOn {
      * q in [0, 1] (R(0) = 15/(32 sqrt(pi)), R(1) = 1), and a degree-9
      * polynomial fitted to it (Chebyshev fit, tools/fit_half_math.py) has
      * relative error 2^-23. e^(-z^2) comes last so that a subnormal result
-     * is rounded once. erfc(z) = 2 - erfc(-z) for z < 0. */
-    ACTK_HD static float erfc(float z)
+     * is rounded once. erfc(z) = 2 - erfc(-z) for z < 0. erfc_and_gauss
+     * also returns e^(-z^2), which gelu' needs too. */
+    ACTK_HD static float erfc_and_gauss(float z, float *gauss)
     {
         const float a = fabsf(z);
         const float q = div(1.0f, fmaf(0.46875f, a, 1.0f)); /* 0 once a > 2^126: erfc is 0 there too */
@@ -207,19 +213,161 @@ template <class Hw> struct HalfMathOn {
         r = fmaf(r, q, 0.2353227389f);
         r = fmaf(r, q, 0.2644668429f);
         r = fmaf(r, q, 0.2644638521f);
-        const float e = (q * r) * exp(-a * a);
+        *gauss = exp(-a * a);
+        const float e = (q * r) * *gauss;
         return z < 0.0f ? 2.0f - e : e;
+    }
+    ACTK_HD static float erfc(float z)
+    {
+        float gauss;
+        return erfc_and_gauss(z, &gauss);
     }
 };
 using HalfMath = HalfMathOn<HalfHardware>;
 
+/* Coefficient tables of the double-precision fits, highest degree first.
+ * On the device they sit in constant memory: a DFMA reads a constant-bank
+ * operand directly, whereas a 64-bit immediate costs two uniform moves per
+ * use, and those take issue slots the FP64 fits cannot spare. */
+#define ACTK_F32_ERFC_COEFFICIENTS \
+    0.031206795583028329, -0.26099065532842436, 0.9606705529302586, -2.0129328193507385, \
+        2.5670659440398738, -1.9267092876541489, 0.68930203113227884, -0.0021828263575021248, \
+        -0.03775777823492061, 0.049616668411823099, -0.070092044281027041, -0.053483846755091255, \
+        -0.004823279855867787, 0.083780321593112897, 0.17630765942281151, 0.24683298152464431, \
+        0.28209479140630267, 0.28209479177444785
+#define ACTK_GELU_ROOT_COEFFICIENTS \
+    0.00018459436592441295, -0.00073148662374190355, -0.0022394427372386971, 0.0045385009596423179, \
+        0.019421677711465787, -0.014771505932417772, -0.11400823328061091, -0.018199676525282319, \
+        0.38828498299053121, 0.43149399231420515
+#define ACTK_F32_EXP_COEFFICIENTS \
+    2.762511557828763e-06, 2.4876178959085513e-05, 0.00019841208732536384, 0.0013888821650717691, \
+        0.0083333333537293965, 0.041666666891091698, 0.16666666666648289, 0.49999999999797773, 1
+constexpr int kF32ExpTerms = 9;
+constexpr int kF32ErfcTerms = 18;
+constexpr int kGeluRootTerms = 10;
+#if defined(__CUDACC__)
+static __constant__ double f32_exp_coefficients_device[kF32ExpTerms] = {ACTK_F32_EXP_COEFFICIENTS};
+static __constant__ double f32_erfc_coefficients_device[kF32ErfcTerms] = {ACTK_F32_ERFC_COEFFICIENTS};
+static __constant__ double gelu_root_coefficients_device[kGeluRootTerms] = {ACTK_GELU_ROOT_COEFFICIENTS};
+#endif
+static const double f32_exp_coefficients_host[kF32ExpTerms] = {ACTK_F32_EXP_COEFFICIENTS};
+static const double f32_erfc_coefficients_host[kF32ErfcTerms] = {ACTK_F32_ERFC_COEFFICIENTS};
+static const double gelu_root_coefficients_host[kGeluRootTerms] = {ACTK_GELU_ROOT_COEFFICIENTS};
+ACTK_HD const double *f32_exp_coefficients()
+{
+#if defined(__CUDA_ARCH__)
+    return f32_exp_coefficients_device;
+#else
+    return f32_exp_coefficients_host;
+#endif
+}
+ACTK_HD const double *f32_erfc_coefficients()
+{
+#if defined(__CUDA_ARCH__)
+    return f32_erfc_coefficients_device;
+#else
+    return f32_erfc_coefficients_host;
+#endif
+}
+ACTK_HD const double *gelu_root_coefficients()
+{
+#if defined(__CUDA_ARCH__)
+    return gelu_root_coefficients_device;
+#else
+    return gelu_root_coefficients_host;
+#endif
+}
+
+/* f32 storage: double arithmetic and CUDA's double functions, except erfc.
+ * CUDA's double erfc is ~60 FP64 instructions plus ~40 uniform moves, well
+ * over the FP64 budget of an f32 element at memcpy speed (docs/PERF.md).
+ * An f32 result needs ~2^-30 relative, not 2^-52: erfc(|z|) = q R(q)
+ * e^(-z^2) with q = 1/(1 + |z|/2) and R a degree-17 fit (2^-38.6,
+ * tools/fit_half_math.py), q from the IEEE float reciprocal (identical on
+ * host and device) and one Newton step (2^-46). ~25 FP64 instructions plus
+ * the exp. No argument-rounding corrections either: a rounded argument's
+ * error is at most |z| 2^-53 relative, below 2^-40 wherever an f32 result is
+ * not 0, far under half an f32 ULP (2^-25). */
+/* The low 32 bits of a double, and the double whose high word is hi (low
+ * word 0). */
+ACTK_HD int low_word(double v)
+{
+#if defined(__CUDA_ARCH__)
+    return __double2loint(v);
+#else
+    unsigned long long bits;
+    memcpy(&bits, &v, sizeof bits);
+    return (int)(unsigned)(bits & 0xffffffffu);
+#endif
+}
+ACTK_HD double from_high_word(int hi)
+{
+#if defined(__CUDA_ARCH__)
+    return __hiloint2double(hi, 0);
+#else
+    const unsigned long long bits = (unsigned long long)(unsigned)hi << 32;
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+#endif
+}
+
+struct F32Math : LibmMath<double, false> {
+    static constexpr int kErfcBits = 38;
+    /* e^x to 2^-44: k = rint(x log2 e) by the 1.5 * 2^52 shifter (k lands in
+     * the low word), r = x - k ln2 in two parts (Cody-Waite), e^r = 1 + r Q(r)
+     * with Q a degree-8 fit on |r| <= ln2/2 (2^-44.6, tools/fit_half_math.py),
+     * times 2^(k-1) * 2
+     * built from bits (k - 1 stays a normal exponent up to k = 1024).
+     * 0 below -708 (an f32 result there is 0 whatever multiplies it), inf
+     * above 709.78, NaN stays NaN. ~15 FP64 instructions against CUDA's 16
+     * plus 22 uniform moves; bit-identical on host and device. */
+    ACTK_HD static double exp(double x)
+    {
+        const double shifter = 6755399441055744.0; /* 1.5 * 2^52 */
+        const double t = m_fma(x, 1.4426950408889634, shifter);
+        const double k = t - shifter;
+        double r = m_fma(k, -6.93147180369123816490e-01, x); /* ln2 high part: k * it is exact */
+        r = m_fma(k, -1.90821492927058770002e-10, r);        /* ln2 low part */
+        const double *c = f32_exp_coefficients();
+        double p = c[0];
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int i = 1; i < kF32ExpTerms; ++i) p = m_fma(p, r, c[i]);
+        p = m_fma(p, r, 1.0); /* e^r = 1 + r Q(r): exactly 1 at r = 0 */
+        const double scaled = p * from_high_word((low_word(t) + 1022) << 20) * 2.0;
+        return x < -708.0 ? 0.0 : (x > 709.78 ? double(INFINITY) : scaled);
+    }
+    /* erfc(z), and e^(-z^2) in *gauss (gelu' wants both) */
+    ACTK_HD static double erfc_and_gauss(double z, double *gauss)
+    {
+        double a = m_fabs(z);
+        a = a > 64.0 ? 64.0 : a; /* erfc(64) is 0 in double; keeps inf * 0 away; NaN stays */
+        const double d = m_fma(0.5, a, 1.0);
+        const double r0 = (double)(1.0f / (float)d);
+        const double q = m_fma(r0, m_fma(-d, r0, 1.0), r0);
+        const double *c = f32_erfc_coefficients();
+        double r = c[0];
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int k = 1; k < kF32ErfcTerms; ++k) r = m_fma(r, q, c[k]);
+        *gauss = m_exp(-a * a);
+        const double e = (q * r) * *gauss;
+        return z < 0.0 ? 2.0 - e : e;
+    }
+    ACTK_HD static double erfc(double z)
+    {
+        double gauss;
+        return erfc_and_gauss(z, &gauss);
+    }
+};
+
 /* The policy for each storage dtype: used by the kernels (through
  * StorageTraits) and by the host emulation in the tests. */
 template <actk_dtype D> struct MathFor { using type = LibmMath<double>; };
-/* f32 results: a rounded argument's error is at most |z| 2^-53 relative,
- * below 2^-40 wherever an f32 result is not 0, far under half an f32 ULP
- * (2^-25); skipping the correction saves gelu a double exp. */
-template <> struct MathFor<ACTK_F32> { using type = LibmMath<double, false>; };
+template <> struct MathFor<ACTK_F32> { using type = F32Math; };
 template <> struct MathFor<ACTK_F16> { using type = HalfMath; };
 template <> struct MathFor<ACTK_BF16> { using type = HalfMath; };
 
@@ -431,8 +579,9 @@ struct CeluOp {
 struct SoftplusOp {
     static constexpr bool kHasFromY = true;
     /* alpha = beta of softplus, beta = threshold */
-    /* log(1 + e^z) = max(z, 0) + log1p(e^-|z|), one exponential and one
-     * logarithm; divided by beta_ only when it is not 1 (the default). */
+    /* log(1 + e^z) = max(z, 0) + log1p(e^-|z|): one exponential and one
+     * logarithm. (Skipping the division when beta_ = 1 made the compiler
+     * duplicate the whole body, so it always divides.) */
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         const C z = p.alpha * x;
@@ -441,7 +590,7 @@ struct SoftplusOp {
         /* left tail: log1p(e^z) ~ e^z, so the rounding of z matters */
         if (M::kCorrectArgumentRounding && !(z > C(0))) e = m_fma(e, product_error(p.alpha, x, z), e);
         const C r = (z > C(0) ? z : C(0)) + M::log1p(e);
-        return p.alpha == C(1) ? r : r / p.alpha;
+        return r / p.alpha;
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
     {
@@ -515,22 +664,44 @@ struct GeluOp {
             const C factor = dy * K<C>::inv_sqrt_2pi * (x - tail_series(x) / x);
             return scale_by_tiny_exp<M>(factor, C(-0.5) * sq, C(-0.5) * sq_lo);
         }
-        if constexpr (sizeof(C) == sizeof(float)) {
-            /* Phi(x) + x phi(x) cancels near its root x0 = -0.75179...; in
-             * float that costs up to 12 bits. There gelu' = d P(d), d = x - x0
-             * (exact: Sterbenz, then x0's low part), P a degree-6 fit with
-             * relative error 2^-27 (tools/fit_half_math.py). */
+        if constexpr (M::kErfcBits < 50) {
+            /* Phi(x) + x phi(x) cancels near its root x0 = -0.75179...: with
+             * an erfc good to kErfcBits that costs up to 24 bits (f32 inputs
+             * come within 2^-25 of x0). There gelu' = d P(d), d = x - x0
+             * (exact: Sterbenz, then x0's low part), P a fit of relative
+             * error 2^-27 (degree 6, float) or 2^-40 (degree 9, double);
+             * tools/fit_half_math.py. */
             if (x > C(-1) && x < C(-0.5)) {
-                const C d = (x - C(-0.751791537)) - C(1.21144499e-08);
-                C poly = C(0.004458494639);
-                poly = m_fma(poly, d, C(0.01917831605));
-                poly = m_fma(poly, d, C(-0.01476900606));
-                poly = m_fma(poly, d, C(-0.114000643));
-                poly = m_fma(poly, d, C(-0.01819969604));
-                poly = m_fma(poly, d, C(0.3882849237));
-                poly = m_fma(poly, d, C(0.4314939923));
-                return dy * (d * poly);
+                if constexpr (sizeof(C) == sizeof(float)) {
+                    const C d = (x - C(-0.751791537)) - C(1.21144499e-08);
+                    C poly = C(0.004458494639);
+                    poly = m_fma(poly, d, C(0.01917831605));
+                    poly = m_fma(poly, d, C(-0.01476900606));
+                    poly = m_fma(poly, d, C(-0.114000643));
+                    poly = m_fma(poly, d, C(-0.01819969604));
+                    poly = m_fma(poly, d, C(0.3882849237));
+                    poly = m_fma(poly, d, C(0.4314939923));
+                    return dy * (d * poly);
+                } else {
+                    const C d = (x - C(-0.75179152469356447)) - C(1.4956759177009883e-17);
+                    const double *c = gelu_root_coefficients();
+                    C poly = c[0];
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+                    for (int k = 1; k < kGeluRootTerms; ++k) poly = m_fma(poly, d, c[k]);
+                    return dy * (d * poly);
+                }
             }
+        }
+        if constexpr (M::kErfcBits < 50) {
+            /* Phi and phi from one exponential: with z = -x/sqrt2,
+             * Phi(x) = erfc(z)/2 and phi(x) = e^(-z^2)/sqrt(2 pi). The
+             * rounding of z costs 2 z^2 2^-p relative, fine at these
+             * policies' accuracy. */
+            C gauss;
+            const C half_erfc = C(0.5) * M::erfc_and_gauss(-x * K<C>::sqrt1_2_hi, &gauss);
+            return dy * m_fma(x, gauss * K<C>::inv_sqrt_2pi, half_erfc);
         }
         return dy * (normal_cdf<M>(x) + x * normal_pdf<M>(x));
     }

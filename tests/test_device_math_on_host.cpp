@@ -138,3 +138,60 @@ TEST(DeviceMathOnHost, HalfBoundsHoldWithSkewedHardwareApproximations)
     check_dtype<actk::HalfMathOn<SkewedHalfHardware<1, -1, -1>>>(ACTK_BF16);
     check_dtype<actk::HalfMathOn<SkewedHalfHardware<-1, 1, 1>>>(ACTK_BF16);
 }
+
+namespace {
+
+/* Largest relative error of f against the long double reference g over
+ * `count` points spread uniformly on [lo, hi] (plus both ends). */
+template <class F, class G> long double worst_relative_error(F f, G g, double lo, double hi, int count)
+{
+    long double worst = 0;
+    for (int i = 0; i <= count; ++i) {
+        const double x = lo + (hi - lo) * i / count;
+        const long double want = g((long double)x);
+        if (want == 0) continue;
+        const long double err = fabsl(((long double)f(x) - want) / want);
+        if (err > worst) worst = err;
+    }
+    return worst;
+}
+
+} // namespace
+
+/* The accuracies the comments in activation_math.cuh state for the
+ * policies' own primitives (the ops' bounds above rest on them). */
+TEST(DeviceMathOnHost, F32MathPrimitivesMeetTheirStatedAccuracy)
+{
+    using M = actk::F32Math;
+    EXPECT_LT(worst_relative_error(M::exp, [](long double x) { return expl(x); }, -708.0, 709.7, 400000), 0x1p-44L);
+    EXPECT_LT(worst_relative_error(M::exp, [](long double x) { return expl(x); }, -1.0, 1.0, 100000), 0x1p-44L);
+    EXPECT_LT(worst_relative_error(M::erfc, [](long double x) { return erfcl(x); }, -6.0, 26.0, 400000), 0x1p-37L);
+    EXPECT_EQ(M::exp(-INFINITY), 0.0);
+    EXPECT_EQ(M::exp(-1000.0), 0.0);
+    EXPECT_EQ(M::exp(710.0), INFINITY);
+    EXPECT_EQ(M::exp(INFINITY), INFINITY);
+    EXPECT_TRUE(std::isnan(M::exp(NAN)));
+    EXPECT_EQ(M::exp(0.0), 1.0);
+    EXPECT_EQ(M::erfc(INFINITY), 0.0);
+    EXPECT_EQ(M::erfc(-INFINITY), 2.0);
+    EXPECT_TRUE(std::isnan(M::erfc(NAN)));
+}
+
+TEST(DeviceMathOnHost, HalfMathPrimitivesMeetTheirStatedAccuracy)
+{
+    using M = actk::HalfMath;
+    const auto as_float = [](auto f) { return [f](double x) { return (double)f((float)x); }; };
+    const auto at_float = [](auto g) { return [g](long double x) { return g((long double)(float)x); }; };
+    EXPECT_LT(worst_relative_error(as_float(M::exp), at_float([](long double x) { return expl(x); }), -87.0, 88.0, 200000), 0x1p-17L);
+    EXPECT_LT(worst_relative_error(as_float(M::expm1), at_float([](long double x) { return expm1l(x); }), -10.0, 10.0, 200000), 0x1p-20L);
+    EXPECT_LT(worst_relative_error(as_float(M::log1p), at_float([](long double x) { return log1pl(x); }), 0.0, 1.0, 200000), 0x1p-20L);
+    EXPECT_LT(worst_relative_error(as_float(M::erfc), at_float([](long double x) { return erfcl(x); }), -4.0, 4.0, 200000), 0x1p-19L);
+    /* deeper, the roundings of z^2 and of its base-2 scaling add ~2 z^2 2^-24 */
+    EXPECT_LT(worst_relative_error(as_float(M::erfc), at_float([](long double x) { return erfcl(x); }), 4.0, 9.5, 200000), 0x1p-15L);
+    EXPECT_EQ(M::exp(-INFINITY), 0.0f);
+    EXPECT_EQ(M::erfc(INFINITY), 0.0f);
+    EXPECT_EQ(M::erfc(-INFINITY), 2.0f);
+    EXPECT_TRUE(std::isnan(M::log1p(NAN)));
+    EXPECT_TRUE(std::isnan(M::expm1(NAN)));
+    EXPECT_TRUE(std::isnan(M::erfc(NAN)));
+}
