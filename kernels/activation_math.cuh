@@ -96,8 +96,8 @@ template <> struct K<float> {
  *
  *  - LibmMath<C>: the C library's functions (CUDA's own on the device), the
  *    full precision of C. f64 storage.
- *  - F32Math: the same in double, with exp and erfc fitted to f32 needs
- *    and no argument-rounding corrections (below). f32 storage: results are one
+ *  - F32Math: the same in double, with exp, log1p and erfc cut to f32
+ *    needs and no argument-rounding corrections (below). f32 storage: results are one
  *    rounding away from a value good to 2^-38 or better.
  *  - HalfMath: float, built on the hardware's base-2 exponential and
  *    logarithm (MUFU ex2/lg2 through exp2f/__log2f), __fdividef and CUDA's
@@ -109,7 +109,8 @@ template <> struct K<float> {
  *    instruction-bound (docs/PERF.md). (Exponential-based functions lose a
  *    further ~|x| 2^-24 at large arguments: erfc is good to 2^-15 at z = 9.5.)
  *
- * Each policy provides exp, expm1, log1p (argument > -1), tanh, erfc, and
+ * Each policy provides exp, expm1, log1p_unit (log1p on [0, 1], all the ops
+ * need: its argument is always some e^-|z|), tanh, erfc, and
  * div(a, b) for denominators known to lie in [1, 2^126] (the ops only call
  * it on 1 + e^-|z| and similar). kCorrectArgumentRounding says whether the
  * first-order corrections for a rounded argument (a*x, -x/sqrt2) are worth
@@ -121,7 +122,7 @@ template <class C, bool CorrectArgumentRounding = true> struct LibmMath {
     static constexpr int kErfcBits = 52; /* relative accuracy of erfc, in bits */
     ACTK_HD static C exp(C x) { return m_exp(x); }
     ACTK_HD static C expm1(C x) { return m_expm1(x); }
-    ACTK_HD static C log1p(C x) { return m_log1p(x); }
+    ACTK_HD static C log1p_unit(C u) { return m_log1p(u); }
     ACTK_HD static C tanh(C x) { return m_tanh(x); }
     ACTK_HD static C erfc(C x) { return m_erfc(x); }
     ACTK_HD static C div(C a, C b) { return a / b; }
@@ -180,8 +181,9 @@ template <class Hw> struct HalfMathOn {
     }
     /* u < 1/8: the alternating series through u^7/7 (truncation below 2^-24
      * relative); elsewhere log2(1 + u) ln 2, whose absolute error 2^-22 is
-     * under 2^-19 relative there. */
-    ACTK_HD static float log1p(float u)
+     * under 2^-19 relative there (up to u = 1; more than the ops need, it
+     * holds for any u > -1/8). */
+    ACTK_HD static float log1p_unit(float u)
     {
         float p = 1.42857143e-01f; /* 1/7 */
         p = fmaf(p, u, -1.66666667e-01f);
@@ -243,14 +245,20 @@ using HalfMath = HalfMathOn<HalfHardware>;
     2.762511557828763e-06, 2.4876178959085513e-05, 0.00019841208732536384, 0.0013888821650717691, \
         0.0083333333537293965, 0.041666666891091698, 0.16666666666648289, 0.49999999999797773, 1
 constexpr int kF32ExpTerms = 9;
+/* 2/(2k+1), k = 8..0: log((1+s)/(1-s)) = s P(s^2) */
+#define ACTK_F32_LOG_COEFFICIENTS \
+    2.0 / 17, 2.0 / 15, 2.0 / 13, 2.0 / 11, 2.0 / 9, 2.0 / 7, 2.0 / 5, 2.0 / 3, 2.0
+constexpr int kF32LogTerms = 9;
 constexpr int kF32ErfcTerms = 18;
 constexpr int kGeluRootTerms = 10;
 #if defined(__CUDACC__)
 static __constant__ double f32_exp_coefficients_device[kF32ExpTerms] = {ACTK_F32_EXP_COEFFICIENTS};
+static __constant__ double f32_log_coefficients_device[kF32LogTerms] = {ACTK_F32_LOG_COEFFICIENTS};
 static __constant__ double f32_erfc_coefficients_device[kF32ErfcTerms] = {ACTK_F32_ERFC_COEFFICIENTS};
 static __constant__ double gelu_root_coefficients_device[kGeluRootTerms] = {ACTK_GELU_ROOT_COEFFICIENTS};
 #endif
 static const double f32_exp_coefficients_host[kF32ExpTerms] = {ACTK_F32_EXP_COEFFICIENTS};
+static const double f32_log_coefficients_host[kF32LogTerms] = {ACTK_F32_LOG_COEFFICIENTS};
 static const double f32_erfc_coefficients_host[kF32ErfcTerms] = {ACTK_F32_ERFC_COEFFICIENTS};
 static const double gelu_root_coefficients_host[kGeluRootTerms] = {ACTK_GELU_ROOT_COEFFICIENTS};
 ACTK_HD const double *f32_exp_coefficients()
@@ -259,6 +267,14 @@ ACTK_HD const double *f32_exp_coefficients()
     return f32_exp_coefficients_device;
 #else
     return f32_exp_coefficients_host;
+#endif
+}
+ACTK_HD const double *f32_log_coefficients()
+{
+#if defined(__CUDA_ARCH__)
+    return f32_log_coefficients_device;
+#else
+    return f32_log_coefficients_host;
 #endif
 }
 ACTK_HD const double *f32_erfc_coefficients()
@@ -339,6 +355,24 @@ struct F32Math : LibmMath<double, false> {
         p = m_fma(p, r, 1.0); /* e^r = 1 + r Q(r): exactly 1 at r = 0 */
         const double scaled = p * from_high_word((low_word(t) + 1022) << 20) * 2.0;
         return x < -708.0 ? 0.0 : (x > 709.78 ? double(INFINITY) : scaled);
+    }
+    /* log1p(u) for u in [0, 1], which is all the ops ask for (u = e^-|z|):
+     * log1p(u) = e ln2 + log((1+s)/(1-s)) with e = 0, s = u/(u+2) below
+     * sqrt2 - 1 and e = 1, s = (u-1)/(u+3) above, so |s| <= 0.1716 and the
+     * odd series s P(s^2) needs 9 terms for 2^-50. One division and ~20
+     * FP64 instructions against ~40 for CUDA's log1p. */
+    ACTK_HD static double log1p_unit(double u)
+    {
+        const double e = u >= 0.41421356237309503 ? 1.0 : 0.0;
+        const double s = (u - e) / (u + (2.0 + e));
+        const double w = s * s;
+        const double *c = f32_log_coefficients();
+        double p = c[0];
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int i = 1; i < kF32LogTerms; ++i) p = m_fma(p, w, c[i]);
+        return m_fma(e, 6.93147180369123816490e-01, m_fma(e, 1.90821492927058770002e-10, s * p));
     }
     /* erfc(z), and e^(-z^2) in *gauss (gelu' wants both) */
     ACTK_HD static double erfc_and_gauss(double z, double *gauss)
@@ -588,7 +622,7 @@ struct SoftplusOp {
         C e = M::exp(-m_fabs(z));
         /* left tail: log1p(e^z) ~ e^z, so the rounding of z matters */
         if (M::kCorrectArgumentRounding && !(z > C(0))) e = m_fma(e, product_error(p.alpha, x, z), e);
-        const C r = (z > C(0) ? z : C(0)) + M::log1p(e);
+        const C r = (z > C(0) ? z : C(0)) + M::log1p_unit(e);
         return r / p.alpha;
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
@@ -847,7 +881,7 @@ struct HardswishOp {
 
 struct LogsigmoidOp {
     static constexpr bool kHasFromY = true;
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return (x < C(0) ? x : C(0)) - M::log1p(M::exp(-m_fabs(x))); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return (x < C(0) ? x : C(0)) - M::log1p_unit(M::exp(-m_fabs(x))); }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid<M>(-x); }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy * -M::expm1(y); }
 };
