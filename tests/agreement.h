@@ -22,6 +22,7 @@ struct AgreementReport {
     size_t checked = 0;
     size_t failures = 0;
     long double max_ulp = 0;
+    size_t inexact = 0; /* results not equal to the reference (not correctly rounded) */
     std::string first_failure;
 };
 
@@ -92,6 +93,7 @@ inline AgreementReport compare_with_reference(actk_act act, actk_dtype dtype, in
             ok = fabsl(g - r) <= tol + bound * ulp_size;
         }
         ++report.checked;
+        if (ulp != 0) ++report.inexact;
         if (ulp > report.max_ulp && !std::isinf((double)ulp)) report.max_ulp = ulp;
         if (!ok) {
             if (report.failures++ == 0) {

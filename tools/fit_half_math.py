@@ -57,6 +57,12 @@ def fit_erfc(p, degree):
 
     poly = mp.chebyfit(r_of_q, [0, 1], degree + 1)
     report("erfc R(q), q = 1/(1 + %s z)" % mp.nstr(p, 6), poly, r_of_q, mp.mpf(0), mp.mpf(1))
+    if degree > 9:
+        # F32Math: make Horner in double give R(1) = 1 exactly (erfc(0) = 1)
+        partial = float(poly[0])
+        for c in poly[1:-1]:
+            partial = partial + float(c)
+        print("  constant term for an exact R(1) = 1 in double: %r" % (1.0 - partial))
 
 
 def fit_gelu_root(degree):
