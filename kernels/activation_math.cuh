@@ -115,11 +115,13 @@ template <> struct K<float> {
  * it on 1 + e^-|z| and similar). kCorrectArgumentRounding says whether the
  * first-order corrections for a rounded argument (a*x, -x/sqrt2) are worth
  * their cost: they matter for f64 results, not for f32 or half precision.
+ * kBits is the relative accuracy the policy's functions deliver; the ops
+ * size their own series and cancellation guards by it.
  */
 template <class C, bool CorrectArgumentRounding = true> struct LibmMath {
     using T = C;
     static constexpr bool kCorrectArgumentRounding = CorrectArgumentRounding;
-    static constexpr int kErfcBits = 52; /* relative accuracy of erfc, in bits */
+    static constexpr int kBits = 52; /* relative accuracy of the functions, in bits */
     ACTK_HD static C exp(C x) { return m_exp(x); }
     ACTK_HD static C expm1(C x) { return m_expm1(x); }
     ACTK_HD static C log1p_unit(C u) { return m_log1p(u); }
@@ -160,7 +162,7 @@ struct HalfHardware {
 template <class Hw> struct HalfMathOn {
     using T = float;
     static constexpr bool kCorrectArgumentRounding = false;
-    static constexpr int kErfcBits = 22;
+    static constexpr int kBits = 19;
     ACTK_HD static float div(float a, float b) { return Hw::div(a, b); }
     /* e^x = 2^(x log2 e): the rounding of x log2 e costs |x| 2^-24 relative,
      * under 2^-17 wherever a half-precision result is not 0 or inf. */
@@ -333,7 +335,7 @@ ACTK_HD double from_high_word(int hi)
 }
 
 struct F32Math : LibmMath<double, false> {
-    static constexpr int kErfcBits = 38;
+    static constexpr int kBits = 38;
     /* e^x to 2^-44: k = rint(x log2 e) by the 1.5 * 2^52 shifter (k lands in
      * the low word), r = x - k ln2 in two parts (Cody-Waite), e^r = 1 + r Q(r)
      * with Q a degree-8 fit on |r| <= ln2/2 (2^-44.6, tools/fit_half_math.py),
@@ -436,6 +438,12 @@ template <class M, class C = typename M::T> ACTK_HD void sigmoid_pair_corrected(
 {
     C a, b;
     sigmoid_pair<M>(hi, &a, &b);
+    if constexpr (!M::kCorrectArgumentRounding) {
+        (void)lo;
+        *s = a;
+        *s_neg = b;
+        return;
+    }
     const C d = a * b * lo;
     *s = a + d;
     *s_neg = b - d;
@@ -700,9 +708,9 @@ struct GeluOp {
             const C factor = dy * K<C>::inv_sqrt_2pi * (x - tail_series(x) / x);
             return scale_by_tiny_exp<M>(factor, C(-0.5) * sq, C(-0.5) * sq_lo);
         }
-        if constexpr (M::kErfcBits < 50) {
+        if constexpr (M::kBits < 50) {
             /* Phi(x) + x phi(x) cancels near its root x0 = -0.75179...: with
-             * an erfc good to kErfcBits that costs up to 24 bits (f32 inputs
+             * an erfc good to kBits that costs up to 24 bits (f32 inputs
              * come within 2^-25 of x0). There gelu' = d P(d), d = x - x0
              * (exact: Sterbenz, then x0's low part), P a fit of relative
              * error 2^-27 (degree 6, float) or 2^-40 (degree 9, double);
@@ -730,7 +738,7 @@ struct GeluOp {
                 }
             }
         }
-        if constexpr (M::kErfcBits < 50) {
+        if constexpr (M::kBits < 50) {
             /* Phi and phi from one exponential: with z = -x/sqrt2,
              * Phi(x) = erfc(z)/2 and phi(x) = e^(-z^2)/sqrt(2 pi). The
              * rounding of z costs 2 z^2 2^-p relative, fine at these
@@ -801,6 +809,7 @@ struct SiluOp {
          * correction for lo, g' = s (1 - s) (2 + z (1 - 2s)). */
         const C e = M::exp(-m_fabs(z)), d = C(1) + e, d2 = d * d;
         const C g = M::div(z >= C(0) ? m_fma(z, e, d) : e * ((C(1) + z) + e), d2);
+        if constexpr (!M::kCorrectArgumentRounding) return dy * g;
         const C ss = M::div(e, d2); /* s (1 - s) */
         const C one_minus_2s = M::div(z >= C(0) ? e - C(1) : C(1) - e, d);
         return dy * m_fma(lo * ss, m_fma(z, one_minus_2s, C(2)), g);
@@ -899,8 +908,9 @@ struct TanhshrinkOp {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         if (m_fabs(x) < C(0.55)) {
-            /* coefficients of x^(2k+3), highest first; float needs only the
-             * last 8 (each term is under 0.13 times the one before) */
+            /* coefficients of x^(2k+3), highest first; each term is under
+             * 0.13 (2^-2.9) times the one before, so a policy good to kBits
+             * needs only the last (kBits + 5) / 3 */
             constexpr double kSeries[kSeriesTerms] = {
                 -1.1587644432798852868e-08, 2.8591366623052539776e-08, -7.0546369464009681439e-08,
                 1.7406618963571648024e-07, -4.2949110782738057384e-07, 1.0597268320104654327e-06,
@@ -909,7 +919,7 @@ struct TanhshrinkOp {
                 -5.9002744094558594659e-04, 1.4558343870513183304e-03, -3.5921280365724811423e-03,
                 8.8632355299021973322e-03, -2.1869488536155202996e-02, 5.3968253968253970809e-02,
                 -1.3333333333333333148e-01, 3.3333333333333331483e-01};
-            constexpr int first = sizeof(C) == sizeof(float) ? kSeriesTerms - 8 : 0;
+            constexpr int first = M::kBits >= 50 ? 0 : kSeriesTerms - (M::kBits + 5) / 3;
             const C x2 = x * x;
             C s = C(kSeries[first]);
 #if defined(__CUDA_ARCH__)
