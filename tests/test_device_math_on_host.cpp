@@ -3,12 +3,16 @@
  * activation_math.cuh) compiled for the host and checked against the long
  * double reference under the promised ULP bounds, for every op, dtype and
  * direction. Storage rounding is emulated exactly as the kernels do it:
- * f32/f64 computed in double, f16/bf16 in float, rounded once to storage.
+ * f32/f64 computed in double, f16/bf16 in float, each dtype with the math
+ * policy the kernels use for it (MathFor), rounded once to storage.
  *
- * This runs without a GPU. It does not replace the GPU tests (CUDA's libm
- * is not glibc's), but it proves the formulas: tails, cancellations,
- * special values. f16 and bf16 are checked on every one of their 65536
- * values.
+ * This runs without a GPU. It does not replace the GPU tests: CUDA's
+ * double expm1/tanh are not glibc's, and HalfMath's hardware approximations
+ * (MUFU ex2/lg2/rcp, tanhf) are stood in for by the C library here, so a
+ * second test runs HalfMath on versions skewed by their documented error.
+ * F32Math's own exp, log1p and erfc are bit-identical on both sides. It
+ * proves the formulas: tails, cancellations, special values. f16 and bf16
+ * are checked on every one of their 65536 values.
  */
 #include "activation_math.cuh"
 #include "agreement.h"
