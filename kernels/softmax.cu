@@ -40,11 +40,11 @@ namespace {
 
 constexpr int kWarp = 32;
 
-template <class C> __device__ __forceinline__ MaxSum<C> warp_merge(MaxSum<C> s)
+template <class M> __device__ __forceinline__ MaxSum<M> warp_merge(MaxSum<M> s)
 {
 #pragma unroll
     for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-        MaxSum<C> other{__shfl_xor_sync(0xffffffffu, s.max, offset), __shfl_xor_sync(0xffffffffu, s.sum, offset)};
+        MaxSum<M> other{__shfl_xor_sync(0xffffffffu, s.max, offset), __shfl_xor_sync(0xffffffffu, s.sum, offset)};
         s = merge(s, other);
     }
     return s;
@@ -64,12 +64,13 @@ __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
     const int lane = threadIdx.x % kWarp;
     const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
     for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
         const S *xr = x + row * dim;
         C v[kCols];
-        MaxSum<C> s{C(-INFINITY), C(0)};
+        MaxSum<M> s{C(-INFINITY), C(0)};
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
@@ -81,7 +82,7 @@ __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
-            if (col < dim) yr[col] = T::store(softmax_value<C, kLog>(v[k], s));
+            if (col < dim) yr[col] = T::store(softmax_value<kLog>(v[k], s));
         }
     }
 }
@@ -91,6 +92,7 @@ __global__ void __launch_bounds__(128) softmax_backward_warp_kernel(const S *y, 
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
     const int lane = threadIdx.x % kWarp;
     const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
     for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
@@ -108,7 +110,7 @@ __global__ void __launch_bounds__(128) softmax_backward_warp_kernel(const S *y, 
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
-            if (col < dim) dx[base + col] = T::store(softmax_grad<C, kLog>(yv[k], gv[k], row_sum));
+            if (col < dim) dx[base + col] = T::store(softmax_grad<M, kLog>(yv[k], gv[k], row_sum));
         }
     }
 }
@@ -117,15 +119,16 @@ __global__ void __launch_bounds__(128) softmax_backward_warp_kernel(const S *y, 
 
 constexpr int kBlockThreads = 512;
 
-template <class C> __device__ MaxSum<C> block_merge(MaxSum<C> s, MaxSum<C> *scratch)
+template <class M> __device__ MaxSum<M> block_merge(MaxSum<M> s, MaxSum<M> *scratch)
 {
+    using C = typename M::T;
     s = warp_merge(s);
     const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
     __syncthreads(); /* scratch may still be read from the previous row */
     if (lane == 0) scratch[warp] = s;
     __syncthreads();
     if (warp == 0) {
-        MaxSum<C> t = lane < (int)(blockDim.x / kWarp) ? scratch[lane] : MaxSum<C>{C(-INFINITY), C(0)};
+        MaxSum<M> t = lane < (int)(blockDim.x / kWarp) ? scratch[lane] : MaxSum<M>{C(-INFINITY), C(0)};
         t = warp_merge(t);
         if (lane == 0) scratch[0] = t;
     }
@@ -156,12 +159,13 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(co
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
     extern __shared__ unsigned char dynamic_smem[];
     S *row_cache = reinterpret_cast<S *>(dynamic_smem);
-    __shared__ MaxSum<C> scratch[kBlockThreads / kWarp];
+    __shared__ MaxSum<M> scratch[kBlockThreads / kWarp];
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const S *xr = x + row * dim;
-        MaxSum<C> s{C(-INFINITY), C(0)};
+        MaxSum<M> s{C(-INFINITY), C(0)};
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x) {
             const S raw = xr[col];
             if (cache_row) row_cache[col] = raw;
@@ -170,7 +174,7 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(co
         s = block_merge(s, scratch); /* its barriers also publish row_cache */
         S *yr = y + row * dim;
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            yr[col] = T::store(softmax_value<C, kLog>(T::load(cache_row ? row_cache[col] : xr[col]), s));
+            yr[col] = T::store(softmax_value<kLog>(T::load(cache_row ? row_cache[col] : xr[col]), s));
     }
 }
 
@@ -180,6 +184,7 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(c
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
     __shared__ C scratch[kBlockThreads / kWarp];
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const size_t base = row * dim;
@@ -190,7 +195,7 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(c
         }
         const C row_sum = block_sum(partial, scratch);
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            dx[base + col] = T::store(softmax_grad<C, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum));
+            dx[base + col] = T::store(softmax_grad<M, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum));
     }
 }
 
@@ -206,17 +211,18 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
     cg::cluster_group cluster = cg::this_cluster();
     const unsigned rank = cluster.block_rank(), blocks = cluster.num_blocks();
     extern __shared__ unsigned char dynamic_smem[];
     S *cache = reinterpret_cast<S *>(dynamic_smem);
-    __shared__ MaxSum<C> scratch[kBlockThreads / kWarp];
-    __shared__ MaxSum<C> block_stats;
+    __shared__ MaxSum<M> scratch[kBlockThreads / kWarp];
+    __shared__ MaxSum<M> block_stats;
     const size_t clusters = gridDim.x / blocks;
     const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
     for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
         const S *xr = x + row * dim;
-        MaxSum<C> s{C(-INFINITY), C(0)};
+        MaxSum<M> s{C(-INFINITY), C(0)};
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
             const S raw = xr[col];
             if (cache_chunk) cache[col - begin] = raw;
@@ -225,12 +231,12 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
         s = block_merge(s, scratch);
         if (threadIdx.x == 0) block_stats = s;
         cluster.sync(); /* every block's stats visible cluster-wide */
-        MaxSum<C> total{C(-INFINITY), C(0)};
+        MaxSum<M> total{C(-INFINITY), C(0)};
         for (unsigned r = 0; r < blocks; ++r) total = merge(total, *cluster.map_shared_rank(&block_stats, r));
         cluster.sync(); /* all reads done before the next row overwrites block_stats */
         S *yr = y + row * dim;
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x)
-            yr[col] = T::store(softmax_value<C, kLog>(T::load(cache_chunk ? cache[col - begin] : xr[col]), total));
+            yr[col] = T::store(softmax_value<kLog>(T::load(cache_chunk ? cache[col - begin] : xr[col]), total));
     }
 }
 
@@ -240,6 +246,7 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
     cg::cluster_group cluster = cg::this_cluster();
     const unsigned rank = cluster.block_rank(), blocks = cluster.num_blocks();
     extern __shared__ unsigned char dynamic_smem[];
@@ -269,7 +276,7 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
             const C yv = T::load(cache_chunk ? cache_y[col - begin] : y[base + col]);
             const C gv = T::load(cache_chunk ? cache_dy[col - begin] : dy[base + col]);
-            dx[base + col] = T::store(softmax_grad<C, kLog>(yv, gv, row_sum));
+            dx[base + col] = T::store(softmax_grad<M, kLog>(yv, gv, row_sum));
         }
     }
 }
@@ -334,12 +341,13 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kerne
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
     extern __shared__ unsigned char dynamic_smem[];
     S *tile = reinterpret_cast<S *>(dynamic_smem);
     const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
     for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
         const size_t base = (c / inner) * dim * inner + c % inner;
-        MaxSum<C> s{C(-INFINITY), C(0)};
+        MaxSum<M> s{C(-INFINITY), C(0)};
         for (size_t d = 0; d < dim; ++d) {
             const S raw = x[base + d * inner];
             if (cache_column) tile[d * blockDim.x + threadIdx.x] = raw;
@@ -347,7 +355,7 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kerne
         }
         for (size_t d = 0; d < dim; ++d) {
             const S raw = cache_column ? tile[d * blockDim.x + threadIdx.x] : x[base + d * inner];
-            y[base + d * inner] = T::store(softmax_value<C, kLog>(T::load(raw), s));
+            y[base + d * inner] = T::store(softmax_value<kLog>(T::load(raw), s));
         }
     }
 }
@@ -358,6 +366,7 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kern
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
     extern __shared__ unsigned char dynamic_smem[];
     S *tile_y = reinterpret_cast<S *>(dynamic_smem);
     S *tile_dy = tile_y + (cache_column ? dim * blockDim.x : 0);
@@ -377,7 +386,7 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kern
             const size_t idx = base + d * inner;
             const S ry = cache_column ? tile_y[d * blockDim.x + threadIdx.x] : y[idx];
             const S rg = cache_column ? tile_dy[d * blockDim.x + threadIdx.x] : dy[idx];
-            dx[idx] = T::store(softmax_grad<C, kLog>(T::load(ry), T::load(rg), row_sum));
+            dx[idx] = T::store(softmax_grad<M, kLog>(T::load(ry), T::load(rg), row_sum));
         }
     }
 }
@@ -452,7 +461,7 @@ cudaError_t softmax_forward_typed(size_t outer, size_t dim, size_t inner, const 
     int device = 0, max_smem = 0;
     cudaGetDevice(&device);
     cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    const size_t static_smem = sizeof(MaxSum<typename StorageTraits<S>::Compute>) * (kBlockThreads / kWarp);
+    const size_t static_smem = sizeof(MaxSum<typename MathFor<StorageTraits<S>::kDtype>::type>) * (kBlockThreads / kWarp);
     const size_t row_bytes = dim * sizeof(S);
     const bool cache_row = row_bytes + static_smem <= (size_t)max_smem;
     const size_t dynamic = cache_row ? row_bytes : 0;

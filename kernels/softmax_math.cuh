@@ -7,7 +7,7 @@
 #ifndef ACTK_KERNELS_SOFTMAX_MATH_CUH
 #define ACTK_KERNELS_SOFTMAX_MATH_CUH
 
-#include "activation_math.cuh" /* ACTK_HD, m_exp, m_log1p */
+#include "activation_math.cuh" /* ACTK_HD, m_log1p, the math policies */
 
 namespace actk {
 
@@ -18,42 +18,47 @@ template <class C> ACTK_HD C nan_max(C a, C b) { return (a != a || a > b) ? a : 
  * minus the 1 that one maximal value contributes. Keeping the 1 out means
  * log(sum) = log1p(rest) stays accurate when the other terms are tiny
  * (log-softmax of a dominant class), which 1 + tiny would round away. */
-template <class C> struct MaxSum {
+template <class M> struct MaxSum {
+    using C = typename M::T;
     C max;
     C sum; /* the rest, as above */
 };
 
-template <class C> ACTK_HD void online_add(MaxSum<C> &s, C v)
+/* M is the element-wise ops' math policy for the storage dtype (MathFor in
+ * activation_math.cuh): its exp is the one the rows' terms use. */
+template <class M, class C = typename M::T> ACTK_HD void online_add(MaxSum<M> &s, C v)
 {
     if (v != v) { s.max = v; return; }
     if (v == C(-INFINITY)) return; /* probability 0; avoids (-inf) - (-inf) */
     if (v > s.max) {
-        s.sum = s.max == C(-INFINITY) ? C(0) : (s.sum + C(1)) * m_exp(s.max - v);
+        s.sum = s.max == C(-INFINITY) ? C(0) : (s.sum + C(1)) * M::exp(s.max - v);
         s.max = v;
     } else {
-        s.sum += m_exp(v - s.max);
+        s.sum += M::exp(v - s.max);
     }
 }
 
-template <class C> ACTK_HD MaxSum<C> merge(MaxSum<C> a, MaxSum<C> b)
+template <class M, class C = typename M::T> ACTK_HD MaxSum<M> merge(MaxSum<M> a, MaxSum<M> b)
 {
     if (a.max != a.max || b.max != b.max) return {C(NAN), C(NAN)};
-    if (b.max > a.max) { const MaxSum<C> t = a; a = b; b = t; } /* a holds the larger max */
+    if (b.max > a.max) { const MaxSum<M> t = a; a = b; b = t; } /* a holds the larger max */
     if (b.max == C(-INFINITY)) return a;
-    return {a.max, a.sum + (b.sum + C(1)) * m_exp(b.max - a.max)};
+    return {a.max, a.sum + (b.sum + C(1)) * M::exp(b.max - a.max)};
 }
 
 /* The output for one element given the row's (max, sum). A row whose max
  * is not finite (all -inf, +inf present, NaN present) is NaN. */
-template <class C, bool kLog> ACTK_HD C softmax_value(C v, MaxSum<C> s)
+template <bool kLog, class M, class C = typename M::T> ACTK_HD C softmax_value(C v, MaxSum<M> s)
 {
     if (!(s.max > C(-INFINITY) && s.max < C(INFINITY))) return C(NAN);
-    return kLog ? (v - s.max) - m_log1p(s.sum) : m_exp(v - s.max) / (C(1) + s.sum);
+    /* the row's log1p is loop-invariant (the compiler hoists it); the sum
+     * can exceed 1, so this is the general log1p, not log1p_unit */
+    return kLog ? (v - s.max) - m_log1p(s.sum) : M::exp(v - s.max) / (C(1) + s.sum);
 }
 
-template <class C, bool kLog> ACTK_HD C softmax_grad(C y, C dy, C row_sum)
+template <class M, bool kLog, class C = typename M::T> ACTK_HD C softmax_grad(C y, C dy, C row_sum)
 {
-    return kLog ? dy - m_exp(y) * row_sum : y * (dy - row_sum);
+    return kLog ? dy - M::exp(y) * row_sum : y * (dy - row_sum);
 }
 
 } // namespace actk

@@ -21,56 +21,57 @@ using actk::MaxSum;
 
 namespace {
 
-template <class C> MaxSum<C> butterfly(std::vector<MaxSum<C>> lanes)
+/* M: the kernels' math policy for the dtype (actk::MathFor); C = M::T. */
+template <class M> MaxSum<M> butterfly(std::vector<MaxSum<M>> lanes)
 {
     for (int offset = 16; offset > 0; offset /= 2) {
-        std::vector<MaxSum<C>> next(32);
+        std::vector<MaxSum<M>> next(32);
         for (int l = 0; l < 32; ++l) next[l] = actk::merge(lanes[l], lanes[l ^ offset]);
         lanes = next;
     }
     return lanes[0];
 }
 
-template <class C> MaxSum<C> reduce_row(const std::vector<C> &v, int threads)
+template <class M, class C = typename M::T> MaxSum<M> reduce_row(const std::vector<C> &v, int threads)
 {
-    std::vector<MaxSum<C>> per_thread(threads, MaxSum<C>{C(-INFINITY), C(0)});
+    std::vector<MaxSum<M>> per_thread(threads, MaxSum<M>{C(-INFINITY), C(0)});
     for (size_t k = 0; k < v.size(); ++k) actk::online_add(per_thread[k % threads], v[k]);
     if (threads == 1) return per_thread[0];
-    std::vector<MaxSum<C>> warp_results;
+    std::vector<MaxSum<M>> warp_results;
     for (int w = 0; w < threads / 32; ++w)
-        warp_results.push_back(butterfly(std::vector<MaxSum<C>>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32)));
+        warp_results.push_back(butterfly(std::vector<MaxSum<M>>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32)));
     if (warp_results.size() == 1) return warp_results[0];
-    warp_results.resize(32, MaxSum<C>{C(-INFINITY), C(0)}); /* lanes past the warp count */
+    warp_results.resize(32, MaxSum<M>{C(-INFINITY), C(0)}); /* lanes past the warp count */
     return butterfly(warp_results);
 }
 
 /* threads < 0: a cluster of -threads blocks of 512 threads, chunked as the
  * cluster kernel chunks the row. */
-template <class C> MaxSum<C> reduce_row_any(const std::vector<C> &v, int threads)
+template <class M, class C = typename M::T> MaxSum<M> reduce_row_any(const std::vector<C> &v, int threads)
 {
-    if (threads > 0) return reduce_row(v, threads);
+    if (threads > 0) return reduce_row<M>(v, threads);
     const size_t blocks = (size_t)-threads, chunk = (v.size() + blocks - 1) / blocks;
-    MaxSum<C> total{C(-INFINITY), C(0)};
+    MaxSum<M> total{C(-INFINITY), C(0)};
     for (size_t r = 0; r < blocks; ++r) {
         const size_t begin = r * chunk, end = std::min(v.size(), begin + chunk);
         const std::vector<C> part(v.begin() + (std::ptrdiff_t)std::min(begin, v.size()), v.begin() + (std::ptrdiff_t)end);
-        total = actk::merge(total, reduce_row(part, 512));
+        total = actk::merge(total, reduce_row<M>(part, 512));
     }
     return total;
 }
 
-/* Emulates the kernel for one dtype: C = double for f32, float for f16/bf16. */
-template <class C>
-void emulate(actk_softmax_kind kind, actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
+/* Emulates the kernel for one dtype with its policy M (C = double for f32,
+ * float for f16/bf16). */
+template <class M, class C = typename M::T>
+void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
 {
     for (size_t r = 0; r < rows; ++r) {
         std::vector<C> v(dim);
         for (size_t d = 0; d < dim; ++d) v[d] = (C)x.get(r * dim + d);
-        const MaxSum<C> s = reduce_row_any(v, threads);
+        const MaxSum<M> s = reduce_row_any<M>(v, threads);
         for (size_t d = 0; d < dim; ++d)
-            y.set(r * dim + d, kind == ACTK_LOG_SOFTMAX ? actk::softmax_value<C, true>(v[d], s) : actk::softmax_value<C, false>(v[d], s));
+            y.set(r * dim + d, kind == ACTK_LOG_SOFTMAX ? actk::softmax_value<true>(v[d], s) : actk::softmax_value<false>(v[d], s));
     }
-    (void)dtype;
 }
 
 void check(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x)
@@ -78,9 +79,9 @@ void check(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer 
     for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
         Buffer got(dtype, rows * dim), want(dtype, rows * dim);
         if (dtype == ACTK_F32)
-            emulate<double>(kind, dtype, threads, rows, dim, x, got);
+            emulate<actk::MathFor<ACTK_F32>::type>(kind, threads, rows, dim, x, got);
         else
-            emulate<float>(kind, dtype, threads, rows, dim, x, got);
+            emulate<actk::MathFor<ACTK_F16>::type>(kind, threads, rows, dim, x, got); /* bf16's is the same */
         ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, rows, dim, 1, x.data(), want.data()), ACTK_SUCCESS);
         const double bound = dtype == ACTK_F32 ? 4 : 1;
         size_t bad = 0;
