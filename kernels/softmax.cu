@@ -4,8 +4,11 @@
  *
  * Compute type C: double for f32/f64 storage (so x - max is exact and the
  * sum carries no visible error: f32 results within 4 ULP), float for
- * f16/bf16. Reductions use an online max-and-sum, so each element is
- * exponentiated once in the reduction.
+ * f16/bf16; exp from the dtype's math policy (MathFor). The streaming
+ * kernels reduce with an online max-and-sum (each element exponentiated
+ * once in the reduction and once for the output); the warp kernel, whose
+ * row sits in registers, takes the max first and then exponentiates each
+ * element once (softmax_term).
  *
  * Dispatch by shape:
  *  - inner == 1, dim <= 1024: softmax_*_warp_kernel, one warp per row, the
@@ -57,6 +60,15 @@ template <class C> __device__ __forceinline__ C warp_sum(C v)
     return v;
 }
 
+/* NaN-propagating max over the warp; lane 0's result is broadcast so every
+ * lane holds the same bits (nan_max(+0, -0) and nan_max(-0, +0) differ). */
+template <class C> __device__ __forceinline__ C warp_max(C v)
+{
+#pragma unroll
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) v = nan_max(v, __shfl_xor_sync(0xffffffffu, v, offset));
+    return __shfl_sync(0xffffffffu, v, 0);
+}
+
 /* ---- inner == 1, dim <= 1024: a warp per row ------------------------------- */
 
 template <class S, int kCols, bool kLog>
@@ -69,20 +81,26 @@ __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S
     const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
     for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
         const S *xr = x + row * dim;
-        C v[kCols];
-        MaxSum<M> s{C(-INFINITY), C(0)};
+        C v[kCols], e[kCols];
+        C m = C(-INFINITY);
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
             v[k] = col < dim ? T::load(xr[col]) : C(-INFINITY);
-            online_add(s, v[k]);
+            m = nan_max(m, v[k]);
         }
-        s = warp_merge(s);
+        m = warp_max(m);
+        /* two passes over the registers (softmax_term): one exp per element */
+        C rest = C(0);
+        int ties = 0;
+#pragma unroll
+        for (int k = 0; k < kCols; ++k) e[k] = softmax_term<M>(v[k], m, rest, ties);
+        const RowScale<M> scale = row_scale<kLog>(two_pass_stats<M>(m, warp_sum(rest), warp_sum(ties)));
         S *yr = y + row * dim;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
-            if (col < dim) yr[col] = T::store(softmax_value<kLog>(v[k], s));
+            if (col < dim) yr[col] = T::store(softmax_value_from_term<kLog>(v[k], e[k], scale));
         }
     }
 }
@@ -172,9 +190,10 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(co
             online_add(s, T::load(raw));
         }
         s = block_merge(s, scratch); /* its barriers also publish row_cache */
+        const RowScale<M> scale = row_scale<kLog>(s);
         S *yr = y + row * dim;
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            yr[col] = T::store(softmax_value<kLog>(T::load(cache_row ? row_cache[col] : xr[col]), s));
+            yr[col] = T::store(softmax_value<kLog>(T::load(cache_row ? row_cache[col] : xr[col]), scale));
     }
 }
 
@@ -234,9 +253,10 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
         MaxSum<M> total{C(-INFINITY), C(0)};
         for (unsigned r = 0; r < blocks; ++r) total = merge(total, *cluster.map_shared_rank(&block_stats, r));
         cluster.sync(); /* all reads done before the next row overwrites block_stats */
+        const RowScale<M> scale = row_scale<kLog>(total);
         S *yr = y + row * dim;
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x)
-            yr[col] = T::store(softmax_value<kLog>(T::load(cache_chunk ? cache[col - begin] : xr[col]), total));
+            yr[col] = T::store(softmax_value<kLog>(T::load(cache_chunk ? cache[col - begin] : xr[col]), scale));
     }
 }
 
@@ -353,9 +373,10 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kerne
             if (cache_column) tile[d * blockDim.x + threadIdx.x] = raw;
             online_add(s, T::load(raw));
         }
+        const RowScale<M> scale = row_scale<kLog>(s);
         for (size_t d = 0; d < dim; ++d) {
             const S raw = cache_column ? tile[d * blockDim.x + threadIdx.x] : x[base + d * inner];
-            y[base + d * inner] = T::store(softmax_value<kLog>(T::load(raw), s));
+            y[base + d * inner] = T::store(softmax_value<kLog>(T::load(raw), scale));
         }
     }
 }

@@ -46,14 +46,55 @@ template <class M, class C = typename M::T> ACTK_HD MaxSum<M> merge(MaxSum<M> a,
     return {a.max, a.sum + (b.sum + C(1)) * M::exp(b.max - a.max)};
 }
 
-/* The output for one element given the row's (max, sum). A row whose max
- * is not finite (all -inf, +inf present, NaN present) is NaN. */
-template <bool kLog, class M, class C = typename M::T> ACTK_HD C softmax_value(C v, MaxSum<M> s)
+/* What the output of a row needs, computed once per row: the max, and
+ * log1p(rest) (log-softmax) or 1 + rest (softmax). The compiler does not
+ * hoist log1p out of an unrolled row loop by itself. A row whose max is not
+ * finite (all -inf, +inf present, NaN present) gives NaN: max is NaN then. */
+template <class M> struct RowScale {
+    using C = typename M::T;
+    C max;
+    C total;
+};
+
+template <bool kLog, class M, class C = typename M::T> ACTK_HD RowScale<M> row_scale(MaxSum<M> s)
 {
-    if (!(s.max > C(-INFINITY) && s.max < C(INFINITY))) return C(NAN);
-    /* the row's log1p is loop-invariant (the compiler hoists it); the sum
-     * can exceed 1, so this is the general log1p, not log1p_unit */
-    return kLog ? (v - s.max) - m_log1p(s.sum) : M::exp(v - s.max) / (C(1) + s.sum);
+    if (!(s.max > C(-INFINITY) && s.max < C(INFINITY))) return {C(NAN), C(NAN)};
+    /* the rest can exceed 1: the general log1p, not log1p_unit */
+    return {s.max, kLog ? m_log1p(s.sum) : C(1) + s.sum};
+}
+
+/* The output for one element given its row's scale. */
+template <bool kLog, class M, class C = typename M::T> ACTK_HD C softmax_value(C v, RowScale<M> r)
+{
+    return kLog ? (v - r.max) - r.total : M::exp(v - r.max) / r.total;
+}
+
+/* The warp kernel holds its row in registers, so it makes two passes over
+ * them instead of the online form: the row's max m first, then one
+ * exponential per element, e = e^(v - m), kept for the output. The rest (see
+ * MaxSum) sums the terms of the values below m; the values equal to m are
+ * counted (ties) and all but one added at the end as an exact integer. One
+ * exponential per element instead of two, and no rescaling. Values that
+ * are -inf add e = 0; with m not finite the output is NaN anyway. */
+template <class M, class C = typename M::T> ACTK_HD C softmax_term(C v, C m, C &rest, int &ties)
+{
+    const C e = M::exp(v - m);
+    const bool tie = v == m;
+    rest += tie ? C(0) : e;
+    ties += tie ? 1 : 0;
+    return e;
+}
+
+/* (m, rest + ties - 1) as the MaxSum of the row. */
+template <class M, class C = typename M::T> ACTK_HD MaxSum<M> two_pass_stats(C m, C rest, int ties)
+{
+    return {m, rest + C(ties - 1)};
+}
+
+/* softmax_value when e = e^(v - max) is already at hand (the same value). */
+template <bool kLog, class M, class C = typename M::T> ACTK_HD C softmax_value_from_term(C v, C e, RowScale<M> r)
+{
+    return kLog ? (v - r.max) - r.total : e / r.total; /* a NaN scale makes NaN */
 }
 
 template <class M, bool kLog, class C = typename M::T> ACTK_HD C softmax_grad(C y, C dy, C row_sum)

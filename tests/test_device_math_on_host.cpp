@@ -183,6 +183,9 @@ TEST(DeviceMathOnHost, F32MathPrimitivesMeetTheirStatedAccuracy)
     EXPECT_TRUE(std::isnan(M::log1p_unit(NAN)));
     EXPECT_EQ(M::exp(-INFINITY), 0.0);
     EXPECT_EQ(M::exp(-1000.0), 0.0);
+    EXPECT_EQ(M::exp(-708.5), 0.0);
+    EXPECT_GT(M::exp(-708.2), 0.0);
+    EXPECT_LT(worst_relative_error(M::exp, [](long double x) { return expl(x); }, 707.0, 709.7, 10000), 0x1p-44L);
     EXPECT_EQ(M::exp(710.0), INFINITY);
     EXPECT_EQ(M::exp(INFINITY), INFINITY);
     EXPECT_TRUE(std::isnan(M::exp(NAN)));

@@ -1,8 +1,8 @@
 /*
  * test_softmax_math_on_host.cpp - the softmax kernels' math
  * (kernels/softmax_math.cuh) replayed on the host in the kernels' own
- * reduction orders: a warp per row (32 lanes with strided columns, then a
- * butterfly merge), a block per row (512 threads, per-warp butterflies,
+ * reduction orders: a warp per row (32 lanes with strided columns; the max
+ * by a butterfly, then one term per element and butterfly sums), a block per row (512 threads, per-warp butterflies,
  * then warp 0 merges the warp results), a cluster per row (each of C blocks
  * reduces its chunk as a block does, then the block results are merged in
  * rank order) and the strided kernel (serial).
@@ -60,17 +60,59 @@ template <class M, class C = typename M::T> MaxSum<M> reduce_row_any(const std::
     return total;
 }
 
+/* The warp kernel's two passes: lane l holds columns l, l + 32, ...; a
+ * butterfly of nan_max (lane 0's result broadcast), then per lane the terms
+ * in column order, then butterflies of the sums. Writes the outputs. */
+template <class M, class C = typename M::T>
+void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vector<C> &out)
+{
+    std::vector<C> lane_max(32, C(-INFINITY)), lane_rest(32, C(0));
+    std::vector<int> lane_ties(32, 0);
+    for (size_t d = 0; d < v.size(); ++d) lane_max[d % 32] = actk::nan_max(lane_max[d % 32], v[d]);
+    for (int offset = 16; offset > 0; offset /= 2) {
+        std::vector<C> next(32);
+        for (int l = 0; l < 32; ++l) next[l] = actk::nan_max(lane_max[l], lane_max[l ^ offset]);
+        lane_max = next;
+    }
+    const C m = lane_max[0];
+    std::vector<C> e(v.size());
+    for (size_t d = 0; d < v.size(); ++d) e[d] = actk::softmax_term<M>(v[d], m, lane_rest[d % 32], lane_ties[d % 32]);
+    for (int offset = 16; offset > 0; offset /= 2) {
+        std::vector<C> next_rest(32);
+        std::vector<int> next_ties(32);
+        for (int l = 0; l < 32; ++l) {
+            next_rest[l] = lane_rest[l] + lane_rest[l ^ offset];
+            next_ties[l] = lane_ties[l] + lane_ties[l ^ offset];
+        }
+        lane_rest = next_rest;
+        lane_ties = next_ties;
+    }
+    const MaxSum<M> s = actk::two_pass_stats<M>(m, lane_rest[0], lane_ties[0]);
+    out.resize(v.size());
+    for (size_t d = 0; d < v.size(); ++d)
+        out[d] = kind == ACTK_LOG_SOFTMAX ? actk::softmax_value_from_term<true>(v[d], e[d], actk::row_scale<true>(s))
+                                          : actk::softmax_value_from_term<false>(v[d], e[d], actk::row_scale<false>(s));
+}
+
 /* Emulates the kernel for one dtype with its policy M (C = double for f32,
- * float for f16/bf16). */
+ * float for f16/bf16). threads == 32 is the warp kernel (two passes), the
+ * rest the online reductions. */
 template <class M, class C = typename M::T>
 void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
 {
     for (size_t r = 0; r < rows; ++r) {
         std::vector<C> v(dim);
         for (size_t d = 0; d < dim; ++d) v[d] = (C)x.get(r * dim + d);
+        if (threads == 32) {
+            std::vector<C> out;
+            warp_two_pass_row<M>(kind, v, out);
+            for (size_t d = 0; d < dim; ++d) y.set(r * dim + d, out[d]);
+            continue;
+        }
         const MaxSum<M> s = reduce_row_any<M>(v, threads);
         for (size_t d = 0; d < dim; ++d)
-            y.set(r * dim + d, kind == ACTK_LOG_SOFTMAX ? actk::softmax_value<true>(v[d], s) : actk::softmax_value<false>(v[d], s));
+            y.set(r * dim + d, kind == ACTK_LOG_SOFTMAX ? actk::softmax_value<true>(v[d], actk::row_scale<true>(s))
+                                                        : actk::softmax_value<false>(v[d], actk::row_scale<false>(s)));
     }
 }
 
