@@ -253,47 +253,38 @@ constexpr int kF32ExpTerms = 9;
 constexpr int kF32LogTerms = 9;
 constexpr int kF32ErfcTerms = 18;
 constexpr int kGeluRootTerms = 10;
+
+/* Defines table_name(): the table in constant memory on the device, in an
+ * ordinary array on the host (the same numbers). */
+#if defined(__CUDA_ARCH__)
+#define ACTK_TABLE_SOURCE(name) name##_device
+#else
+#define ACTK_TABLE_SOURCE(name) name##_host
+#endif
 #if defined(__CUDACC__)
-static __constant__ double f32_exp_coefficients_device[kF32ExpTerms] = {ACTK_F32_EXP_COEFFICIENTS};
-static __constant__ double f32_log_coefficients_device[kF32LogTerms] = {ACTK_F32_LOG_COEFFICIENTS};
-static __constant__ double f32_erfc_coefficients_device[kF32ErfcTerms] = {ACTK_F32_ERFC_COEFFICIENTS};
-static __constant__ double gelu_root_coefficients_device[kGeluRootTerms] = {ACTK_GELU_ROOT_COEFFICIENTS};
-#endif
-static const double f32_exp_coefficients_host[kF32ExpTerms] = {ACTK_F32_EXP_COEFFICIENTS};
-static const double f32_log_coefficients_host[kF32LogTerms] = {ACTK_F32_LOG_COEFFICIENTS};
-static const double f32_erfc_coefficients_host[kF32ErfcTerms] = {ACTK_F32_ERFC_COEFFICIENTS};
-static const double gelu_root_coefficients_host[kGeluRootTerms] = {ACTK_GELU_ROOT_COEFFICIENTS};
-ACTK_HD const double *f32_exp_coefficients()
-{
-#if defined(__CUDA_ARCH__)
-    return f32_exp_coefficients_device;
+#define ACTK_DEVICE_TABLE(name, count, ...) static __constant__ double name##_device[count] = {__VA_ARGS__};
 #else
-    return f32_exp_coefficients_host;
+#define ACTK_DEVICE_TABLE(name, count, ...)
 #endif
-}
-ACTK_HD const double *f32_log_coefficients()
+#define ACTK_COEFFICIENT_TABLE(name, count, ...)                                                               \
+    ACTK_DEVICE_TABLE(name, count, __VA_ARGS__)                                                                \
+    static const double name##_host[count] = {__VA_ARGS__};                                                    \
+    ACTK_HD const double *name() { return ACTK_TABLE_SOURCE(name); }
+
+ACTK_COEFFICIENT_TABLE(f32_exp_coefficients, kF32ExpTerms, ACTK_F32_EXP_COEFFICIENTS)
+ACTK_COEFFICIENT_TABLE(f32_log_coefficients, kF32LogTerms, ACTK_F32_LOG_COEFFICIENTS)
+ACTK_COEFFICIENT_TABLE(f32_erfc_coefficients, kF32ErfcTerms, ACTK_F32_ERFC_COEFFICIENTS)
+ACTK_COEFFICIENT_TABLE(gelu_root_coefficients, kGeluRootTerms, ACTK_GELU_ROOT_COEFFICIENTS)
+
+/* Horner's rule over a table of N coefficients, highest degree first. */
+template <int N> ACTK_HD double horner(const double *c, double x)
 {
+    double p = c[0];
 #if defined(__CUDA_ARCH__)
-    return f32_log_coefficients_device;
-#else
-    return f32_log_coefficients_host;
+#pragma unroll
 #endif
-}
-ACTK_HD const double *f32_erfc_coefficients()
-{
-#if defined(__CUDA_ARCH__)
-    return f32_erfc_coefficients_device;
-#else
-    return f32_erfc_coefficients_host;
-#endif
-}
-ACTK_HD const double *gelu_root_coefficients()
-{
-#if defined(__CUDA_ARCH__)
-    return gelu_root_coefficients_device;
-#else
-    return gelu_root_coefficients_host;
-#endif
+    for (int i = 1; i < N; ++i) p = m_fma(p, x, c[i]);
+    return p;
 }
 
 /* f32 storage: double arithmetic and CUDA's double functions, except erfc.
@@ -366,13 +357,7 @@ struct F32Math : LibmMath<double, false> {
         const double k = t - shifter;
         double r = m_fma(k, -6.93147180369123816490e-01, x); /* ln2 high part: k * it is exact */
         r = m_fma(k, -1.90821492927058770002e-10, r);        /* ln2 low part */
-        const double *c = f32_exp_coefficients();
-        double p = c[0];
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-        for (int i = 1; i < kF32ExpTerms; ++i) p = m_fma(p, r, c[i]);
-        p = m_fma(p, r, 1.0); /* e^r = 1 + r Q(r): exactly 1 at r = 0 */
+        const double p = m_fma(horner<kF32ExpTerms>(f32_exp_coefficients(), r), r, 1.0); /* e^r = 1 + r Q(r): 1 at r = 0 */
         /* |x| < 708 (0x40862000 is 708's high word): 2^k is a normal double */
         if (fabsf(high_word_as_float(x)) < 4.19140625f) return p * from_high_word((low_word(t) + 1023) << 20);
         if (x != x) return x;
@@ -389,12 +374,7 @@ struct F32Math : LibmMath<double, false> {
         const double e = u >= 0.41421356237309503 ? 1.0 : 0.0;
         const double s = (u - e) / (u + (2.0 + e));
         const double w = s * s;
-        const double *c = f32_log_coefficients();
-        double p = c[0];
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-        for (int i = 1; i < kF32LogTerms; ++i) p = m_fma(p, w, c[i]);
+        const double p = horner<kF32LogTerms>(f32_log_coefficients(), w);
         return m_fma(e, 6.93147180369123816490e-01, m_fma(e, 1.90821492927058770002e-10, s * p));
     }
     /* erfc(z), and e^(-z^2) in *gauss (gelu' wants both) */
@@ -403,12 +383,7 @@ struct F32Math : LibmMath<double, false> {
         double a = m_fabs(z);
         a = a > 64.0 ? 64.0 : a; /* erfc(64) is 0 in double; keeps inf * 0 away; NaN stays */
         const double q = 1.0 / m_fma(0.5, a, 1.0);
-        const double *c = f32_erfc_coefficients();
-        double r = c[0];
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-        for (int k = 1; k < kF32ErfcTerms; ++k) r = m_fma(r, q, c[k]);
+        const double r = horner<kF32ErfcTerms>(f32_erfc_coefficients(), q);
         *gauss = m_exp(-a * a);
         const double e = (q * r) * *gauss;
         return z < 0.0 ? 2.0 - e : e;
@@ -746,12 +721,7 @@ struct GeluOp {
                     return dy * (d * poly);
                 } else {
                     const C d = (x - C(-0.75179152469356447)) - C(1.4956759177009883e-17);
-                    const double *c = gelu_root_coefficients();
-                    C poly = c[0];
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-                    for (int k = 1; k < kGeluRootTerms; ++k) poly = m_fma(poly, d, c[k]);
+                    const C poly = horner<kGeluRootTerms>(gelu_root_coefficients(), d);
                     return dy * (d * poly);
                 }
             }
