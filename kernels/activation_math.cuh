@@ -578,34 +578,34 @@ struct SeluOp {
 
 struct CeluOp {
     static constexpr bool kHasFromY = true;
-    /* e^(x/alpha) with x/alpha rounded to q: the remainder r = x - q*alpha is
-     * exact by FMA, and e^(x/alpha) ~ e^q (1 + r/alpha). Returns e^q and sets
-     * *correction = e^q r/alpha and *q_out = q. */
-    template <class M, class C = typename M::T> ACTK_HD static C scaled_exp(C x, C alpha, C *q_out, C *correction)
+    /* x/alpha is rounded to q; where the policy corrects argument rounding,
+     * the remainder r = x - q alpha (exact by FMA) gives e^(x/alpha) ~
+     * e^q (1 + r/alpha), so the correction is e^q r/alpha. */
+    template <class M, class C = typename M::T> ACTK_HD static C correction(C x, C alpha, C q, C exp_q)
     {
-        const C q = x / alpha;
-        const C e = M::exp(q);
-        *q_out = q;
-        *correction = m_isinf(q) ? C(0) : e * (m_fma(-q, alpha, x) / alpha);
-        return e;
+        if constexpr (!M::kCorrectArgumentRounding) {
+            (void)x, (void)alpha, (void)q, (void)exp_q;
+            return C(0);
+        } else {
+            return m_isinf(q) ? C(0) : exp_q * (m_fma(-q, alpha, x) / alpha);
+        }
     }
     /* alpha (e^(x/alpha) - 1) through expm1 alone (one transcendental),
-     * with the correction of scaled_exp taken from e^q = expm1(q) + 1. */
+     * with the correction's e^q taken as expm1(q) + 1. */
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (x > C(0) || m_isnan(x)) return x;
         const C q = x / p.alpha;
         const C em1 = M::expm1(q);
-        const C correction = m_isinf(q) ? C(0) : (em1 + C(1)) * (m_fma(-q, p.alpha, x) / p.alpha);
-        return p.alpha * (em1 + correction);
+        return p.alpha * (em1 + correction<M>(x, p.alpha, q, em1 + C(1)));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
     {
         if (m_isnan(x)) return x;
         if (x > C(0)) return dy;
-        C q, correction;
-        const C e = scaled_exp<M>(x, p.alpha, &q, &correction);
-        return dy * (e + correction);
+        const C q = x / p.alpha;
+        const C e = M::exp(q);
+        return dy * (e + correction<M>(x, p.alpha, q, e));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
     {
