@@ -346,7 +346,7 @@ struct F32Math : LibmMath<double, false> {
      * the low word), r = x - k ln2 in two parts (Cody-Waite), e^r = 1 + r Q(r)
      * with Q a degree-8 fit on |r| <= ln2/2 (2^-44.6, tools/fit_half_math.py),
      * times 2^k built from bits. Outside |x| < 708 (checked in the FP32
-     * pipe): 0 below -708.3 (an f32 result there is 0 whatever multiplies it),
+     * pipe): 0 below -708 (an f32 result there is 0 whatever multiplies it),
      * inf above 709.78, 2^(k-1) * 2 in between, NaN stays NaN. 14 FP64
      * instructions against CUDA's 16 plus 22 uniform moves; bit-identical on
      * host and device. */
@@ -360,9 +360,8 @@ struct F32Math : LibmMath<double, false> {
         const double p = m_fma(horner<kF32ExpTerms>(f32_exp_coefficients(), r), r, 1.0); /* e^r = 1 + r Q(r): 1 at r = 0 */
         /* |x| < 708 (0x40862000 is 708's high word): 2^k is a normal double */
         if (fabsf(high_word_as_float(x)) < 4.19140625f) return p * from_high_word((low_word(t) + 1023) << 20);
-        if (x != x) return x;
-        if (x < 0.0) return x < -708.3 ? 0.0 : p * from_high_word((low_word(t) + 1023) << 20); /* k >= -1022 */
-        return x > 709.78 ? double(INFINITY) : p * from_high_word((low_word(t) + 1022) << 20) * 2.0;
+        /* the rare rest, kept short (it is inlined at every call) */
+        return x != x ? x : (x < 0.0 ? 0.0 : (x > 709.78 ? double(INFINITY) : p * from_high_word((low_word(t) + 1022) << 20) * 2.0));
     }
     /* log1p(u) for u in [0, 1], which is all the ops ask for (u = e^-|z|):
      * log1p(u) = e ln2 + log((1+s)/(1-s)) with e = 0, s = u/(u+2) below
