@@ -383,9 +383,11 @@ struct F32Math : LibmMath<double, false> {
         a = a > 64.0 ? 64.0 : a; /* erfc(64) is 0 in double; keeps inf * 0 away; NaN stays */
         const double q = 1.0 / m_fma(0.5, a, 1.0);
         const double r = horner<kF32ErfcTerms>(f32_erfc_coefficients(), q);
-        *gauss = m_exp(-a * a);
-        const double e = (q * r) * *gauss;
-        return z < 0.0 ? 2.0 - e : e;
+        *gauss = exp(-a * a);
+        /* 2 - e as an explicit FMA: the device compiler would fuse it anyway,
+         * and the host must compute the same bits */
+        const double qr = q * r;
+        return z < 0.0 ? m_fma(-qr, *gauss, 2.0) : qr * *gauss;
     }
     ACTK_HD static double erfc(double z)
     {
