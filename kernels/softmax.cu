@@ -222,12 +222,22 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(c
 
 namespace cg = cooperative_groups;
 
+/* Clusters exist from sm_90 on. For older targets the cluster kernels compile
+ * to empty bodies; the host never launches them on a device below compute
+ * capability 9.0. */
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#define ACTK_HAS_CLUSTERS 1
+#else
+#define ACTK_HAS_CLUSTERS 0
+#endif
+
 /* Rows advance by (clusters in the grid); every block of a cluster walks the
  * same rows, so cluster.sync() is reached equally often by all of them. */
 template <class S, bool kLog>
 __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(const S *x, S *y, size_t rows, size_t dim,
                                                                                  size_t chunk, bool cache_chunk)
 {
+#if ACTK_HAS_CLUSTERS
     using T = StorageTraits<S>;
     using C = typename T::Compute;
     using M = typename MathFor<T::kDtype>::type;
@@ -258,12 +268,16 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x)
             yr[col] = T::store(softmax_value<kLog>(T::load(cache_chunk ? cache[col - begin] : xr[col]), scale));
     }
+#else
+    (void)x, (void)y, (void)rows, (void)dim, (void)chunk, (void)cache_chunk;
+#endif
 }
 
 template <class S, bool kLog>
 __global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel(const S *y, const S *dy, S *dx, size_t rows,
                                                                                   size_t dim, size_t chunk, bool cache_chunk)
 {
+#if ACTK_HAS_CLUSTERS
     using T = StorageTraits<S>;
     using C = typename T::Compute;
     using M = typename MathFor<T::kDtype>::type;
@@ -299,6 +313,9 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel
             dx[base + col] = T::store(softmax_grad<M, kLog>(yv, gv, row_sum));
         }
     }
+#else
+    (void)y, (void)dy, (void)dx, (void)rows, (void)dim, (void)chunk, (void)cache_chunk;
+#endif
 }
 
 constexpr size_t kClusterRowsFrom = 16384; /* longer rows use a cluster per row */
