@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct {
@@ -62,7 +63,17 @@ actk_status actk_op_from_name(const char *name, actk_op *op)
         *op = ACTK_OP_SILU;
         return ACTK_SUCCESS;
     }
-    return actk_fail(ACTK_ERROR_INVALID_VALUE, "actk_op_from_name: unknown op name \"%.64s\"", name);
+    /* name the valid ones, so a caller's typo is fixed without the header */
+    char valid[400];
+    size_t used = 0;
+    for (int i = 0; i < (int)ACTK_OP_COUNT && used < sizeof valid; ++i) {
+        const int wrote = snprintf(valid + used, sizeof valid - used, "%s%s", i ? ", " : "", op_table[i].name);
+        if (wrote < 0) break;
+        used += (size_t)wrote;
+    }
+    valid[sizeof valid - 1] = '\0';
+    return actk_fail(ACTK_ERROR_INVALID_VALUE, "actk_op_from_name: unknown op name \"%.64s\"; valid names: %s (and swish = silu)",
+                     name, valid);
 }
 
 actk_act actk_act_default(actk_op op)

@@ -56,6 +56,11 @@ TEST(Api, OpNamesRoundTripAndSwishIsSilu)
     EXPECT_EQ(op, ACTK_OP_GELU_TANH);
     EXPECT_EQ(actk_op_from_name("LeakyReLU", &op), ACTK_ERROR_INVALID_VALUE);
     EXPECT_NE(std::strstr(actk_last_error(), "LeakyReLU"), nullptr);
+    /* the message lists every valid name, so a typo can be fixed from it */
+    for (int i = 0; i < ACTK_OP_COUNT; ++i) {
+        const std::string quoted = std::string(actk_op_name((actk_op)i));
+        EXPECT_NE(std::string(actk_last_error()).find(quoted), std::string::npos) << quoted;
+    }
     EXPECT_EQ(actk_op_from_name(nullptr, &op), ACTK_ERROR_INVALID_VALUE);
     EXPECT_EQ(actk_op_name(ACTK_OP_COUNT), nullptr);
     EXPECT_EQ(actk_op_name((actk_op)-1), nullptr);

@@ -79,3 +79,16 @@ TEST(CurvesTool, OptionsSelectOpParametersAndGrid)
     const int bad = std::system((std::string(ACTK_CURVES_PATH) + " --op nope > /dev/null 2>&1").c_str());
     EXPECT_NE(bad, 0);
 }
+
+/* Bad parameters are rejected before the output file is created: no
+ * half-written CSV (a header with no rows) is left for a plot to read. */
+TEST(CurvesTool, BadParametersWriteNothing)
+{
+    const std::string out = ::testing::TempDir() + "actk_curves_bad_params.csv";
+    std::remove(out.c_str());
+    const std::string cmd = std::string(ACTK_CURVES_PATH) + " --cpu-only --op celu --alpha 0 --out " + out + " 2> /dev/null";
+    EXPECT_NE(std::system(cmd.c_str()), 0);
+    FILE *f = std::fopen(out.c_str(), "r");
+    EXPECT_EQ(f, nullptr) << "actk_curves created " << out << " before rejecting alpha = 0";
+    if (f) std::fclose(f);
+}

@@ -120,6 +120,17 @@ int main(int argc, char **argv)
         }
         first = last = (int)op;
     }
+    /* validate every op's parameters before any output exists, so a bad
+     * --alpha/--beta leaves no half-written CSV behind */
+    for (int op = first; op <= last; ++op) {
+        actk_act act = actk_act_default((actk_op)op);
+        if (o.have_alpha) act.alpha = o.alpha;
+        if (o.have_beta) act.beta = o.beta;
+        if (actk_act_validate(act) != ACTK_SUCCESS) {
+            fprintf(stderr, "actk_curves: %s\n", actk_last_error());
+            return 2;
+        }
+    }
     int use_gpu = 0;
 #ifdef ACTK_CURVES_WITH_CUDA
     use_gpu = !o.cpu_only && actk_cuda_device_count() > 0;
