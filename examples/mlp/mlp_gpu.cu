@@ -356,9 +356,8 @@ extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, flo
             *train_loss = count ? sum / (double)count : 0;
             *accuracy = 100.0 * correct / (double)test->count;
             *seconds = now_seconds() - start;
-            if (csv)
-                fprintf(csv, "%s,gpu,%d,%.6f,%.6f,%.4f,%.3f\n", name, epoch, *train_loss, eval_loss / (double)test->count,
-                        *accuracy, *seconds);
+            mlp_report_epoch(csv, name, "gpu", epoch, epochs, *train_loss, eval_loss / (double)test->count, *accuracy,
+                             *seconds);
         }
         return 0;
     };

@@ -202,3 +202,12 @@ void mlp_adam_step(mlp_model *m, const mlp_model *grads, mlp_model *first, mlp_m
         m->params[i] -= step * first->params[i] / (sqrtf(second->params[i]) / root_bc2 + eps);
     }
 }
+
+void mlp_report_epoch(FILE *csv, const char *name, const char *device, int epoch, int epochs, double train_loss,
+                      double test_loss, double accuracy, double seconds)
+{
+    printf("  %-10s epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.2f%%, %.1f s\n", name, epoch, epochs,
+           train_loss, test_loss, accuracy, seconds);
+    fflush(stdout);
+    if (csv) fprintf(csv, "%s,%s,%d,%.6f,%.6f,%.4f,%.3f\n", name, device, epoch, train_loss, test_loss, accuracy, seconds);
+}

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define MLP_LAYERS 3
 
@@ -65,6 +66,12 @@ actk_status mlp_cpu_evaluate(const mlp_model *m, actk_act act, const float *x, c
 
 /* Adam (beta1 0.9, beta2 0.999, eps 1e-8, bias-corrected), step t >= 1. */
 void mlp_adam_step(mlp_model *m, const mlp_model *grads, mlp_model *first, mlp_model *second, float lr, int t);
+
+/* After each epoch: a progress line on stdout (flushed, so a long run shows
+ * it is alive) and, when csv is not NULL, the CSV row
+ * activation,device,epoch,train_loss,test_loss,test_accuracy,seconds. */
+void mlp_report_epoch(FILE *csv, const char *name, const char *device, int epoch, int epochs, double train_loss,
+                      double test_loss, double accuracy, double seconds);
 
 #ifdef __cplusplus
 }
