@@ -142,7 +142,11 @@ def main(argv):
         print(__doc__)
         return 0 if argv else 2
     arch = options["--arch"]
-    rows = load(argv, arch)
+    try:
+        rows = load(argv, arch)
+    except RuntimeError as error:
+        print("sass_cost.py: %s" % error, file=sys.stderr)
+        return 1
     if not rows:
         print("sass_cost.py: no %s SASS in %s" % (arch, " ".join(argv)), file=sys.stderr)
         return 1
