@@ -210,7 +210,11 @@ def main():
     problems, archs = check_archs(args.library, args, rules)
     if not archs:
         problems.append("(a) no SASS in the library at all")
-    fp64_problems, budget_rows = check_fp64(args.library, archs)
+    try:
+        fp64_problems, budget_rows = check_fp64(args.library, archs)
+    except RuntimeError as error:
+        print("sass_check: FAIL: %s" % error, file=sys.stderr)
+        return 1
     problems += fp64_problems
     if budget_rows is None:
         if args.default_archs:
