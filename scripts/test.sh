@@ -3,7 +3,9 @@
 #   1. the CPU path built with AddressSanitizer + UndefinedBehaviorSanitizer, all tests;
 #   2. the libFuzzer harness over the CPU API for ACTK_FUZZ_SECONDS (default 60) seconds,
 #      starting from the seed corpus in tests/fuzz/corpus (needs clang);
-#   3. the normal build (CUDA kernels when the toolkit is found), all tests with ctest.
+#   3. the normal build (CUDA kernels when the toolkit is found, for every architecture of the
+#      default list, sm_75 to sm_120: CI checks that each one builds, and the sass_check test
+#      inspects their SASS), all tests with ctest. The sanitizer and fuzz builds stay CPU-only.
 # GPU tests skip, with the reason, when no CUDA device is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
