@@ -9,6 +9,10 @@
 
 #include <cuda_runtime_api.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     const char *name;
     const void *ptr; /* NULL: not used by this call */
@@ -42,5 +46,9 @@ actk_status actk_cuda_prepare_device(const char *fn, actk_stream stream, const a
 /* The same, for launchers that only need the SM count. */
 actk_status actk_cuda_prepare(const char *fn, actk_stream stream, const actk_device_pointer *pointers, int count,
                               int *sm_count);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
