@@ -7,7 +7,7 @@
 #include "test_util.h"
 
 #ifdef ACTK_TEST_WITH_CUDA
-#include <cuda_runtime_api.h>
+#include "gpu_util.h"
 #endif
 #include <gtest/gtest.h>
 
@@ -80,7 +80,7 @@ TEST(Concurrency, GpuCallsOnPerThreadStreams)
 #ifndef ACTK_TEST_WITH_CUDA
     GTEST_SKIP() << "built without CUDA";
 #else
-    if (actk_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device on this machine";
+    ACTK_REQUIRE_GPU_OR_SKIP();
     std::vector<Job> jobs = make_jobs();
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
