@@ -15,8 +15,8 @@
  *    against actk's CPU reference, max ULP, PASS/FAIL on the promised bound.
  *  Then host overhead per call and CUDA-graph figures. Exit 1 if any
  *  agreement check fails.
- * CPU mode (no device): says so in one line and times the CPU reference
- * path instead.
+ * CPU mode (no device): says why in one line and times the CPU reference
+ * path instead; with ACTK_REQUIRE_GPU=1 it fails (exit 1) instead.
  */
 #include "bench_common.h"
 
@@ -148,6 +148,16 @@ int main(int argc, char **argv)
     gpu = actk_cuda_device_count() > 0;
     if (gpu) rc = bench_run_gpu_mode(&o, &results, device, sizeof device);
 #endif
+    if (!gpu) {
+        /* why: no device, no driver, or CUDA's text (e.g. a driver older than the runtime) */
+        (void)actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, 0, NULL, NULL, NULL);
+        const char *required = getenv("ACTK_REQUIRE_GPU");
+        if (required && *required && strcmp(required, "0") != 0) {
+            fprintf(stderr, "bench_gpu: ACTK_REQUIRE_GPU is set and the GPU path cannot run: %s\n", actk_last_error());
+            return 1;
+        }
+        printf("GPU path unavailable: %s\n", actk_last_error());
+    }
     if (!gpu) rc = run_cpu_mode(&o, &results);
     if (rc != 0) return rc;
     const int failures = bench_print_summary(&results, gpu);

@@ -3,8 +3,10 @@
  * Maxout and RReLU: the same validation as the CPU path
  * (structured_args.c), then device, stream and pointer checks
  * (cuda_common.c), then the launch. No synchronisation, no allocation.
+ * Softmax records which kernel it launched for the tests (cuda_test_hooks.h).
  */
 #include "cuda_common.h"
+#include "cuda_test_hooks.h"
 #include "structured_args.h"
 #include "../kernels/structured_launch.h"
 
@@ -15,18 +17,35 @@ static actk_status launched(const char *fn, cudaError_t err)
     return err == cudaSuccess ? ACTK_SUCCESS : actk_cuda_failure(fn, "kernel launch", err);
 }
 
+/* The device as the softmax dispatch should see it: the test hook may hide
+ * its clusters, so a Hopper-class GPU also runs the pre-Hopper paths. */
+static const actk_device_facts *softmax_view(actk_device_facts *facts)
+{
+    if (actk_internal_softmax_clusters_disabled()) facts->cluster_launch = 0;
+    return facts;
+}
+
+static actk_status softmax_launched(const char *fn, cudaError_t err, const actk_softmax_launch *launch)
+{
+    actk_internal_record_softmax_launch(launch);
+    return launched(fn, err);
+}
+
 actk_status actk_cuda_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
                                       const void *x, void *y, actk_stream stream)
 {
     const char *fn = "actk_cuda_softmax_forward";
     size_t elem, total;
-    int sm_count = 0;
+    actk_device_facts facts;
+    actk_softmax_launch launch = {ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
+    actk_internal_record_softmax_launch(&launch);
     actk_status s = actk_check_softmax_args(fn, 0, kind, dtype, outer, dim, inner, x, NULL, y, &elem, &total);
     const actk_device_pointer pointers[2] = {{"x", x}, {"y", y}};
-    if (s == ACTK_SUCCESS) s = actk_cuda_prepare(fn, stream, pointers, total ? 2 : 0, &sm_count);
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare_device(fn, stream, pointers, total ? 2 : 0, &facts);
     if (s != ACTK_SUCCESS || total == 0) return s;
-    return launched(fn, actk_launch_softmax_forward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, x, y, sm_count,
-                                                    (cudaStream_t)stream));
+    const cudaError_t err = actk_launch_softmax_forward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, x, y,
+                                                        softmax_view(&facts), (cudaStream_t)stream, &launch);
+    return softmax_launched(fn, err, &launch);
 }
 
 actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
@@ -34,13 +53,16 @@ actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype,
 {
     const char *fn = "actk_cuda_softmax_backward";
     size_t elem, total;
-    int sm_count = 0;
+    actk_device_facts facts;
+    actk_softmax_launch launch = {ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
+    actk_internal_record_softmax_launch(&launch);
     actk_status s = actk_check_softmax_args(fn, 1, kind, dtype, outer, dim, inner, y, dy, dx, &elem, &total);
     const actk_device_pointer pointers[3] = {{"y", y}, {"dy", dy}, {"dx", dx}};
-    if (s == ACTK_SUCCESS) s = actk_cuda_prepare(fn, stream, pointers, total ? 3 : 0, &sm_count);
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare_device(fn, stream, pointers, total ? 3 : 0, &facts);
     if (s != ACTK_SUCCESS || total == 0) return s;
-    return launched(fn, actk_launch_softmax_backward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, y, dy, dx,
-                                                     sm_count, (cudaStream_t)stream));
+    const cudaError_t err = actk_launch_softmax_backward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, y, dy, dx,
+                                                         softmax_view(&facts), (cudaStream_t)stream, &launch);
+    return softmax_launched(fn, err, &launch);
 }
 
 actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,

@@ -10,22 +10,31 @@
  * row sits in registers, takes the max first and then exponentiates each
  * element once (softmax_term).
  *
- * Dispatch by shape:
+ * Dispatch by shape and device (decided before anything is launched; the
+ * path and launch shape are reported to the caller for the tests):
  *  - inner == 1, dim <= 1024: softmax_*_warp_kernel, one warp per row, the
  *    row held in registers (kCols values per lane), warp-shuffle reductions.
  *    One read and one write of device memory.
- *  - inner == 1, 1024 < dim <= 16384: softmax_*_block_kernel, one block per
- *    row, the row cached in shared memory (one device-memory read).
- *  - inner == 1, dim > 16384: softmax_*_cluster_kernel, a thread-block
- *    cluster of up to 8 blocks per row (so a few long rows still fill the
+ *  - inner == 1, dim > 1024, on a device with thread-block clusters
+ *    (compute capability >= 9.0 and cudaDevAttrClusterLaunch), when dim >
+ *    16384 or there are fewer than 2 rows per SM: softmax_*_cluster_kernel,
+ *    a cluster of 2 to 8 blocks per row (so a few long rows still fill the
  *    GPU). Each block reduces its chunk (cached in shared memory when it
  *    fits), the blocks exchange their (max, rest) through distributed shared
  *    memory and merge them in rank order (deterministic), then each writes
- *    its chunk. Falls back to the block kernel if a cluster launch is refused.
+ *    its chunk. The grid holds the clusters the device keeps resident
+ *    (cudaOccupancyMaxActiveClusters). The cluster kernels compile to empty
+ *    bodies below sm_90 and are never launched there.
+ *  - other inner == 1 rows: softmax_*_block_kernel, one block per row, the
+ *    row cached in shared memory when it fits the device's opt-in limit
+ *    (forward), else read twice - on GPUs without clusters this is also the
+ *    path of rows of any length.
  *  - inner > 1: softmax_*_strided_kernel, one thread per (outer, inner)
  *    column, adjacent threads on adjacent inner indices so every access is
  *    coalesced; the column is kept in a shared-memory tile when it fits
- *    (dim up to ~450 f32 forward), else read twice.
+ *    (dim up to ~450 f32 forward on an H100), else read twice.
+ * Every grid is persistent: at most the blocks the device holds at once
+ * (launch_cache.cuh), each looping over rows or columns.
  * Rows that are all -inf, or hold +inf or NaN, give NaN (as the CPU path).
  * Preconditions (checked on the host): outer*dim*inner > 0 and fits size_t;
  * pointers aligned to the element size; y == x or disjoint.
@@ -34,6 +43,7 @@
 #include "softmax_math.cuh"
 
 #include <cooperative_groups.h>
+#include "launch_cache.cuh"
 #include "structured_launch.h"
 
 #include <math.h>
@@ -318,51 +328,64 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel
 #endif
 }
 
-constexpr size_t kClusterRowsFrom = 16384; /* longer rows use a cluster per row */
+constexpr size_t kClusterRowsFrom = 16384; /* longer rows use a cluster per row (where clusters exist) */
 constexpr int kMaxCluster = 8;             /* the portable cluster size limit */
 
-/* Launches a cluster kernel: `per_element_bytes` of shared memory per cached
- * element (1 or 2 arrays). Returns cudaErrorNotSupported when the device
- * refuses, so the caller can fall back to the block kernel. */
+/* Chooses and launches a cluster configuration for a cluster kernel, with
+ * `per_element_bytes` of shared memory per cached element (1 or 2 arrays).
+ * Cluster size: enough blocks for chunks of about `chunk_target` elements,
+ * 2 to 8. The grid holds as many clusters as the device keeps resident at
+ * once (cudaOccupancyMaxActiveClusters), at most one per row; the kernel
+ * loops over the remaining rows. The chunks are cached when they fit the
+ * kernel's dynamic shared memory and that configuration can be resident;
+ * else uncached; else a smaller cluster. If no configuration can be
+ * resident, *launch->path stays NONE and nothing is launched: the caller
+ * takes the block kernel. This is decided before any launch; a launch that
+ * fails is reported, never retried on another path. */
 template <class Kernel, class... Args>
-cudaError_t launch_cluster(Kernel kernel, size_t rows, size_t dim, size_t per_element_bytes, int sm_count,
-                           cudaStream_t stream, Args... args)
+cudaError_t launch_cluster(Kernel kernel, size_t rows, size_t dim, size_t chunk_target, size_t per_element_bytes,
+                           const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch,
+                           Args... args)
 {
-    int cluster = (int)((dim + 8191) / 8192);
-    if (cluster > kMaxCluster) cluster = kMaxCluster;
-    if (cluster < 2) cluster = 2;
-    const size_t chunk = (dim + cluster - 1) / cluster;
-    int device = 0, max_smem = 0;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    const size_t static_smem = 1024; /* generous bound on the kernels' static shared memory */
-    const bool cache_chunk = chunk * per_element_bytes + static_smem <= (size_t)max_smem;
-    const size_t dynamic = cache_chunk ? chunk * per_element_bytes : 0;
-    if (cache_chunk) {
-        const cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)dynamic);
-        if (err != cudaSuccess) return err;
-    }
-    size_t clusters = (size_t)(sm_count > 0 ? sm_count : 1) * 2 / cluster;
-    if (clusters < 1) clusters = 1;
-    if (clusters > rows) clusters = rows;
-    cudaLaunchConfig_t config = {};
-    config.gridDim = dim3((unsigned)(clusters * cluster));
-    config.blockDim = dim3(kBlockThreads);
-    config.dynamicSmemBytes = dynamic;
-    config.stream = stream;
+    size_t allowed = 0;
+    cudaError_t err = dynamic_smem_limit((const void *)kernel, device, &allowed);
+    if (err != cudaSuccess) return err;
+    size_t wanted = (dim + chunk_target - 1) / chunk_target;
+    int cluster = (int)(wanted > (size_t)kMaxCluster ? kMaxCluster : wanted < 2 ? 2 : wanted);
     cudaLaunchAttribute attribute[1];
     attribute[0].id = cudaLaunchAttributeClusterDimension;
-    attribute[0].val.clusterDim.x = (unsigned)cluster;
     attribute[0].val.clusterDim.y = 1;
     attribute[0].val.clusterDim.z = 1;
+    cudaLaunchConfig_t config = {};
+    config.blockDim = dim3(kBlockThreads);
+    config.stream = stream;
     config.attrs = attribute;
     config.numAttrs = 1;
-    const cudaError_t err = cudaLaunchKernelEx(&config, kernel, args..., rows, dim, chunk, cache_chunk);
-    if (err != cudaSuccess) {
-        (void)cudaGetLastError(); /* not sticky: clear it and let the caller fall back */
-        return cudaErrorNotSupported;
+    for (; cluster >= 2; cluster /= 2) {
+        const size_t chunk = (dim + cluster - 1) / cluster;
+        for (int cached = 1; cached >= 0; --cached) {
+            if (cached && chunk * per_element_bytes > allowed) continue;
+            attribute[0].val.clusterDim.x = (unsigned)cluster;
+            config.gridDim = dim3((unsigned)cluster);
+            config.dynamicSmemBytes = cached ? chunk * per_element_bytes : 0;
+            int resident = 0;
+            err = cudaOccupancyMaxActiveClusters(&resident, kernel, &config);
+            if (err != cudaSuccess) return err;
+            if (resident < 1) continue;
+            const size_t clusters = (size_t)resident < rows ? (size_t)resident : rows;
+            config.gridDim = dim3((unsigned)(clusters * cluster));
+            *launch = actk_softmax_launch{cached ? ACTK_SOFTMAX_PATH_CLUSTER_CACHED : ACTK_SOFTMAX_PATH_CLUSTER,
+                                          config.gridDim.x, kBlockThreads, (unsigned)cluster, config.dynamicSmemBytes,
+                                          clusters};
+            err = cudaLaunchKernelEx(&config, kernel, args..., rows, dim, chunk, (bool)cached);
+            if (err != cudaSuccess) {
+                (void)cudaGetLastError(); /* reported through the status; leave no stale error behind */
+                return err;
+            }
+            return cudaGetLastError();
+        }
     }
-    return cudaGetLastError();
+    return cudaSuccess; /* no resident configuration: the caller takes the block kernel */
 }
 
 /* ---- inner > 1: a thread per (outer, inner) column -------------------------- */
@@ -429,40 +452,59 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kern
     }
 }
 
-/* Launches a strided kernel, with the column tile when it fits. */
+/* Launches a strided kernel, with the column tile when it fits the
+ * kernel's dynamic shared memory on this device. */
 template <class Kernel, class... Args>
-cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner, size_t arrays, size_t elem, int sm_count,
-                           cudaStream_t stream, Args... args)
+cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner, size_t arrays, size_t elem,
+                           const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch, Args... args)
 {
-    int device = 0, max_smem = 0;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    size_t allowed = 0;
+    cudaError_t err = dynamic_smem_limit((const void *)kernel, device, &allowed);
+    if (err != cudaSuccess) return err;
     const size_t tile_bytes = dim * kStridedThreads * elem * arrays;
-    const bool cache_column = tile_bytes <= (size_t)max_smem;
+    const bool cache_column = tile_bytes <= allowed;
     const size_t dynamic = cache_column ? tile_bytes : 0;
-    if (cache_column) {
-        const cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)dynamic);
-        if (err != cudaSuccess) return err;
-    }
-    kernel<<<grid_for(outer * inner, kStridedThreads, sm_count), kStridedThreads, dynamic, stream>>>(args..., outer, dim, inner,
-                                                                                                    cache_column);
+    const size_t columns = outer * inner;
+    unsigned grid = 0;
+    err = resident_grid((const void *)kernel, device, kStridedThreads, dynamic, (columns + kStridedThreads - 1) / kStridedThreads,
+                        &grid);
+    if (err != cudaSuccess) return err;
+    *launch = actk_softmax_launch{cache_column ? ACTK_SOFTMAX_PATH_STRIDED_TILED : ACTK_SOFTMAX_PATH_STRIDED, grid,
+                                  kStridedThreads, 1, dynamic, (size_t)grid * kStridedThreads};
+    kernel<<<grid, kStridedThreads, dynamic, stream>>>(args..., outer, dim, inner, cache_column);
     return cudaGetLastError();
 }
 
 /* ---- launch ------------------------------------------------------------------ */
 
-template <class S, bool kLog, int kCols>
-cudaError_t launch_warp_forward(const S *x, S *y, size_t rows, int dim, int sm_count, cudaStream_t stream)
+constexpr int kWarpThreads = 128; /* 4 rows per block in the warp kernels */
+constexpr size_t kWarpRowsUpTo = 1024;
+
+template <class Kernel, class... Args>
+cudaError_t launch_warp(Kernel kernel, size_t rows, const actk_device_facts &device, cudaStream_t stream,
+                        actk_softmax_launch *launch, Args... args)
 {
-    softmax_forward_warp_kernel<S, kCols, kLog><<<grid_for(rows * kWarp, 128, sm_count), 128, 0, stream>>>(x, y, rows, dim);
+    constexpr size_t kRowsPerBlock = kWarpThreads / kWarp;
+    unsigned grid = 0;
+    const cudaError_t err = resident_grid((const void *)kernel, device, kWarpThreads, 0, (rows + kRowsPerBlock - 1) / kRowsPerBlock, &grid);
+    if (err != cudaSuccess) return err;
+    *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_WARP, grid, kWarpThreads, 1, 0, (size_t)grid * kRowsPerBlock};
+    kernel<<<grid, kWarpThreads, 0, stream>>>(args...);
     return cudaGetLastError();
 }
 
 template <class S, bool kLog, int kCols>
-cudaError_t launch_warp_backward(const S *y, const S *dy, S *dx, size_t rows, int dim, int sm_count, cudaStream_t stream)
+cudaError_t launch_warp_forward(const S *x, S *y, size_t rows, int dim, const actk_device_facts &device, cudaStream_t stream,
+                                actk_softmax_launch *launch)
 {
-    softmax_backward_warp_kernel<S, kCols, kLog><<<grid_for(rows * kWarp, 128, sm_count), 128, 0, stream>>>(y, dy, dx, rows, dim);
-    return cudaGetLastError();
+    return launch_warp(softmax_forward_warp_kernel<S, kCols, kLog>, rows, device, stream, launch, x, y, rows, dim);
+}
+
+template <class S, bool kLog, int kCols>
+cudaError_t launch_warp_backward(const S *y, const S *dy, S *dx, size_t rows, int dim, const actk_device_facts &device,
+                                 cudaStream_t stream, actk_softmax_launch *launch)
+{
+    return launch_warp(softmax_backward_warp_kernel<S, kCols, kLog>, rows, device, stream, launch, y, dy, dx, rows, dim);
 }
 
 /* Values per lane for a warp-per-row kernel: the next power of two of dim/32. */
@@ -473,69 +515,95 @@ inline int cols_per_lane(size_t dim)
     return cols;
 }
 
+/* A cluster per row (where the device has clusters) for long rows, and for
+ * rows of the block range when there are too few of them to give every SM
+ * two blocks: a block per row would leave most SMs idle (PERF.md), a
+ * cluster spreads each row over up to 8 SMs. Returns the chunk size to aim
+ * for, or 0 for the block kernel. */
+inline size_t cluster_chunk_target(size_t outer, size_t dim, const actk_device_facts &device)
+{
+    if (!actk_device_has_clusters(&device)) return 0;
+    const bool few_rows = outer < 2 * (size_t)(device.sm_count > 0 ? device.sm_count : 1);
+    if (dim > kClusterRowsFrom) return few_rows ? 2048 : 8192;
+    return few_rows ? 2048 : 0;
+}
+
+/* The block kernel's persistent grid: a block per row, capped at what is resident. */
+template <class Kernel>
+cudaError_t block_grid(Kernel kernel, size_t rows, size_t dynamic, const actk_device_facts &device, unsigned *grid)
+{
+    return resident_grid((const void *)kernel, device, kBlockThreads, dynamic, rows, grid);
+}
+
 template <class S, bool kLog>
-cudaError_t softmax_forward_typed(size_t outer, size_t dim, size_t inner, const S *x, S *y, int sm_count,
-                                  cudaStream_t stream)
+cudaError_t softmax_forward_typed(size_t outer, size_t dim, size_t inner, const S *x, S *y, const actk_device_facts &device,
+                                  cudaStream_t stream, actk_softmax_launch *launch)
 {
     if (inner > 1)
-        return launch_strided(softmax_forward_strided_kernel<S, kLog>, outer, dim, inner, 1, sizeof(S), sm_count, stream, x, y);
-    if (dim <= 1024) {
+        return launch_strided(softmax_forward_strided_kernel<S, kLog>, outer, dim, inner, 1, sizeof(S), device, stream,
+                              launch, x, y);
+    if (dim <= kWarpRowsUpTo) {
         switch (cols_per_lane(dim)) {
-        case 1: return launch_warp_forward<S, kLog, 1>(x, y, outer, (int)dim, sm_count, stream);
-        case 2: return launch_warp_forward<S, kLog, 2>(x, y, outer, (int)dim, sm_count, stream);
-        case 4: return launch_warp_forward<S, kLog, 4>(x, y, outer, (int)dim, sm_count, stream);
-        case 8: return launch_warp_forward<S, kLog, 8>(x, y, outer, (int)dim, sm_count, stream);
-        case 16: return launch_warp_forward<S, kLog, 16>(x, y, outer, (int)dim, sm_count, stream);
-        default: return launch_warp_forward<S, kLog, 32>(x, y, outer, (int)dim, sm_count, stream);
+        case 1: return launch_warp_forward<S, kLog, 1>(x, y, outer, (int)dim, device, stream, launch);
+        case 2: return launch_warp_forward<S, kLog, 2>(x, y, outer, (int)dim, device, stream, launch);
+        case 4: return launch_warp_forward<S, kLog, 4>(x, y, outer, (int)dim, device, stream, launch);
+        case 8: return launch_warp_forward<S, kLog, 8>(x, y, outer, (int)dim, device, stream, launch);
+        case 16: return launch_warp_forward<S, kLog, 16>(x, y, outer, (int)dim, device, stream, launch);
+        default: return launch_warp_forward<S, kLog, 32>(x, y, outer, (int)dim, device, stream, launch);
         }
     }
-    if (dim > kClusterRowsFrom) {
-        const cudaError_t err = launch_cluster(softmax_forward_cluster_kernel<S, kLog>, outer, dim, sizeof(S), sm_count,
-                                               stream, x, y);
-        if (err != cudaErrorNotSupported) return err;
+    cudaError_t err;
+    if (const size_t target = cluster_chunk_target(outer, dim, device)) {
+        err = launch_cluster(softmax_forward_cluster_kernel<S, kLog>, outer, dim, target, sizeof(S), device, stream, launch,
+                             x, y);
+        if (err != cudaSuccess || launch->path != ACTK_SOFTMAX_PATH_NONE) return err;
     }
-    /* Cache the row in shared memory when it fits in what the device allows
-     * per block (opt-in beyond 48 KiB). */
-    int device = 0, max_smem = 0;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    const size_t static_smem = sizeof(MaxSum<typename MathFor<StorageTraits<S>::kDtype>::type>) * (kBlockThreads / kWarp);
-    const size_t row_bytes = dim * sizeof(S);
-    const bool cache_row = row_bytes + static_smem <= (size_t)max_smem;
-    const size_t dynamic = cache_row ? row_bytes : 0;
-    if (cache_row) {
-        const cudaError_t err = cudaFuncSetAttribute(softmax_forward_block_kernel<S, kLog>,
-                                                     cudaFuncAttributeMaxDynamicSharedMemorySize, (int)dynamic);
-        if (err != cudaSuccess) return err;
-    }
-    unsigned blocks = (unsigned)(outer < (size_t)sm_count * 64 ? outer : (size_t)sm_count * 64);
-    softmax_forward_block_kernel<S, kLog><<<blocks, kBlockThreads, dynamic, stream>>>(x, y, outer, dim, cache_row);
+    /* The row cached in shared memory when it fits what this kernel may use
+     * on this device (opt-in beyond 48 KiB); else read twice. */
+    const auto kernel = softmax_forward_block_kernel<S, kLog>;
+    size_t allowed = 0;
+    err = dynamic_smem_limit((const void *)kernel, device, &allowed);
+    if (err != cudaSuccess) return err;
+    const bool cache_row = dim * sizeof(S) <= allowed;
+    const size_t dynamic = cache_row ? dim * sizeof(S) : 0;
+    unsigned grid = 0;
+    err = block_grid(kernel, outer, dynamic, device, &grid);
+    if (err != cudaSuccess) return err;
+    *launch = actk_softmax_launch{cache_row ? ACTK_SOFTMAX_PATH_BLOCK_CACHED : ACTK_SOFTMAX_PATH_BLOCK, grid, kBlockThreads,
+                                  1, dynamic, grid};
+    kernel<<<grid, kBlockThreads, dynamic, stream>>>(x, y, outer, dim, cache_row);
     return cudaGetLastError();
 }
 
 template <class S, bool kLog>
 cudaError_t softmax_backward_typed(size_t outer, size_t dim, size_t inner, const S *y, const S *dy, S *dx,
-                                   int sm_count, cudaStream_t stream)
+                                   const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
 {
     if (inner > 1)
-        return launch_strided(softmax_backward_strided_kernel<S, kLog>, outer, dim, inner, 2, sizeof(S), sm_count, stream, y, dy, dx);
-    if (dim <= 1024) {
+        return launch_strided(softmax_backward_strided_kernel<S, kLog>, outer, dim, inner, 2, sizeof(S), device, stream,
+                              launch, y, dy, dx);
+    if (dim <= kWarpRowsUpTo) {
         switch (cols_per_lane(dim)) {
-        case 1: return launch_warp_backward<S, kLog, 1>(y, dy, dx, outer, (int)dim, sm_count, stream);
-        case 2: return launch_warp_backward<S, kLog, 2>(y, dy, dx, outer, (int)dim, sm_count, stream);
-        case 4: return launch_warp_backward<S, kLog, 4>(y, dy, dx, outer, (int)dim, sm_count, stream);
-        case 8: return launch_warp_backward<S, kLog, 8>(y, dy, dx, outer, (int)dim, sm_count, stream);
-        case 16: return launch_warp_backward<S, kLog, 16>(y, dy, dx, outer, (int)dim, sm_count, stream);
-        default: return launch_warp_backward<S, kLog, 32>(y, dy, dx, outer, (int)dim, sm_count, stream);
+        case 1: return launch_warp_backward<S, kLog, 1>(y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 2: return launch_warp_backward<S, kLog, 2>(y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 4: return launch_warp_backward<S, kLog, 4>(y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 8: return launch_warp_backward<S, kLog, 8>(y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 16: return launch_warp_backward<S, kLog, 16>(y, dy, dx, outer, (int)dim, device, stream, launch);
+        default: return launch_warp_backward<S, kLog, 32>(y, dy, dx, outer, (int)dim, device, stream, launch);
         }
     }
-    if (dim > kClusterRowsFrom) {
-        const cudaError_t err = launch_cluster(softmax_backward_cluster_kernel<S, kLog>, outer, dim, 2 * sizeof(S), sm_count,
-                                               stream, y, dy, dx);
-        if (err != cudaErrorNotSupported) return err;
+    cudaError_t err;
+    if (const size_t target = cluster_chunk_target(outer, dim, device)) {
+        err = launch_cluster(softmax_backward_cluster_kernel<S, kLog>, outer, dim, target, 2 * sizeof(S), device, stream,
+                             launch, y, dy, dx);
+        if (err != cudaSuccess || launch->path != ACTK_SOFTMAX_PATH_NONE) return err;
     }
-    unsigned blocks = (unsigned)(outer < (size_t)sm_count * 64 ? outer : (size_t)sm_count * 64);
-    softmax_backward_block_kernel<S, kLog><<<blocks, kBlockThreads, 0, stream>>>(y, dy, dx, outer, dim);
+    const auto kernel = softmax_backward_block_kernel<S, kLog>; /* reads the row twice; no cache */
+    unsigned grid = 0;
+    err = block_grid(kernel, outer, 0, device, &grid);
+    if (err != cudaSuccess) return err;
+    *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_BLOCK, grid, kBlockThreads, 1, 0, grid};
+    kernel<<<grid, kBlockThreads, 0, stream>>>(y, dy, dx, outer, dim);
     return cudaGetLastError();
 }
 
@@ -543,28 +611,31 @@ cudaError_t softmax_backward_typed(size_t outer, size_t dim, size_t inner, const
 } // namespace actk
 
 extern "C" cudaError_t actk_launch_softmax_forward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim,
-                                                   size_t inner, const void *x, void *y, int sm_count,
-                                                   cudaStream_t stream)
+                                                   size_t inner, const void *x, void *y, const actk_device_facts *device,
+                                                   cudaStream_t stream, actk_softmax_launch *launch)
 {
+    *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
     return actk::dispatch_dtype(dtype, [&](auto tag) {
         using S = decltype(tag);
         const S *in = static_cast<const S *>(x);
         S *out = static_cast<S *>(y);
-        return log_softmax ? actk::softmax_forward_typed<S, true>(outer, dim, inner, in, out, sm_count, stream)
-                           : actk::softmax_forward_typed<S, false>(outer, dim, inner, in, out, sm_count, stream);
+        return log_softmax ? actk::softmax_forward_typed<S, true>(outer, dim, inner, in, out, *device, stream, launch)
+                           : actk::softmax_forward_typed<S, false>(outer, dim, inner, in, out, *device, stream, launch);
     });
 }
 
 extern "C" cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim,
                                                     size_t inner, const void *y, const void *dy, void *dx,
-                                                    int sm_count, cudaStream_t stream)
+                                                    const actk_device_facts *device, cudaStream_t stream,
+                                                    actk_softmax_launch *launch)
 {
+    *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
     return actk::dispatch_dtype(dtype, [&](auto tag) {
         using S = decltype(tag);
         const S *yv = static_cast<const S *>(y);
         const S *g = static_cast<const S *>(dy);
         S *out = static_cast<S *>(dx);
-        return log_softmax ? actk::softmax_backward_typed<S, true>(outer, dim, inner, yv, g, out, sm_count, stream)
-                           : actk::softmax_backward_typed<S, false>(outer, dim, inner, yv, g, out, sm_count, stream);
+        return log_softmax ? actk::softmax_backward_typed<S, true>(outer, dim, inner, yv, g, out, *device, stream, launch)
+                           : actk::softmax_backward_typed<S, false>(outer, dim, inner, yv, g, out, *device, stream, launch);
     });
 }

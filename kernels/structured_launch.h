@@ -7,6 +7,7 @@
 #define ACTK_KERNELS_STRUCTURED_LAUNCH_H
 
 #include "actk/actk.h"
+#include "device_facts.h"
 
 #include <cuda_runtime_api.h>
 #include <stddef.h>
@@ -15,10 +16,38 @@
 extern "C" {
 #endif
 
+/* Which softmax kernel ran, and how it was launched (see softmax.cu's
+ * dispatch); recorded per thread for the tests (cuda_test_hooks.h). */
+typedef enum {
+    ACTK_SOFTMAX_PATH_NONE = 0,       /* nothing launched: an empty tensor, or an error */
+    ACTK_SOFTMAX_PATH_WARP,           /* inner == 1, short rows: a warp per row, the row in registers */
+    ACTK_SOFTMAX_PATH_BLOCK_CACHED,   /* a block per row, the row cached in shared memory (forward) */
+    ACTK_SOFTMAX_PATH_BLOCK,          /* a block per row, the row read twice from device memory */
+    ACTK_SOFTMAX_PATH_CLUSTER_CACHED, /* a thread-block cluster per row, chunks cached in shared memory */
+    ACTK_SOFTMAX_PATH_CLUSTER,        /* a thread-block cluster per row, chunks read twice */
+    ACTK_SOFTMAX_PATH_STRIDED_TILED,  /* inner > 1: a thread per column, the column in a shared-memory tile */
+    ACTK_SOFTMAX_PATH_STRIDED,        /* inner > 1: a thread per column, the column read twice */
+    ACTK_SOFTMAX_PATH_COUNT
+} actk_softmax_path;
+
+typedef struct {
+    actk_softmax_path path;
+    unsigned grid;        /* blocks launched */
+    unsigned block;       /* threads per block */
+    unsigned cluster;     /* blocks per cluster (1 without clusters) */
+    size_t dynamic_smem;  /* dynamic shared memory per block, bytes */
+    size_t rows_per_pass; /* rows (columns for the strided kernels) the grid covers per turn of its loop */
+} actk_softmax_launch;
+
+/* `device`: the current device's facts (host/cuda_common.c); clusters are
+ * used only where actk_device_has_clusters(device). *launch is filled on
+ * every return (path NONE when nothing was launched). */
 cudaError_t actk_launch_softmax_forward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                        const void *x, void *y, int sm_count, cudaStream_t stream);
+                                        const void *x, void *y, const actk_device_facts *device, cudaStream_t stream,
+                                        actk_softmax_launch *launch);
 cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                         const void *y, const void *dy, void *dx, int sm_count, cudaStream_t stream);
+                                         const void *y, const void *dy, void *dx, const actk_device_facts *device,
+                                         cudaStream_t stream, actk_softmax_launch *launch);
 cudaError_t actk_launch_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
                                       const void *slope, void *y, int sm_count, cudaStream_t stream);
 /* chunked/splits: the host's plan (actk_prelu_make_plan, see prelu.cu); the

@@ -8,6 +8,9 @@
 # GPU, and the curves with the GPU-vs-CPU ULP figure.
 # Each step's status is printed; a failing step does not stop the rest.
 set -uo pipefail
+# A GPU session must not pass by skipping: a missing or unusable GPU fails
+# the GPU tests and bench_gpu instead of falling back (tests/gpu_util.h).
+export ACTK_REQUIRE_GPU=1
 cd "$(dirname "$0")/.."
 out=${OUT:-build/gpu-session}
 mkdir -p "$out"

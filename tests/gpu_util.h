@@ -11,6 +11,9 @@
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
+#include <string>
 #include <vector>
 
 namespace actk_test {
@@ -24,16 +27,35 @@ constexpr size_t kGuardBytes = 4096;
         ASSERT_EQ(cuda_ok_err, cudaSuccess) << #call << ": " << cudaGetErrorString(cuda_ok_err); \
     } while (0)
 
+/* ACTK_REQUIRE_GPU set (and not "0"): a missing or unusable GPU fails the
+ * GPU tests instead of skipping them (scripts/gpu_session.sh sets it). */
+inline bool gpu_required()
+{
+    const char *v = std::getenv("ACTK_REQUIRE_GPU");
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+}
+
+/* Why the GPU path cannot run here: the library's own message (no device,
+ * no driver, or CUDA's text for a driver older than the runtime). */
+inline std::string why_no_gpu()
+{
+    if (!actk_built_with_cuda()) return "actk was built without CUDA; GPU tests need ACTK_WITH_CUDA and a device";
+    (void)actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, 0, nullptr, nullptr, nullptr);
+    return actk_last_error();
+}
+
+/* In a test body or SetUp: skip (or, with ACTK_REQUIRE_GPU, fail) without a usable GPU. */
+#define ACTK_REQUIRE_GPU_OR_SKIP()                                                              \
+    do {                                                                                        \
+        if (actk_cuda_device_count() == 0) {                                                    \
+            if (::actk_test::gpu_required()) FAIL() << "ACTK_REQUIRE_GPU is set: " << ::actk_test::why_no_gpu(); \
+            GTEST_SKIP() << "no usable CUDA device: " << ::actk_test::why_no_gpu();             \
+        }                                                                                       \
+    } while (0)
+
 class Gpu : public ::testing::Test {
 protected:
-    void SetUp() override
-    {
-        if (actk_cuda_device_count() == 0) {
-            if (!actk_built_with_cuda())
-                GTEST_SKIP() << "actk was built without CUDA; GPU tests need ACTK_WITH_CUDA and a device";
-            GTEST_SKIP() << "no CUDA device on this machine (actk_cuda_device_count() == 0); GPU tests need one";
-        }
-    }
+    void SetUp() override { ACTK_REQUIRE_GPU_OR_SKIP(); }
 };
 
 /* A device allocation with guard bands: [guard | payload | guard]. The

@@ -3,15 +3,18 @@
  * on the GPU against the CPU reference, on shapes that reach every kernel
  * of the dispatch (warp per row, block per row with and without the row in
  * shared memory, strided inner > 1 with awkward sizes), with poisoned
- * outputs and guard bands. Bounds: softmax forward f32 4 ULP, f16/bf16
+ * outputs and guard bands; every softmax call asserts the kernel it ran
+ * (cuda_test_hooks.h), with and without clusters. Bounds: softmax forward f32 4 ULP, f16/bf16
  * 1 ULP, f64 8 ULP; backward the same or, where dy - sum cancels, an
  * absolute error under 4 eps of the terms. PReLU dslope: bitwise
  * deterministic, f32 within 4 ULP. Maxout: exact. RReLU: the GPU draws the
  * same slopes as the CPU (bitwise for f32). Skipped without a device.
  */
+#include "cuda_test_hooks.h"
 #include "gpu_util.h"
 #include "test_util.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace actk_test;
@@ -46,7 +49,79 @@ Buffer softmax_inputs(actk_dtype dtype, size_t n, std::mt19937_64 &rng)
     return b;
 }
 
-void check_softmax(actk_softmax_kind kind, actk_dtype dtype, Shape s, std::mt19937_64 &rng)
+/* ---- which softmax kernel a shape takes --------------------------------------
+ * The dispatch rule of softmax.cu, written out from the device's own
+ * attributes, so every test asserts the path it means to cover (the
+ * library reports the launch through cuda_test_hooks.h). Shared-memory
+ * decisions keep a 1 KiB margin for the kernels' static shared memory;
+ * the shapes below stay far from those boundaries. */
+struct DeviceView {
+    int sms = 0, cc_major = 0, cluster_launch = 0;
+    size_t smem_optin = 0;
+};
+
+DeviceView device_view()
+{
+    DeviceView d;
+    int device = 0, value = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&d.sms, cudaDevAttrMultiProcessorCount, device);
+    cudaDeviceGetAttribute(&d.cc_major, cudaDevAttrComputeCapabilityMajor, device);
+    cudaDeviceGetAttribute(&d.cluster_launch, cudaDevAttrClusterLaunch, device);
+    cudaDeviceGetAttribute(&value, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    d.smem_optin = (size_t)value;
+    return d;
+}
+
+bool clusters_hidden = false; /* mirrors actk_internal_softmax_disable_clusters on this thread */
+
+/* Runs the body with clusters hidden from this thread's softmax dispatch. */
+template <class F> void without_clusters(F body)
+{
+    actk_internal_softmax_disable_clusters(1);
+    clusters_hidden = true;
+    body();
+    actk_internal_softmax_disable_clusters(0);
+    clusters_hidden = false;
+}
+
+actk_softmax_path expected_path(Shape s, actk_dtype dtype, bool backward)
+{
+    const DeviceView d = device_view();
+    const size_t elem = actk_dtype_size(dtype), arrays = backward ? 2 : 1, margin = 1024;
+    if (s.inner > 1)
+        return s.dim * 128 * elem * arrays <= d.smem_optin ? ACTK_SOFTMAX_PATH_STRIDED_TILED : ACTK_SOFTMAX_PATH_STRIDED;
+    if (s.dim <= 1024) return ACTK_SOFTMAX_PATH_WARP;
+    const bool clusters = d.cc_major >= 9 && d.cluster_launch && !clusters_hidden;
+    const bool few_rows = s.outer < 2 * (size_t)d.sms;
+    if (clusters && (s.dim > 16384 || few_rows)) {
+        const size_t target = few_rows ? 2048 : 8192;
+        const size_t cluster = std::min<size_t>(8, std::max<size_t>(2, (s.dim + target - 1) / target));
+        const size_t chunk = (s.dim + cluster - 1) / cluster;
+        return chunk * elem * arrays + margin <= d.smem_optin ? ACTK_SOFTMAX_PATH_CLUSTER_CACHED : ACTK_SOFTMAX_PATH_CLUSTER;
+    }
+    if (backward) return ACTK_SOFTMAX_PATH_BLOCK;
+    return s.dim * elem + margin <= d.smem_optin ? ACTK_SOFTMAX_PATH_BLOCK_CACHED : ACTK_SOFTMAX_PATH_BLOCK;
+}
+
+/* The last softmax call on this thread took the expected path; returns its launch. */
+actk_softmax_launch expect_path(Shape s, actk_dtype dtype, bool backward)
+{
+    const actk_softmax_launch got = actk_internal_last_softmax_launch();
+    const actk_softmax_path want = expected_path(s, dtype, backward);
+    EXPECT_EQ(got.path, want) << (backward ? "backward" : "forward") << " ran " << actk_internal_softmax_path_name(got.path)
+                              << ", expected " << actk_internal_softmax_path_name(want);
+    EXPECT_GT(got.grid, 0u);
+    if (got.cluster > 1) {
+        EXPECT_EQ(got.grid % got.cluster, 0u);
+    }
+    return got;
+}
+
+/* Items the grid covers per turn of the kernel's loop vs. the items there are. */
+size_t work_items(Shape s) { return s.inner > 1 ? s.outer * s.inner : s.outer; }
+
+void check_softmax(actk_softmax_kind kind, actk_dtype dtype, Shape s, std::mt19937_64 &rng, bool loops_twice = false)
 {
     const size_t n = s.outer * s.dim * s.inner, bytes = n * actk_dtype_size(dtype);
     SCOPED_TRACE(std::string(kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(dtype) + " " +
@@ -62,10 +137,16 @@ void check_softmax(actk_softmax_kind kind, actk_dtype dtype, Shape s, std::mt199
     d_x.upload(x.data());
     d_dy.upload(dy.data());
     ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    const actk_softmax_launch forward_launch = expect_path(s, dtype, false);
     /* backward from the reference y, so the two checks are independent */
     DeviceBuffer d_yref(bytes, 0);
     d_yref.upload(y_ref.data());
     ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_yref.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    const actk_softmax_launch backward_launch = expect_path(s, dtype, true);
+    if (loops_twice) { /* the persistent grid's loop really turns more than once */
+        EXPECT_LT(2 * forward_launch.rows_per_pass, work_items(s) + 1) << "forward grid covers " << forward_launch.rows_per_pass;
+        EXPECT_LT(2 * backward_launch.rows_per_pass, work_items(s) + 1) << "backward grid covers " << backward_launch.rows_per_pass;
+    }
     CUDA_OK(cudaDeviceSynchronize());
     d_y.download(y_gpu.data());
     d_dx.download(dx_gpu.data());
@@ -113,6 +194,11 @@ TEST_F(Gpu, SoftmaxEveryDispatchPathAgreesWithTheReference)
     for (actk_dtype dtype : kAllDtypes)
         for (const Shape &s : shapes)
             for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_softmax(kind, dtype, s, rng);
+    /* the same shapes as a GPU without clusters runs them (block per row for every long row) */
+    without_clusters([&] {
+        for (actk_dtype dtype : kAllDtypes)
+            for (const Shape &s : shapes) check_softmax(ACTK_SOFTMAX, dtype, s, rng);
+    });
 }
 
 TEST_F(Gpu, SoftmaxRowsOfFourMillion)
@@ -247,4 +333,71 @@ TEST_F(Gpu, RreluDrawsTheSameSlopesAsTheCpu)
             }
         }
     }
+}
+
+/* Shapes with many more rows (columns) than the persistent grid holds, so
+ * every kernel's loop turns more than once (item 6 of issue 12). */
+TEST_F(Gpu, SoftmaxGridStrideLoopsTurnMoreThanOnce)
+{
+    std::mt19937_64 rng(606);
+    const Shape shapes[] = {{100000, 64, 1}, {20000, 2048, 1}, {600, 20000, 1}, {64, 300, 4096}};
+    for (const Shape &s : shapes) check_softmax(ACTK_SOFTMAX, ACTK_F32, s, rng, true);
+    check_softmax(ACTK_LOG_SOFTMAX, ACTK_BF16, {100000, 64, 1}, rng, true);
+    without_clusters([&] { check_softmax(ACTK_SOFTMAX, ACTK_F32, {600, 20000, 1}, rng, true); });
+}
+
+/* The branches no other shape reaches on a big GPU: the strided kernel
+ * without its column tile, and the block kernel without the row cache
+ * (rows longer than shared memory on a GPU without clusters). */
+TEST_F(Gpu, SoftmaxUncachedBranches)
+{
+    std::mt19937_64 rng(707);
+    for (actk_dtype dtype : {ACTK_F32, ACTK_F64, ACTK_F16}) {
+        check_softmax(ACTK_SOFTMAX, dtype, {3, 1000, 7}, rng);       /* strided, tile too big */
+        check_softmax(ACTK_LOG_SOFTMAX, dtype, {2, 2000, 33}, rng);
+        EXPECT_EQ(expected_path({3, 1000, 7}, dtype, false), ACTK_SOFTMAX_PATH_STRIDED);
+        without_clusters([&] {
+            check_softmax(ACTK_SOFTMAX, dtype, {2, 300007, 1}, rng); /* block, row not cached */
+            EXPECT_EQ(expected_path({2, 300007, 1}, dtype, false), ACTK_SOFTMAX_PATH_BLOCK);
+        });
+    }
+}
+
+/* Softmax calls are capturable in a CUDA graph (nothing synchronises or
+ * allocates, the attribute and occupancy queries are not stream work) and
+ * the replay gives the bits of a direct call, on every inner == 1 path. */
+TEST_F(Gpu, SoftmaxUnderGraphCaptureGivesTheSameBits)
+{
+    std::mt19937_64 rng(808);
+    const Shape shapes[] = {{1000, 100, 1}, {3, 5000, 1}, {300, 3000, 1}, {2, 40000, 1}, {4, 64, 49}};
+    cudaStream_t stream;
+    CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    for (const Shape &s : shapes) {
+        const size_t n = s.outer * s.dim * s.inner;
+        SCOPED_TRACE(std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
+        Buffer x = softmax_inputs(ACTK_F32, n, rng), direct(ACTK_F32, n), replayed(ACTK_F32, n);
+        DeviceBuffer d_x(n * 4, 0), d_direct(n * 4, 0), d_graph(n * 4, 0);
+        d_x.upload(x.data());
+        ASSERT_EQ(actk_cuda_softmax_forward(ACTK_SOFTMAX, ACTK_F32, s.outer, s.dim, s.inner, d_x.data(), d_direct.data(), stream), ACTK_SUCCESS) << actk_last_error();
+        const actk_softmax_path direct_path = expect_path(s, ACTK_F32, false).path;
+        CUDA_OK(cudaStreamSynchronize(stream));
+        cudaGraph_t graph = nullptr;
+        cudaGraphExec_t exec = nullptr;
+        CUDA_OK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+        const actk_status captured = actk_cuda_softmax_forward(ACTK_SOFTMAX, ACTK_F32, s.outer, s.dim, s.inner, d_x.data(), d_graph.data(), stream);
+        const actk_softmax_path captured_path = actk_internal_last_softmax_launch().path;
+        CUDA_OK(cudaStreamEndCapture(stream, &graph));
+        ASSERT_EQ(captured, ACTK_SUCCESS) << actk_last_error();
+        EXPECT_EQ(captured_path, direct_path);
+        CUDA_OK(cudaGraphInstantiate(&exec, graph, 0));
+        CUDA_OK(cudaGraphLaunch(exec, stream));
+        CUDA_OK(cudaStreamSynchronize(stream));
+        d_direct.download(direct.data());
+        d_graph.download(replayed.data());
+        EXPECT_EQ(direct.bytes, replayed.bytes);
+        EXPECT_TRUE(d_graph.guards_intact());
+        cudaGraphExecDestroy(exec);
+        cudaGraphDestroy(graph);
+    }
+    cudaStreamDestroy(stream);
 }

@@ -89,61 +89,33 @@ static int train_cpu(const options *o, actk_act act, const mlp_dataset *train, s
 {
     const int sizes[MLP_LAYERS + 1] = {(int)train->pixels, 256, 128, 10};
     mlp_rng rng = {o->seed};
-    mlp_model m, grads, first, second;
-    mlp_cpu_scratch s;
-    if (mlp_model_init(&m, sizes, &rng) || mlp_model_like(&grads, &m) || mlp_model_like(&first, &m) ||
-        mlp_model_like(&second, &m) || mlp_cpu_scratch_init(&s, &m, o->batch)) {
+    mlp_model m;
+    mlp_cpu_trainer t;
+    size_t *order = malloc(train_count * sizeof(size_t));
+    if (!order || mlp_model_init(&m, sizes, &rng) || mlp_cpu_trainer_init(&t, &m, train->pixels, o->batch)) {
         fprintf(stderr, "actk_mlp: out of memory\n");
         return -1;
     }
-    size_t *order = malloc(train_count * sizeof(size_t));
-    float *xb = malloc((size_t)o->batch * train->pixels * sizeof(float));
-    int *yb = malloc((size_t)o->batch * sizeof(int));
-    if (!order || !xb || !yb) return -1;
     for (size_t i = 0; i < train_count; ++i) order[i] = i;
     const double start = now_seconds();
-    int step = 0;
     for (int epoch = 1; epoch <= o->epochs; ++epoch) {
-        for (size_t i = train_count; i > 1; --i) { /* Fisher-Yates */
-            const size_t j = mlp_rng_next(&rng) % i, t = order[i - 1];
-            order[i - 1] = order[j];
-            order[j] = t;
-        }
-        double loss_sum = 0;
-        size_t batches = 0;
-        for (size_t b0 = 0; b0 < train_count; b0 += (size_t)o->batch) {
-            const int nb = (int)(train_count - b0 < (size_t)o->batch ? train_count - b0 : (size_t)o->batch);
-            for (int k = 0; k < nb; ++k) {
-                memcpy(xb + (size_t)k * train->pixels, train->images + order[b0 + k] * train->pixels, train->pixels * sizeof(float));
-                yb[k] = train->labels[order[b0 + k]];
-            }
-            double loss = 0;
-            const actk_status st = mlp_cpu_forward_backward(&m, act, xb, yb, nb, &s, &grads, &loss);
-            if (st != ACTK_SUCCESS) {
-                fprintf(stderr, "actk_mlp: %s\n", actk_last_error());
-                return -1;
-            }
-            mlp_adam_step(&m, &grads, &first, &second, o->lr, ++step);
-            loss_sum += loss;
-            ++batches;
+        mlp_shuffle(&rng, order, train_count);
+        if (mlp_cpu_train_epoch(&m, act, &t, train->images, train->labels, train->pixels, order, train_count, o->lr,
+                                &r->train_loss) != ACTK_SUCCESS) {
+            fprintf(stderr, "actk_mlp: %s\n", actk_last_error());
+            return -1;
         }
         double test_loss = 0;
         int correct = 0;
-        mlp_cpu_evaluate(&m, act, test->images, test->labels, (int)test->count, &s, &test_loss, &correct);
-        r->train_loss = loss_sum / (double)batches;
+        mlp_cpu_evaluate(&m, act, test->images, test->labels, (int)test->count, &t.scratch, &test_loss, &correct);
         r->accuracy = 100.0 * correct / (double)test->count;
         r->seconds = now_seconds() - start;
         mlp_report_epoch(csv, r->name, "cpu", epoch, o->epochs, r->train_loss, test_loss, r->accuracy,
                          r->seconds);
     }
     free(order);
-    free(xb);
-    free(yb);
-    mlp_cpu_scratch_free(&s);
+    mlp_cpu_trainer_free(&t);
     mlp_model_free(&m);
-    mlp_model_free(&grads);
-    mlp_model_free(&first);
-    mlp_model_free(&second);
     return 0;
 }
 
@@ -202,7 +174,7 @@ int main(int argc, char **argv)
 #ifdef ACTK_MLP_WITH_CUDA
         if (use_gpu)
             rc = mlp_gpu_train(o.seed, o.epochs, o.batch, o.lr, acts[i], &train, train_count, &test, csv, results[i].name,
-                               &results[i].accuracy, &results[i].train_loss, &results[i].seconds);
+                               &results[i].accuracy, &results[i].train_loss, &results[i].seconds, NULL);
         else
 #endif
             rc = train_cpu(&o, acts[i], &train, train_count, &test, csv, &results[i]);

@@ -49,12 +49,14 @@ namespace {
 
 /* ---- this example's small kernels ------------------------------------------- */
 
-/* xb[k] = X[order[step * batch + k]] (the step comes from device memory). */
+/* xb[k] = X[order[step * batch + k]] for k < rows (the step comes from
+ * device memory). `batch` is the full batch size even for the short last
+ * batch of an epoch, whose rows start where the full batches end. */
 __global__ void gather_batch_kernel(const float *images, const int *labels, const int *order, const int *step_in_epoch,
                                     int batch, int pixels, float *xb, int *yb)
 {
     const int k = blockIdx.y;
-    const int src = order[*step_in_epoch * batch + k];
+    const int src = order[(size_t)*step_in_epoch * batch + k];
     for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < pixels; p += gridDim.x * blockDim.x)
         xb[(size_t)k * pixels + p] = images[(size_t)src * pixels + p];
     if (blockIdx.x == 0 && threadIdx.x == 0) yb[k] = labels[src];
@@ -249,9 +251,11 @@ struct Gpu {
 
     /* One training step on rows of the shuffled training set: gather, forward,
      * loss gradient, backward, Adam, advance the counters. Graph-capturable. */
-    int step(actk_act act, const float *images, const int *labels, const int *order, int rows, float lr, float *losses)
+    /* `rows` <= `batch`: fewer for the last, short batch of an epoch. */
+    int step(actk_act act, const float *images, const int *labels, const int *order, int rows, int batch, float lr,
+             float *losses)
     {
-        gather_batch_kernel<<<dim3(4, rows), 256, 0, stream>>>(images, labels, order, &counters[0], rows, sizes[0], xb, yb);
+        gather_batch_kernel<<<dim3(4, rows), 256, 0, stream>>>(images, labels, order, &counters[0], batch, sizes[0], xb, yb);
         GPU_CHECK(cudaGetLastError());
         if (forward(act, xb, rows) != 0) return -1;
         nll_grad_kernel<<<1, 256, 0, stream>>>(post[MLP_LAYERS - 1], yb, rows, sizes[MLP_LAYERS], grad_a, losses, &counters[0]);
@@ -276,7 +280,7 @@ double now_seconds()
 
 extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, float lr, actk_act act, const mlp_dataset *train,
                              size_t train_count, const mlp_dataset *test, FILE *csv, const char *name, double *accuracy,
-                             double *train_loss, double *seconds)
+                             double *train_loss, double *seconds, mlp_model *trained)
 {
     const int sizes[MLP_LAYERS + 1] = {(int)train->pixels, 256, 128, 10};
     mlp_rng rng = {seed};
@@ -312,7 +316,7 @@ extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, flo
         if (steps > 0) {
             cudaGraph_t graph;
             GPU_CHECK(cudaStreamBeginCapture(g.stream, cudaStreamCaptureModeThreadLocal));
-            const int captured = g.step(act, d_train_x, d_train_y, d_order, batch, lr, d_losses);
+            const int captured = g.step(act, d_train_x, d_train_y, d_order, batch, batch, lr, d_losses);
             cudaError_t end = cudaStreamEndCapture(g.stream, &graph);
             if (captured != 0) return -1;
             GPU_CHECK(end);
@@ -333,7 +337,7 @@ extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, flo
             GPU_CHECK(cudaMemcpyAsync(d_order, order.data(), train_count * sizeof(int), cudaMemcpyHostToDevice, g.stream));
             GPU_CHECK(cudaMemsetAsync(&g.counters[0], 0, sizeof(int), g.stream));
             for (size_t s = 0; s < steps; ++s) GPU_CHECK(cudaGraphLaunch(graph_exec, g.stream));
-            if (tail > 0 && g.step(act, d_train_x, d_train_y, d_order, (int)tail, lr, d_losses) != 0) return -1;
+            if (tail > 0 && g.step(act, d_train_x, d_train_y, d_order, (int)tail, batch, lr, d_losses) != 0) return -1;
             /* evaluation on the test set */
             GPU_CHECK(cudaMemsetAsync(d_correct, 0, sizeof(int), g.stream));
             GPU_CHECK(cudaMemsetAsync(d_eval_loss, 0, sizeof(double), g.stream));
@@ -359,6 +363,7 @@ extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, flo
             mlp_report_epoch(csv, name, "gpu", epoch, epochs, *train_loss, eval_loss / (double)test->count, *accuracy,
                              *seconds);
         }
+        if (trained) GPU_CHECK(cudaMemcpy(trained->params, g.params, m.param_count * sizeof(float), cudaMemcpyDeviceToHost));
         return 0;
     };
     if (rc == 0) rc = run();

@@ -19,11 +19,12 @@ extern "C" {
 
 /* Trains one model (initialised and shuffled exactly as the CPU path with
  * the same seed) and evaluates it on `test` after each epoch. Writes CSV
- * rows (activation,device,epoch,...) when csv is not NULL. 0 on success;
- * on failure prints the reason to stderr. */
+ * rows (activation,device,epoch,...) when csv is not NULL; copies the
+ * trained parameters into *trained (a model of the same shape) when it is
+ * not NULL. 0 on success; on failure prints the reason to stderr. */
 int mlp_gpu_train(unsigned long long seed, int epochs, int batch, float lr, actk_act act, const mlp_dataset *train,
                   size_t train_count, const mlp_dataset *test, FILE *csv, const char *name, double *accuracy,
-                  double *train_loss, double *seconds);
+                  double *train_loss, double *seconds, mlp_model *trained);
 
 /* One forward and backward pass on the GPU for a host batch; fills the host
  * gradients (the model's layout) and the mean loss. For tests. 0 on success. */

@@ -211,3 +211,56 @@ void mlp_report_epoch(FILE *csv, const char *name, const char *device, int epoch
     fflush(stdout);
     if (csv) fprintf(csv, "%s,%s,%d,%.6f,%.6f,%.4f,%.3f\n", name, device, epoch, train_loss, test_loss, accuracy, seconds);
 }
+
+void mlp_shuffle(mlp_rng *rng, size_t *order, size_t count)
+{
+    for (size_t i = count; i > 1; --i) {
+        const size_t j = mlp_rng_next(rng) % i, t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+int mlp_cpu_trainer_init(mlp_cpu_trainer *t, const mlp_model *m, size_t pixels, int batch)
+{
+    memset(t, 0, sizeof *t);
+    t->batch = batch;
+    if (mlp_model_like(&t->grads, m) || mlp_model_like(&t->first, m) || mlp_model_like(&t->second, m) ||
+        mlp_cpu_scratch_init(&t->scratch, m, batch))
+        return -1;
+    t->xb = malloc((size_t)batch * pixels * sizeof(float));
+    t->yb = malloc((size_t)batch * sizeof(int));
+    return t->xb && t->yb ? 0 : -1;
+}
+
+void mlp_cpu_trainer_free(mlp_cpu_trainer *t)
+{
+    mlp_model_free(&t->grads);
+    mlp_model_free(&t->first);
+    mlp_model_free(&t->second);
+    mlp_cpu_scratch_free(&t->scratch);
+    free(t->xb);
+    free(t->yb);
+}
+
+actk_status mlp_cpu_train_epoch(mlp_model *m, actk_act act, mlp_cpu_trainer *t, const float *images, const int *labels,
+                                size_t pixels, const size_t *order, size_t count, float lr, double *mean_loss)
+{
+    double loss_sum = 0;
+    size_t batches = 0;
+    for (size_t b0 = 0; b0 < count; b0 += (size_t)t->batch) {
+        const int nb = (int)(count - b0 < (size_t)t->batch ? count - b0 : (size_t)t->batch);
+        for (int k = 0; k < nb; ++k) {
+            memcpy(t->xb + (size_t)k * pixels, images + order[b0 + k] * pixels, pixels * sizeof(float));
+            t->yb[k] = labels[order[b0 + k]];
+        }
+        double loss = 0;
+        const actk_status st = mlp_cpu_forward_backward(m, act, t->xb, t->yb, nb, &t->scratch, &t->grads, &loss);
+        if (st != ACTK_SUCCESS) return st;
+        mlp_adam_step(m, &t->grads, &t->first, &t->second, lr, ++t->step);
+        loss_sum += loss;
+        ++batches;
+    }
+    *mean_loss = batches ? loss_sum / (double)batches : 0;
+    return ACTK_SUCCESS;
+}

@@ -73,6 +73,28 @@ void mlp_adam_step(mlp_model *m, const mlp_model *grads, mlp_model *first, mlp_m
 void mlp_report_epoch(FILE *csv, const char *name, const char *device, int epoch, int epochs, double train_loss,
                       double test_loss, double accuracy, double seconds);
 
+/* The epoch's order: Fisher-Yates over order[0..count) with rng (the CPU
+ * and GPU paths draw the same permutation from the same seed). */
+void mlp_shuffle(mlp_rng *rng, size_t *order, size_t count);
+
+/* Training state of the CPU path: the model, its gradients and Adam moments,
+ * batch scratch, and Adam's step count. */
+typedef struct {
+    mlp_model grads, first, second;
+    mlp_cpu_scratch scratch;
+    float *xb;
+    int *yb;
+    int batch, step;
+} mlp_cpu_trainer;
+int mlp_cpu_trainer_init(mlp_cpu_trainer *t, const mlp_model *m, size_t pixels, int batch);
+void mlp_cpu_trainer_free(mlp_cpu_trainer *t);
+
+/* One epoch over images/labels in `order`: batches order[b * batch ...], the
+ * last one short when count does not divide by batch; one Adam step each.
+ * *mean_loss = the mean of the batches' losses. */
+actk_status mlp_cpu_train_epoch(mlp_model *m, actk_act act, mlp_cpu_trainer *t, const float *images, const int *labels,
+                                size_t pixels, const size_t *order, size_t count, float lr, double *mean_loss);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,12 @@
  *  - The actk_cuda_* functions take device pointers, enqueue work on `stream`
  *    (NULL = legacy default stream) and return without synchronising. They
  *    allocate nothing and never synchronise, so they can be captured in a
- *    CUDA graph.
+ *    CUDA graph. A stream handle CUDA rejects, and device memory the
+ *    current device cannot reach (another GPU's without peer access), give
+ *    ACTK_ERROR_INVALID_VALUE with nothing enqueued; any other CUDA failure,
+ *    including a sticky fault left by an earlier kernel, gives
+ *    ACTK_ERROR_CUDA with CUDA's text. A destroyed stream's handle is
+ *    undefined behaviour, as everywhere in CUDA: it cannot be detected.
  *
  * Numerics (see README "Numerics"): the CPU path computes in long double
  * and rounds once to the output type; it is the oracle. GPU f32 results are
