@@ -239,7 +239,8 @@ typedef enum {
 /* Softmax or log-softmax along dim. y may equal x.
  * Rows (dim-vectors) with -inf entries treat them as probability 0; a row
  * that is all -inf, or holds +inf or NaN, gives NaN everywhere (as PyTorch).
- * f32/f64 are computed in double, f16/bf16 in float, with a max-subtracted
+ * The CPU computes in long double; the GPU computes f64 in double and f32,
+ * f16, bf16 in float (f32 with float-float pairs, no FP64), with a max-subtracted
  * single-pass (online) reduction; f32 results are within 4 ULP of the
  * reference. Deterministic. */
 ACTK_API actk_status actk_cpu_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
