@@ -72,13 +72,25 @@ template <class Hw> struct SoftmaxRow<F32MathOn<Hw>> {
     /* The reference for a max v: the multiple of 16 at or below it (exact). */
     ACTK_HD static float cell(float v) { return 16.0f * floorf(v * 0.0625f); }
 
+    /* exp_core, with NaN kept out of its exponent k (a NaN argument would
+     * leave k undefined, and 2^k built from it a negative shift on the
+     * host): NaN in gives a NaN mantissa and k = 0. */
+    ACTK_HD static f32::ExpParts exp_core_nan_safe(float x, float xl)
+    {
+        const bool nan = x != x;
+        f32::ExpParts e = f32::exp_core(nan ? 0.0f : x, nan ? 0.0f : xl);
+        e.m.hi = nan ? x : e.m.hi;
+        e.m.lo = nan ? x : e.m.lo;
+        return e;
+    }
+
     /* v - ref exactly, as exp_core's argument. Below -120 (v = -inf
      * included, whose low part is NaN) the low part is dropped: exp_core
      * clamps there and the result is 0 after scaling. Selects, no branch. */
     ACTK_HD static f32::ExpParts exp_core_diff(float v, float ref)
     {
         const Pair d = f32::two_sum(v, -ref);
-        return f32::exp_core(d.hi, d.hi < -120.0f ? 0.0f : d.lo);
+        return exp_core_nan_safe(d.hi, d.hi < -120.0f ? 0.0f : d.lo);
     }
 
     /* e^(v - ref) as a pair (about 2^-26.5); 0 for v = -inf; NaN stays NaN. */
@@ -225,7 +237,7 @@ template <class Hw> struct SoftmaxRow<F32MathOn<Hw>> {
     template <bool kLog> ACTK_HD static float grad(float y, float dy, Acc row_sum)
     {
         if (kLog) {
-            const Pair t = f32::mul(f32::scaled(f32::exp_core(y, 0.0f)), pair(row_sum));
+            const Pair t = f32::mul(f32::scaled(exp_core_nan_safe(y, 0.0f)), pair(row_sum));
             const Pair r = f32::two_sum(dy, -t.hi);
             return r.hi + (r.lo - t.lo);
         }
