@@ -35,7 +35,7 @@
 #define ACTK_HD inline
 #endif
 
-#include "f32_math.cuh" /* the f32 policy and its float primitives */
+#include "f32_activations.cuh" /* the f32 policy, its float primitives and the f32 formulas */
 
 namespace actk {
 
@@ -529,16 +529,39 @@ struct StepOp {
 
 struct SigmoidOp {
     static constexpr bool kHasFromY = true;
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return sigmoid<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid_derivative<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * (y * (C(1) - y)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::sigmoid<typename M::Hardware>(x, 0.0f);
+        return sigmoid<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) return f32::dy_logistic_derivative<typename M::Hardware>(dy, x, 0);
+        return dy * sigmoid_derivative<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid_derivative_from_y(dy, y);
+        return dy * (y * (C(1) - y));
+    }
 };
 
 struct TanhOp {
     static constexpr bool kHasFromY = true;
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return M::tanh(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * tanh_derivative<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * ((C(1) - y) * (C(1) + y)); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        /* 4 e/(1 + e)^2, e = e^-2|x| */
+        if constexpr (IsF32Math<M>::value) return f32::dy_logistic_derivative<typename M::Hardware>(dy, C(2) * x, 2);
+        return dy * tanh_derivative<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::dy_tanh_derivative_from_y(dy, y);
+        return dy * ((C(1) - y) * (C(1) + y));
+    }
 };
 
 /* Ops whose derivative is a 0/1 mask (or constant) on pieces share this. */
@@ -577,6 +600,12 @@ struct SeluOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) {
+            /* y + scale alpha cancels near y = -scale alpha: the constants as pairs */
+            if (m_isnan(y)) return y;
+            return y > C(0) ? f32::times(dy, f32::Pair{1.05070102f, -3.47926523e-08f})
+                            : f32::dy_sum(dy, y, f32::Pair{1.75809932f, 2.32967174e-08f});
+        }
         return m_isnan(y) ? y : dy * (y > C(0) ? K<C>::selu_scale : y + K<C>::selu_scale_alpha);
     }
 };
@@ -614,6 +643,13 @@ struct CeluOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
     {
+        if constexpr (IsF32Math<M>::value) {
+            /* (y + alpha)/alpha: y/alpha + 1 would cancel near y = -alpha */
+            if (m_isnan(y)) return y;
+            if (y > C(0)) return dy;
+            const f32::Pair s = f32::two_sum(y, p.alpha);
+            return f32::times(dy, f32::divide_pair<typename M::Hardware>(s, f32::Pair{p.alpha, 0.0f}));
+        }
         return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y / p.alpha + C(1)));
     }
 };
@@ -639,6 +675,7 @@ struct SoftplusOp {
         if (m_isnan(x)) return x;
         const C z = p.alpha * x;
         if (z > p.beta) return dy;
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid<typename M::Hardware>(dy, z, product_error(p.alpha, x, z));
         return dy * sigmoid_corrected<M>(z, product_error(p.alpha, x, z));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
@@ -780,6 +817,7 @@ struct SiluOp {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (p.alpha == C(0)) return x * C(0.5);
+        if constexpr (IsF32Math<M>::value) return f32::silu<typename M::Hardware>(x, p.alpha);
         const C z = p.alpha * x;
         if (m_isinf(z)) return z > C(0) ? x : m_copysign(C(0), x);
         const C lo = product_error(p.alpha, x, z);
@@ -791,6 +829,7 @@ struct SiluOp {
     {
         if (m_isnan(x)) return x;
         if (p.alpha == C(0)) return dy * C(0.5);
+        if constexpr (IsF32Math<M>::value) return f32::silu_derivative_times<typename M::Hardware>(dy, x, p.alpha);
         const C z = p.alpha * x;
         if (m_isinf(z)) return z > C(0) ? dy : dy * C(0);
         const C lo = product_error(p.alpha, x, z);
@@ -830,6 +869,7 @@ struct MishOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::mish<typename M::Hardware>(x);
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
         /* x e^x there: tanh(softplus(x)) = e^x to working precision */
         if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(x, x, C(0));
@@ -839,6 +879,7 @@ struct MishOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::mish_derivative_times<typename M::Hardware>(dy, x);
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
         /* e^x (1 + x) there */
@@ -887,7 +928,12 @@ struct HardswishOp {
 struct LogsigmoidOp {
     static constexpr bool kHasFromY = true;
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return (x < C(0) ? x : C(0)) - M::log1p_unit(M::exp(-m_fabs(x))); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid<M>(-x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid<typename M::Hardware>(dy, -x, 0.0f);
+        return dy * sigmoid<M>(-x);
+    }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy * -M::expm1(y); }
 };
 
@@ -900,6 +946,7 @@ struct TanhshrinkOp {
     static constexpr int kSeriesTerms = 20;
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::tanhshrink<typename M::Hardware>(x);
         if (m_fabs(x) < C(0.55)) {
             /* coefficients of x^(2k+3), highest first; each term is under
              * 0.13 (2^-2.9) times the one before, so a policy good to kBits
@@ -925,6 +972,7 @@ struct TanhshrinkOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::tanhshrink_derivative_times<typename M::Hardware>(dy, x);
         const C t = M::tanh(x);
         return dy * (t * t);
     }
