@@ -91,7 +91,7 @@ actk_status actk_cuda_prelu_backward(actk_dtype dtype, size_t outer, size_t chan
     if (needed > 0 && (workspace == NULL || workspace_bytes < needed))
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is %s%zu bytes but this shape needs %zu (actk_cuda_prelu_backward_workspace_size)",
                          fn, workspace == NULL ? "NULL, " : "", workspace_bytes, needed);
-    if (needed > 0 && (uintptr_t)workspace % sizeof(double) != 0)
+    if (needed > 0 && (uintptr_t)workspace % 8 != 0)
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is not aligned to 8 bytes", fn);
     const actk_device_pointer pointers[6] = {{"x", x}, {"slope", slope}, {"dy", dy}, {"dx", dx}, {"dslope", dslope}, {"workspace", workspace}};
     s = actk_cuda_prepare(fn, stream, pointers, channels ? 6 : 0, &sm_count);
@@ -101,8 +101,8 @@ actk_status actk_cuda_prelu_backward(actk_dtype dtype, size_t outer, size_t chan
                    ? ACTK_SUCCESS
                    : actk_cuda_failure(fn, "cudaMemsetAsync", cudaGetLastError());
     const actk_prelu_plan plan = actk_prelu_make_plan(outer, channels, inner);
-    return launched(fn, actk_launch_prelu_backward(dtype, outer, channels, inner, x, slope, dy, dx, dslope, (double *)workspace,
-                                                   plan.chunked, plan.splits, sm_count, (cudaStream_t)stream));
+    return launched(fn, actk_launch_prelu_backward(dtype, outer, channels, inner, x, slope, dy, dx, dslope, workspace, &plan,
+                                                   sm_count, (cudaStream_t)stream));
 }
 
 static actk_status cuda_maxout(const char *fn, int backward, actk_dtype dtype, size_t outer, size_t units, size_t pieces,

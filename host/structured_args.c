@@ -3,6 +3,7 @@
  * RReLU (see structured_args.h).
  */
 #include "structured_args.h"
+#include "../kernels/prelu_plan.h"
 
 #include <stdint.h>
 
@@ -74,40 +75,15 @@ actk_status actk_check_rrelu_args(const char *fn, int backward, actk_rrelu param
     return actk_check_buffers(fn, *elem, buffers, 3);
 }
 
-/* The GPU PReLU backward's plan (see kernels/prelu.cu). Few columns and few
- * channels: "chunk" blocks over contiguous ranges, per-channel partials.
- * Otherwise: "column" threads over (column, slice of outer) so that about
- * 2^20 threads run (at most 65535 slices, the grid's y limit). Independent
- * of the device, so the size query needs none. */
-actk_prelu_plan actk_prelu_make_plan(size_t outer, size_t channels, size_t inner)
-{
-    actk_prelu_plan plan = {0, 0, 0};
-    const size_t columns = channels * inner, total = outer * columns;
-    if (total == 0) return plan;
-    if (channels <= ACTK_PRELU_CHUNK_MAX_CHANNELS && columns < 256) {
-        plan.chunked = 1;
-        size_t blocks = (total + 8191) / 8192; /* about 8K elements per block */
-        if (blocks > 4096) blocks = 4096;
-        plan.splits = blocks;
-        plan.partials = blocks * channels;
-        return plan;
-    }
-    size_t splits = ((size_t)1 << 20) / columns;
-    if (splits < 1) splits = 1;
-    if (splits > outer) splits = outer;
-    if (splits > 65535) splits = 65535;
-    plan.splits = splits;
-    plan.partials = splits * columns;
-    return plan;
-}
-
 size_t actk_cuda_prelu_backward_workspace_size(actk_dtype dtype, size_t outer, size_t channels, size_t inner)
 {
-    (void)dtype; /* partial sums are doubles for every dtype */
+    /* (hi, lo) pairs of the kernels' compute type: double for f64, float
+     * otherwise (kernels/prelu.cu) */
+    const size_t pair_bytes = dtype == ACTK_F64 ? 2 * sizeof(double) : 2 * sizeof(float);
     size_t total;
     if (actk_check_product("actk_cuda_prelu_backward_workspace_size", "outer*channels*inner", outer, channels, inner, &total) != ACTK_SUCCESS)
         return SIZE_MAX;
     const actk_prelu_plan plan = actk_prelu_make_plan(outer, channels, inner);
-    if (plan.partials > SIZE_MAX / sizeof(double)) return SIZE_MAX;
-    return plan.partials * sizeof(double);
+    if (plan.partials > SIZE_MAX / pair_bytes) return SIZE_MAX;
+    return plan.partials * pair_bytes;
 }

@@ -21,16 +21,4 @@ actk_status actk_check_maxout_args(const char *fn, int backward, actk_dtype dtyp
 actk_status actk_check_rrelu_args(const char *fn, int backward, actk_rrelu params, actk_dtype dtype, size_t n,
                                   const void *x, const void *dy, const void *out, size_t *elem);
 
-/* How the GPU PReLU backward reduces dslope (kernels/prelu.cu):
- * chunked: `splits` blocks over contiguous element ranges, `partials` =
- * splits * channels; else: `splits` slices of outer per column, `partials` =
- * splits * channels * inner. */
-#define ACTK_PRELU_CHUNK_MAX_CHANNELS 8
-typedef struct {
-    int chunked;
-    size_t splits;
-    size_t partials; /* doubles of workspace */
-} actk_prelu_plan;
-actk_prelu_plan actk_prelu_make_plan(size_t outer, size_t channels, size_t inner);
-
 #endif

@@ -7,7 +7,7 @@
  *   template <class M> static C backward(C x, C dy, Params<C> p);
  *   template <class M> static C backward_from_y(C y, C dy, Params<C> p);  (kHasFromY)
  * where M is the math policy (below) and C = M::T the compute type: double
- * for f32 and f64 storage, float for f16 and bf16. Everything here is __host__ __device__ and uses only
+ * for f64 storage, float for f32, f16 and bf16. Everything here is __host__ __device__ and uses only
  * <math.h> functions, so the same source also compiles as plain C++ on the
  * host; tests/test_device_math_on_host.cpp checks it against the long double
  * reference without a GPU.
@@ -34,6 +34,8 @@
 #else
 #define ACTK_HD inline
 #endif
+
+#include "f32_activations.cuh" /* the f32 policy, its float primitives and the f32 formulas */
 
 namespace actk {
 
@@ -96,9 +98,9 @@ template <> struct K<float> {
  *
  *  - LibmMath<C>: the C library's functions (CUDA's own on the device), the
  *    full precision of C. f64 storage.
- *  - F32Math: the same in double, with exp, log1p and erfc cut to f32
- *    needs and no argument-rounding corrections (below). f32 storage: results are one
- *    rounding away from a value good to 2^-38 or better.
+ *  - F32Math (f32_math.cuh): float only, on the FP32 pipe: error-free
+ *    transformations, float-float pairs, an exponential core with a low
+ *    part and an FMA-corrected MUFU.RCP. f32 storage.
  *  - HalfMath: float, built on the hardware's base-2 exponential and
  *    logarithm (MUFU ex2/lg2 through exp2f/__log2f), __fdividef and CUDA's
  *    tanhf, with Taylor pieces and fitted polynomials where those would
@@ -340,7 +342,9 @@ ACTK_HD double from_high_word(int hi)
 #endif
 }
 
-struct F32Math : LibmMath<double, false> {
+/* The former f32 policy (double arithmetic), kept while other code may
+ * still name it; f32 storage uses F32Math (f32_math.cuh) now. */
+struct F32DoubleMath : LibmMath<double, false> {
     static constexpr int kBits = 38;
     /* e^x to 2^-44: k = rint(x log2 e) by the 1.5 * 2^52 shifter (k lands in
      * the low word), r = x - k ln2 in two parts (Cody-Waite), e^r = 1 + r Q(r)
@@ -399,7 +403,7 @@ struct F32Math : LibmMath<double, false> {
 /* The policy for each storage dtype: used by the kernels (through
  * StorageTraits) and by the host emulation in the tests. */
 template <actk_dtype D> struct MathFor { using type = LibmMath<double>; };
-template <> struct MathFor<ACTK_F32> { using type = F32Math; };
+template <> struct MathFor<ACTK_F32> { using type = F32Math; }; /* float; f32_math.cuh */
 template <> struct MathFor<ACTK_F16> { using type = HalfMath; };
 template <> struct MathFor<ACTK_BF16> { using type = HalfMath; };
 
@@ -525,16 +529,39 @@ struct StepOp {
 
 struct SigmoidOp {
     static constexpr bool kHasFromY = true;
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return sigmoid<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid_derivative<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * (y * (C(1) - y)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::sigmoid<typename M::Hardware>(x, 0.0f);
+        return sigmoid<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) return f32::dy_logistic_derivative<typename M::Hardware>(dy, x, 0);
+        return dy * sigmoid_derivative<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid_derivative_from_y(dy, y);
+        return dy * (y * (C(1) - y));
+    }
 };
 
 struct TanhOp {
     static constexpr bool kHasFromY = true;
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return M::tanh(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * tanh_derivative<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * ((C(1) - y) * (C(1) + y)); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        /* 4 e/(1 + e)^2, e = e^-2|x| */
+        if constexpr (IsF32Math<M>::value) return f32::dy_logistic_derivative<typename M::Hardware>(dy, C(2) * x, 2);
+        return dy * tanh_derivative<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::dy_tanh_derivative_from_y(dy, y);
+        return dy * ((C(1) - y) * (C(1) + y));
+    }
 };
 
 /* Ops whose derivative is a 0/1 mask (or constant) on pieces share this. */
@@ -573,6 +600,12 @@ struct SeluOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) {
+            /* y + scale alpha cancels near y = -scale alpha: the constants as pairs */
+            if (m_isnan(y)) return y;
+            return y > C(0) ? f32::times(dy, f32::Pair{1.05070102f, -3.47926523e-08f})
+                            : f32::dy_sum(dy, y, f32::Pair{1.75809932f, 2.32967174e-08f});
+        }
         return m_isnan(y) ? y : dy * (y > C(0) ? K<C>::selu_scale : y + K<C>::selu_scale_alpha);
     }
 };
@@ -610,6 +643,13 @@ struct CeluOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
     {
+        if constexpr (IsF32Math<M>::value) {
+            /* (y + alpha)/alpha: y/alpha + 1 would cancel near y = -alpha */
+            if (m_isnan(y)) return y;
+            if (y > C(0)) return dy;
+            const f32::Pair s = f32::two_sum(y, p.alpha);
+            return f32::times(dy, f32::divide_pair<typename M::Hardware>(s, f32::Pair{p.alpha, 0.0f}));
+        }
         return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y / p.alpha + C(1)));
     }
 };
@@ -635,6 +675,7 @@ struct SoftplusOp {
         if (m_isnan(x)) return x;
         const C z = p.alpha * x;
         if (z > p.beta) return dy;
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid<typename M::Hardware>(dy, z, product_error(p.alpha, x, z));
         return dy * sigmoid_corrected<M>(z, product_error(p.alpha, x, z));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
@@ -776,6 +817,7 @@ struct SiluOp {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (p.alpha == C(0)) return x * C(0.5);
+        if constexpr (IsF32Math<M>::value) return f32::silu<typename M::Hardware>(x, p.alpha);
         const C z = p.alpha * x;
         if (m_isinf(z)) return z > C(0) ? x : m_copysign(C(0), x);
         const C lo = product_error(p.alpha, x, z);
@@ -787,6 +829,7 @@ struct SiluOp {
     {
         if (m_isnan(x)) return x;
         if (p.alpha == C(0)) return dy * C(0.5);
+        if constexpr (IsF32Math<M>::value) return f32::silu_derivative_times<typename M::Hardware>(dy, x, p.alpha);
         const C z = p.alpha * x;
         if (m_isinf(z)) return z > C(0) ? dy : dy * C(0);
         const C lo = product_error(p.alpha, x, z);
@@ -826,6 +869,7 @@ struct MishOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::mish<typename M::Hardware>(x);
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
         /* x e^x there: tanh(softplus(x)) = e^x to working precision */
         if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(x, x, C(0));
@@ -835,6 +879,7 @@ struct MishOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::mish_derivative_times<typename M::Hardware>(dy, x);
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
         /* e^x (1 + x) there */
@@ -883,7 +928,12 @@ struct HardswishOp {
 struct LogsigmoidOp {
     static constexpr bool kHasFromY = true;
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return (x < C(0) ? x : C(0)) - M::log1p_unit(M::exp(-m_fabs(x))); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid<M>(-x); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid<typename M::Hardware>(dy, -x, 0.0f);
+        return dy * sigmoid<M>(-x);
+    }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy * -M::expm1(y); }
 };
 
@@ -896,6 +946,7 @@ struct TanhshrinkOp {
     static constexpr int kSeriesTerms = 20;
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::tanhshrink<typename M::Hardware>(x);
         if (m_fabs(x) < C(0.55)) {
             /* coefficients of x^(2k+3), highest first; each term is under
              * 0.13 (2^-2.9) times the one before, so a policy good to kBits
@@ -921,6 +972,7 @@ struct TanhshrinkOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::tanhshrink_derivative_times<typename M::Hardware>(dy, x);
         const C t = M::tanh(x);
         return dy * (t * t);
     }

@@ -10,7 +10,14 @@
 
 #include "actk/actk.h"
 
+#include <type_traits>
+
 namespace actk {
+
+/* The arithmetic type of the structured kernels (PReLU, Maxout, RReLU):
+ * double for f64, float for every other dtype, so no FP64 instruction is
+ * in an f32, f16 or bf16 kernel. */
+template <class S> using StructuredCompute = typename std::conditional<sizeof(S) == 8, double, float>::type;
 
 template <class F> cudaError_t dispatch_dtype(actk_dtype dtype, F &&f)
 {

@@ -1,32 +1,35 @@
 /*
  * maxout.cu - Maxout along dim = units * pieces of an (outer, dim, inner)
- * tensor: one thread per output element (o, u, i) in a grid-stride loop.
+ * tensor: one thread per output element (o, u, i) in a grid-stride loop
+ * (the coordinates are walked, index_walk.cuh, not divided out per element).
  * The thread scans its `pieces` inputs at stride `inner` (adjacent threads
  * take adjacent i, so reads are coalesced) for the first arg-max (the first
  * NaN if any). Forward writes y(o, u, i); backward writes all `pieces`
- * entries of dx: dy at the arg-max, 0 elsewhere.
+ * entries of dx: dy at the arg-max, 0 elsewhere. Comparisons in the
+ * storage precision (float for f32/f16/bf16, double for f64): exact.
  */
 #include "dtype_dispatch.cuh"
+#include "index_walk.cuh"
 #include "structured_launch.h"
 
 namespace actk {
 namespace {
 
 template <class S, bool kBackward>
-__global__ void maxout_kernel(const S *x, const S *dy, S *out, size_t out_total, size_t units, size_t pieces,
-                              size_t inner)
+__global__ void maxout_kernel(const S *x, const S *dy, S *out, size_t out_total, size_t pieces, size_t inner)
 {
     using T = StorageTraits<S>;
-    using C = typename T::Compute;
-    const size_t stride = (size_t)gridDim.x * blockDim.x;
-    for (size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x; idx < out_total; idx += stride) {
-        const size_t o = idx / (units * inner), u = (idx / inner) % units, i = idx % inner;
-        const size_t base = (o * units * pieces + u * pieces) * inner + i;
+    using C = StructuredCompute<S>;
+    const size_t stride = (size_t)gridDim.x * blockDim.x, pieces_inner = pieces * inner;
+    size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    IndexWalk at(idx, stride, inner); /* at.q = o * units + u, at.r = i */
+    for (; idx < out_total; idx += stride, at.advance()) {
+        const size_t base = at.q * pieces_inner + at.r; /* x(o, u * pieces, i) */
         size_t arg = 0;
-        C best = T::load(x[base]);
+        C best = (C)T::load(x[base]);
         if (best == best) {
             for (size_t p = 1; p < pieces; ++p) {
-                const C v = T::load(x[base + p * inner]);
+                const C v = (C)T::load(x[base + p * inner]);
                 if (v != v) { arg = p; best = v; break; }
                 if (v > best) { best = v; arg = p; }
             }
@@ -54,10 +57,10 @@ extern "C" cudaError_t actk_launch_maxout(int backward, actk_dtype dtype, size_t
         const unsigned grid = actk::grid_for(out_total, 256, sm_count);
         if (backward)
             actk::maxout_kernel<S, true><<<grid, 256, 0, stream>>>(static_cast<const S *>(x), static_cast<const S *>(dy),
-                                                                   static_cast<S *>(out), out_total, units, pieces, inner);
+                                                                   static_cast<S *>(out), out_total, pieces, inner);
         else
             actk::maxout_kernel<S, false><<<grid, 256, 0, stream>>>(static_cast<const S *>(x), nullptr,
-                                                                    static_cast<S *>(out), out_total, units, pieces, inner);
+                                                                    static_cast<S *>(out), out_total, pieces, inner);
         return cudaGetLastError();
     });
 }

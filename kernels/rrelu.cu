@@ -15,7 +15,7 @@ template <class S, bool kBackward>
 __global__ void rrelu_kernel(actk_rrelu params, const S *x, const S *dy, S *out, size_t n)
 {
     using T = StorageTraits<S>;
-    using C = typename T::Compute;
+    using C = StructuredCompute<S>; /* float for f32/f16/bf16: a * x rounds the same as in double */
     const size_t groups = (n + 3) / 4, stride = (size_t)gridDim.x * blockDim.x;
     const float mean_slope = (params.lower + params.upper) * 0.5f;
     for (size_t g = (size_t)blockIdx.x * blockDim.x + threadIdx.x; g < groups; g += stride) {
@@ -26,9 +26,9 @@ __global__ void rrelu_kernel(actk_rrelu params, const S *x, const S *dy, S *out,
             const size_t i = 4 * g + k;
             if (i >= n) break;
             const C a = params.training ? (C)actk_rrelu_slope_from_word(words.v[k], params.lower, params.upper) : (C)mean_slope;
-            const C v = T::load(x[i]);
+            const C v = (C)T::load(x[i]);
             if constexpr (kBackward) {
-                const C grad = T::load(dy[i]);
+                const C grad = (C)T::load(dy[i]);
                 out[i] = T::store(v != v ? v : (v > C(0) ? grad : a * grad));
             } else {
                 out[i] = T::store(v > C(0) ? v : a * v);

@@ -2,9 +2,10 @@
  * softmax.cu - softmax and log-softmax along dim of an (outer, dim, inner)
  * tensor, forward and backward.
  *
- * Compute type C: double for f32/f64 storage (so x - max is exact and the
- * sum carries no visible error: f32 results within 4 ULP), float for
- * f16/bf16; exp from the dtype's math policy (MathFor). The streaming
+ * Compute type C: float for f32/f16/bf16 storage, double for f64; the math
+ * (softmax_math.cuh) comes from the dtype's math policy (MathFor). f32 keeps
+ * x - max exact as a float-float pair and its sums in float-float
+ * (softmax_f32.cuh: no FP64, results within 4 ULP). The streaming
  * kernels reduce with an online max-and-sum (each element exponentiated
  * once in the reduction and once for the output); the warp kernel, whose
  * row sits in registers, takes the max first and then exponentiates each
@@ -47,26 +48,45 @@
 #include "structured_launch.h"
 
 #include <math.h>
+#include <string.h>
 
 namespace actk {
 namespace {
 
 constexpr int kWarp = 32;
 
+/* __shfl_xor_sync of any trivially copyable value, 32 bits at a time (a
+ * MaxSum, a float-float sum). */
+template <class V> __device__ __forceinline__ V shfl_xor(V v, int offset)
+{
+    static_assert(sizeof(V) % 4 == 0, "shuffled in 32-bit words");
+    unsigned words[sizeof(V) / 4];
+    memcpy(words, &v, sizeof(V));
+#pragma unroll
+    for (int k = 0; k < (int)(sizeof(V) / 4); ++k) words[k] = __shfl_xor_sync(0xffffffffu, words[k], offset);
+    memcpy(&v, words, sizeof(V));
+    return v;
+}
+
 template <class M> __device__ __forceinline__ MaxSum<M> warp_merge(MaxSum<M> s)
 {
 #pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-        MaxSum<M> other{__shfl_xor_sync(0xffffffffu, s.max, offset), __shfl_xor_sync(0xffffffffu, s.sum, offset)};
-        s = merge(s, other);
-    }
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) s = merge(s, shfl_xor(s, offset));
     return s;
 }
 
-template <class C> __device__ __forceinline__ C warp_sum(C v)
+/* Butterfly sums: every lane ends with the same bits (the adds commute). */
+__device__ __forceinline__ int warp_sum(int v)
 {
 #pragma unroll
     for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+template <class M> __device__ __forceinline__ typename SoftmaxAcc<M>::type warp_acc_sum(typename SoftmaxAcc<M>::type v)
+{
+#pragma unroll
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) v = acc_add<M>(v, shfl_xor(v, offset));
     return v;
 }
 
@@ -91,7 +111,8 @@ __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S
     const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
     for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
         const S *xr = x + row * dim;
-        C v[kCols], e[kCols];
+        C v[kCols];
+        typename SoftmaxTerm<M>::type e[kCols];
         C m = C(-INFINITY);
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
@@ -101,16 +122,16 @@ __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S
         }
         m = warp_max(m);
         /* two passes over the registers (softmax_term): one exp per element */
-        C rest = C(0);
+        typename SoftmaxAcc<M>::type rest = acc_zero<M>();
         int ties = 0;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) e[k] = softmax_term<M>(v[k], m, rest, ties);
-        const RowScale<M> scale = row_scale<kLog>(two_pass_stats<M>(m, warp_sum(rest), warp_sum(ties)));
+        const RowScale<M> scale = row_scale<kLog>(two_pass_stats<M>(m, warp_acc_sum<M>(rest), warp_sum(ties)));
         S *yr = y + row * dim;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
-            if (col < dim) yr[col] = T::store(softmax_value_from_term<kLog>(v[k], e[k], scale));
+            if (col < dim) yr[col] = T::store(softmax_value_from_term<kLog, M>(v[k], e[k], scale));
         }
     }
 }
@@ -126,15 +147,15 @@ __global__ void __launch_bounds__(128) softmax_backward_warp_kernel(const S *y, 
     for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
         const size_t base = row * dim;
         C yv[kCols], gv[kCols];
-        C partial = C(0);
+        typename SoftmaxAcc<M>::type partial = acc_zero<M>();
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
             yv[k] = col < dim ? T::load(y[base + col]) : C(0);
             gv[k] = col < dim ? T::load(dy[base + col]) : C(0);
-            partial += kLog ? gv[k] : gv[k] * yv[k];
+            partial = backward_term<M, kLog>(partial, yv[k], gv[k]);
         }
-        const C row_sum = warp_sum(partial);
+        const typename SoftmaxAcc<M>::type row_sum = warp_acc_sum<M>(partial);
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
@@ -149,14 +170,13 @@ constexpr int kBlockThreads = 512;
 
 template <class M> __device__ MaxSum<M> block_merge(MaxSum<M> s, MaxSum<M> *scratch)
 {
-    using C = typename M::T;
     s = warp_merge(s);
     const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
     __syncthreads(); /* scratch may still be read from the previous row */
     if (lane == 0) scratch[warp] = s;
     __syncthreads();
     if (warp == 0) {
-        MaxSum<M> t = lane < (int)(blockDim.x / kWarp) ? scratch[lane] : MaxSum<M>{C(-INFINITY), C(0)};
+        MaxSum<M> t = lane < (int)(blockDim.x / kWarp) ? scratch[lane] : MaxSum<M>::empty();
         t = warp_merge(t);
         if (lane == 0) scratch[0] = t;
     }
@@ -164,16 +184,16 @@ template <class M> __device__ MaxSum<M> block_merge(MaxSum<M> s, MaxSum<M> *scra
     return scratch[0];
 }
 
-template <class C> __device__ C block_sum(C v, C *scratch)
+template <class M, class Acc = typename SoftmaxAcc<M>::type> __device__ Acc block_sum(Acc v, Acc *scratch)
 {
-    v = warp_sum(v);
+    v = warp_acc_sum<M>(v);
     const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
     __syncthreads();
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
     if (warp == 0) {
-        C t = lane < (int)(blockDim.x / kWarp) ? scratch[lane] : C(0);
-        t = warp_sum(t);
+        Acc t = lane < (int)(blockDim.x / kWarp) ? scratch[lane] : acc_zero<M>();
+        t = warp_acc_sum<M>(t);
         if (lane == 0) scratch[0] = t;
     }
     __syncthreads();
@@ -193,7 +213,7 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(co
     __shared__ MaxSum<M> scratch[kBlockThreads / kWarp];
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const S *xr = x + row * dim;
-        MaxSum<M> s{C(-INFINITY), C(0)};
+        MaxSum<M> s = MaxSum<M>::empty();
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x) {
             const S raw = xr[col];
             if (cache_row) row_cache[col] = raw;
@@ -214,15 +234,16 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(c
     using T = StorageTraits<S>;
     using C = typename T::Compute;
     using M = typename MathFor<T::kDtype>::type;
-    __shared__ C scratch[kBlockThreads / kWarp];
+    using Acc = typename SoftmaxAcc<M>::type;
+    __shared__ Acc scratch[kBlockThreads / kWarp];
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const size_t base = row * dim;
-        C partial = C(0);
+        Acc partial = acc_zero<M>();
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x) {
             const C g = T::load(dy[base + col]);
-            partial += kLog ? g : g * T::load(y[base + col]);
+            partial = backward_term<M, kLog>(partial, kLog ? C(0) : T::load(y[base + col]), g);
         }
-        const C row_sum = block_sum(partial, scratch);
+        const Acc row_sum = block_sum<M>(partial, scratch);
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
             dx[base + col] = T::store(softmax_grad<M, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum));
     }
@@ -261,7 +282,7 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
     const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
     for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
         const S *xr = x + row * dim;
-        MaxSum<M> s{C(-INFINITY), C(0)};
+        MaxSum<M> s = MaxSum<M>::empty();
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
             const S raw = xr[col];
             if (cache_chunk) cache[col - begin] = raw;
@@ -270,7 +291,7 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
         s = block_merge(s, scratch);
         if (threadIdx.x == 0) block_stats = s;
         cluster.sync(); /* every block's stats visible cluster-wide */
-        MaxSum<M> total{C(-INFINITY), C(0)};
+        MaxSum<M> total = MaxSum<M>::empty();
         for (unsigned r = 0; r < blocks; ++r) total = merge(total, *cluster.map_shared_rank(&block_stats, r));
         cluster.sync(); /* all reads done before the next row overwrites block_stats */
         const RowScale<M> scale = row_scale<kLog>(total);
@@ -296,26 +317,27 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel
     extern __shared__ unsigned char dynamic_smem[];
     S *cache_y = reinterpret_cast<S *>(dynamic_smem);
     S *cache_dy = cache_y + chunk;
-    __shared__ C scratch[kBlockThreads / kWarp];
-    __shared__ C block_sum_value;
+    using Acc = typename SoftmaxAcc<M>::type;
+    __shared__ Acc scratch[kBlockThreads / kWarp];
+    __shared__ Acc block_sum_value;
     const size_t clusters = gridDim.x / blocks;
     const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
     for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
         const size_t base = row * dim;
-        C partial = C(0);
+        Acc partial = acc_zero<M>();
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
             const S ry = y[base + col], rg = dy[base + col];
             if (cache_chunk) {
                 cache_y[col - begin] = ry;
                 cache_dy[col - begin] = rg;
             }
-            partial += kLog ? T::load(rg) : T::load(rg) * T::load(ry);
+            partial = backward_term<M, kLog>(partial, T::load(ry), T::load(rg));
         }
-        const C mine = block_sum(partial, scratch);
+        const Acc mine = block_sum<M>(partial, scratch);
         if (threadIdx.x == 0) block_sum_value = mine;
         cluster.sync();
-        C row_sum = C(0);
-        for (unsigned r = 0; r < blocks; ++r) row_sum += *cluster.map_shared_rank(&block_sum_value, r);
+        Acc row_sum = acc_zero<M>();
+        for (unsigned r = 0; r < blocks; ++r) row_sum = acc_add<M>(row_sum, *cluster.map_shared_rank(&block_sum_value, r));
         cluster.sync();
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
             const C yv = T::load(cache_chunk ? cache_y[col - begin] : y[base + col]);
@@ -407,7 +429,7 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kerne
     const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
     for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
         const size_t base = (c / inner) * dim * inner + c % inner;
-        MaxSum<M> s{C(-INFINITY), C(0)};
+        MaxSum<M> s = MaxSum<M>::empty();
         for (size_t d = 0; d < dim; ++d) {
             const S raw = x[base + d * inner];
             if (cache_column) tile[d * blockDim.x + threadIdx.x] = raw;
@@ -434,14 +456,14 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kern
     const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
     for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
         const size_t base = (c / inner) * dim * inner + c % inner;
-        C row_sum = C(0);
+        typename SoftmaxAcc<M>::type row_sum = acc_zero<M>();
         for (size_t d = 0; d < dim; ++d) {
             const S ry = y[base + d * inner], rg = dy[base + d * inner];
             if (cache_column) {
                 tile_y[d * blockDim.x + threadIdx.x] = ry;
                 tile_dy[d * blockDim.x + threadIdx.x] = rg;
             }
-            row_sum += kLog ? T::load(rg) : T::load(rg) * T::load(ry);
+            row_sum = backward_term<M, kLog>(row_sum, T::load(ry), T::load(rg));
         }
         for (size_t d = 0; d < dim; ++d) {
             const size_t idx = base + d * inner;

@@ -8,6 +8,7 @@
 
 #include "actk/actk.h"
 #include "device_facts.h"
+#include "prelu_plan.h"
 
 #include <cuda_runtime_api.h>
 #include <stddef.h>
@@ -50,11 +51,11 @@ cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype dtype, size
                                          cudaStream_t stream, actk_softmax_launch *launch);
 cudaError_t actk_launch_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
                                       const void *slope, void *y, int sm_count, cudaStream_t stream);
-/* chunked/splits: the host's plan (actk_prelu_make_plan, see prelu.cu); the
- * workspace holds its `partials` doubles. */
+/* plan: actk_prelu_make_plan's (prelu_plan.h); the workspace holds its
+ * `partials` (hi, lo) pairs of the compute type (see prelu.cu). */
 cudaError_t actk_launch_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
-                                       const void *slope, const void *dy, void *dx, void *dslope, double *workspace,
-                                       int chunked, size_t splits, int sm_count, cudaStream_t stream);
+                                       const void *slope, const void *dy, void *dx, void *dslope, void *workspace,
+                                       const actk_prelu_plan *plan, int sm_count, cudaStream_t stream);
 cudaError_t actk_launch_maxout(int backward, actk_dtype dtype, size_t outer, size_t units, size_t pieces, size_t inner,
                                const void *x, const void *dy, void *out, int sm_count, cudaStream_t stream);
 cudaError_t actk_launch_rrelu(int backward, actk_rrelu params, actk_dtype dtype, size_t n, const void *x,

@@ -7,7 +7,9 @@
  * (cuda_test_hooks.h), with and without clusters. Bounds: softmax forward f32 4 ULP, f16/bf16
  * 1 ULP, f64 8 ULP; backward the same or, where dy - sum cancels, an
  * absolute error under 4 eps of the terms. PReLU dslope: bitwise
- * deterministic, f32 within 4 ULP. Maxout: exact. RReLU: the GPU draws the
+ * deterministic, within the documented ULP bounds of the oracle (f32 4,
+ * f16/bf16 1, f64 8; the host replay, test_prelu_reduction_on_host, shows
+ * them correctly rounded). Maxout: exact. RReLU: the GPU draws the
  * same slopes as the CPU (bitwise for f32). Skipped without a device.
  */
 #include "cuda_test_hooks.h"
@@ -223,12 +225,66 @@ TEST_F(Gpu, SoftmaxSpecialRowsAndInPlace)
     EXPECT_EQ(y[1], -inf);
 }
 
+/* Rows that stress the f32 float path's online form and output (the host
+ * replay, test_softmax_math_on_host, covers the same patterns): sorted
+ * ascending (a new max at every element), descending, many ties at the max,
+ * outputs down in the subnormals, logits near 1e5. Forward only: the
+ * backward's sums do not depend on the order of the maxima. */
+TEST_F(Gpu, SoftmaxSortedTiedAndTinyRowsInEveryPath)
+{
+    std::mt19937_64 rng(31);
+    const Shape shapes[] = {{4, 700, 1}, {3, 5000, 1}, {2, 40000, 1}, {3, 300, 7}}; /* warp, block, cluster, strided */
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
+        for (const Shape &s : shapes) {
+            for (int pattern = 0; pattern < 5; ++pattern) {
+                const size_t n = s.outer * s.dim * s.inner, bytes = n * actk_dtype_size(dtype);
+                std::vector<double> v(n);
+                std::uniform_real_distribution<double> u(-15, 15), wide(-110, 10);
+                for (double &e : v) e = pattern == 2 ? (double)(rng() % 4) : pattern == 3 ? wide(rng) : pattern == 4 ? 1e5 + u(rng) : u(rng);
+                if (dtype != ACTK_F32 && pattern == 4) continue; /* 1e5 + x is coarse in bf16 */
+                if (pattern < 2) /* sort each (outer, inner) column along dim */
+                    for (size_t o = 0; o < s.outer; ++o)
+                        for (size_t i = 0; i < s.inner; ++i) {
+                            std::vector<double> col(s.dim);
+                            for (size_t d = 0; d < s.dim; ++d) col[d] = v[(o * s.dim + d) * s.inner + i];
+                            std::sort(col.begin(), col.end());
+                            if (pattern == 1) std::reverse(col.begin(), col.end());
+                            for (size_t d = 0; d < s.dim; ++d) v[(o * s.dim + d) * s.inner + i] = col[d];
+                        }
+                Buffer x(dtype, n), want(dtype, n), got(dtype, n);
+                for (size_t k = 0; k < n; ++k) x.set(k, v[k]);
+                for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
+                    SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " pattern " + std::to_string(pattern) + " kind " + std::to_string(kind) +
+                                 " " + std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
+                    ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, x.data(), want.data()), ACTK_SUCCESS);
+                    DeviceBuffer d_x(bytes, 0), d_y(bytes, 0);
+                    d_x.upload(x.data());
+                    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS)
+                        << actk_last_error();
+                    CUDA_OK(cudaDeviceSynchronize());
+                    d_y.download(got.data());
+                    EXPECT_TRUE(d_y.guards_intact());
+                    size_t bad = 0;
+                    for (size_t k = 0; k < n; ++k)
+                        if (ulp_distance(dtype, got.get(k), want.get(k)) > softmax_bound(dtype) && bad++ == 0)
+                            ADD_FAILURE() << "at " << k << ": " << (double)got.get(k) << " vs " << (double)want.get(k);
+                    EXPECT_EQ(bad, 0u);
+                }
+            }
+        }
+    }
+}
+
 TEST_F(Gpu, PreluAgreesAndDslopeIsDeterministic)
 {
     std::mt19937_64 rng(7);
-    /* column plan: {64,1,1000}, {128,64,49}, {1000,300,1}; chunk plan (few channels
-     * and columns, e.g. nn.PReLU()'s single slope): {3,7,5}, {5000,3,1}, {100003,1,1} */
-    const Shape shapes[] = {{64, 1, 1000}, {128, 64, 49}, {1000, 300, 1}, {3, 7, 5}, {5000, 3, 1}, {100003, 1, 1}};
+    /* the plans of kernels/prelu_plan.h. Wide rows (256 x 1 blocks): {64,1,1000},
+     * {128,64,49}, {1000,300,1}, {4099,129,1} (129 columns: 129 x 1), {7,1,300000}
+     * (pass 2 walks 3 * 300000 partials); narrow rows (J x floor(256/J) blocks, a
+     * tree over the block's rows), e.g. nn.PReLU()'s single slope: {3,7,5} (35 x 7),
+     * {5000,3,1} (3 x 85), {100003,1,1} (1 x 256), {20000,2,100} */
+    const Shape shapes[] = {{64, 1, 1000}, {128, 64, 49}, {1000, 300, 1}, {4099, 129, 1}, {7, 1, 300000},
+                            {3, 7, 5},     {5000, 3, 1},  {100003, 1, 1}, {20000, 2, 100}};
     for (actk_dtype dtype : kAllDtypes) {
         for (const Shape &s : shapes) {
             SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));

@@ -6,8 +6,10 @@
  * then warp 0 merges the warp results), a cluster per row (each of C blocks
  * reduces its chunk as a block does, then the block results are merged in
  * rank order) and the strided kernel (serial).
- * Each must match the long double reference within the promised bounds
- * (f32 4 ULP, f16/bf16 1 ULP), special rows included. Runs without a GPU.
+ * Forward and backward (the row sums in the same orders). Each must match
+ * the long double reference within the promised bounds (forward f32 4 ULP,
+ * f16/bf16 1 ULP; backward the same, or within 4 eps of the terms where
+ * dy - sum cancels), special rows included. Runs without a GPU.
  */
 #include "agreement.h"
 #include "softmax_math.cuh"
@@ -34,14 +36,14 @@ template <class M> MaxSum<M> butterfly(std::vector<MaxSum<M>> lanes)
 
 template <class M, class C = typename M::T> MaxSum<M> reduce_row(const std::vector<C> &v, int threads)
 {
-    std::vector<MaxSum<M>> per_thread(threads, MaxSum<M>{C(-INFINITY), C(0)});
+    std::vector<MaxSum<M>> per_thread(threads, MaxSum<M>::empty());
     for (size_t k = 0; k < v.size(); ++k) actk::online_add(per_thread[k % threads], v[k]);
     if (threads == 1) return per_thread[0];
     std::vector<MaxSum<M>> warp_results;
     for (int w = 0; w < threads / 32; ++w)
         warp_results.push_back(butterfly(std::vector<MaxSum<M>>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32)));
     if (warp_results.size() == 1) return warp_results[0];
-    warp_results.resize(32, MaxSum<M>{C(-INFINITY), C(0)}); /* lanes past the warp count */
+    warp_results.resize(32, MaxSum<M>::empty()); /* lanes past the warp count */
     return butterfly(warp_results);
 }
 
@@ -51,7 +53,7 @@ template <class M, class C = typename M::T> MaxSum<M> reduce_row_any(const std::
 {
     if (threads > 0) return reduce_row<M>(v, threads);
     const size_t blocks = (size_t)-threads, chunk = (v.size() + blocks - 1) / blocks;
-    MaxSum<M> total{C(-INFINITY), C(0)};
+    MaxSum<M> total = MaxSum<M>::empty();
     for (size_t r = 0; r < blocks; ++r) {
         const size_t begin = r * chunk, end = std::min(v.size(), begin + chunk);
         const std::vector<C> part(v.begin() + (std::ptrdiff_t)std::min(begin, v.size()), v.begin() + (std::ptrdiff_t)end);
@@ -66,7 +68,9 @@ template <class M, class C = typename M::T> MaxSum<M> reduce_row_any(const std::
 template <class M, class C = typename M::T>
 void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vector<C> &out)
 {
-    std::vector<C> lane_max(32, C(-INFINITY)), lane_rest(32, C(0));
+    using Acc = typename actk::SoftmaxAcc<M>::type;
+    std::vector<C> lane_max(32, C(-INFINITY));
+    std::vector<Acc> lane_rest(32, actk::acc_zero<M>());
     std::vector<int> lane_ties(32, 0);
     for (size_t d = 0; d < v.size(); ++d) lane_max[d % 32] = actk::nan_max(lane_max[d % 32], v[d]);
     for (int offset = 16; offset > 0; offset /= 2) {
@@ -75,13 +79,13 @@ void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vec
         lane_max = next;
     }
     const C m = lane_max[0];
-    std::vector<C> e(v.size());
+    std::vector<typename actk::SoftmaxTerm<M>::type> e(v.size());
     for (size_t d = 0; d < v.size(); ++d) e[d] = actk::softmax_term<M>(v[d], m, lane_rest[d % 32], lane_ties[d % 32]);
     for (int offset = 16; offset > 0; offset /= 2) {
-        std::vector<C> next_rest(32);
+        std::vector<Acc> next_rest(32);
         std::vector<int> next_ties(32);
         for (int l = 0; l < 32; ++l) {
-            next_rest[l] = lane_rest[l] + lane_rest[l ^ offset];
+            next_rest[l] = actk::acc_add<M>(lane_rest[l], lane_rest[l ^ offset]);
             next_ties[l] = lane_ties[l] + lane_ties[l ^ offset];
         }
         lane_rest = next_rest;
@@ -90,12 +94,12 @@ void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vec
     const MaxSum<M> s = actk::two_pass_stats<M>(m, lane_rest[0], lane_ties[0]);
     out.resize(v.size());
     for (size_t d = 0; d < v.size(); ++d)
-        out[d] = kind == ACTK_LOG_SOFTMAX ? actk::softmax_value_from_term<true>(v[d], e[d], actk::row_scale<true>(s))
-                                          : actk::softmax_value_from_term<false>(v[d], e[d], actk::row_scale<false>(s));
+        out[d] = kind == ACTK_LOG_SOFTMAX ? actk::softmax_value_from_term<true, M>(v[d], e[d], actk::row_scale<true>(s))
+                                          : actk::softmax_value_from_term<false, M>(v[d], e[d], actk::row_scale<false>(s));
 }
 
-/* Emulates the kernel for one dtype with its policy M (C = double for f32,
- * float for f16/bf16). threads == 32 is the warp kernel (two passes), the
+/* Emulates the kernel for one dtype with its policy M (C = M::T: float for
+ * f32, f16 and bf16). threads == 32 is the warp kernel (two passes), the
  * rest the online reductions. */
 template <class M, class C = typename M::T>
 void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
@@ -116,48 +120,228 @@ void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const
     }
 }
 
-void check(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x)
+/* ---- backward: the row sum in each kernel's order ---------------------------- */
+
+template <class M> typename actk::SoftmaxAcc<M>::type butterfly_sum(std::vector<typename actk::SoftmaxAcc<M>::type> lanes)
+{
+    for (int offset = 16; offset > 0; offset /= 2) {
+        std::vector<typename actk::SoftmaxAcc<M>::type> next(32);
+        for (int l = 0; l < 32; ++l) next[l] = actk::acc_add<M>(lanes[l], lanes[l ^ offset]);
+        lanes = next;
+    }
+    return lanes[0];
+}
+
+/* A 512-thread block over [begin, end): per-thread strided sums, a butterfly
+ * per warp, then warp 0's butterfly over the 16 warp sums (block_sum). */
+template <class M, bool kLog, class C = typename M::T>
+typename actk::SoftmaxAcc<M>::type block_row_sum(const std::vector<C> &y, const std::vector<C> &dy, size_t begin, size_t end)
+{
+    using Acc = typename actk::SoftmaxAcc<M>::type;
+    std::vector<Acc> threads(512, actk::acc_zero<M>()), warps(32, actk::acc_zero<M>());
+    for (size_t t = 0; t < 512; ++t)
+        for (size_t d = begin + t; d < end; d += 512) threads[t] = actk::backward_term<M, kLog>(threads[t], y[d], dy[d]);
+    for (int w = 0; w < 16; ++w) warps[w] = butterfly_sum<M>(std::vector<Acc>(threads.begin() + 32 * w, threads.begin() + 32 * w + 32));
+    return butterfly_sum<M>(warps);
+}
+
+/* threads: 32 the warp kernel (lane l holds columns l + 32 k, k below the
+ * power of two the kernel unrolls, zeros beyond dim), 512 a block, < 0 a
+ * cluster of -threads blocks (their sums added in rank order), 1 serial. */
+template <class M, bool kLog, class C = typename M::T>
+typename actk::SoftmaxAcc<M>::type row_sum(const std::vector<C> &y, const std::vector<C> &dy, int threads)
+{
+    using Acc = typename actk::SoftmaxAcc<M>::type;
+    const size_t dim = y.size();
+    if (threads == 1) {
+        Acc a = actk::acc_zero<M>();
+        for (size_t d = 0; d < dim; ++d) a = actk::backward_term<M, kLog>(a, y[d], dy[d]);
+        return a;
+    }
+    if (threads == 32) {
+        size_t cols = 1;
+        while (cols * 32 < dim) cols *= 2;
+        std::vector<Acc> lanes(32, actk::acc_zero<M>());
+        for (size_t l = 0; l < 32; ++l)
+            for (size_t k = 0; k < cols; ++k) {
+                const size_t col = l + 32 * k;
+                lanes[l] = col < dim ? actk::backward_term<M, kLog>(lanes[l], y[col], dy[col]) : actk::backward_term<M, kLog>(lanes[l], C(0), C(0));
+            }
+        return butterfly_sum<M>(lanes);
+    }
+    if (threads == 512) return block_row_sum<M, kLog>(y, dy, 0, dim);
+    const size_t blocks = (size_t)-threads, chunk = (dim + blocks - 1) / blocks;
+    Acc total = actk::acc_zero<M>();
+    for (size_t r = 0; r < blocks; ++r)
+        total = actk::acc_add<M>(total, block_row_sum<M, kLog>(y, dy, std::min(dim, r * chunk), std::min(dim, r * chunk + chunk)));
+    return total;
+}
+
+template <class M, class C = typename M::T>
+void emulate_backward(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &y, const Buffer &dy, Buffer &dx)
+{
+    for (size_t r = 0; r < rows; ++r) {
+        std::vector<C> yv(dim), gv(dim);
+        for (size_t d = 0; d < dim; ++d) {
+            yv[d] = (C)y.get(r * dim + d);
+            gv[d] = (C)dy.get(r * dim + d);
+        }
+        if (kind == ACTK_LOG_SOFTMAX) {
+            const auto sum = row_sum<M, true>(yv, gv, threads);
+            for (size_t d = 0; d < dim; ++d) dx.set(r * dim + d, actk::softmax_grad<M, true>(yv[d], gv[d], sum));
+        } else {
+            const auto sum = row_sum<M, false>(yv, gv, threads);
+            for (size_t d = 0; d < dim; ++d) dx.set(r * dim + d, actk::softmax_grad<M, false>(yv[d], gv[d], sum));
+        }
+    }
+}
+
+/* ---- checks ------------------------------------------------------------------ */
+
+/* Results against the oracle, per dtype and direction over a test. */
+struct Tally {
+    size_t checked = 0, correctly_rounded = 0, bad = 0, by_allowance = 0;
+    long double worst = 0;
+    void print(const char *what) const
+    {
+        printf("  %-34s %9zu values: worst %.0Lf ulp, %.4f%% correctly rounded%s\n", what, checked, worst,
+               checked ? 100.0 * (double)correctly_rounded / (double)checked : 100.0, by_allowance ? " (+ cancelling ones within 4 eps of the terms)" : "");
+    }
+};
+
+/* The kernel each row length takes (inner = 1): a warp per row, a block per
+ * row, or past 16384 a cluster of up to 8 blocks (softmax.cu). */
+int kernel_threads(size_t dim) { return dim <= 1024 ? 32 : dim <= 16384 ? 512 : -(int)std::min<size_t>(8, (dim + 8191) / 8192); }
+
+double forward_bound(actk_dtype dtype) { return dtype == ACTK_F32 ? 4 : 1; }
+
+/* tallies: one per kind (softmax, log-softmax), or null */
+void check(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, Tally *tallies = nullptr)
 {
     for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
+        Tally *tally = tallies ? &tallies[kind] : nullptr;
         Buffer got(dtype, rows * dim), want(dtype, rows * dim);
         if (dtype == ACTK_F32)
             emulate<actk::MathFor<ACTK_F32>::type>(kind, threads, rows, dim, x, got);
         else
             emulate<actk::MathFor<ACTK_F16>::type>(kind, threads, rows, dim, x, got); /* bf16's is the same */
         ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, rows, dim, 1, x.data(), want.data()), ACTK_SUCCESS);
-        const double bound = dtype == ACTK_F32 ? 4 : 1;
         size_t bad = 0;
-        long double worst = 0;
         for (size_t k = 0; k < rows * dim; ++k) {
             const long double u = ulp_distance(dtype, got.get(k), want.get(k));
-            if (u > bound && bad++ == 0)
+            if (u > forward_bound(dtype) && bad++ == 0)
                 ADD_FAILURE() << actk_dtype_name(dtype) << (kind ? " log" : "") << " softmax threads " << threads << " dim " << dim
                               << " at " << k << ": " << (double)got.get(k) << " vs " << (double)want.get(k) << " (" << (double)u << " ulp)";
-            if (u > worst && !std::isinf((double)u)) worst = u;
+            if (tally) {
+                ++tally->checked;
+                tally->correctly_rounded += u == 0;
+                if (u > tally->worst && !std::isinf((double)u)) tally->worst = u;
+            }
         }
         EXPECT_EQ(bad, 0u);
-        printf("  %-5s %-11s threads %3d dim %6zu: max %.0Lf ulp\n", actk_dtype_name(dtype), kind ? "log_softmax" : "softmax",
-               threads, dim, worst);
+        if (tally) tally->bad += bad;
+    }
+}
+
+/* Backward from the oracle's y (as the GPU test does): within the ULP bound,
+ * or where dy - sum cancels within 4 eps of the terms (README). */
+void check_backward(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, const Buffer &dy, Tally *tallies)
+{
+    const long double eps = dtype == ACTK_F32 ? 0x1p-24L : dtype == ACTK_F16 ? 0x1p-11L : 0x1p-8L;
+    for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
+        Tally &tally = tallies[kind];
+        Buffer y(dtype, rows * dim), got(dtype, rows * dim), want(dtype, rows * dim);
+        ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, rows, dim, 1, x.data(), y.data()), ACTK_SUCCESS);
+        ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, rows, dim, 1, y.data(), dy.data(), want.data()), ACTK_SUCCESS);
+        if (dtype == ACTK_F32)
+            emulate_backward<actk::MathFor<ACTK_F32>::type>(kind, threads, rows, dim, y, dy, got);
+        else
+            emulate_backward<actk::MathFor<ACTK_F16>::type>(kind, threads, rows, dim, y, dy, got);
+        size_t bad = 0;
+        for (size_t r = 0; r < rows; ++r) {
+            long double terms = 0;
+            for (size_t d = 0; d < dim; ++d) {
+                const size_t k = r * dim + d;
+                terms += kind == ACTK_SOFTMAX ? fabsl(dy.get(k) * y.get(k)) : fabsl(dy.get(k));
+            }
+            for (size_t d = 0; d < dim; ++d) {
+                const size_t k = r * dim + d;
+                const long double u = ulp_distance(dtype, got.get(k), want.get(k));
+                const long double scale = kind == ACTK_SOFTMAX ? fabsl(y.get(k)) * (fabsl(dy.get(k)) + terms)
+                                                               : fabsl(dy.get(k)) + expl(y.get(k)) * terms;
+                const bool within_ulp = u <= forward_bound(dtype);
+                const bool ok = within_ulp || fabsl(got.get(k) - want.get(k)) <= 4 * eps * scale;
+                if (!ok && bad++ == 0)
+                    ADD_FAILURE() << actk_dtype_name(dtype) << (kind ? " log" : "") << " softmax backward threads " << threads << " dim "
+                                  << dim << " at " << k << ": " << (double)got.get(k) << " vs " << (double)want.get(k) << " (" << (double)u
+                                  << " ulp)";
+                ++tally.checked;
+                tally.correctly_rounded += u == 0;
+                tally.by_allowance += !within_ulp && ok;
+                if (within_ulp && u > tally.worst) tally.worst = u;
+            }
+        }
+        EXPECT_EQ(bad, 0u);
+        tally.bad += bad;
+    }
+}
+
+/* Row patterns: random logits, sorted rows (the online form rescales at
+ * every element going up), ties, rows whose outputs reach the subnormals,
+ * and logits far from 0. */
+enum class Pattern { kUniform, kAscending, kDescending, kTies, kWide, kOffset };
+
+void fill(Buffer &x, size_t rows, size_t dim, Pattern p, std::mt19937_64 &rng)
+{
+    std::uniform_real_distribution<double> u(-15, 15), wide(-110, 10);
+    for (size_t r = 0; r < rows; ++r) {
+        std::vector<double> v(dim);
+        for (double &e : v) {
+            switch (p) {
+            case Pattern::kTies: e = (double)(rng() % 4); break; /* 0..3: the max repeats ~dim/4 times */
+            case Pattern::kWide: e = wide(rng); break;
+            case Pattern::kOffset: e = 1e5 + u(rng); break;
+            default: e = u(rng); break;
+            }
+        }
+        if (p == Pattern::kAscending) std::sort(v.begin(), v.end());
+        if (p == Pattern::kDescending) std::sort(v.rbegin(), v.rend());
+        for (size_t d = 0; d < dim; ++d) x.set(r * dim + d, v[d]);
     }
 }
 
 } // namespace
 
+/* Every kernel order (the kernel the shape takes, and the strided kernel's
+ * serial order) on every row pattern, forward and backward, against the
+ * oracle. Prints the worst ULP and the share correctly rounded. */
 TEST(SoftmaxMathOnHost, KernelReductionOrdersMeetTheBounds)
 {
     std::mt19937_64 rng(77);
     for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16}) {
-        for (size_t dim : {1u, 5u, 32u, 33u, 700u, 1024u, 1025u, 6000u, 16385u, 70000u, 300007u}) {
-            /* warp per row, block per row, or (past 16384) a cluster of up to 8 blocks */
-            const int threads = dim <= 1024 ? 32 : dim <= 16384 ? 512 : -(int)std::min<size_t>(8, (dim + 8191) / 8192);
+        Tally forward[2], backward[2];
+        for (size_t dim : {1u, 5u, 32u, 33u, 700u, 1024u, 1025u, 6000u, 16384u, 16385u, 70000u, 300007u}) {
             const size_t rows = dim > 10000 ? 1 : 4;
             if (dim > 100000 && dtype != ACTK_F32) continue; /* keep the run short */
-            Buffer x(dtype, rows * dim);
-            std::uniform_real_distribution<double> u(-15, 15);
-            for (size_t k = 0; k < rows * dim; ++k) x.set(k, u(rng));
-            check(dtype, threads, rows, dim, x);
-            check(dtype, 1, rows, dim, x); /* the strided kernel's serial order */
+            for (Pattern p : {Pattern::kUniform, Pattern::kAscending, Pattern::kDescending, Pattern::kTies, Pattern::kWide, Pattern::kOffset}) {
+                if (dtype != ACTK_F32 && p != Pattern::kUniform && p != Pattern::kAscending) continue;
+                if (dtype != ACTK_F32 && p == Pattern::kOffset) continue; /* 1e5 + x is coarse in f16/bf16 */
+                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " dim " + std::to_string(dim) + " pattern " + std::to_string((int)p));
+                Buffer x(dtype, rows * dim), dy(dtype, rows * dim);
+                fill(x, rows, dim, p, rng);
+                std::uniform_real_distribution<double> g(-1, 1);
+                for (size_t k = 0; k < rows * dim; ++k) dy.set(k, p == Pattern::kTies ? 0.25 : g(rng)); /* constant dy: dy - sum cancels */
+                for (int threads : {kernel_threads(dim), 1}) {
+                    check(dtype, threads, rows, dim, x, forward);
+                    check_backward(dtype, threads, rows, dim, x, dy, backward);
+                }
+            }
         }
+        const std::string name = actk_dtype_name(dtype);
+        forward[0].print((name + " softmax forward").c_str());
+        forward[1].print((name + " log_softmax forward").c_str());
+        backward[0].print((name + " softmax backward").c_str());
+        backward[1].print((name + " log_softmax backward").c_str());
     }
 }
 
@@ -172,11 +356,27 @@ TEST(SoftmaxMathOnHost, DominantClassAndSpecialRows)
             1, inf, 0, 0, 1, 2, 3, 4,                      /* +inf: NaN */
             NAN, 1, 2, 3, 4, 5, 6, 7,                      /* NaN: NaN */
             1e30f, -1e30f, 1e30f, 0, 5, 6, 7, 8,           /* huge logits (ties at the max) */
+            -3e38f, 3e38f, 0, 1, 2, 3, 4, 5,               /* v - max overflows to -inf: probability 0 */
+            90, -13.5f, -14, -12, 0, 1, 2, 3,              /* outputs near the smallest subnormal (e^-103.3) */
         };
         Buffer x(dtype, rows.size());
         for (size_t k = 0; k < rows.size(); ++k) x.set(k, rows[k]);
         check(dtype, 32, rows.size() / 8, 8, x);
         check(dtype, 1, rows.size() / 8, 8, x);
         check(dtype, -3, rows.size() / 8, 8, x); /* a cluster of 3 (chunks of 3, 3, 2) */
+    }
+}
+
+/* A row of equal values: every output is 1/n (log: -log n) correctly
+ * rounded, in every order (the ties are counted exactly). */
+TEST(SoftmaxMathOnHost, EqualValuesAreExact)
+{
+    for (size_t dim : {3u, 7u, 1000u, 5000u, 40000u}) {
+        Buffer x(ACTK_F32, dim);
+        for (size_t d = 0; d < dim; ++d) x.set(d, 2.5);
+        Tally tally[2];
+        for (int threads : {kernel_threads(dim), 1}) check(ACTK_F32, threads, 1, dim, x, tally);
+        EXPECT_EQ(tally[0].correctly_rounded, tally[0].checked) << dim;
+        EXPECT_EQ(tally[1].correctly_rounded, tally[1].checked) << dim;
     }
 }

@@ -6,6 +6,7 @@
  * bad-input rules of every structured entry point.
  */
 #include "philox.h"
+#include "prelu_plan.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
@@ -293,4 +294,10 @@ TEST(StructuredApi, BadInputIsRejectedAndNothingWritten)
     /* the GPU PReLU backward says how much workspace it needs */
     EXPECT_EQ(actk_cuda_prelu_backward_workspace_size(ACTK_F32, 0, 4, 4), 0u);
     EXPECT_GE(actk_cuda_prelu_backward_workspace_size(ACTK_F32, 32, 64, 100), 64u * 100 * sizeof(double));
+    /* (hi, lo) pairs: float-float for f32/f16/bf16, double-double for f64 */
+    const actk_prelu_plan plan = actk_prelu_make_plan(1000, 300, 1);
+    EXPECT_EQ(actk_cuda_prelu_backward_workspace_size(ACTK_F32, 1000, 300, 1), plan.partials * 2 * sizeof(float));
+    EXPECT_EQ(actk_cuda_prelu_backward_workspace_size(ACTK_BF16, 1000, 300, 1), plan.partials * 2 * sizeof(float));
+    EXPECT_EQ(actk_cuda_prelu_backward_workspace_size(ACTK_F64, 1000, 300, 1), plan.partials * 2 * sizeof(double));
+    EXPECT_EQ(plan.partials, plan.splits * 300);
 }

@@ -244,7 +244,8 @@ typedef enum {
 /* Softmax or log-softmax along dim. y may equal x.
  * Rows (dim-vectors) with -inf entries treat them as probability 0; a row
  * that is all -inf, or holds +inf or NaN, gives NaN everywhere (as PyTorch).
- * f32/f64 are computed in double, f16/bf16 in float, with a max-subtracted
+ * The CPU computes in long double; the GPU computes f64 in double and f32,
+ * f16, bf16 in float (f32 with float-float pairs, no FP64), with a max-subtracted
  * single-pass (online) reduction; f32 results are within 4 ULP of the
  * reference. Deterministic. */
 ACTK_API actk_status actk_cpu_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
@@ -265,7 +266,8 @@ ACTK_API actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dty
 ACTK_API actk_status actk_cpu_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
                                             const void *x, const void *slope, void *y);
 /* dx = x > 0 ? dy : slope[c] * dy, and dslope[c] = sum over outer and inner
- * of (x > 0 ? 0 : x * dy), accumulated in double and rounded once;
+ * of (x > 0 ? 0 : x * dy), accumulated in long double (compensated) and
+ * rounded once;
  * deterministic. dx may equal dy; dslope must not overlap anything. */
 ACTK_API actk_status actk_cpu_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
                                              const void *x, const void *slope, const void *dy, void *dx,
@@ -274,7 +276,11 @@ ACTK_API actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, siz
                                              const void *x, const void *slope, void *y, actk_stream stream);
 /* Bytes of device workspace actk_cuda_prelu_backward needs for this shape
  * (the dslope reduction is two deterministic passes through it; the library
- * never allocates, so the call stays graph-capturable). */
+ * never allocates, so the call stays graph-capturable). The GPU sums dslope
+ * in double-word arithmetic (float-float for f32/f16/bf16, double-double for
+ * f64), each product x * dy added exactly: within 1 ULP of the exact sum
+ * unless it cancels (README "Numerics" gives the bound). The workspace must
+ * be 8-byte aligned. */
 ACTK_API size_t actk_cuda_prelu_backward_workspace_size(actk_dtype dtype, size_t outer, size_t channels,
                                                         size_t inner);
 ACTK_API actk_status actk_cuda_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
