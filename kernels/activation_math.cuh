@@ -583,20 +583,37 @@ struct LeakyReluOp {
 
 struct EluOp {
     static constexpr bool kHasFromY = true;
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x > C(0) ? x : p.alpha * M::expm1(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return m_isnan(x) ? x : (x > C(0) ? dy : dy * (p.alpha * M::exp(x))); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
+    {
+        if constexpr (IsF32Math<M>::value) return x > C(0) ? x : f32::scaled_expm1(x, 0.0f, f32::Pair{p.alpha, 0.0f});
+        return x > C(0) ? x : p.alpha * M::expm1(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    {
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) return x > C(0) ? dy : f32::dy_scaled_exp(dy, x, 0.0f, f32::Pair{p.alpha, 0.0f});
+        return x > C(0) ? dy : dy * (p.alpha * M::exp(x));
+    }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y + p.alpha)); }
 };
 
 struct SeluOp {
     static constexpr bool kHasFromY = true;
+    /* f32: scale and scale * alpha as pairs, each result rounded once */
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value)
+            return x > C(0) ? f32::times(x, f32::Pair{1.05070102f, -3.47926523e-08f})
+                            : f32::scaled_expm1(x, 0.0f, f32::Pair{1.75809932f, 2.32967174e-08f});
         return x > C(0) ? K<C>::selu_scale * x : K<C>::selu_scale_alpha * M::expm1(x);
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
-        return m_isnan(x) ? x : dy * (x > C(0) ? K<C>::selu_scale : K<C>::selu_scale_alpha * M::exp(x));
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value)
+            return x > C(0) ? f32::times(dy, f32::Pair{1.05070102f, -3.47926523e-08f})
+                            : f32::dy_scaled_exp(dy, x, 0.0f, f32::Pair{1.75809932f, 2.32967174e-08f});
+        return dy * (x > C(0) ? K<C>::selu_scale : K<C>::selu_scale_alpha * M::exp(x));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
     {
@@ -629,6 +646,10 @@ struct CeluOp {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (x > C(0) || m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) {
+            const f32::Pair q = f32::quotient<typename M::Hardware>(x, p.alpha);
+            return f32::scaled_expm1(q.hi, q.lo, f32::Pair{p.alpha, 0.0f});
+        }
         const C q = x / p.alpha;
         const C em1 = M::expm1(q);
         return p.alpha * (em1 + correction<M>(x, p.alpha, q, em1 + C(1)));
@@ -637,6 +658,10 @@ struct CeluOp {
     {
         if (m_isnan(x)) return x;
         if (x > C(0)) return dy;
+        if constexpr (IsF32Math<M>::value) {
+            const f32::Pair q = f32::quotient<typename M::Hardware>(x, p.alpha);
+            return f32::dy_scaled_exp(dy, q.hi, q.lo, f32::Pair{1.0f, 0.0f});
+        }
         const C q = x / p.alpha;
         const C e = M::exp(q);
         return dy * (e + correction<M>(x, p.alpha, q, e));
@@ -664,6 +689,7 @@ struct SoftplusOp {
     {
         const C z = p.alpha * x;
         if (z > p.beta) return x;
+        if constexpr (IsF32Math<M>::value) return f32::softplus<typename M::Hardware>(x, p.alpha);
         C e = M::exp(-m_fabs(z));
         /* left tail: log1p(e^z) ~ e^z, so the rounding of z matters */
         if (M::kCorrectArgumentRounding && !(z > C(0))) e = m_fma(e, product_error(p.alpha, x, z), e);
@@ -927,7 +953,11 @@ struct HardswishOp {
 
 struct LogsigmoidOp {
     static constexpr bool kHasFromY = true;
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return (x < C(0) ? x : C(0)) - M::log1p_unit(M::exp(-m_fabs(x))); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return -f32::softplus<typename M::Hardware>(-x, 1.0f);
+        return (x < C(0) ? x : C(0)) - M::log1p_unit(M::exp(-m_fabs(x)));
+    }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if (m_isnan(x)) return x;
