@@ -116,7 +116,8 @@ template <> struct K<float> {
  * div(a, b) for denominators known to lie in [1, 2^126] (the ops only call
  * it on 1 + e^-|z| and similar). kCorrectArgumentRounding says whether the
  * first-order corrections for a rounded argument (a*x, -x/sqrt2) are worth
- * their cost: they matter for f64 results, not for f32 or half precision.
+ * their cost: they matter for f64 and f32 (computed in float, a rounded a*x
+ * costs |a x| 2^-24 relative in a tail), not for half precision.
  * kBits is the relative accuracy the policy's functions deliver; the ops
  * size their own series and cancellation guards by it.
  */
