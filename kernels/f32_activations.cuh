@@ -18,11 +18,12 @@ namespace actk {
 namespace f32 {
 
 /* dy * (f.hi + f.lo) with one rounding (the product dy f.hi is exact inside
- * the FMA). An infinite dy with f.lo = 0 would give inf * 0: dropped. */
+ * the FMA). An infinite low product (dy infinite: inf * 0 or inf - inf
+ * ahead) is dropped; dy f.hi decides. */
 ACTK_HD float times(float dy, Pair f)
 {
     const float low = dy * f.lo;
-    return fmaf(dy, f.hi, low == low ? low : 0.0f);
+    return fmaf(dy, f.hi, fabsf(low) < INFINITY ? low : 0.0f);
 }
 
 /* e = e^-|z + zl| = 2^k m and d = 1 + e as a pair (e scaled, its low part
@@ -71,6 +72,56 @@ template <class Hw> ACTK_HD float dy_logistic_derivative(float dy, float z, int 
     const Logistic l = logistic(z, 0.0f);
     const Pair q = divide_pair<Hw>(l.e.m, mul(l.d, l.d));
     return scale_once(times(dy, q), l.e.k + log2_c);
+}
+
+/* ---- softplus, logsigmoid ----------------------------------------------------
+ * softplus(x) = (max(z, 0) + log1p(e)) / beta, z = beta x (= z + zl
+ * exactly), e = e^-|z + zl|; the sum as a pair and one corrected division.
+ * For tiny e (k < -20) log1p(e) = e (1 - e/2) at mantissa level, scaled
+ * once: subnormal results rounded once. Callers handle the threshold.
+ * logsigmoid(x) = -softplus(-x) with beta = 1. */
+template <class Hw> ACTK_HD float softplus(float x, float beta)
+{
+    const float z = beta * x;
+    if (isinf(z)) return z > 0.0f ? x : 0.0f;
+    const float zl = fmaf(beta, x, -z);
+    const bool positive = z > 0.0f;
+    const ExpParts e = exp_core(-fabsf(z), positive ? -zl : zl);
+    const Pair es = scaled(e);
+    const Pair d = {beta, 0.0f};
+    if (!positive && e.k < -20) {
+        const Pair m = {e.m.hi, fmaf(-0.5f * es.hi, e.m.hi, e.m.lo)};
+        return scale_once(divide<Hw>(m, d), e.k);
+    }
+    const Pair l = log1p_unit_pair<Hw>(es);
+    const Pair sum = positive ? add(add(two_sum(z, zl), l.hi), l.lo) : l;
+    return divide<Hw>(sum, d);
+}
+
+/* ---- the elu family -------------------------------------------------------- */
+
+/* c (e^(x + xl) - 1) rounded once (elu, selu, celu for x <= 0) */
+ACTK_HD float scaled_expm1(float x, float xl, Pair c)
+{
+    const Pair e = expm1_pair(x, xl);
+    return fmaf(e.hi, c.hi, fmaf(e.hi, c.lo, e.lo * c.hi));
+}
+
+/* dy c e^(x + xl), at mantissa level and scaled once */
+ACTK_HD float dy_scaled_exp(float dy, float x, float xl, Pair c)
+{
+    const ExpParts e = exp_core(x, xl);
+    return scale_once(times(dy, mul(e.m, c)), e.k);
+}
+
+/* x/alpha = q + ql (celu): q from a corrected division, ql from the exact
+ * remainder x - q alpha. x is clamped to >= -2^100 first (-inf included):
+ * celu only asks for x <= 0, and e^(x/alpha) is 0 there for alpha < 2^90. */
+template <class Hw> ACTK_HD Pair quotient(float x, float alpha)
+{
+    x = x < -0x1p100f ? -0x1p100f : x;
+    const float q = divide<Hw>(x, alpha);
+    return {q, fmaf(-q, alpha, x) * Hw::rcp(alpha)};
 }
 
 /* dy y (1 - y) and dy (1 - y)(1 + y) = dy (1 - y^2), the products as
