@@ -7,7 +7,7 @@
  *   template <class M> static C backward(C x, C dy, Params<C> p);
  *   template <class M> static C backward_from_y(C y, C dy, Params<C> p);  (kHasFromY)
  * where M is the math policy (below) and C = M::T the compute type: double
- * for f32 and f64 storage, float for f16 and bf16. Everything here is __host__ __device__ and uses only
+ * for f64 storage, float for f32, f16 and bf16. Everything here is __host__ __device__ and uses only
  * <math.h> functions, so the same source also compiles as plain C++ on the
  * host; tests/test_device_math_on_host.cpp checks it against the long double
  * reference without a GPU.
@@ -34,6 +34,8 @@
 #else
 #define ACTK_HD inline
 #endif
+
+#include "f32_math.cuh" /* the f32 policy and its float primitives */
 
 namespace actk {
 
@@ -96,9 +98,9 @@ template <> struct K<float> {
  *
  *  - LibmMath<C>: the C library's functions (CUDA's own on the device), the
  *    full precision of C. f64 storage.
- *  - F32Math: the same in double, with exp, log1p and erfc cut to f32
- *    needs and no argument-rounding corrections (below). f32 storage: results are one
- *    rounding away from a value good to 2^-38 or better.
+ *  - F32Math (f32_math.cuh): float only, on the FP32 pipe: error-free
+ *    transformations, float-float pairs, an exponential core with a low
+ *    part and an FMA-corrected MUFU.RCP. f32 storage.
  *  - HalfMath: float, built on the hardware's base-2 exponential and
  *    logarithm (MUFU ex2/lg2 through exp2f/__log2f), __fdividef and CUDA's
  *    tanhf, with Taylor pieces and fitted polynomials where those would
@@ -340,7 +342,9 @@ ACTK_HD double from_high_word(int hi)
 #endif
 }
 
-struct F32Math : LibmMath<double, false> {
+/* The former f32 policy (double arithmetic), kept while other code may
+ * still name it; f32 storage uses F32Math (f32_math.cuh) now. */
+struct F32DoubleMath : LibmMath<double, false> {
     static constexpr int kBits = 38;
     /* e^x to 2^-44: k = rint(x log2 e) by the 1.5 * 2^52 shifter (k lands in
      * the low word), r = x - k ln2 in two parts (Cody-Waite), e^r = 1 + r Q(r)
@@ -399,7 +403,7 @@ struct F32Math : LibmMath<double, false> {
 /* The policy for each storage dtype: used by the kernels (through
  * StorageTraits) and by the host emulation in the tests. */
 template <actk_dtype D> struct MathFor { using type = LibmMath<double>; };
-template <> struct MathFor<ACTK_F32> { using type = F32Math; };
+template <> struct MathFor<ACTK_F32> { using type = F32Math; }; /* float; f32_math.cuh */
 template <> struct MathFor<ACTK_F16> { using type = HalfMath; };
 template <> struct MathFor<ACTK_BF16> { using type = HalfMath; };
 

@@ -35,15 +35,15 @@ namespace actk {
 constexpr int kElementwiseBlock = 256;
 constexpr int kElementwiseWaves = 32;
 
-/* Compute type and conversions per storage type: f16/bf16 compute in
- * float, f32 and f64 in double (so f32 results are rounded once from a
- * double-precision value). */
+/* Compute type and conversions per storage type: f32, f16 and bf16 compute
+ * in float (the f32 math keeps its extra precision in float-float pairs,
+ * f32_math.cuh: no FP64 in an f32 kernel), f64 in double. */
 template <class S> struct StorageTraits;
 template <> struct StorageTraits<float> {
     static constexpr actk_dtype kDtype = ACTK_F32;
-    using Compute = double;
-    static __device__ __forceinline__ double load(float v) { return v; }
-    static __device__ __forceinline__ float store(double c) { return (float)c; }
+    using Compute = float;
+    static __device__ __forceinline__ float load(float v) { return v; }
+    static __device__ __forceinline__ float store(float c) { return c; }
 };
 template <> struct StorageTraits<double> {
     static constexpr actk_dtype kDtype = ACTK_F64;

@@ -1,6 +1,7 @@
 /*
- * f32_rounding_survey.cpp - how often the f32 kernels' math (F32Math in
- * kernels/activation_math.cuh, compiled here for the host) misses the
+ * f32_rounding_survey.cpp - how often the f32 kernels' math (the ops of
+ * kernels/activation_math.cuh under F32Math, kernels/f32_math.cuh,
+ * compiled here for the host) misses the
  * correctly rounded result, per op and direction, on 2M values drawn from a
  * normal distribution (sigma 4, every fourth value sigma 24).
  *
@@ -56,11 +57,10 @@ int main(int argc, char **argv)
                 [&](auto op_struct) {
                     using Op = decltype(op_struct);
                     using M = actk::MathFor<ACTK_F32>::type;
-                    const actk::Params<double> p{act.alpha, act.beta};
+                    const actk::Params<float> p{act.alpha, act.beta};
                     for (size_t i = 0; i < n; ++i) {
-                        const double v = dir == 0 ? Op::template forward<M>((double)x[i], p)
-                                                  : Op::template backward<M>((double)x[i], 1.0, p);
-                        const long long d = ulp_distance((float)v, ref[i]);
+                        const float v = dir == 0 ? Op::template forward<M>(x[i], p) : Op::template backward<M>(x[i], 1.0f, p);
+                        const long long d = ulp_distance(v, ref[i]);
                         missed += d != 0;
                         if (d > worst) worst = d;
                     }
