@@ -2,9 +2,9 @@
  * f32_gelu.cuh - gelu (erf form) and gelu_tanh for f32 storage, forward and
  * derivative (times dy), computed in float only: IEEE add, multiply and fma,
  * integer bit work, and one hardware reciprocal whose error an FMA residual
- * removes. No double anywhere, so the kernels stay on the FP32 pipe, and the
- * host build of these functions gives the device's bits (bar the reciprocal,
- * see gelu_rcp) for tests/test_device_math_on_host.cpp.
+ * removes (F32Hardware::rcp, f32_math.cuh). No double anywhere, so the
+ * kernels stay on the FP32 pipe, and the host build of these functions
+ * gives the device's bits for tests/test_device_math_on_host.cpp.
  *
  * Accuracy (tools/fit_f32_gelu.py fits the polynomials; docs/perf_gelu_f32.md
  * has the measured figures): about 1 ULP forward, under 2 ULP for the
@@ -22,8 +22,9 @@
 #ifndef ACTK_KERNELS_F32_GELU_CUH
 #define ACTK_KERNELS_F32_GELU_CUH
 
+#include "f32_math.cuh" /* F32Hardware (the corrected MUFU.RCP), f32::bits_of/from_bits */
+
 #include <math.h>
-#include <string.h>
 
 #if defined(__CUDACC__)
 #define ACTK_GELU_HD __host__ __device__ __forceinline__
@@ -34,41 +35,7 @@
 namespace actk {
 namespace f32_gelu {
 
-ACTK_GELU_HD int bits_of(float v)
-{
-#if defined(__CUDA_ARCH__)
-    return __float_as_int(v);
-#else
-    int i;
-    memcpy(&i, &v, sizeof i);
-    return i;
-#endif
-}
-ACTK_GELU_HD float float_of(int i)
-{
-#if defined(__CUDA_ARCH__)
-    return __int_as_float(i);
-#else
-    float v;
-    memcpy(&v, &i, sizeof v);
-    return v;
-#endif
-}
-
-/* 1/d for d in [1, 2^126], within 1 ulp: MUFU.RCP on the device, the
- * correctly rounded quotient on the host. Every use is followed by the
- * residual fma(-r, d, 1), which carries the exact error, so the results do
- * not depend on which of the two neighbours of 1/d comes back. */
-ACTK_GELU_HD float gelu_rcp(float d)
-{
-#if defined(__CUDA_ARCH__)
-    float r;
-    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(d));
-    return r;
-#else
-    return 1.0f / d;
-#endif
-}
+ACTK_GELU_HD int max_int(int a, int b) { return a > b ? a : b; }
 
 /* e^-(s + sl) = 2^k (1 + r + ql) for s in [0, 2^7), |sl| <= ulp(s)/2:
  * k = rint(-s log2 e) by the 1.5 * 2^23 shifter, r = -s - k ln2_hi exactly
@@ -77,16 +44,16 @@ ACTK_GELU_HD float gelu_rcp(float d)
  * relative); the rest of the argument, rl = -k ln2_lo - sl (< 2^-17),
  * enters to first order as rl e^r. ef = 1 + r + ql rounded once more (to
  * scale tails of products; rl alone is up to 2^-17, so it must be in). */
-struct ExpParts {
+struct GaussExp {
     float r, ql, ef;
     int k;
 };
-ACTK_GELU_HD ExpParts exp_neg(float s, float sl)
+ACTK_GELU_HD GaussExp exp_neg(float s, float sl)
 {
     const float shifter = 12582912.0f;
     const float kf = fmaf(s, -1.44269502e+00f, shifter);
     const float k = kf - shifter;
-    ExpParts e;
+    GaussExp e;
     e.r = fmaf(k, -6.93147182e-01f, -s);
     const float rl = fmaf(k, 1.90465421e-09f, -sl); /* ln2 - ln2_hi = -1.9e-9 */
     const float r2 = e.r * e.r;
@@ -99,12 +66,12 @@ ACTK_GELU_HD ExpParts exp_neg(float s, float sl)
     const float er = fmaf(r2, p, e.r) + 1.0f; /* e^r */
     e.ql = fmaf(rl, er, r2p);
     e.ef = fmaf(rl, er, er);
-    e.k = bits_of(kf) - bits_of(shifter);
+    e.k = f32::bits_of(kf) - f32::bits_of(shifter);
     return e;
 }
 
 /* 2^(k + 64) from bits, k in [-190, 63] */
-ACTK_GELU_HD float scale_up_64(int k) { return float_of((k + 64 + 127) << 23); }
+ACTK_GELU_HD float scale_up_64(int k) { return f32::from_bits((k + 64 + 127) << 23); }
 
 /* gelu and gelu_tanh at tiny |x| are x/2 + c x^2 with c > 0, and the main
  * formulas give x/2 rounded to nearest even there. Where x/2 is an exact
@@ -130,9 +97,9 @@ ACTK_GELU_HD float tiny_half_ties(float result, float x)
  * exponential's parts, which the derivative needs for phi. */
 struct GaussTail {
     float m, ml;
-    ExpParts e;
+    GaussExp e;
 };
-ACTK_GELU_HD GaussTail gauss_tail(float a)
+template <class Hw> ACTK_GELU_HD GaussTail gauss_tail(float a)
 {
     GaussTail g;
     const float half = 0.5f * a;
@@ -143,7 +110,7 @@ ACTK_GELU_HD GaussTail gauss_tail(float a)
      * the exact rounding error of d */
     const float d = a + 2.0f;
     const float dd = a - (d - 2.0f);
-    const float rc = gelu_rcp(d);
+    const float rc = Hw::rcp(d);
     const float cr = fmaf(-dd, rc, fmaf(-rc, d, 1.0f));
     /* t = 1 - 4/(a + 2); 1 - 4 rc is exact for a <= 6 */
     const float m4 = -4.0f * rc;
@@ -176,10 +143,10 @@ ACTK_GELU_HD GaussTail gauss_tail(float a)
 }
 
 /* gelu(x) = x Phi(x): -a Phi(-a) for x < 0, x (1 - Phi(-a)) otherwise. */
-ACTK_GELU_HD float gelu(float x)
+template <class Hw = F32Hardware> ACTK_GELU_HD float gelu(float x)
 {
     const float a = fminf(fabsf(x), 15.0f); /* gelu is -0 or x beyond; NaN -> 15, x carries it */
-    const GaussTail g = gauss_tail(a);
+    const GaussTail g = gauss_tail<Hw>(a);
     const float scale = scale_up_64(g.e.k);
     /* x < 0: -a 2^k (m + ml), scaled so that one rounding makes it subnormal */
     const float as = a * scale;
@@ -197,11 +164,11 @@ ACTK_GELU_HD float gelu(float x)
  * D = e^(a^2/2) Phi(-a) - a/sqrt(2 pi), gelu' = e D for x < 0 and 1 - e D
  * for x >= 0. e D cancels near the root x0 = -0.75179 of gelu'; there
  * (x in (-1, -0.5)) gelu' = d W(d), d = x - x0, W of degree 8 (2^-32.6). */
-ACTK_GELU_HD float gelu_backward(float x, float dy)
+template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_backward(float x, float dy)
 {
     const float a = fminf(fabsf(x), 15.0f);
-    const GaussTail g = gauss_tail(a);
-    const ExpParts &e = g.e;
+    const GaussTail g = gauss_tail<Hw>(a);
+    const GaussExp &e = g.e;
     /* a/sqrt(2 pi) (1 + r + ql) as b1 + bl */
     const float b = a * 3.989422917e-01f;
     float bl = fmaf(a, 3.989422917e-01f, -b);
@@ -234,13 +201,131 @@ ACTK_GELU_HD float gelu_backward(float x, float dy)
     w = fmaf(w, d, -1.819967851e-02f);
     w = fmaf(w, d, 3.882849813e-01f);
     w = fmaf(w, d, 4.314939976e-01f);
-    const float window = dy * fmaf(d, w, -1.211444989e-08f * w);
+    const float window = dy * fmaf(d, w, fmaf(d, -5.260105684e-09f, -1.211444989e-08f * w));
     const bool in_window = !(x <= -1.0f || x >= -0.5f);
     return in_window ? window : (x < 0.0f ? negative : positive);
 }
 
-ACTK_GELU_HD float gelu_tanh(float x) { return x; }
-ACTK_GELU_HD float gelu_tanh_backward(float x, float dy) { return x*dy; }
+/* gelu_tanh's argument z = 2 sqrt(2/pi) (x + 0.044715 x^3) = x (K1 + K2 x^2)
+ * as zh + zl (|zl| <= 2^-23 |zh| or so, good to 2^-40): e^-|z| in the tail
+ * is as sensitive to z's absolute error as to its own rounding. x is
+ * clamped to [-11, 11] (gelu_tanh is -0 or x beyond). */
+struct TanhArgument {
+    float zh, zl;
+    float w, wl;   /* K1 + K2 x^2 */
+    float t2, t2l; /* K2 x^2 */
+};
+ACTK_GELU_HD TanhArgument tanh_argument(float x)
+{
+    const float k1 = 1.595769167e+00f, k1_tail = -4.534068054e-08f;
+    const float k2 = 7.135481387e-02f, k2_tail = 2.398832466e-09f;
+    const float x2 = x * x;
+    const float x2l = fmaf(x, x, -x2);
+    const float t2 = k2 * x2;
+    float t2l = fmaf(k2, x2, -t2);
+    t2l = fmaf(k2, x2l, t2l);
+    t2l = fmaf(k2_tail, x2, t2l);
+    /* w = k1 + t2 with its exact rounding error (Fast2Sum, larger first) */
+    const float w = k1 + t2;
+    const float big = fmaxf(k1, t2), small = fminf(k1, t2);
+    const float wl = (small - (w - big)) + (t2l + k1_tail);
+    TanhArgument z;
+    z.zh = x * w;
+    z.zl = fmaf(x, wl, fmaf(x, w, -z.zh));
+    z.w = w;
+    z.wl = wl;
+    z.t2 = t2;
+    z.t2l = t2l;
+    return z;
+}
+
+/* gelu_tanh(x) = x sigmoid(z): with E = e^-|z| = 2^k (1 + r + ql),
+ * x / (1 + E) for x >= 0 and x E / (1 + E) for x < 0. 1/(1 + E) =
+ * rc (1 + rho) with rc the corrected reciprocal and rho its residual,
+ * formed exactly from E's parts (1 - rc and rc 2^k are within a factor 2 of
+ * each other: Sterbenz). */
+template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh(float x)
+{
+    const float xc = fminf(fmaxf(x, -11.0f), 11.0f); /* NaN: x carries it */
+    const TanhArgument z = tanh_argument(xc);
+    const GaussExp e = exp_neg(fabsf(z.zh), xc < 0.0f ? -z.zl : z.zl);
+    const float s2 = f32::from_bits((max_int(e.k, -126) + 127) << 23); /* 2^k, or 2^-126 where E is far below 1 ulp of 1 */
+    const float rc = Hw::rcp(fmaf(e.ef, s2, 1.0f));
+    const float rcs = rc * s2;
+    const float rho = fmaf(-rcs, e.ql, fmaf(-rcs, e.r, (1.0f - rc) - rcs));
+    /* x >= 0: x rc (1 + rho); xc in the correction so that +inf stays inf */
+    const float positive = fmaf(x, rc, (xc * rc) * rho);
+    /* x < 0: x 2^k (1 + r + ql) rc (1 + rho), 2^k applied last */
+    const float xs = xc * scale_up_64(e.k);
+    const float m = xs * rc;
+    const float ml = fmaf(xs, rc, -m);
+    const float m1 = fmaf(m, e.r, m);
+    float lo = fmaf(m, e.r, m - m1);
+    lo = fmaf(m, fmaf(rho, e.ef, e.ql), lo);
+    lo = fmaf(ml, e.ef, lo);
+    const float negative = (m1 + lo) * 0x1p-64f;
+    return tiny_half_ties(x < 0.0f ? negative : positive, x);
+}
+
+/* dy gelu_tanh'(x), gelu_tanh' = S + x z' S (1 - S) with S = sigmoid(z),
+ * z' = K1 + 3 K2 x^2. With E = e^-|z| and P = x z' sigmoid(|z|):
+ * x >= 0: sigmoid(|z|) (1 + P E), no cancellation;
+ * x < 0:  E sigmoid(|z|) (1 + P), and 1 + P cancels near the root
+ *         x0 = -0.75246: P is kept as a pair good to about 2^-30 (x z' by
+ *         fma residuals, sigmoid(|z|) = rc (1 + rho)) and 1 + P is summed
+ *         exactly, so only within 1/16 of x0 does the cancellation cost
+ *         accuracy; there gelu_tanh' = d W(d), d = x - x0, W of degree 5
+ *         (2^-31.6). */
+template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh_backward(float x, float dy)
+{
+    const float xc = fminf(fmaxf(x, -11.0f), 11.0f);
+    const TanhArgument z = tanh_argument(xc);
+    const GaussExp e = exp_neg(fabsf(z.zh), xc < 0.0f ? -z.zl : z.zl);
+    const float s2 = f32::from_bits((max_int(e.k, -126) + 127) << 23);
+    const float rc = Hw::rcp(fmaf(e.ef, s2, 1.0f));
+    const float rcs = rc * s2;
+    const float rho = fmaf(-rcs, e.ql, fmaf(-rcs, e.r, (1.0f - rc) - rcs));
+    /* z' = (K1 + K2 x^2) + 2 K2 x^2 as zp + zpl (Fast2Sum, larger first) */
+    const float t2x2 = z.t2 + z.t2;
+    const float zp = z.w + t2x2;
+    const float big = fmaxf(z.w, t2x2), small = fminf(z.w, t2x2);
+    const float zpl = (small - (zp - big)) + fmaf(2.0f, z.t2l, z.wl);
+    const float xz = xc * zp;
+    const float xzl = fmaf(xc, zpl, fmaf(xc, zp, -xz));
+    /* P = x z' rc (1 + rho) = ph + pl */
+    const float ph = xz * rc;
+    float pl = fmaf(xz, rc, -ph);
+    pl = fmaf(xzl, rc, pl);
+    pl = fmaf(ph, rho, pl);
+    /* x >= 0: dy rc (1 + rho) (1 + P E), the small terms together (P E is
+     * up to 0.3 of the result: P and E to 2^-24 each) */
+    const float ps = (ph + pl) * s2;
+    const float pe = fmaf(ps, e.r + e.ql, ps);
+    const float c = fmaf(rho, pe, rho + pe);
+    const float positive = fmaf(dy, rc, (dy * rc) * c);
+    /* x < 0: 2^k (1 + r + ql) rc (1 + rho) (1 + P) as g + gl, then dy and 2^k */
+    const f32::Pair b = f32::two_sum(1.0f, ph);
+    const float g = rc * b.hi;
+    float gl = fmaf(rc, b.hi, -g);
+    gl = fmaf(rc, b.lo + pl, gl);
+    gl = fmaf(g, rho, gl);
+    const float m1 = fmaf(g, e.r, g);
+    float lo = fmaf(g, e.r, g - m1);
+    lo = fmaf(g, e.ql, lo);
+    lo = fmaf(gl, e.ef, lo);
+    const float negative = (fmaf(dy, m1, dy * lo) * scale_up_64(e.k)) * 0x1p-64f;
+    /* the root window; NaN lands here too and stays NaN */
+    const float d = x - -7.524614334e-01f; /* exact; x0's tail below */
+    float w = 1.751039363e-02f;
+    w = fmaf(w, d, -1.658963040e-02f);
+    w = fmaf(w, d, -1.139338613e-01f);
+    w = fmaf(w, d, -1.578289643e-02f);
+    w = fmaf(w, d, 3.875184357e-01f);
+    w = fmaf(w, d, 4.304001033e-01f);
+    const float window = dy * fmaf(d, w, fmaf(d, -1.229598467e-08f, -1.133962790e-08f * w));
+    const bool in_window = !(x <= -0.8149614334f || x >= -0.6899614334f);
+    return in_window ? window : (x < 0.0f ? negative : positive);
+}
 
 } // namespace f32_gelu
 } // namespace actk

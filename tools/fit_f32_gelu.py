@@ -17,9 +17,10 @@ change the constants; the kernels do not read its output.
    Y -> 1/sqrt(2 pi) as a -> inf). Fitted on t in [-1, t(15)]: gelu's
    results (and gelu' times a moderate dy) are 0 beyond |x| = 15 on the left and x on the right.
    Y = c0 + c1 t + (t + t^2) R(t), c1 = c0 - 1 (see fit_gelu_y).
-3. the derivative windows: gelu'(x0 + d) = d W(d) and gelu_tanh'(x0 + d)
-   = d W(d) around each root x0, |d| <= 1/4, W's first two coefficients
-   double-float.
+3. the derivative windows around each root x0: gelu'(x0 + d) = d W(d)
+   for |d| <= 1/4 (degree 8) and gelu_tanh'(x0 + d) = d W(d) for
+   |d| <= 1/8 (degree 6; gelu_tanh' keeps its cancelling sum as an exact
+   pair, so it needs a narrower window).
 Fits: Lawson's iteratively reweighted least squares on a fine grid (close to
 minimax for the relative error).
 """
@@ -154,12 +155,12 @@ def gelu_tanh_derivative(x):
     return s + 2 * x * s * (1 - s) * du
 
 
-def root_window(name, f, guess, degree):
+def root_window(name, f, guess, degree, half_width):
     x0 = mp.findroot(f, guess)
     h, l = split(x0)
     print("%s root x0 = %s = %.9ef + %.9ef" % (name, mp.nstr(x0, 20), h, l))
     w = lambda d: f(x0 + d) / d if d != 0 else mp.diff(f, x0)
-    return fit_poly(name + " window W(d)", w, -0.25, 0.25, degree, split_powers=(0,))
+    return fit_poly(name + " window W(d)", w, -half_width, half_width, degree, split_powers=(0,))
 
 
 def fit_gelu_y(degree, t_max):
@@ -211,8 +212,8 @@ def main(argv):
     fit_gelu_y(degree_y, float(t_max))
     if "--only-y" in argv:
         return 0
-    root_window("gelu'", gelu_derivative, -0.75, 8)
-    root_window("gelu_tanh'", gelu_tanh_derivative, -0.75, 8)
+    root_window("gelu'", gelu_derivative, -0.75, 8, 0.25)
+    root_window("gelu_tanh'", gelu_tanh_derivative, -0.75, 6, 0.125)
     return 0
 
 
