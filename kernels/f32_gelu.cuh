@@ -35,6 +35,17 @@
 namespace actk {
 namespace f32_gelu {
 
+/* True for the f32 storage policy (F32MathOn<Hw>, f32_math.cuh): the ops
+ * take these functions only there; f16/bf16 (HalfMath) and f64 (LibmMath)
+ * keep their own formulas. */
+template <class M> struct IsF32Policy {
+    static constexpr bool value = false;
+};
+template <class Hw> struct IsF32Policy<F32MathOn<Hw>> {
+    static constexpr bool value = true;
+};
+template <class M> constexpr bool kIsF32Policy = IsF32Policy<M>::value;
+
 ACTK_GELU_HD int max_int(int a, int b) { return a > b ? a : b; }
 
 /* e^-(s + sl) = 2^k (1 + r + ql) for s in [0, 2^7), |sl| <= ulp(s)/2:
@@ -99,7 +110,7 @@ struct GaussTail {
     float m, ml;
     GaussExp e;
 };
-template <class Hw> ACTK_GELU_HD GaussTail gauss_tail(float a)
+template <class Hw, bool ExactT> ACTK_GELU_HD GaussTail gauss_tail(float a)
 {
     GaussTail g;
     const float half = 0.5f * a;
@@ -112,9 +123,14 @@ template <class Hw> ACTK_GELU_HD GaussTail gauss_tail(float a)
     const float dd = a - (d - 2.0f);
     const float rc = Hw::rcp(d);
     const float cr = fmaf(-dd, rc, fmaf(-rc, d, 1.0f));
-    /* t = 1 - 4/(a + 2); 1 - 4 rc is exact for a <= 6 */
+    /* t = 1 - 4/(a + 2): 1 - 4 rc (exact for a <= 6), then the correction
+     * for cr, rounded. With ExactT, tl holds both roundings (up to 2^-24,
+     * worth 0.5 ulp of Phi(-a) in the tail, where dY/dt / Y is largest)
+     * and enters through the linear term of Y (Y' - c1 is small). */
     const float m4 = -4.0f * rc;
-    const float t = fmaf(m4, cr, fmaf(-4.0f, rc, 1.0f));
+    const float t0 = fmaf(-4.0f, rc, 1.0f);
+    const float t = fmaf(m4, cr, t0);
+    const float tl = ExactT ? fmaf(m4, cr, (t0 - t) + fmaf(-4.0f, rc, 1.0f - t0)) : 0.0f;
     float q = -6.571523409e-05f;
     q = fmaf(q, t, -8.348744450e-05f);
     q = fmaf(q, t, 2.169659565e-04f);
@@ -128,7 +144,8 @@ template <class Hw> ACTK_GELU_HD GaussTail gauss_tail(float a)
     const float c0 = 6.724079847e-01f, c1 = -3.275920153e-01f, c0_tail = 2.017048928e-08f;
     const float yh = fmaf(c1, t, c0);
     const float tt = fmaf(t, t, t); /* t + t^2 */
-    const float yl = fmaf(tt, q, fmaf(c1, t, c0 - yh) + fmaf(c0_tail, t, c0_tail));
+    const float tails = ExactT ? fmaf(c1, tl, fmaf(c0_tail, t, c0_tail)) : fmaf(c0_tail, t, c0_tail);
+    const float yl = fmaf(tt, q, fmaf(c1, t, c0 - yh) + tails);
     /* p + pl = rc (1 + cr) (yh + yl) */
     const float p = rc * yh;
     float pl = fmaf(rc, yh, -p);
@@ -146,7 +163,7 @@ template <class Hw> ACTK_GELU_HD GaussTail gauss_tail(float a)
 template <class Hw = F32Hardware> ACTK_GELU_HD float gelu(float x)
 {
     const float a = fminf(fabsf(x), 15.0f); /* gelu is -0 or x beyond; NaN -> 15, x carries it */
-    const GaussTail g = gauss_tail<Hw>(a);
+    const GaussTail g = gauss_tail<Hw, true>(a);
     const float scale = scale_up_64(g.e.k);
     /* x < 0: -a 2^k (m + ml), scaled so that one rounding makes it subnormal */
     const float as = a * scale;
@@ -167,7 +184,7 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu(float x)
 template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_backward(float x, float dy)
 {
     const float a = fminf(fabsf(x), 15.0f);
-    const GaussTail g = gauss_tail<Hw>(a);
+    const GaussTail g = gauss_tail<Hw, false>(a);
     const GaussExp &e = g.e;
     /* a/sqrt(2 pi) (1 + r + ql) as b1 + bl */
     const float b = a * 3.989422917e-01f;
@@ -250,11 +267,14 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh(float x)
     const TanhArgument z = tanh_argument(xc);
     const GaussExp e = exp_neg(fabsf(z.zh), xc < 0.0f ? -z.zl : z.zl);
     const float s2 = f32::from_bits((max_int(e.k, -126) + 127) << 23); /* 2^k, or 2^-126 where E is far below 1 ulp of 1 */
-    const float rc = Hw::rcp(fmaf(e.ef, s2, 1.0f));
+    /* 1/(1 + E) in [1/2, 1]; a faithful reciprocal may land just below 1/2,
+     * where 1 - rc would not be exact */
+    const float rc = fmaxf(Hw::rcp(fmaf(e.ef, s2, 1.0f)), 0.5f);
     const float rcs = rc * s2;
     const float rho = fmaf(-rcs, e.ql, fmaf(-rcs, e.r, (1.0f - rc) - rcs));
-    /* x >= 0: x rc (1 + rho); xc in the correction so that +inf stays inf */
-    const float positive = fmaf(x, rc, (xc * rc) * rho);
+    /* x >= 0: x rc (1 + rho); the correction's x capped at FLT_MAX so that
+     * +inf stays inf (rho is not 0 where the reciprocal is off by an ulp) */
+    const float positive = fmaf(x, rc, (fminf(x, 3.40282347e+38f) * rc) * rho);
     /* x < 0: x 2^k (1 + r + ql) rc (1 + rho), 2^k applied last */
     const float xs = xc * scale_up_64(e.k);
     const float m = xs * rc;
@@ -282,7 +302,9 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh_backward(float x,
     const TanhArgument z = tanh_argument(xc);
     const GaussExp e = exp_neg(fabsf(z.zh), xc < 0.0f ? -z.zl : z.zl);
     const float s2 = f32::from_bits((max_int(e.k, -126) + 127) << 23);
-    const float rc = Hw::rcp(fmaf(e.ef, s2, 1.0f));
+    /* 1/(1 + E) in [1/2, 1]; a faithful reciprocal may land just below 1/2,
+     * where 1 - rc would not be exact */
+    const float rc = fmaxf(Hw::rcp(fmaf(e.ef, s2, 1.0f)), 0.5f);
     const float rcs = rc * s2;
     const float rho = fmaf(-rcs, e.ql, fmaf(-rcs, e.r, (1.0f - rc) - rcs));
     /* z' = (K1 + K2 x^2) + 2 K2 x^2 as zp + zpl (Fast2Sum, larger first) */

@@ -3,12 +3,14 @@
  * gelu_tanh (kernels/f32_gelu.cuh) against long double references, on the
  * host: worst ULP distance and share of correctly rounded results.
  *
- * Usage: f32_gelu_sweep FUNCTION MODE [THREADS]
+ * Usage: f32_gelu_sweep FUNCTION MODE [THREADS] [skewed]
  *   FUNCTION: gelu, gelu_bwd, gelu_tanh, gelu_tanh_bwd (backward with dy = 1)
  *   MODE: dense   - every float in [-16, 16] with |x| >= 2^-12, every 7th
  *                   float elsewhere (about 2.5e8 inputs)
  *         sample  - 4e6 random bit patterns plus 4e6 uniform in [-16, 16]
  *         all     - all 2^32 bit patterns
+ *   skewed: the reciprocal is only faithful (SkewedRcp below), as MUFU.RCP
+ *   may be.
  * Prints the worst case (input, result, reference) and counts. A measuring
  * tool for docs/perf_gelu_f32.md, not a test (the tests assert the bounds).
  */
@@ -58,14 +60,37 @@ long double reference(int function, float xf)
     }
 }
 
-float compute(int function, float x)
+/* MUFU.RCP stand-in that is only faithful: for about half of the inputs
+ * (by a hash of the bits) the other float neighbour of 1/d, up to 1 ulp
+ * off. The results must not depend on it (every reciprocal is corrected). */
+struct SkewedRcp {
+    static float rcp(float d)
+    {
+        const float r = 1.0f / d;
+        uint32_t b;
+        std::memcpy(&b, &d, 4);
+        b *= 2654435761u;
+        if (b >> 31) return r;
+        const long double exact = 1.0L / d;
+        return std::nextafter(r, (long double)r < exact ? INFINITY : -INFINITY);
+    }
+};
+
+bool g_skewed = false;
+
+template <class Hw> float compute_on(int function, float x)
 {
     switch (function) {
-    case 0: return actk::f32_gelu::gelu(x);
-    case 1: return actk::f32_gelu::gelu_backward(x, 1.0f);
-    case 2: return actk::f32_gelu::gelu_tanh(x);
-    default: return actk::f32_gelu::gelu_tanh_backward(x, 1.0f);
+    case 0: return actk::f32_gelu::gelu<Hw>(x);
+    case 1: return actk::f32_gelu::gelu_backward<Hw>(x, 1.0f);
+    case 2: return actk::f32_gelu::gelu_tanh<Hw>(x);
+    default: return actk::f32_gelu::gelu_tanh_backward<Hw>(x, 1.0f);
     }
+}
+
+float compute(int function, float x)
+{
+    return g_skewed ? compute_on<SkewedRcp>(function, x) : compute_on<actk::F32Hardware>(function, x);
 }
 
 /* |got - exact| in units of the exact value's float ulp (2^-149 below 2^-126) */
@@ -129,6 +154,7 @@ int main(int argc, char **argv)
     const std::string name = argv[1], mode = argv[2];
     const int function = name == "gelu" ? 0 : name == "gelu_bwd" ? 1 : name == "gelu_tanh" ? 2 : 3;
     const int threads = argc > 3 ? atoi(argv[3]) : 1;
+    g_skewed = argc > 4 && std::string(argv[4]) == "skewed";
     std::vector<Stats> stats(threads);
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
@@ -159,8 +185,8 @@ int main(int argc, char **argv)
     Stats total;
     for (const Stats &s : stats) total.merge(s);
     const float x = total.worst_x;
-    printf("%s %s: %llu inputs, worst %.3f ulp at x = %.9g (got %.9g, want %.12Lg), %.4f%% correctly rounded, %llu over 1 ulp\n",
-           name.c_str(), mode.c_str(), (unsigned long long)total.count, total.worst, x, compute(function, x),
+    printf("%s %s%s: %llu inputs, worst %.3f ulp at x = %.9g (got %.9g, want %.12Lg), %.4f%% correctly rounded, %llu over 1 ulp\n",
+           name.c_str(), mode.c_str(), g_skewed ? " (skewed rcp)" : "", (unsigned long long)total.count, total.worst, x, compute(function, x),
            reference(function, x), 100.0 * (double)total.exact / (double)total.count, (unsigned long long)total.over1);
     return 0;
 }
