@@ -294,8 +294,8 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh(float x)
  *         x0 = -0.75246: P is kept as a pair good to about 2^-30 (x z' by
  *         fma residuals, sigmoid(|z|) = rc (1 + rho)) and 1 + P is summed
  *         exactly, so only within 1/16 of x0 does the cancellation cost
- *         accuracy; there gelu_tanh' = d W(d), d = x - x0, W of degree 5
- *         (2^-31.6). */
+ *         accuracy; there gelu_tanh' = d W(d), d = x - x0, W of degree 4
+ *         (2^-28.3). */
 template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh_backward(float x, float dy)
 {
     const float xc = fminf(fmaxf(x, -11.0f), 11.0f);
@@ -338,13 +338,12 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh_backward(float x,
     const float negative = (fmaf(dy, m1, dy * lo) * scale_up_64(e.k)) * 0x1p-64f;
     /* the root window; NaN lands here too and stays NaN */
     const float d = x - -7.524614334e-01f; /* exact; x0's tail below */
-    float w = 1.751039363e-02f;
-    w = fmaf(w, d, -1.658963040e-02f);
-    w = fmaf(w, d, -1.139338613e-01f);
-    w = fmaf(w, d, -1.578289643e-02f);
-    w = fmaf(w, d, 3.875184357e-01f);
+    float w = -1.661365107e-02f;
+    w = fmaf(w, d, -1.138453856e-01f);
+    w = fmaf(w, d, -1.578279212e-02f);
+    w = fmaf(w, d, 3.875183463e-01f);
     w = fmaf(w, d, 4.304001033e-01f);
-    const float window = dy * fmaf(d, w, fmaf(d, -1.229598467e-08f, -1.133962790e-08f * w));
+    const float window = dy * fmaf(d, w, fmaf(d, -1.235213798e-08f, -1.133962790e-08f * w));
     const bool in_window = !(x <= -0.8149614334f || x >= -0.6899614334f);
     return in_window ? window : (x < 0.0f ? negative : positive);
 }

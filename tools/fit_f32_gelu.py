@@ -19,7 +19,7 @@ change the constants; the kernels do not read its output.
    Y = c0 + c1 t + (t + t^2) R(t), c1 = c0 - 1 (see fit_gelu_y).
 3. the derivative windows around each root x0: gelu'(x0 + d) = d W(d)
    for |d| <= 1/4 (degree 8) and gelu_tanh'(x0 + d) = d W(d) for
-   |d| <= 1/8 (degree 6; gelu_tanh' keeps its cancelling sum as an exact
+   |d| <= 1/16 (degree 4; gelu_tanh' keeps its cancelling sum as an exact
    pair, so it needs a narrower window).
 Fits: Lawson's iteratively reweighted least squares on a fine grid (close to
 minimax for the relative error).
@@ -213,7 +213,7 @@ def main(argv):
     if "--only-y" in argv:
         return 0
     root_window("gelu'", gelu_derivative, -0.75, 8, 0.25)
-    root_window("gelu_tanh'", gelu_tanh_derivative, -0.75, 6, 0.125)
+    root_window("gelu_tanh'", gelu_tanh_derivative, -0.75, 4, 0.0625)
     return 0
 
 
