@@ -217,8 +217,12 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_backward(float x, floa
     w = fmaf(w, d, -1.140079945e-01f);
     w = fmaf(w, d, -1.819967851e-02f);
     w = fmaf(w, d, 3.882849813e-01f);
-    w = fmaf(w, d, 4.314939976e-01f);
-    const float window = dy * fmaf(d, w, fmaf(d, -5.260105684e-09f, -1.211444989e-08f * w));
+    /* the last step's rounding (up to 2^-24 of W) kept, with W0's tail;
+     * x0's tail times W(d) is taken as times W0 (off by 2^-26 relative) */
+    const float w0 = 4.314939976e-01f;
+    const float wh = fmaf(w, d, w0);
+    const float wl = fmaf(w, d, w0 - wh) + -5.260105684e-09f;
+    const float window = dy * fmaf(d, wh, fmaf(d, wl, -5.227312412e-09f));
     const bool in_window = !(x <= -1.0f || x >= -0.5f);
     return in_window ? window : (x < 0.0f ? negative : positive);
 }
