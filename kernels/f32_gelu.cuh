@@ -4,12 +4,18 @@
  * integer bit work, and one hardware reciprocal whose error an FMA residual
  * removes (F32Hardware::rcp, f32_math.cuh). No double anywhere, so the
  * kernels stay on the FP32 pipe, and the host build of these functions
- * gives the device's bits for tests/test_device_math_on_host.cpp.
+ * gives the device's bits (the reciprocal's last bit aside, which the
+ * residuals absorb: tests/test_f32_gelu.cpp runs a merely faithful one) for
+ * tests/test_device_math_on_host.cpp.
  *
  * Accuracy (tools/fit_f32_gelu.py fits the polynomials; docs/perf_gelu_f32.md
- * has the measured figures): about 1 ULP forward, under 2 ULP for the
- * derivative, over the whole float range, tails and subnormal results
- * included. Tricks used throughout:
+ * has the measured figures): under 1 ULP forward and about 1 ULP for the
+ * derivative (with dy = 1), over the whole float range, tails and
+ * subnormal results included. No branch: every input takes the same
+ * instructions (the static SASS count is the executed one). Limit: left of
+ * the clamps (x < -15 for gelu, x < -11 for gelu_tanh) the derivative is
+ * that at the clamp, which still rounds to 0 for |dy| < 2^5.
+ * Tricks used throughout:
  *  - every exponential is e^-(s + sl) = 2^k (1 + r + ql) with s + sl exact
  *    (x^2 split by fma) and r exact (Cody-Waite, k ln2_hi exact in an fma),
  *    so no argument rounding reaches the result; 2^k is applied last, once,
