@@ -35,7 +35,7 @@
 #define ACTK_HD inline
 #endif
 
-#include "f32_math.cuh" /* the f32 policy and its float primitives */
+#include "f32_activations.cuh" /* the f32 policy, its float primitives and the f32 formulas */
 #include "f32_gelu.cuh" /* gelu and gelu_tanh for the f32 policy */
 
 namespace actk {
@@ -232,29 +232,14 @@ template <class Hw> struct HalfMathOn {
 };
 using HalfMath = HalfMathOn<HalfHardware>;
 
-/* Coefficient tables of the double-precision fits, highest degree first.
- * On the device they sit in constant memory: a DFMA reads a constant-bank
- * operand directly, whereas a 64-bit immediate costs two uniform moves per
- * use, and those take issue slots the FP64 fits cannot spare. */
-#define ACTK_F32_ERFC_COEFFICIENTS \
-    0.031206795583028329, -0.26099065532842436, 0.9606705529302586, -2.0129328193507385, \
-        2.5670659440398738, -1.9267092876541489, 0.68930203113227884, -0.0021828263575021248, \
-        -0.03775777823492061, 0.049616668411823099, -0.070092044281027041, -0.053483846755091255, \
-        -0.004823279855867787, 0.083780321593112897, 0.17630765942281151, 0.24683298152464431, \
-        0.28209479140630267, 0.28209479177358665
+/* Coefficient table of gelu's double-precision root window, highest
+ * degree first. On the device it sits in constant memory: a DFMA reads a
+ * constant-bank operand directly, whereas a 64-bit immediate costs two
+ * uniform moves per use. */
 #define ACTK_GELU_ROOT_COEFFICIENTS \
     0.00018459436592441295, -0.00073148662374190355, -0.0022394427372386971, 0.0045385009596423179, \
         0.019421677711465787, -0.014771505932417772, -0.11400823328061091, -0.018199676525282319, \
         0.38828498299053121, 0.43149399231420515
-#define ACTK_F32_EXP_COEFFICIENTS \
-    2.762511557828763e-06, 2.4876178959085513e-05, 0.00019841208732536384, 0.0013888821650717691, \
-        0.0083333333537293965, 0.041666666891091698, 0.16666666666648289, 0.49999999999797773, 1
-constexpr int kF32ExpTerms = 9;
-/* 2/(2k+1), k = 8..0: log((1+s)/(1-s)) = s P(s^2) */
-#define ACTK_F32_LOG_COEFFICIENTS \
-    2.0 / 17, 2.0 / 15, 2.0 / 13, 2.0 / 11, 2.0 / 9, 2.0 / 7, 2.0 / 5, 2.0 / 3, 2.0
-constexpr int kF32LogTerms = 9;
-constexpr int kF32ErfcTerms = 18;
 constexpr int kGeluRootTerms = 10;
 
 /* Defines table_name(): the table in constant memory on the device, in an
@@ -274,9 +259,6 @@ constexpr int kGeluRootTerms = 10;
     static const double name##_host[count] = {__VA_ARGS__};                                                    \
     ACTK_HD const double *name() { return ACTK_TABLE_SOURCE(name); }
 
-ACTK_COEFFICIENT_TABLE(f32_exp_coefficients, kF32ExpTerms, ACTK_F32_EXP_COEFFICIENTS)
-ACTK_COEFFICIENT_TABLE(f32_log_coefficients, kF32LogTerms, ACTK_F32_LOG_COEFFICIENTS)
-ACTK_COEFFICIENT_TABLE(f32_erfc_coefficients, kF32ErfcTerms, ACTK_F32_ERFC_COEFFICIENTS)
 ACTK_COEFFICIENT_TABLE(gelu_root_coefficients, kGeluRootTerms, ACTK_GELU_ROOT_COEFFICIENTS)
 
 /* Horner's rule over a table of N coefficients, highest degree first. */
@@ -289,117 +271,6 @@ template <int N> ACTK_HD double horner(const double *c, double x)
     for (int i = 1; i < N; ++i) p = m_fma(p, x, c[i]);
     return p;
 }
-
-/* f32 storage: double arithmetic and CUDA's double functions, except erfc.
- * CUDA's double erfc is ~60 FP64 instructions plus ~40 uniform moves, well
- * over the FP64 budget of an f32 element at memcpy speed (docs/PERF.md).
- * An f32 result needs ~2^-30 relative, not 2^-52: erfc(|z|) = q R(q)
- * e^(-z^2) with q = 1/(1 + |z|/2) and R a degree-17 fit (2^-38.6,
- * tools/fit_half_math.py; its constant term moved by 9e-13 so that R(1)
- * evaluates to exactly 1: erfc(0) = 1, and gelu(x) = x/2 exactly for tiny x,
- * which decides the ties of subnormal results as the reference does). q is
- * an IEEE double division: a float
- * reciprocal and a Newton step would need two 64-bit conversions, which run
- * at a quarter of the DFMA rate on sm_90. ~30 FP64 instructions with the
- * exp. No argument-rounding corrections either: a rounded argument's
- * error is at most |z| 2^-53 relative, below 2^-40 wherever an f32 result is
- * not 0, far under half an f32 ULP (2^-25). */
-/* The low 32 bits of a double, and the double whose high word is hi (low
- * word 0). */
-ACTK_HD int low_word(double v)
-{
-#if defined(__CUDA_ARCH__)
-    return __double2loint(v);
-#else
-    unsigned long long bits;
-    memcpy(&bits, &v, sizeof bits);
-    return (int)(unsigned)(bits & 0xffffffffu);
-#endif
-}
-/* The high 32 bits of a double read as a float: for |x| these order as |x|
- * does, so a range check on them runs in the FP32 pipe, not the FP64 one. */
-ACTK_HD float high_word_as_float(double v)
-{
-#if defined(__CUDA_ARCH__)
-    return __int_as_float(__double2hiint(v));
-#else
-    unsigned long long bits;
-    memcpy(&bits, &v, sizeof bits);
-    const unsigned hi = (unsigned)(bits >> 32);
-    float f;
-    memcpy(&f, &hi, sizeof f);
-    return f;
-#endif
-}
-ACTK_HD double from_high_word(int hi)
-{
-#if defined(__CUDA_ARCH__)
-    return __hiloint2double(hi, 0);
-#else
-    const unsigned long long bits = (unsigned long long)(unsigned)hi << 32;
-    double v;
-    memcpy(&v, &bits, sizeof v);
-    return v;
-#endif
-}
-
-/* The former f32 policy (double arithmetic), kept while other code may
- * still name it; f32 storage uses F32Math (f32_math.cuh) now. */
-struct F32DoubleMath : LibmMath<double, false> {
-    static constexpr int kBits = 38;
-    /* e^x to 2^-44: k = rint(x log2 e) by the 1.5 * 2^52 shifter (k lands in
-     * the low word), r = x - k ln2 in two parts (Cody-Waite), e^r = 1 + r Q(r)
-     * with Q a degree-8 fit on |r| <= ln2/2 (2^-44.6, tools/fit_half_math.py),
-     * times 2^k built from bits. Outside |x| < 708 (checked in the FP32
-     * pipe): 0 below -708 (an f32 result there is 0 whatever multiplies it),
-     * inf above 709.78, 2^(k-1) * 2 in between, NaN stays NaN. 14 FP64
-     * instructions against CUDA's 16 plus 22 uniform moves; bit-identical on
-     * host and device. */
-    ACTK_HD static double exp(double x)
-    {
-        const double shifter = 6755399441055744.0; /* 1.5 * 2^52 */
-        const double t = m_fma(x, 1.4426950408889634, shifter);
-        const double k = t - shifter;
-        double r = m_fma(k, -6.93147180369123816490e-01, x); /* ln2 high part: k * it is exact */
-        r = m_fma(k, -1.90821492927058770002e-10, r);        /* ln2 low part */
-        const double p = m_fma(horner<kF32ExpTerms>(f32_exp_coefficients(), r), r, 1.0); /* e^r = 1 + r Q(r): 1 at r = 0 */
-        /* |x| < 708 (0x40862000 is 708's high word): 2^k is a normal double */
-        if (fabsf(high_word_as_float(x)) < 4.19140625f) return p * from_high_word((low_word(t) + 1023) << 20);
-        /* the rare rest, kept short (it is inlined at every call) */
-        return x != x ? x : (x < 0.0 ? 0.0 : (x > 709.78 ? double(INFINITY) : p * from_high_word((low_word(t) + 1022) << 20) * 2.0));
-    }
-    /* log1p(u) for u in [0, 1], which is all the ops ask for (u = e^-|z|):
-     * log1p(u) = e ln2 + log((1+s)/(1-s)) with e = 0, s = u/(u+2) below
-     * sqrt2 - 1 and e = 1, s = (u-1)/(u+3) above, so |s| <= 0.1716 and the
-     * odd series s P(s^2) needs 9 terms for 2^-50. One division and ~20
-     * FP64 instructions against ~40 for CUDA's log1p. */
-    ACTK_HD static double log1p_unit(double u)
-    {
-        const double e = u >= 0.41421356237309503 ? 1.0 : 0.0;
-        const double s = (u - e) / (u + (2.0 + e));
-        const double w = s * s;
-        const double p = horner<kF32LogTerms>(f32_log_coefficients(), w);
-        return m_fma(e, 6.93147180369123816490e-01, m_fma(e, 1.90821492927058770002e-10, s * p));
-    }
-    /* erfc(z), and e^(-z^2) in *gauss (gelu' wants both) */
-    ACTK_HD static double erfc_and_gauss(double z, double *gauss)
-    {
-        double a = m_fabs(z);
-        a = a > 64.0 ? 64.0 : a; /* erfc(64) is 0 in double; keeps inf * 0 away; NaN stays */
-        const double q = 1.0 / m_fma(0.5, a, 1.0);
-        const double r = horner<kF32ErfcTerms>(f32_erfc_coefficients(), q);
-        *gauss = exp(-a * a);
-        /* 2 - e as an explicit FMA: the device compiler would fuse it anyway,
-         * and the host must compute the same bits */
-        const double qr = q * r;
-        return z < 0.0 ? m_fma(-qr, *gauss, 2.0) : qr * *gauss;
-    }
-    ACTK_HD static double erfc(double z)
-    {
-        double gauss;
-        return erfc_and_gauss(z, &gauss);
-    }
-};
 
 /* The policy for each storage dtype: used by the kernels (through
  * StorageTraits) and by the host emulation in the tests. */
@@ -530,16 +401,39 @@ struct StepOp {
 
 struct SigmoidOp {
     static constexpr bool kHasFromY = true;
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return sigmoid<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid_derivative<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * (y * (C(1) - y)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::sigmoid<typename M::Hardware>(x, 0.0f);
+        return sigmoid<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) return f32::dy_logistic_derivative<typename M::Hardware>(dy, x, 0);
+        return dy * sigmoid_derivative<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid_derivative_from_y(dy, y);
+        return dy * (y * (C(1) - y));
+    }
 };
 
 struct TanhOp {
     static constexpr bool kHasFromY = true;
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return M::tanh(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * tanh_derivative<M>(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return dy * ((C(1) - y) * (C(1) + y)); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        /* 4 e/(1 + e)^2, e = e^-2|x| */
+        if constexpr (IsF32Math<M>::value) return f32::dy_logistic_derivative<typename M::Hardware>(dy, C(2) * x, 2);
+        return dy * tanh_derivative<M>(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return f32::dy_tanh_derivative_from_y(dy, y);
+        return dy * ((C(1) - y) * (C(1) + y));
+    }
 };
 
 /* Ops whose derivative is a 0/1 mask (or constant) on pieces share this. */
@@ -561,23 +455,46 @@ struct LeakyReluOp {
 
 struct EluOp {
     static constexpr bool kHasFromY = true;
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x > C(0) ? x : p.alpha * M::expm1(x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return m_isnan(x) ? x : (x > C(0) ? dy : dy * (p.alpha * M::exp(x))); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
+    {
+        if constexpr (IsF32Math<M>::value) return x > C(0) ? x : f32::scaled_expm1(x, 0.0f, f32::Pair{p.alpha, 0.0f});
+        return x > C(0) ? x : p.alpha * M::expm1(x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    {
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) return x > C(0) ? dy : f32::dy_scaled_exp(dy, x, 0.0f, f32::Pair{p.alpha, 0.0f});
+        return x > C(0) ? dy : dy * (p.alpha * M::exp(x));
+    }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y + p.alpha)); }
 };
 
 struct SeluOp {
     static constexpr bool kHasFromY = true;
+    /* f32: scale and scale * alpha as pairs, each result rounded once */
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value)
+            return x > C(0) ? f32::times(x, f32::Pair{1.05070102f, -3.47926523e-08f})
+                            : f32::scaled_expm1(x, 0.0f, f32::Pair{1.75809932f, 2.32967174e-08f});
         return x > C(0) ? K<C>::selu_scale * x : K<C>::selu_scale_alpha * M::expm1(x);
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
-        return m_isnan(x) ? x : dy * (x > C(0) ? K<C>::selu_scale : K<C>::selu_scale_alpha * M::exp(x));
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value)
+            return x > C(0) ? f32::times(dy, f32::Pair{1.05070102f, -3.47926523e-08f})
+                            : f32::dy_scaled_exp(dy, x, 0.0f, f32::Pair{1.75809932f, 2.32967174e-08f});
+        return dy * (x > C(0) ? K<C>::selu_scale : K<C>::selu_scale_alpha * M::exp(x));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) {
+            /* y + scale alpha cancels near y = -scale alpha: the constants as pairs */
+            if (m_isnan(y)) return y;
+            return y > C(0) ? f32::times(dy, f32::Pair{1.05070102f, -3.47926523e-08f})
+                            : f32::dy_sum(dy, y, f32::Pair{1.75809932f, 2.32967174e-08f});
+        }
         return m_isnan(y) ? y : dy * (y > C(0) ? K<C>::selu_scale : y + K<C>::selu_scale_alpha);
     }
 };
@@ -601,6 +518,10 @@ struct CeluOp {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (x > C(0) || m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) {
+            const f32::Pair q = f32::quotient<typename M::Hardware>(x, p.alpha);
+            return f32::scaled_expm1(q.hi, q.lo, f32::Pair{p.alpha, 0.0f});
+        }
         const C q = x / p.alpha;
         const C em1 = M::expm1(q);
         return p.alpha * (em1 + correction<M>(x, p.alpha, q, em1 + C(1)));
@@ -609,12 +530,23 @@ struct CeluOp {
     {
         if (m_isnan(x)) return x;
         if (x > C(0)) return dy;
+        if constexpr (IsF32Math<M>::value) {
+            const f32::Pair q = f32::quotient<typename M::Hardware>(x, p.alpha);
+            return f32::dy_scaled_exp(dy, q.hi, q.lo, f32::Pair{1.0f, 0.0f});
+        }
         const C q = x / p.alpha;
         const C e = M::exp(q);
         return dy * (e + correction<M>(x, p.alpha, q, e));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
     {
+        if constexpr (IsF32Math<M>::value) {
+            /* (y + alpha)/alpha: y/alpha + 1 would cancel near y = -alpha */
+            if (m_isnan(y)) return y;
+            if (y > C(0)) return dy;
+            const f32::Pair s = f32::two_sum(y, p.alpha);
+            return f32::times(dy, f32::divide_pair<typename M::Hardware>(s, f32::Pair{p.alpha, 0.0f}));
+        }
         return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y / p.alpha + C(1)));
     }
 };
@@ -629,6 +561,7 @@ struct SoftplusOp {
     {
         const C z = p.alpha * x;
         if (z > p.beta) return x;
+        if constexpr (IsF32Math<M>::value) return f32::softplus<typename M::Hardware>(x, p.alpha);
         C e = M::exp(-m_fabs(z));
         /* left tail: log1p(e^z) ~ e^z, so the rounding of z matters */
         if (M::kCorrectArgumentRounding && !(z > C(0))) e = m_fma(e, product_error(p.alpha, x, z), e);
@@ -640,6 +573,7 @@ struct SoftplusOp {
         if (m_isnan(x)) return x;
         const C z = p.alpha * x;
         if (z > p.beta) return dy;
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid<typename M::Hardware>(dy, z, product_error(p.alpha, x, z));
         return dy * sigmoid_corrected<M>(z, product_error(p.alpha, x, z));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
@@ -692,7 +626,7 @@ struct GeluOp {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         /* f32: float only, f32_gelu.cuh */
-        if constexpr (f32_gelu::kIsF32Policy<M>) {
+        if constexpr (IsF32Math<M>::value) {
             return f32_gelu::gelu<typename M::Hardware>(x);
         } else {
             if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
@@ -705,7 +639,7 @@ struct GeluOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
-        if constexpr (f32_gelu::kIsF32Policy<M>) {
+        if constexpr (IsF32Math<M>::value) {
             return f32_gelu::gelu_backward<typename M::Hardware>(x, dy);
         } else {
             if (m_isnan(x)) return x;
@@ -764,7 +698,7 @@ struct GeluTanhOp {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         /* f32: float only, f32_gelu.cuh */
-        if constexpr (f32_gelu::kIsF32Policy<M>) {
+        if constexpr (IsF32Math<M>::value) {
             return f32_gelu::gelu_tanh<typename M::Hardware>(x);
         } else {
             if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
@@ -776,7 +710,7 @@ struct GeluTanhOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
-        if constexpr (f32_gelu::kIsF32Policy<M>) {
+        if constexpr (IsF32Math<M>::value) {
             return f32_gelu::gelu_tanh_backward<typename M::Hardware>(x, dy);
         } else {
             if (m_isnan(x)) return x;
@@ -799,6 +733,7 @@ struct SiluOp {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (p.alpha == C(0)) return x * C(0.5);
+        if constexpr (IsF32Math<M>::value) return f32::silu<typename M::Hardware>(x, p.alpha);
         const C z = p.alpha * x;
         if (m_isinf(z)) return z > C(0) ? x : m_copysign(C(0), x);
         const C lo = product_error(p.alpha, x, z);
@@ -810,6 +745,7 @@ struct SiluOp {
     {
         if (m_isnan(x)) return x;
         if (p.alpha == C(0)) return dy * C(0.5);
+        if constexpr (IsF32Math<M>::value) return f32::silu_derivative_times<typename M::Hardware>(dy, x, p.alpha);
         const C z = p.alpha * x;
         if (m_isinf(z)) return z > C(0) ? dy : dy * C(0);
         const C lo = product_error(p.alpha, x, z);
@@ -849,6 +785,7 @@ struct MishOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::mish<typename M::Hardware>(x);
         if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
         /* x e^x there: tanh(softplus(x)) = e^x to working precision */
         if (x < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(x, x, C(0));
@@ -858,6 +795,7 @@ struct MishOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::mish_derivative_times<typename M::Hardware>(dy, x);
         if (m_isnan(x)) return x;
         if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
         /* e^x (1 + x) there */
@@ -905,8 +843,17 @@ struct HardswishOp {
 
 struct LogsigmoidOp {
     static constexpr bool kHasFromY = true;
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return (x < C(0) ? x : C(0)) - M::log1p_unit(M::exp(-m_fabs(x))); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy * sigmoid<M>(-x); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        if constexpr (IsF32Math<M>::value) return -f32::softplus<typename M::Hardware>(-x, 1.0f);
+        return (x < C(0) ? x : C(0)) - M::log1p_unit(M::exp(-m_fabs(x)));
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        if (m_isnan(x)) return x;
+        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid<typename M::Hardware>(dy, -x, 0.0f);
+        return dy * sigmoid<M>(-x);
+    }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy * -M::expm1(y); }
 };
 
@@ -919,6 +866,7 @@ struct TanhshrinkOp {
     static constexpr int kSeriesTerms = 20;
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::tanhshrink<typename M::Hardware>(x);
         if (m_fabs(x) < C(0.55)) {
             /* coefficients of x^(2k+3), highest first; each term is under
              * 0.13 (2^-2.9) times the one before, so a policy good to kBits
@@ -944,6 +892,7 @@ struct TanhshrinkOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
+        if constexpr (IsF32Math<M>::value) return f32::tanhshrink_derivative_times<typename M::Hardware>(dy, x);
         const C t = M::tanh(x);
         return dy * (t * t);
     }

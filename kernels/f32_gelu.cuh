@@ -41,17 +41,6 @@
 namespace actk {
 namespace f32_gelu {
 
-/* True for the f32 storage policy (F32MathOn<Hw>, f32_math.cuh): the ops
- * take these functions only there; f16/bf16 (HalfMath) and f64 (LibmMath)
- * keep their own formulas. */
-template <class M> struct IsF32Policy {
-    static constexpr bool value = false;
-};
-template <class Hw> struct IsF32Policy<F32MathOn<Hw>> {
-    static constexpr bool value = true;
-};
-template <class M> constexpr bool kIsF32Policy = IsF32Policy<M>::value;
-
 ACTK_GELU_HD int max_int(int a, int b) { return a > b ? a : b; }
 
 /* e^-(s + sl) = 2^k (1 + r + ql) for s in [0, 2^7), |sl| <= ulp(s)/2:

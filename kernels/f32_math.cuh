@@ -200,16 +200,16 @@ template <class Hw = F32Hardware> ACTK_HD float divide(float a, float b) { retur
  *   below 1/2, so it fits 24 bits);
  *   rl = xl - k LN2_L is tiny (|k LN2_L| < 2^-21), so first order in it
  *   suffices;
- *   e^r = 1 + r + r^2 P(r): 1 + r as an exact pair (Fast2Sum), r^2 P(r)
- *   (at most 0.066) in plain float, and the low argument to first order,
+ *   e^r = 1 + r + r^2/2 + r^3 P(r): 1 + r + r^2/2 as exact pieces, r^3 P(r)
+ *   (at most 0.007) in plain float, and the low argument to first order,
  *   rl e^r, with e^r the full sum (not 1 + r: that slip costs ulps when
  *   |rl| is large, as for a rounded argument);
  *   then normalised, so m.lo is a true low part (a 1 + m sum or a division
  *   by it relies on that).
- * |e^r - (m.hi + m.lo)| <= 2^-26.5 e^r or so (P's truncation 2^-32; the
- * float rounding of r^2 P dominates). x is clamped to [-120, 120]: 2^k times a
- * mantissa then stays inside scale_once's range, and e^-120 times anything
- * the ops multiply it by is 0 in float, e^120 inf. NaN stays NaN (in m). */
+ * |e^r - (m.hi + m.lo)| <= 2^-30 e^r or so (P's truncation 2^-32; the
+ * float rounding of r^3 P dominates). x is clamped to [-170, 170]: 2^k times a
+ * mantissa then stays inside scale_once's range, and e^-170 = 2^-245 times
+ * anything below 2^95 is 0 in float, e^170 inf. NaN stays NaN (in m). */
 struct ExpParts {
     Pair m;
     int k;
@@ -217,27 +217,31 @@ struct ExpParts {
 
 ACTK_HD ExpParts exp_core(float x, float xl)
 {
-    x = x < -120.0f ? -120.0f : x;
-    x = x > 120.0f ? 120.0f : x;
+    xl = fabsf(x) < 170.0f ? xl : 0.0f; /* a clamped x drops its low part (it may be huge) */
+    x = x < -170.0f ? -170.0f : x;
+    x = x > 170.0f ? 170.0f : x;
     const float shifter = 12582912.0f; /* 1.5 * 2^23 */
     const float t = fmaf(x, 1.44269502f, shifter);
     const float kf = t - shifter;
     const int k = bits_of(t) - bits_of(shifter);
     const float r = fmaf(kf, -0.693147182f, x); /* exact: see above */
     const float rl = fmaf(kf, 1.90465430e-09f, xl); /* ln2 - 0.693147182f = -1.9e-9 */
-    /* (e^r - 1 - r)/r^2, Taylor through r^6/8!: truncation below 2^-32 on
-     * |r| <= 0.35 */
+    /* (e^r - 1 - r - r^2/2)/r^3, Taylor through r^5/8!: truncation below
+     * 2^-32 on |r| <= 0.35 */
     float p = 2.48015873e-05f;
     p = fmaf(p, r, 1.98412698e-04f);
     p = fmaf(p, r, 1.38888889e-03f);
     p = fmaf(p, r, 8.33333377e-03f);
     p = fmaf(p, r, 4.16666679e-02f);
     p = fmaf(p, r, 1.66666672e-01f);
-    p = fmaf(p, r, 0.5f);
+    /* 1 + r + r^2/2 as exact pieces: 1 + r by Fast2Sum, r^2/2 by FMA,
+     * their sum by Two-Sum; only r^3 P (under 0.007) is rounded in float */
     const Pair one_r = fast_two_sum(1.0f, r);
-    float tail = fmaf(r * r, p, one_r.lo);
-    tail = fmaf(rl, one_r.hi + tail, tail);
-    return {fast_two_sum(one_r.hi, tail), k};
+    const Pair half_sq = two_prod(r, 0.5f * r);
+    const Pair head = two_sum(one_r.hi, half_sq.hi);
+    float tail = fmaf(half_sq.hi * r, 2.0f * p, (one_r.lo + half_sq.lo) + head.lo);
+    tail = fmaf(rl, head.hi + tail, tail);
+    return {fast_two_sum(head.hi, tail), k};
 }
 
 /* The parts scaled to a pair: 2^k m.hi + 2^k m.lo. Exact while 2^k m.hi is
@@ -391,6 +395,15 @@ template <class Hw> struct F32MathOn {
     ACTK_HD static float div(float a, float b) { return f32::divide<Hw>(a, b); }
 };
 using F32Math = F32MathOn<F32Hardware>;
+
+/* Whether M is an f32 policy: the ops take their f32 formulas
+ * (f32_activations.cuh) under `if constexpr (IsF32Math<M>::value)`. */
+template <class M> struct IsF32Math {
+    static constexpr bool value = false;
+};
+template <class Hw> struct IsF32Math<F32MathOn<Hw>> {
+    static constexpr bool value = true;
+};
 
 } // namespace actk
 
