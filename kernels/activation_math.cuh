@@ -36,6 +36,7 @@
 #endif
 
 #include "f32_activations.cuh" /* the f32 policy, its float primitives and the f32 formulas */
+#include "f32_gelu.cuh" /* gelu and gelu_tanh for the f32 policy */
 
 namespace actk {
 
@@ -625,57 +626,66 @@ struct GeluOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
-        if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
-        if (x < K<C>::gelu_tail_below) {
-            const C sq = x * x, sq_lo = product_error(x, x, sq);
-            return scale_by_tiny_exp<M>(-tail_series(x) * K<C>::inv_sqrt_2pi, C(-0.5) * sq, C(-0.5) * sq_lo);
+        /* f32: float only, f32_gelu.cuh */
+        if constexpr (IsF32Math<M>::value) {
+            return f32_gelu::gelu<typename M::Hardware>(x);
+        } else {
+            if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
+            if (x < K<C>::gelu_tail_below) {
+                const C sq = x * x, sq_lo = product_error(x, x, sq);
+                return scale_by_tiny_exp<M>(-tail_series(x) * K<C>::inv_sqrt_2pi, C(-0.5) * sq, C(-0.5) * sq_lo);
+            }
+            return x * normal_cdf<M>(x);
         }
-        return x * normal_cdf<M>(x);
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
-        if (m_isnan(x)) return x;
-        if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
-        if (x < K<C>::gelu_tail_below) {
-            const C sq = x * x, sq_lo = product_error(x, x, sq);
-            const C factor = dy * K<C>::inv_sqrt_2pi * (x - tail_series(x) / x);
-            return scale_by_tiny_exp<M>(factor, C(-0.5) * sq, C(-0.5) * sq_lo);
-        }
-        if constexpr (M::kBits < 50) {
-            /* Phi(x) + x phi(x) cancels near its root x0 = -0.75179...: with
-             * an erfc good to kBits that costs up to 24 bits (f32 inputs
-             * come within 2^-25 of x0). There gelu' = d P(d), d = x - x0
-             * (exact: Sterbenz, then x0's low part), P a fit of relative
-             * error 2^-27 (degree 6, float) or 2^-40 (degree 9, double);
-             * tools/fit_half_math.py. */
-            if (x > C(-1) && x < C(-0.5)) {
-                if constexpr (sizeof(C) == sizeof(float)) {
-                    const C d = (x - C(-0.751791537)) - C(1.21144499e-08);
-                    C poly = C(0.004458494639);
-                    poly = m_fma(poly, d, C(0.01917831605));
-                    poly = m_fma(poly, d, C(-0.01476900606));
-                    poly = m_fma(poly, d, C(-0.114000643));
-                    poly = m_fma(poly, d, C(-0.01819969604));
-                    poly = m_fma(poly, d, C(0.3882849237));
-                    poly = m_fma(poly, d, C(0.4314939923));
-                    return dy * (d * poly);
-                } else {
-                    const C d = (x - C(-0.75179152469356447)) - C(1.4956759177009883e-17);
-                    const C poly = horner<kGeluRootTerms>(gelu_root_coefficients(), d);
-                    return dy * (d * poly);
+        if constexpr (IsF32Math<M>::value) {
+            return f32_gelu::gelu_backward<typename M::Hardware>(x, dy);
+        } else {
+            if (m_isnan(x)) return x;
+            if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
+            if (x < K<C>::gelu_tail_below) {
+                const C sq = x * x, sq_lo = product_error(x, x, sq);
+                const C factor = dy * K<C>::inv_sqrt_2pi * (x - tail_series(x) / x);
+                return scale_by_tiny_exp<M>(factor, C(-0.5) * sq, C(-0.5) * sq_lo);
+            }
+            if constexpr (M::kBits < 50) {
+                /* Phi(x) + x phi(x) cancels near its root x0 = -0.75179...: with
+                 * an erfc good to kBits that costs up to 24 bits (f32 inputs
+                 * come within 2^-25 of x0). There gelu' = d P(d), d = x - x0
+                 * (exact: Sterbenz, then x0's low part), P a fit of relative
+                 * error 2^-27 (degree 6, float) or 2^-40 (degree 9, double);
+                 * tools/fit_half_math.py. */
+                if (x > C(-1) && x < C(-0.5)) {
+                    if constexpr (sizeof(C) == sizeof(float)) {
+                        const C d = (x - C(-0.751791537)) - C(1.21144499e-08);
+                        C poly = C(0.004458494639);
+                        poly = m_fma(poly, d, C(0.01917831605));
+                        poly = m_fma(poly, d, C(-0.01476900606));
+                        poly = m_fma(poly, d, C(-0.114000643));
+                        poly = m_fma(poly, d, C(-0.01819969604));
+                        poly = m_fma(poly, d, C(0.3882849237));
+                        poly = m_fma(poly, d, C(0.4314939923));
+                        return dy * (d * poly);
+                    } else {
+                        const C d = (x - C(-0.75179152469356447)) - C(1.4956759177009883e-17);
+                        const C poly = horner<kGeluRootTerms>(gelu_root_coefficients(), d);
+                        return dy * (d * poly);
+                    }
                 }
             }
+            if constexpr (M::kBits < 50) {
+                /* Phi and phi from one exponential: with z = -x/sqrt2,
+                 * Phi(x) = erfc(z)/2 and phi(x) = e^(-z^2)/sqrt(2 pi). The
+                 * rounding of z costs 2 z^2 2^-p relative, fine at these
+                 * policies' accuracy. */
+                C gauss;
+                const C half_erfc = C(0.5) * M::erfc_and_gauss(-x * K<C>::sqrt1_2_hi, &gauss);
+                return dy * m_fma(x, gauss * K<C>::inv_sqrt_2pi, half_erfc);
+            }
+            return dy * (normal_cdf<M>(x) + x * normal_pdf<M>(x));
         }
-        if constexpr (M::kBits < 50) {
-            /* Phi and phi from one exponential: with z = -x/sqrt2,
-             * Phi(x) = erfc(z)/2 and phi(x) = e^(-z^2)/sqrt(2 pi). The
-             * rounding of z costs 2 z^2 2^-p relative, fine at these
-             * policies' accuracy. */
-            C gauss;
-            const C half_erfc = C(0.5) * M::erfc_and_gauss(-x * K<C>::sqrt1_2_hi, &gauss);
-            return dy * m_fma(x, gauss * K<C>::inv_sqrt_2pi, half_erfc);
-        }
-        return dy * (normal_cdf<M>(x) + x * normal_pdf<M>(x));
     }
 };
 
@@ -688,25 +698,34 @@ struct GeluTanhOp {
     }
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
-        if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
-        const C z = two_u(x);
-        /* x e^z there (sigmoid(z) = e^z), rounded once into the subnormals */
-        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(x, z, C(0));
-        return x * sigmoid<M>(z);
+        /* f32: float only, f32_gelu.cuh */
+        if constexpr (IsF32Math<M>::value) {
+            return f32_gelu::gelu_tanh<typename M::Hardware>(x);
+        } else {
+            if (m_isinf(x)) return x > C(0) ? x : C(-0.0);
+            const C z = two_u(x);
+            /* x e^z there (sigmoid(z) = e^z), rounded once into the subnormals */
+            if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(x, z, C(0));
+            return x * sigmoid<M>(z);
+        }
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
-        if (m_isnan(x)) return x;
-        if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
-        const C z = two_u(x);
-        const C du = K<C>::sqrt_2_over_pi * m_fma(C(3 * 0.044715), x * x, C(1));
-        /* e^z (1 + 2 x u') there: s and s (1 - s) are both e^z */
-        if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(dy * m_fma(C(2) * x, du, C(1)), z, C(0));
-        C s, s_neg;
-        sigmoid_pair<M>(z, &s, &s_neg);
-        const C ds = s * s_neg;
-        if (ds == C(0)) return dy * s;
-        return dy * m_fma(C(2) * x * ds, du, s);
+        if constexpr (IsF32Math<M>::value) {
+            return f32_gelu::gelu_tanh_backward<typename M::Hardware>(x, dy);
+        } else {
+            if (m_isnan(x)) return x;
+            if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
+            const C z = two_u(x);
+            const C du = K<C>::sqrt_2_over_pi * m_fma(C(3 * 0.044715), x * x, C(1));
+            /* e^z (1 + 2 x u') there: s and s (1 - s) are both e^z */
+            if (z < K<C>::tiny_exp_below) return scale_by_tiny_exp<M>(dy * m_fma(C(2) * x, du, C(1)), z, C(0));
+            C s, s_neg;
+            sigmoid_pair<M>(z, &s, &s_neg);
+            const C ds = s * s_neg;
+            if (ds == C(0)) return dy * s;
+            return dy * m_fma(C(2) * x * ds, du, s);
+        }
     }
 };
 
