@@ -103,7 +103,9 @@ void check_shape(const Gated &g, actk_dtype dtype, bool backward, const Shape &s
     CUDA_OK(cudaDeviceSynchronize());
     result.download(got.data());
     EXPECT_TRUE(result.guards_intact()) << "write outside the output's span";
-    if (!s.in_place || !backward) EXPECT_TRUE(d_x.guards_intact());
+    if (!s.in_place || !backward) {
+        EXPECT_TRUE(d_x.guards_intact());
+    }
 
     /* every value between rows (padding) keeps its bytes: poison, or x's own in place */
     const Buffer &pad_ref = (backward && s.in_place) ? x : poison;
@@ -197,8 +199,8 @@ TEST_F(GatedGpu, StreamAndGraphCaptureGiveTheSameBits)
     std::mt19937_64 rng(9);
     for (float &v : x) v = (float)random_value(rng, ACTK_F32, 8.0);
     float *d_x = nullptr, *d_y = nullptr;
-    CUDA_OK(cudaMalloc(&d_x, n * sizeof(float)));
-    CUDA_OK(cudaMalloc(&d_y, rows * cols * sizeof(float)));
+    CUDA_OK(cudaMalloc(reinterpret_cast<void **>(&d_x), n * sizeof(float)));
+    CUDA_OK(cudaMalloc(reinterpret_cast<void **>(&d_y), rows * cols * sizeof(float)));
     CUDA_OK(cudaMemcpy(d_x, x.data(), n * sizeof(float), cudaMemcpyHostToDevice));
     const actk_act silu = actk_act_default(ACTK_OP_SILU);
     ASSERT_EQ(actk_cuda_gated_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, rows, cols, d_x, 2 * cols, d_y, cols, nullptr), ACTK_SUCCESS);
