@@ -51,15 +51,18 @@ template <class Op, class M, class C = typename M::T> ACTK_HD C gate_gradient(C 
     const C t = dy * up;
     const bool finite = !m_isinf(dy) && !m_isinf(up) && !m_isnan(dy) && !m_isnan(up);
     const bool over = m_isinf(t), under = m_fabs(t) < R::smallest_normal && dy != C(0) && up != C(0);
-    if (finite && (over || under)) {
-        const C s = over ? R::scale_down : R::scale_up, back = over ? R::scale_up : R::scale_down;
-        return Op::template backward<M>(gate, (dy * s) * (up * s), p) * back * back;
+    const bool rescale = finite && (over || under), infinite = over && !finite;
+    /* one call of the op's backward (its code is inlined once) */
+    C arg = t, back = C(1);
+    if (rescale) {
+        const C s = over ? R::scale_down : R::scale_up;
+        arg = (dy * s) * (up * s);
+        back = over ? R::scale_up : R::scale_down;
     }
-    if (over) { /* dy or up infinite */
-        const C unit = Op::template backward<M>(gate, m_copysign(C(1), t), p);
-        return unit == C(0) ? unit : unit * C(INFINITY);
-    }
-    return Op::template backward<M>(gate, t, p);
+    if (infinite) arg = m_copysign(C(1), t);
+    const C r = Op::template backward<M>(gate, arg, p);
+    if (infinite) return r == C(0) ? r : r * C(INFINITY);
+    return rescale ? r * back * back : r;
 }
 
 /* y = act(gate) * up for any element-wise op. */
