@@ -41,7 +41,8 @@ template <> struct GatedRange<double> {
  * - dy * up finite and normal (the common case): Op::backward(gate, dy * up).
  * - dy * up overflows or falls below the normal range although dy and up
  *   are finite and nonzero: both factors are scaled by 2^-E (or 2^E),
- *   exactly, and the gradient scaled back.
+ *   exactly, and the gradient scaled back; above 2^E (finite), the larger
+ *   factor alone is scaled by 2^-E.
  * - dy * up infinite because dy or up is: act'(gate) times +-inf, 0 where
  *   act'(gate) is 0 (the element-wise backward is not defined for an
  *   infinite dy). */
@@ -51,18 +52,23 @@ template <class Op, class M, class C = typename M::T> ACTK_HD C gate_gradient(C 
     const C t = dy * up;
     const bool finite = !m_isinf(dy) && !m_isinf(up) && !m_isnan(dy) && !m_isnan(up);
     const bool over = m_isinf(t), under = m_fabs(t) < R::smallest_normal && dy != C(0) && up != C(0);
-    const bool rescale = finite && (over || under), infinite = over && !finite;
+    /* a finite but huge dy * up (above 2^E) can overflow inside the op's own
+     * formula, which was written for moderate dy: it is scaled down too */
+    const bool large = !over && m_fabs(t) > R::scale_up;
+    const bool rescale = finite && (over || under || large), infinite = over && !finite;
     /* one call of the op's backward (its code is inlined once) */
-    C arg = t, back = C(1);
+    C arg = t, back = C(1), back2 = C(1);
     if (rescale) {
-        const C s = over ? R::scale_down : R::scale_up;
-        arg = (dy * s) * (up * s);
-        back = over ? R::scale_up : R::scale_down;
+        const C s = under ? R::scale_up : R::scale_down;
+        const bool both = over || under, dy_larger = m_fabs(dy) >= m_fabs(up);
+        arg = ((both || dy_larger) ? dy * s : dy) * ((both || !dy_larger) ? up * s : up);
+        back = under ? R::scale_down : R::scale_up;
+        back2 = both ? back : C(1);
     }
     if (infinite) arg = m_copysign(C(1), t);
     const C r = Op::template backward<M>(gate, arg, p);
     if (infinite) return r == C(0) ? r : r * C(INFINITY);
-    return rescale ? r * back * back : r;
+    return rescale ? r * back * back2 : r;
 }
 
 /* y = act(gate) * up for any element-wise op. */

@@ -24,10 +24,10 @@ namespace {
 ComputeRange range_for(actk_dtype dtype)
 {
     switch (dtype) {
-    case ACTK_F32: return compute_range<actk::MathFor<ACTK_F32>::type::T>();
-    case ACTK_F16: return compute_range<actk::MathFor<ACTK_F16>::type::T>();
-    case ACTK_BF16: return compute_range<actk::MathFor<ACTK_BF16>::type::T>();
-    default: return compute_range<actk::MathFor<ACTK_F64>::type::T>();
+    case ACTK_F32: return compute_range<actk::MathFor<ACTK_F32>::type::T>(dtype);
+    case ACTK_F16: return compute_range<actk::MathFor<ACTK_F16>::type::T>(dtype);
+    case ACTK_BF16: return compute_range<actk::MathFor<ACTK_BF16>::type::T>(dtype);
+    default: return compute_range<actk::MathFor<ACTK_F64>::type::T>(dtype);
     }
 }
 
