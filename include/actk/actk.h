@@ -426,6 +426,47 @@ ACTK_API actk_status actk_cuda_clamped_swiglu_backward(float alpha, float limit,
                                                        size_t cols, const void *x, size_t ldx, const void *dy,
                                                        size_t lddy, void *dx, size_t lddx, actk_stream stream);
 
+/* ---- 2-D element-wise with row strides and an optional fused bias ---------
+ *
+ * The element-wise ops over a rows x cols matrix with leading dimensions
+ * (ld >= cols, in elements), and optionally the bias of the preceding linear
+ * layer fused in: y(r, c) = act(x(r, c) + bias[c]). bias (cols values of
+ * the same dtype) may be NULL: no bias. x + bias is added in the compute
+ * type (float for f16/bf16, double for f32/f64), not rounded to storage
+ * first. Buffers are checked over their spans ((rows - 1) * ld + cols);
+ * rows * cols = 0 is valid. In place: y == x (forward) and dx == dy
+ * (backward) with equal leading dimensions; no other overlap.
+ * Statuses: ACTK_SUCCESS; ACTK_ERROR_INVALID_VALUE (bad op or parameters,
+ * dtype, ld < cols, overflowing spans, NULL or misaligned pointers with
+ * work to do, overlaps, a workspace that is NULL or too small); the
+ * actk_cuda_* forms add ACTK_ERROR_NO_DEVICE and ACTK_ERROR_CUDA. Nothing is
+ * written on failure.
+ */
+
+/* y(r, c) = act(x(r, c) + bias[c]) (bias NULL: act(x(r, c))). */
+ACTK_API actk_status actk_cpu_forward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                         size_t ldx, const void *bias, void *y, size_t ldy);
+/* dx(r, c) = dy(r, c) * act'(x(r, c) + bias[c]) and, when dbias is not
+ * NULL, dbias[c] = sum over r of dx(r, c): the sum of the stored (rounded)
+ * dx values, accumulated in float-float (f16, bf16, f32) or double-double
+ * (f64) and rounded once, so its error stays within a few ULP of the exact
+ * sum plus 2^-44 (f64: 2^-100) of the sum of |dx|; deterministic. dbias
+ * must not overlap anything. */
+ACTK_API actk_status actk_cpu_backward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                          size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
+                                          size_t lddx, void *dbias);
+ACTK_API actk_status actk_cuda_forward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                          size_t ldx, const void *bias, void *y, size_t ldy, actk_stream stream);
+/* Bytes of device workspace actk_cuda_backward_2d needs to compute dbias
+ * for this shape (0 when dbias is not wanted). The reduction runs in a fixed
+ * order that depends on the shape only (no atomics), so results are the
+ * same on every GPU and every run; the library never allocates. */
+ACTK_API size_t actk_cuda_backward_2d_workspace_size(actk_dtype dtype, size_t rows, size_t cols);
+ACTK_API actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                           size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
+                                           size_t lddx, void *dbias, void *workspace, size_t workspace_bytes,
+                                           actk_stream stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
