@@ -144,3 +144,157 @@ TEST(Ew2dCpu, BadInputIsRejectedAndNothingWritten)
     EXPECT_EQ(actk_cuda_backward_2d_workspace_size(ACTK_F32, 0, 8), 0u);
     EXPECT_GT(actk_cuda_backward_2d_workspace_size(ACTK_F32, 1000, 8), 0u);
 }
+
+#if defined(ACTK_TEST_WITH_CUDA)
+
+namespace {
+
+class Ew2dGpu : public Gpu {};
+
+/* Runs forward (dir 0) or backward (dir 1, with dbias) on the GPU over a
+ * strided rows x cols view and returns the outputs' payloads. */
+struct GpuRun {
+    Buffer out, dbias;
+    bool ok = false;
+};
+
+GpuRun run_gpu(actk_act act, actk_dtype dtype, int dir, size_t rows, size_t cols, size_t ld, size_t offset,
+               const Buffer &x, const Buffer *bias, const Buffer &dy, bool want_dbias)
+{
+    const size_t elem = actk_dtype_size(dtype), n = (rows - 1) * ld + cols;
+    GpuRun run{Buffer(dtype, n), Buffer(dtype, cols)};
+    DeviceBuffer d_x(n * elem, offset * elem), d_dy(n * elem, offset * elem), d_out(n * elem, offset * elem);
+    DeviceBuffer d_b(cols * elem, offset * elem), d_db(cols * elem, 0);
+    const size_t ws_bytes = actk_cuda_backward_2d_workspace_size(dtype, rows, cols);
+    DeviceBuffer d_ws(ws_bytes, 0);
+    if (!d_x.base || !d_dy.base || !d_out.base || !d_b.base || !d_db.base || !d_ws.base) return run;
+    d_x.upload(x.data());
+    d_dy.upload(dy.data());
+    if (bias) d_b.upload(bias->data());
+    const void *b = bias ? d_b.data() : nullptr;
+    actk_status s;
+    if (dir == 0)
+        s = actk_cuda_forward_2d(act, dtype, rows, cols, d_x.data(), ld, b, d_out.data(), ld, nullptr);
+    else
+        s = actk_cuda_backward_2d(act, dtype, rows, cols, d_x.data(), ld, b, d_dy.data(), ld, d_out.data(), ld,
+                                  want_dbias ? d_db.data() : nullptr, d_ws.data(), ws_bytes, nullptr);
+    EXPECT_EQ(s, ACTK_SUCCESS) << actk_last_error();
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    d_out.download(run.out.data());
+    d_db.download(run.dbias.data());
+    EXPECT_TRUE(d_out.guards_intact());
+    EXPECT_TRUE(d_db.guards_intact());
+    run.ok = s == ACTK_SUCCESS;
+    return run;
+}
+
+} // namespace
+
+/* Every op and dtype, no bias, contiguous and strided: the element-wise
+ * bounds against the oracle (agreement.h), padding untouched. */
+TEST_F(Ew2dGpu, EveryOpAgreesWithTheOracle)
+{
+    std::mt19937_64 rng(5);
+    for (const actk_dtype dtype : kAllDtypes)
+        for (const actk_act act : activations_under_test())
+            for (const size_t ld : {(size_t)256, (size_t)261})
+                for (int dir = 0; dir < 2; ++dir) {
+                    const size_t rows = 40, cols = 256, n = (rows - 1) * ld + cols;
+                    Buffer x(dtype, n), dy(dtype, n);
+                    std::memset(x.data(), kPoison, x.bytes.size());
+                    const std::vector<long double> sp = special_values();
+                    std::uniform_real_distribution<double> grad(-3.0, 3.0);
+                    for (size_t i = 0; i < n; ++i) {
+                        x.set(i, i < sp.size() ? sp[i] : random_value(rng, dtype));
+                        dy.set(i, grad(rng));
+                    }
+                    const GpuRun run = run_gpu(act, dtype, dir, rows, cols, ld, 0, x, nullptr, dy, false);
+                    ASSERT_TRUE(run.ok);
+                    const size_t elem = actk_dtype_size(dtype);
+                    for (size_t r = 0; r < rows; ++r) {
+                        const char *xr = (const char *)x.data() + r * ld * elem, *dyr = (const char *)dy.data() + r * ld * elem;
+                        const AgreementReport rep = compare_with_reference(act, dtype, dir, xr, dir ? dyr : nullptr,
+                                                                           (const char *)run.out.data() + r * ld * elem, cols);
+                        ASSERT_EQ(rep.failures, 0u) << rep.first_failure << " ld " << ld;
+                        if (r + 1 < rows) {
+                            for (size_t c = cols; c < ld; ++c)
+                                ASSERT_EQ(((const unsigned char *)run.out.data())[(r * ld + c) * elem], kPoison) << "padding written";
+                        }
+                    }
+                }
+}
+
+/* Fused bias and dbias: forward and dx against the oracle applied to x +
+ * bias (rounded to double for f64, as the kernel adds it), dbias against an
+ * exact sum of the returned dx, bitwise deterministic, misaligned and
+ * in-row-odd shapes (scalar path). */
+TEST_F(Ew2dGpu, FusedBiasAndDeterministicDbias)
+{
+    std::mt19937_64 rng(8);
+    for (const actk_dtype dtype : kAllDtypes)
+        for (const actk_op op : {ACTK_OP_GELU, ACTK_OP_SILU, ACTK_OP_RELU, ACTK_OP_GELU_TANH, ACTK_OP_SIGMOID})
+            for (const size_t offset : {(size_t)0, (size_t)1}) {
+                const actk_act act = actk_act_default(op);
+                const size_t rows = 3000, cols = 67, ld = 72, n = (rows - 1) * ld + cols;
+                Buffer x(dtype, n), dy(dtype, n), b(dtype, cols), xb(dtype, n);
+                std::uniform_real_distribution<double> u(-6.0, 6.0), grad(-3.0, 3.0);
+                for (size_t c = 0; c < cols; ++c) b.set(c, u(rng));
+                for (size_t i = 0; i < n; ++i) {
+                    x.set(i, u(rng));
+                    dy.set(i, grad(rng));
+                    const long double sum = x.get(i) + b.get(i % ld < cols ? i % ld : 0);
+                    xb.set(i, dtype == ACTK_F64 ? (long double)(double)sum : sum); /* the oracle's input */
+                }
+                for (int dir = 0; dir < 2; ++dir) {
+                    const GpuRun run = run_gpu(act, dtype, dir, rows, cols, ld, offset, x, &b, dy, dir == 1);
+                    ASSERT_TRUE(run.ok);
+                    const size_t elem = actk_dtype_size(dtype);
+                    for (size_t r = 0; r < rows; r += 7) {
+                        /* f32/f16/bf16: the oracle on the exact sum differs from the rounded one by far less than an ULP */
+                        const AgreementReport rep = compare_with_reference(
+                            act, dtype, dir, (const char *)xb.data() + r * ld * elem,
+                            dir ? (const char *)dy.data() + r * ld * elem : nullptr, (const char *)run.out.data() + r * ld * elem, cols);
+                        ASSERT_EQ(rep.failures, 0u) << rep.first_failure;
+                    }
+                    if (dir == 0) continue;
+                    for (size_t c = 0; c < cols; ++c) {
+                        long double sum = 0, abs_sum = 0, comp = 0;
+                        for (size_t r = 0; r < rows; ++r) {
+                            const long double v = run.out.get(r * ld + c), t = sum + v;
+                            comp += fabsl(sum) >= fabsl(v) ? (sum - t) + v : (v - t) + sum;
+                            sum = t;
+                            abs_sum += fabsl(v);
+                        }
+                        const long double exact = sum + comp, got = run.dbias.get(c);
+                        const long double tol = (dtype == ACTK_F64 ? ldexpl(1, -100) : ldexpl(1, -44)) * abs_sum;
+                        EXPECT_TRUE(ulp_distance(dtype, got, exact) <= 2 || fabsl(got - exact) <= tol)
+                            << "dbias col " << c << " got " << (double)got << " want " << (double)exact;
+                    }
+                    const GpuRun again = run_gpu(act, dtype, dir, rows, cols, ld, offset, x, &b, dy, true);
+                    EXPECT_EQ(0, std::memcmp(run.dbias.data(), again.dbias.data(), cols * actk_dtype_size(dtype))) << "dbias not deterministic";
+                }
+            }
+}
+
+TEST_F(Ew2dGpu, WorkspaceIsChecked)
+{
+    const size_t rows = 64, cols = 32;
+    float *d = nullptr;
+    CUDA_OK(cudaMalloc(reinterpret_cast<void **>(&d), 4 * rows * cols * sizeof(float) + 4096));
+    float *x = d, *dy = d + rows * cols, *dx = d + 2 * rows * cols, *db = d + 3 * rows * cols;
+    const size_t need = actk_cuda_backward_2d_workspace_size(ACTK_F32, rows, cols);
+    const actk_act silu = actk_act_default(ACTK_OP_SILU);
+    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, nullptr, need, nullptr), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_NE(std::strstr(actk_last_error(), "workspace"), nullptr);
+    void *ws = nullptr;
+    CUDA_OK(cudaMalloc(&ws, need));
+    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, ws, need - 1, nullptr), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, dx, need, nullptr), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_NE(std::strstr(actk_last_error(), "overlap"), nullptr) << actk_last_error();
+    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, ws, need, nullptr), ACTK_SUCCESS);
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    cudaFree(ws);
+    cudaFree(d);
+}
+
+#endif
