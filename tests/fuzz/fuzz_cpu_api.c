@@ -274,8 +274,11 @@ static actk_status call_gated(int entry, actk_act act, actk_gated_layout layout,
     }
 }
 
+static int fuzz_2d(const unsigned char *header, const uint8_t *values, size_t value_bytes);
+
 static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t value_bytes)
 {
+    if (header[0] & 4) return fuzz_2d(header, values, value_bytes);
     const int entry = header[0] & 3, backward = entry & 1, clamped = entry >= 2;
     const actk_dtype dtype = (actk_dtype)(header[2] % 5);
     const int mode = (header[3] >> 2) & 7;
@@ -344,6 +347,90 @@ static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t
     if (backward) {
         check(call_gated(entry, act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, x, ldx) == ACTK_SUCCESS);
         for (size_t r = 0; r < rows; ++r) check(memcmp(x + r * ldx * elem, first + r * ldx * elem, 2 * cols * elem) == 0);
+    }
+    return 0;
+}
+
+/* 2-D element-wise with strides, fused bias and dbias (header[0] >= 0xF0
+ * with bit 2 set). [0] & 1: backward; [0] & 2: with bias (and dbias);
+ * [1] op; [2] dtype; [3] bits 2-4 mode: 0 separate, 1 in place (y == x,
+ * dx == dy), 2 out one element into the input, 3 x NULL, 4 out NULL,
+ * 5 ld below cols, 6 dbias at dx, 7 bias at the output; [4] rows % 5;
+ * [5] cols % 9; [6] padding % 3. Checks: documented status; failures name
+ * the function and write nothing; successes are deterministic, give the
+ * same bits in place, and dbias is the column sum of dx (within a few ULP
+ * plus 2^-20 of the sum of |dx|). */
+static int fuzz_2d(const unsigned char *header, const uint8_t *values, size_t value_bytes)
+{
+    const int backward = header[0] & 1, with_bias = (header[0] >> 1) & 1;
+    const actk_act act = actk_act_default((actk_op)(header[1] % (ACTK_OP_COUNT + 2)));
+    const actk_dtype dtype = (actk_dtype)(header[2] % 5);
+    const int mode = (header[3] >> 2) & 7;
+    const size_t rows = header[4] % 5, cols = header[5] % 9, ld = mode == 5 ? (cols ? cols - 1 : 0) : cols + header[6] % 3;
+    const size_t elem = actk_dtype_size(dtype) ? actk_dtype_size(dtype) : 4;
+    enum { BYTES = 48 * 8 }; /* spans up to 3 * 10 + 8 elements, one element in */
+    static unsigned char x[BYTES], dy[BYTES], out[BYTES], bias[16 * 8], dbias[16 * 8], poison[BYTES], first[BYTES], first_db[16 * 8];
+    memset(x, 0, sizeof x);
+    memcpy(x, values, value_bytes < sizeof x ? value_bytes : sizeof x);
+    for (size_t i = 0; i < sizeof dy; ++i) dy[i] = (unsigned char)(x[(i * 5) % sizeof x] ^ 0x5A);
+    for (size_t i = 0; i < sizeof bias; ++i) bias[i] = x[(i * 3 + 1) % sizeof x];
+    memset(out, 0xA5, sizeof out);
+    memset(dbias, 0xA5, sizeof dbias);
+    memset(poison, 0xA5, sizeof poison);
+    const void *px = x, *pb = with_bias ? (const void *)bias : NULL;
+    const void *pdy = dy;
+    void *po = out, *pdb = (backward && with_bias) ? (void *)dbias : NULL;
+    switch (mode) {
+    case 1: po = backward ? (void *)dy : (void *)x; break;
+    case 2: po = (backward ? dy : x) + elem; break;
+    case 3: px = NULL; break;
+    case 4: po = NULL; break;
+    case 6: if (backward) pdb = out; break;
+    case 7: if (with_bias) pb = out; break;
+    default: break;
+    }
+    const int work = rows > 0 && cols > 0;
+    const int spans_two = work && (rows - 1) * ld + cols > 1; /* out one element in overlaps the input */
+    const int must_fail = (mode == 5 && cols > 0) || (mode == 2 && spans_two) ||
+                          (work && (mode == 3 || mode == 4 || (mode == 6 && backward) || (mode == 7 && with_bias)));
+    const actk_status st = backward ? actk_cpu_backward_2d(act, dtype, rows, cols, px, ld, pb, pdy, ld, po, ld, pdb)
+                                    : actk_cpu_forward_2d(act, dtype, rows, cols, px, ld, pb, po, ld);
+    check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE);
+    if (must_fail) check(st != ACTK_SUCCESS);
+    if (st != ACTK_SUCCESS) {
+        check(strstr(actk_last_error(), "actk_cpu_") != NULL);
+        check(memcmp(out, poison, sizeof out) == 0);
+        check(memcmp(dbias, poison, sizeof dbias) == 0);
+        return 0;
+    }
+    if (mode != 0 || !work) return 0;
+    memcpy(first, out, sizeof out);
+    memcpy(first_db, dbias, sizeof dbias);
+    const actk_status again = backward ? actk_cpu_backward_2d(act, dtype, rows, cols, x, ld, pb, dy, ld, out, ld, pdb)
+                                       : actk_cpu_forward_2d(act, dtype, rows, cols, x, ld, pb, out, ld);
+    check(again == ACTK_SUCCESS);
+    check(memcmp(first, out, sizeof out) == 0 && memcmp(first_db, dbias, sizeof dbias) == 0);
+    if (backward && pdb) {
+        for (size_t c = 0; c < cols; ++c) {
+            double sum = 0, abs_sum = 0;
+            for (size_t r = 0; r < rows; ++r) {
+                const double v = load(dtype, out, r * ld + c);
+                sum += v;
+                abs_sum += fabs(v);
+            }
+            const double got = load(dtype, dbias, c);
+            if (isfinite(abs_sum) && isfinite(got))
+                check(fabs(got - sum) <= 0.02 * fabs(sum) + ldexp(abs_sum, -20) + 1e-300);
+        }
+    }
+    /* in place gives the same bits */
+    unsigned char *io = backward ? dy : x;
+    if (act.op < ACTK_OP_COUNT && !backward) {
+        check(actk_cpu_forward_2d(act, dtype, rows, cols, x, ld, pb, x, ld) == ACTK_SUCCESS);
+        for (size_t r = 0; r < rows; ++r) check(memcmp(io + r * ld * elem, first + r * ld * elem, cols * elem) == 0);
+    } else if (act.op < ACTK_OP_COUNT) {
+        check(actk_cpu_backward_2d(act, dtype, rows, cols, x, ld, pb, dy, ld, dy, ld, NULL) == ACTK_SUCCESS);
+        for (size_t r = 0; r < rows; ++r) check(memcmp(io + r * ld * elem, first + r * ld * elem, cols * elem) == 0);
     }
     return 0;
 }
