@@ -47,7 +47,10 @@ template <class S, class Fn>
 __global__ void __launch_bounds__(kGatedBlock) ew2d_forward_kernel(Fn fn, const S *x, const S *bias, S *y, Ew2dGeometry g)
 {
     using T = StorageTraits<S>;
+    using C = typename T::Compute;
     constexpr int P = kPackSize<S>;
+    /* x + (-0) is x for every x, -0 included: one addition, no second copy of the op for "no bias" */
+    const C no_bias = -C(0);
     const size_t row_stride = (size_t)gridDim.y * blockDim.y, col_stride = (size_t)gridDim.x * blockDim.x;
     for (size_t r = (size_t)blockIdx.y * blockDim.y + threadIdx.y; r < g.rows; r += row_stride) {
         const S *xr = x + r * g.ldx;
@@ -55,13 +58,13 @@ __global__ void __launch_bounds__(kGatedBlock) ew2d_forward_kernel(Fn fn, const 
         for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < g.units; c += col_stride) {
             if (g.packed) {
                 const Pack<S> v = reinterpret_cast<const Pack<S> *>(xr)[c];
-                Pack<S> b, out;
+                Pack<S> b{}, out;
                 if (bias) b = reinterpret_cast<const Pack<S> *>(bias)[c];
 #pragma unroll
-                for (int k = 0; k < P; ++k) out.v[k] = T::store(fn.forward(bias ? T::load(v.v[k]) + T::load(b.v[k]) : T::load(v.v[k])));
+                for (int k = 0; k < P; ++k) out.v[k] = T::store(fn.forward(T::load(v.v[k]) + (bias ? T::load(b.v[k]) : no_bias)));
                 reinterpret_cast<Pack<S> *>(yr)[c] = out;
             } else {
-                yr[c] = T::store(fn.forward(bias ? T::load(xr[c]) + T::load(bias[c]) : T::load(xr[c])));
+                yr[c] = T::store(fn.forward(T::load(xr[c]) + (bias ? T::load(bias[c]) : no_bias)));
             }
         }
     }
@@ -79,11 +82,10 @@ ew2d_backward_kernel(Fn fn, const S *x, const S *bias, const S *dy, S *dx, size_
     if (c >= cols) return;
     const size_t begin = (size_t)blockIdx.y * rows_per_split;
     const size_t end = begin + rows_per_split < rows ? begin + rows_per_split : rows;
-    const C b = bias ? T::load(bias[c]) : C(0);
+    const C b = bias ? T::load(bias[c]) : -C(0); /* x + (-0) is x, -0 included */
     A hi = 0, lo = 0;
     for (size_t r = begin; r < end; ++r) {
-        const C v = T::load(x[r * ldx + c]);
-        const S d = T::store(fn.backward(bias ? v + b : v, T::load(dy[r * lddy + c]))); /* no bias: keep -0 */
+        const S d = T::store(fn.backward(T::load(x[r * ldx + c]) + b, T::load(dy[r * lddy + c])));
         dx[r * lddx + c] = d;
         if (partials) two_sum_add(hi, lo, (A)T::load(d));
     }
