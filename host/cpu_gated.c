@@ -56,8 +56,12 @@ static actk_status gated_forward(const char *fn, actk_gated_desc d, actk_dtype d
     for (size_t r = 0; r < rows; ++r)
         for (size_t j = 0; j < cols; ++j) {
             const size_t base = r * ldx + pos.step * j;
-            const real g = actk_load_element(dtype, x, base + pos.gate_offset);
-            const real u = actk_load_element(dtype, x, base + pos.up_offset);
+            real g = actk_load_element(dtype, x, base + pos.gate_offset);
+            real u = actk_load_element(dtype, x, base + pos.up_offset);
+            if (d.bias) { /* the fused linear layer's bias, in the row's layout */
+                g += actk_load_element(dtype, d.bias, pos.step * j + pos.gate_offset);
+                u += actk_load_element(dtype, d.bias, pos.step * j + pos.up_offset);
+            }
             actk_store_element(dtype, y, r * ldy + j, gated_forward_l(d, g, u));
         }
     return ACTK_SUCCESS;
@@ -85,13 +89,13 @@ static actk_status gated_backward(const char *fn, actk_gated_desc d, actk_dtype 
 
 static actk_gated_desc plain(actk_act act, actk_gated_layout layout, actk_gate_position gate)
 {
-    const actk_gated_desc d = {0, act, layout, gate};
+    const actk_gated_desc d = {0, act, layout, gate, NULL};
     return d;
 }
 
 static actk_gated_desc clamped(float alpha, float limit, actk_gated_layout layout, actk_gate_position gate)
 {
-    const actk_gated_desc d = {1, {ACTK_OP_SILU, alpha, limit}, layout, gate};
+    const actk_gated_desc d = {1, {ACTK_OP_SILU, alpha, limit}, layout, gate, NULL};
     return d;
 }
 
@@ -107,6 +111,15 @@ actk_status actk_cpu_gated_backward(actk_act act, actk_gated_layout layout, actk
 {
     return gated_backward("actk_cpu_gated_backward", plain(act, layout, gate), dtype, rows, cols, x, ldx, dy, lddy, dx,
                           lddx);
+}
+
+actk_status actk_cpu_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                        actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                        const void *bias, void *y, size_t ldy)
+{
+    actk_gated_desc d = plain(act, layout, gate);
+    d.bias = bias;
+    return gated_forward("actk_cpu_gated_bias_forward", d, dtype, rows, cols, x, ldx, y, ldy);
 }
 
 actk_status actk_cpu_clamped_swiglu_forward(float alpha, float limit, actk_gated_layout layout,

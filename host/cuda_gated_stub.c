@@ -20,7 +20,7 @@ actk_status actk_cuda_gated_forward(actk_act act, actk_gated_layout layout, actk
                                     actk_stream stream)
 {
     (void)stream;
-    const actk_gated_desc d = {0, act, layout, gate};
+    const actk_gated_desc d = {0, act, layout, gate, NULL};
     return no_device("actk_cuda_gated_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy);
 }
 
@@ -29,8 +29,17 @@ actk_status actk_cuda_gated_backward(actk_act act, actk_gated_layout layout, act
                                      void *dx, size_t lddx, actk_stream stream)
 {
     (void)stream;
-    const actk_gated_desc d = {0, act, layout, gate};
+    const actk_gated_desc d = {0, act, layout, gate, NULL};
     return no_device("actk_cuda_gated_backward", 1, d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx);
+}
+
+actk_status actk_cuda_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                         actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                         const void *bias, void *y, size_t ldy, actk_stream stream)
+{
+    (void)stream;
+    const actk_gated_desc d = {0, act, layout, gate, bias};
+    return no_device("actk_cuda_gated_bias_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy);
 }
 
 actk_status actk_cuda_clamped_swiglu_forward(float alpha, float limit, actk_gated_layout layout,
@@ -38,7 +47,7 @@ actk_status actk_cuda_clamped_swiglu_forward(float alpha, float limit, actk_gate
                                              const void *x, size_t ldx, void *y, size_t ldy, actk_stream stream)
 {
     (void)stream;
-    const actk_gated_desc d = {1, {ACTK_OP_SILU, alpha, limit}, layout, gate};
+    const actk_gated_desc d = {1, {ACTK_OP_SILU, alpha, limit}, layout, gate, NULL};
     return no_device("actk_cuda_clamped_swiglu_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy);
 }
 
@@ -48,6 +57,6 @@ actk_status actk_cuda_clamped_swiglu_backward(float alpha, float limit, actk_gat
                                               size_t lddx, actk_stream stream)
 {
     (void)stream;
-    const actk_gated_desc d = {1, {ACTK_OP_SILU, alpha, limit}, layout, gate};
+    const actk_gated_desc d = {1, {ACTK_OP_SILU, alpha, limit}, layout, gate, NULL};
     return no_device("actk_cuda_clamped_swiglu_backward", 1, d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx);
 }

@@ -72,10 +72,11 @@ actk_status actk_check_gated_args(const char *fn, int backward, actk_gated_desc 
     if (s == ACTK_SUCCESS && backward) s = span_of(fn, "lddy", rows, cols, lddy, &dy_span);
     if (s == ACTK_SUCCESS) s = span_of(fn, out_ld, rows, backward ? in_width : cols, ldout, &out_span);
     if (s != ACTK_SUCCESS) return s;
-    const actk_buffer buffers[3] = {
+    const actk_buffer buffers[4] = {
         {"x", x, x_span, "(rows-1)*ldx+2*cols", 0, backward},
         {"dy", dy, dy_span, "(rows-1)*lddy+cols", 0, 0},
         {backward ? "dx" : "y", out, out_span, backward ? "(rows-1)*lddx+2*cols" : "(rows-1)*ldy+cols", 1, 0},
+        {"bias", desc.bias, desc.bias && x_span ? in_width : 0, "2*cols", 0, 0},
     };
-    return actk_check_buffers(fn, *elem, buffers, 3);
+    return actk_check_buffers(fn, *elem, buffers, 4);
 }

@@ -15,6 +15,7 @@ typedef struct {
     actk_act act;
     actk_gated_layout layout;
     actk_gate_position gate;
+    const void *bias; /* forward only: NULL, or 2 * cols values laid out as a row of x */
 } actk_gated_desc;
 
 /* Row positions of column j's values: gate at step * j + gate_offset, up at

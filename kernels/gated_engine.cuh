@@ -1,7 +1,8 @@
 /*
  * gated_engine.cuh - the kernels behind every gated activation.
  *
- * Forward: y(r, j) = fn.forward(gate(r, j), up(r, j)); backward:
+ * Forward: y(r, j) = fn.forward(gate(r, j) + bias_gate(j), up(r, j) +
+ * bias_up(j)), bias (optional) laid out as one row of x; backward:
  * (dgate, dup)(r, j) = fn.backward(gate, up, dy(r, j)), written in x's
  * layout. Storage is converted to the compute type C (StorageTraits) and
  * each result rounded once back to storage.
@@ -92,24 +93,31 @@ __device__ __forceinline__ void store_gate_up(S *row, size_t c, const GatedGeome
 }
 
 template <class S, class Fn>
-__global__ void __launch_bounds__(kGatedBlock) gated_forward_kernel(Fn fn, const S *x, S *y, GatedGeometry g)
+__global__ void __launch_bounds__(kGatedBlock)
+gated_forward_kernel(Fn fn, const S *x, const S *bias, S *y, GatedGeometry g)
 {
     using T = StorageTraits<S>;
+    using C = typename T::Compute;
     constexpr int P = kPackSize<S>;
+    const C no_bias = -C(0); /* x + (-0) is x, -0 included: no second copy of the op */
     const size_t row_stride = (size_t)gridDim.y * blockDim.y, col_stride = (size_t)gridDim.x * blockDim.x;
     for (size_t r = (size_t)blockIdx.y * blockDim.y + threadIdx.y; r < g.rows; r += row_stride) {
         const S *xr = x + r * g.ldx;
         S *yr = y + r * g.ldy;
         for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < g.units; c += col_stride) {
             if (g.packed) {
-                Pack<S> gate, up, out;
+                Pack<S> gate, up, bias_gate{}, bias_up{}, out;
                 load_gate_up(xr, c, g, gate, up);
+                if (bias) load_gate_up(bias, c, g, bias_gate, bias_up);
 #pragma unroll
-                for (int k = 0; k < P; ++k) out.v[k] = T::store(fn.forward(T::load(gate.v[k]), T::load(up.v[k])));
+                for (int k = 0; k < P; ++k)
+                    out.v[k] = T::store(fn.forward(T::load(gate.v[k]) + (bias ? T::load(bias_gate.v[k]) : no_bias),
+                                                   T::load(up.v[k]) + (bias ? T::load(bias_up.v[k]) : no_bias)));
                 reinterpret_cast<Pack<S> *>(yr)[c] = out;
             } else {
-                const S *pair = xr + g.step * c;
-                yr[c] = T::store(fn.forward(T::load(pair[g.gate_offset]), T::load(pair[g.up_offset])));
+                const S *pair = xr + g.step * c, *bias_pair = bias ? bias + g.step * c : nullptr;
+                yr[c] = T::store(fn.forward(T::load(pair[g.gate_offset]) + (bias ? T::load(bias_pair[g.gate_offset]) : no_bias),
+                                            T::load(pair[g.up_offset]) + (bias ? T::load(bias_pair[g.up_offset]) : no_bias)));
             }
         }
     }

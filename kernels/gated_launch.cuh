@@ -48,6 +48,7 @@ cudaError_t launch_gated_typed(const actk_gated_launch_args &a, int sm_count, cu
     g.gate_offset = gate_second ? second : 0;
     g.up_offset = gate_second ? 0 : second;
     g.packed = a.cols % P == 0 && a.ldx % P == 0 && a.ldy % P == 0 && pack_aligned<S>(a.x) && pack_aligned<S>(a.out) &&
+               (a.bias == nullptr || pack_aligned<S>(a.bias)) &&
                (!a.backward || (a.lddx % P == 0 && pack_aligned<S>(a.dy)));
     g.units = g.packed ? a.cols / P : a.cols;
     if (g.rows == 0 || g.units == 0) return cudaSuccess;
@@ -63,7 +64,7 @@ cudaError_t launch_gated_typed(const actk_gated_launch_args &a, int sm_count, cu
         if (a.backward)
             gated_backward_kernel<S, Fn><<<grid, block, 0, stream>>>(Fn{p}, x, dy, out, g);
         else
-            gated_forward_kernel<S, Fn><<<grid, block, 0, stream>>>(Fn{p}, x, out, g);
+            gated_forward_kernel<S, Fn><<<grid, block, 0, stream>>>(Fn{p}, x, static_cast<const S *>(a.bias), out, g);
         return cudaGetLastError();
     };
     if (a.clamped) return launch(ClampedSwigluOp{});

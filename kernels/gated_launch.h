@@ -27,6 +27,7 @@ typedef struct {
     const void *x;
     const void *dy; /* backward only */
     void *out;      /* y or dx */
+    const void *bias; /* forward: NULL, or 2 * cols values in a row's layout */
 } actk_gated_launch_args;
 
 /* Returns the launch error (cudaSuccess if none). */

@@ -190,3 +190,40 @@ TEST(GatedCpu, EmptyShapesDoNothing)
     EXPECT_EQ(actk_cpu_gated_backward(silu_act, ACTK_GATED_INTERLEAVED, ACTK_GATE_SECOND, ACTK_F16, 0, 4, nullptr, 8, nullptr, 4, nullptr, 8), ACTK_SUCCESS);
     EXPECT_EQ(actk_cpu_clamped_swiglu_backward(1.702f, 7.0f, ACTK_GATED_INTERLEAVED, ACTK_GATE_FIRST, ACTK_BF16, 3, 0, nullptr, 0, nullptr, 0, nullptr, 0), ACTK_SUCCESS);
 }
+
+/* The fused bias: exactly representable sums (quarters), so the biased call
+ * equals the plain call on x + bias in every layout, gate position and dtype;
+ * bias is checked like every buffer. */
+TEST(GatedCpu, FusedBiasEqualsAddingItFirst)
+{
+    const size_t rows = 4, cols = 9, ldx = 2 * cols + 2, ldy = cols + 1;
+    for (const actk_dtype dtype : kAllDtypes)
+        for (const actk_gated_layout layout : kLayouts)
+            for (const actk_gate_position gate : kGates)
+                for (const actk_op op : {ACTK_OP_SILU, ACTK_OP_GELU, ACTK_OP_RELU, ACTK_OP_SIGMOID}) {
+                    const actk_act act = actk_act_default(op);
+                    Buffer x(dtype, rows * ldx), xb(dtype, rows * ldx), b(dtype, 2 * cols), y(dtype, rows * ldy), want(dtype, rows * ldy);
+                    for (size_t i = 0; i < 2 * cols; ++i) b.set(i, (long double)((int)(i % 7) - 3) * 0.5L);
+                    for (size_t r = 0; r < rows; ++r)
+                        for (size_t i = 0; i < ldx; ++i) {
+                            const long double v = (long double)((int)((r * 5 + i * 3) % 11) - 5) * 0.25L;
+                            x.set(r * ldx + i, v);
+                            xb.set(r * ldx + i, i < 2 * cols ? v + b.get(i) : v);
+                        }
+                    std::memset(y.data(), 0x5A, y.bytes.size());
+                    std::memset(want.data(), 0x5A, want.bytes.size());
+                    ASSERT_EQ(actk_cpu_gated_bias_forward(act, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(), y.data(), ldy), ACTK_SUCCESS) << actk_last_error();
+                    ASSERT_EQ(actk_cpu_gated_forward(act, layout, gate, dtype, rows, cols, xb.data(), ldx, want.data(), ldy), ACTK_SUCCESS);
+                    EXPECT_EQ(0, std::memcmp(y.data(), want.data(), rows * ldy * actk_dtype_size(dtype))) << describe(act, dtype);
+                }
+    /* bias inside y, misaligned bias: rejected, nothing written */
+    std::vector<float> x(64, 0.5f), y(16, 9.0f);
+    const actk_act silu = actk_act_default(ACTK_OP_SILU);
+    EXPECT_EQ(actk_cpu_gated_bias_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 2, 4, x.data(), 8, y.data() + 2, y.data(), 4), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_NE(std::strstr(actk_last_error(), "bias"), nullptr) << actk_last_error();
+    EXPECT_EQ(actk_cpu_gated_bias_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 2, 4, x.data(), 8,
+                                          reinterpret_cast<const char *>(x.data() + 40) + 1, y.data(), 4), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_NE(std::strstr(actk_last_error(), "bias is not aligned"), nullptr) << actk_last_error();
+    for (float v : y) EXPECT_EQ(v, 9.0f);
+    EXPECT_EQ(actk_cuda_gated_bias_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 2, 4, x.data(), 8, y.data() + 2, y.data(), 4, nullptr), ACTK_ERROR_INVALID_VALUE);
+}

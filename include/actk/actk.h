@@ -394,6 +394,19 @@ ACTK_API actk_status actk_cuda_gated_backward(actk_act act, actk_gated_layout la
                                               const void *dy, size_t lddy, void *dx, size_t lddx,
                                               actk_stream stream);
 
+/* y(r, j) = act(gate(r, j) + bias_gate(j)) * (up(r, j) + bias_up(j)): the
+ * preceding linear layer's bias fused in. bias holds 2 * cols values laid
+ * out as one row of x (same layout and gate position); the sums are formed
+ * in the compute type. Otherwise as actk_*_gated_forward. (The backward
+ * pass of a biased gated call is actk_*_gated_backward on x + bias; a fused
+ * dbias for gated calls is not provided yet.) */
+ACTK_API actk_status actk_cpu_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                                 actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                                 const void *bias, void *y, size_t ldy);
+ACTK_API actk_status actk_cuda_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                                  actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                                  const void *bias, void *y, size_t ldy, actk_stream stream);
+
 /* Clamped SwiGLU as gpt-oss defines it (its defaults below; gpt-oss uses
  * layout INTERLEAVED, gate FIRST):
  *   g = min(gate, limit), u = min(max(up, -limit), limit),
