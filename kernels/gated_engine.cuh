@@ -92,32 +92,54 @@ __device__ __forceinline__ void store_gate_up(S *row, size_t c, const GatedGeome
     packs[2 * c + 1] = b;
 }
 
+/* 32 bytes of -0 in every storage type: the "bias" of an unbiased call.
+ * x + (-0) is x for every x (-0 included), so the kernel always adds a
+ * bias and holds one copy of the op (a branch on bias != NULL made the
+ * compiler keep two). Static device data, not an allocation; 16-byte
+ * aligned for the pack loads. */
+alignas(16) static __device__ const unsigned int kNegativeZeroWords[8] = {0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u,
+                                                              0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u};
+alignas(16) static __device__ const unsigned long long kNegativeZeroDoubles[4] = {0x8000000000000000ull, 0x8000000000000000ull,
+                                                                      0x8000000000000000ull, 0x8000000000000000ull};
+alignas(16) static __device__ const unsigned short kNegativeZeroHalves[16] = {0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000,
+                                                                  0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000,
+                                                                  0x8000, 0x8000, 0x8000, 0x8000};
+template <class S> __device__ __forceinline__ const S *negative_zeros()
+{
+    if constexpr (sizeof(S) == 8) return reinterpret_cast<const S *>(kNegativeZeroDoubles);
+    else if constexpr (sizeof(S) == 4) return reinterpret_cast<const S *>(kNegativeZeroWords);
+    else return reinterpret_cast<const S *>(kNegativeZeroHalves);
+}
+
 template <class S, class Fn>
 __global__ void __launch_bounds__(kGatedBlock)
 gated_forward_kernel(Fn fn, const S *x, const S *bias, S *y, GatedGeometry g)
 {
     using T = StorageTraits<S>;
-    using C = typename T::Compute;
     constexpr int P = kPackSize<S>;
-    const C no_bias = -C(0); /* x + (-0) is x, -0 included: no second copy of the op */
+    /* without a bias: column 0 of a row of -0 for every column */
+    const S *bias_row = bias ? bias : negative_zeros<S>();
+    const size_t bias_step = bias ? 1 : 0;
+    GatedGeometry gb = g;
+    if (!bias) gb.gate_offset = gb.up_offset = 0;
     const size_t row_stride = (size_t)gridDim.y * blockDim.y, col_stride = (size_t)gridDim.x * blockDim.x;
     for (size_t r = (size_t)blockIdx.y * blockDim.y + threadIdx.y; r < g.rows; r += row_stride) {
         const S *xr = x + r * g.ldx;
         S *yr = y + r * g.ldy;
         for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < g.units; c += col_stride) {
             if (g.packed) {
-                Pack<S> gate, up, bias_gate{}, bias_up{}, out;
+                Pack<S> gate, up, bias_gate, bias_up, out;
                 load_gate_up(xr, c, g, gate, up);
-                if (bias) load_gate_up(bias, c, g, bias_gate, bias_up);
+                load_gate_up(bias_row, c * bias_step, gb, bias_gate, bias_up);
 #pragma unroll
                 for (int k = 0; k < P; ++k)
-                    out.v[k] = T::store(fn.forward(T::load(gate.v[k]) + (bias ? T::load(bias_gate.v[k]) : no_bias),
-                                                   T::load(up.v[k]) + (bias ? T::load(bias_up.v[k]) : no_bias)));
+                    out.v[k] = T::store(fn.forward(T::load(gate.v[k]) + T::load(bias_gate.v[k]),
+                                                   T::load(up.v[k]) + T::load(bias_up.v[k])));
                 reinterpret_cast<Pack<S> *>(yr)[c] = out;
             } else {
-                const S *pair = xr + g.step * c, *bias_pair = bias ? bias + g.step * c : nullptr;
-                yr[c] = T::store(fn.forward(T::load(pair[g.gate_offset]) + (bias ? T::load(bias_pair[g.gate_offset]) : no_bias),
-                                            T::load(pair[g.up_offset]) + (bias ? T::load(bias_pair[g.up_offset]) : no_bias)));
+                const S *pair = xr + g.step * c, *bias_pair = bias_row + g.step * c * bias_step;
+                yr[c] = T::store(fn.forward(T::load(pair[g.gate_offset]) + T::load(bias_pair[gb.gate_offset]),
+                                            T::load(pair[g.up_offset]) + T::load(bias_pair[gb.up_offset])));
             }
         }
     }
