@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Side by side with PyTorch on the same device tensors.
 
-Loads libactk.so with ctypes and, for each op and dtype, times PyTorch's op
+Loads libactk.so with ctypes and, for each op and dtype (and the gated ops
+swiglu, geglu, reglu, glu against PyTorch's composites), times PyTorch's op
 and actk's on the same CUDA tensors (CUDA events, median of trials, after a
 warm-up), and reports the max difference of each result from a float64
 reference computed by PyTorch on the GPU (in ULP of the dtype).
@@ -43,8 +44,21 @@ def load(path):
                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     lib.actk_cuda_softmax_backward.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t,
                                                ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    size, ptr, i = ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int
+    lib.actk_cuda_gated_forward.argtypes = [Act, i, i, i, size, size, ptr, size, ptr, size, ptr]
+    lib.actk_cuda_gated_backward.argtypes = [Act, i, i, i, size, size, ptr, size, ptr, size, ptr, size, ptr]
     lib.actk_last_error.restype = ctypes.c_char_p
     return lib
+
+
+# Gated activations with a PyTorch composite: name, actk op, gate position
+# (0 first, 1 second; layout concatenated) and the PyTorch forward on x.
+GATED = {
+    "swiglu": (13, 0, lambda x: F.silu(x.chunk(2, -1)[0]) * x.chunk(2, -1)[1]),
+    "geglu": (11, 0, lambda x: F.gelu(x.chunk(2, -1)[0]) * x.chunk(2, -1)[1]),
+    "reglu": (4, 0, lambda x: F.relu(x.chunk(2, -1)[0]) * x.chunk(2, -1)[1]),
+    "glu": (2, 1, lambda x: F.glu(x, -1)),
+}
 
 
 def timed(fn, reps=20, trials=7):
@@ -122,6 +136,35 @@ def main():
             (dtorch,) = torch.autograd.grad(out, xt, g)
             rows.append({"op": name, "dtype": dname, "direction": "backward", "torch_us": t_torch_b * 1e3, "actk_us": t_ours_b * 1e3,
                          "torch_ulp": max_ulp(dtorch, dref, dt), "actk_ulp": max_ulp(dx, dref, dt)})
+            for r in rows[-2:]:
+                print(f"{r['op']:<12} {r['dtype']:<5} {r['direction']:<8} {r['torch_us']:>10.1f} {r['actk_us']:>10.1f} "
+                      f"{r['torch_us'] / r['actk_us']:>7.2f}x {r['torch_ulp']:>10.1f} {r['actk_ulp']:>10.1f}")
+        # gated: rows x 2cols in, rows x cols out; PyTorch's composite (F.glu for glu)
+        for name, (op, gate, fn) in GATED.items():
+            act = lib.actk_act_default(op)
+            grows = min(args.rows, args.n // (2 * args.cols))  # x holds n values: rows x 2cols must fit
+            xg = x[: grows * 2 * args.cols].view(grows, 2 * args.cols)
+            gg = g[: grows * args.cols].view(grows, args.cols)
+            yg = torch.empty_like(gg)
+            x64 = xg.to(torch.float64).requires_grad_(True)
+            ref = fn(x64)
+            (dref,) = torch.autograd.grad(ref, x64, gg.to(torch.float64))
+            t_torch = timed(lambda: fn(xg))
+            t_ours = timed(lambda: check(lib, lib.actk_cuda_gated_forward(act, 0, gate, code, grows, args.cols, xg.data_ptr(), 2 * args.cols,
+                                                                          yg.data_ptr(), args.cols, stream), name))
+            rows.append({"op": name, "dtype": dname, "direction": "forward", "shape": f"{grows}x{args.cols}",
+                         "torch_us": t_torch * 1e3, "actk_us": t_ours * 1e3,
+                         "torch_ulp": max_ulp(fn(xg), ref.detach(), dt), "actk_ulp": max_ulp(yg, ref.detach(), dt)})
+            xt = xg.detach().clone().requires_grad_(True)
+            out = fn(xt)
+            t_torch_b = timed(lambda: torch.autograd.grad(out, xt, gg, retain_graph=True))
+            dxg = torch.empty_like(xg)
+            t_ours_b = timed(lambda: check(lib, lib.actk_cuda_gated_backward(act, 0, gate, code, grows, args.cols, xg.data_ptr(), 2 * args.cols,
+                                                                             gg.data_ptr(), args.cols, dxg.data_ptr(), 2 * args.cols, stream), name))
+            (dtorch,) = torch.autograd.grad(out, xt, gg)
+            rows.append({"op": name, "dtype": dname, "direction": "backward", "shape": f"{grows}x{args.cols}",
+                         "torch_us": t_torch_b * 1e3, "actk_us": t_ours_b * 1e3,
+                         "torch_ulp": max_ulp(dtorch, dref, dt), "actk_ulp": max_ulp(dxg, dref, dt)})
             for r in rows[-2:]:
                 print(f"{r['op']:<12} {r['dtype']:<5} {r['direction']:<8} {r['torch_us']:>10.1f} {r['actk_us']:>10.1f} "
                       f"{r['torch_us'] / r['actk_us']:>7.2f}x {r['torch_ulp']:>10.1f} {r['actk_ulp']:>10.1f}")

@@ -333,6 +333,164 @@ ACTK_API actk_status actk_cuda_rrelu_forward(actk_rrelu params, actk_dtype dtype
 ACTK_API actk_status actk_cuda_rrelu_backward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x,
                                               const void *dy, void *dx, actk_stream stream);
 
+/* ---- gated activations (SwiGLU, GeGLU, ReGLU, GLU, clamped SwiGLU) --------
+ *
+ * y(r, j) = act(gate(r, j)) * up(r, j) over rows x cols outputs, where input
+ * row r (at x + r * ldx, in elements) holds 2 * cols values: cols gates and
+ * cols ups. act is any element-wise op with its parameters: SwiGLU = silu,
+ * GeGLU = gelu (or gelu_tanh), ReGLU = relu, GLU = sigmoid. Where the two
+ * halves sit is given by two explicit arguments:
+ *
+ *  layout CONCAT:       row = [first half: cols values | second half: cols values]
+ *  layout INTERLEAVED:  row = (first_0, second_0, first_1, second_1, ...)
+ *  gate FIRST:          gate = first  (vLLM silu_and_mul, TransformerEngine, gpt-oss)
+ *  gate SECOND:         gate = second (PyTorch F.glu(x) = first * sigmoid(second))
+ *
+ * Leading dimensions (row strides in elements): ldx >= 2 * cols for x and
+ * dx, ldy >= cols for y and dy, always (also for rows <= 1); a view into a
+ * larger buffer works without a copy. Every buffer is checked over its span,
+ * ((rows - 1) * ld + width) elements from its pointer; rows * cols = 0 is
+ * valid (no work; NULL pointers allowed). Spans of inputs and outputs must
+ * not overlap, except that the backward pass may write dx over x (dx == x
+ * and lddx == ldx: each element is read before it is written).
+ *
+ * Numerics: act(gate) * up is computed and rounded once in the compute
+ * type (float for f16/bf16; double for f32 and f64), then rounded once to
+ * the storage type, so the bounds of the element-wise ops hold (README
+ * "Numerics", section "Gated"). One documented exception: where up is
+ * +-inf and act(gate) underflows to 0 in the compute type, y is NaN
+ * (0 * inf) where the long double oracle may give +-inf; the same holds
+ * for dgate when dy * up is infinite.
+ *
+ * Statuses (every function below): ACTK_SUCCESS; ACTK_ERROR_INVALID_VALUE
+ * for a bad op or parameter, layout, gate position or dtype, ld < row
+ * width, a span that overflows size_t, a NULL or misaligned pointer with
+ * work to do, or overlapping buffers (nothing is written, and
+ * actk_last_error() names the function and the argument); the actk_cuda_*
+ * forms add ACTK_ERROR_NO_DEVICE (no GPU, or a build without CUDA; checked
+ * after the arguments) and ACTK_ERROR_CUDA (a CUDA call or launch failed).
+ */
+typedef enum {
+    ACTK_GATED_CONCAT = 0,      /* [first half | second half] in each row     */
+    ACTK_GATED_INTERLEAVED = 1, /* (first, second) pairs, column by column    */
+    ACTK_GATED_LAYOUT_MAX_ENUM = 0x7fffffff /* not a layout */
+} actk_gated_layout;
+
+typedef enum {
+    ACTK_GATE_FIRST = 0,  /* the first half (of each pair) is the gate     */
+    ACTK_GATE_SECOND = 1, /* the second half (of each pair) is the gate    */
+    ACTK_GATE_POSITION_MAX_ENUM = 0x7fffffff /* not a gate position */
+} actk_gate_position;
+
+/* y(r, j) = act(gate(r, j)) * up(r, j). x: rows x (2 cols) with row stride
+ * ldx >= 2 cols; y: rows x cols with row stride ldy >= cols; y must not
+ * overlap x. */
+ACTK_API actk_status actk_cpu_gated_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                            actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                            void *y, size_t ldy);
+/* dup(r, j) = dy(r, j) * act(gate(r, j)) and
+ * dgate(r, j) = dy(r, j) * up(r, j) * act'(gate(r, j)), written into dx in
+ * x's layout (dx: rows x (2 cols), row stride lddx >= 2 cols; dy: rows x
+ * cols, row stride lddy >= cols). On flat pieces of act, dgate = 0 whatever
+ * dy * up holds (as the element-wise backward). dx may equal x (with lddx ==
+ * ldx); no other overlap. */
+ACTK_API actk_status actk_cpu_gated_backward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                             actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                             const void *dy, size_t lddy, void *dx, size_t lddx);
+ACTK_API actk_status actk_cuda_gated_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                             actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                             void *y, size_t ldy, actk_stream stream);
+ACTK_API actk_status actk_cuda_gated_backward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                              actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                              const void *dy, size_t lddy, void *dx, size_t lddx,
+                                              actk_stream stream);
+
+/* y(r, j) = act(gate(r, j) + bias_gate(j)) * (up(r, j) + bias_up(j)): the
+ * preceding linear layer's bias fused in. bias holds 2 * cols values laid
+ * out as one row of x (same layout and gate position); the sums are formed
+ * in the compute type. Otherwise as actk_*_gated_forward. (The backward
+ * pass of a biased gated call is actk_*_gated_backward on x + bias; a fused
+ * dbias for gated calls is not provided yet.) */
+ACTK_API actk_status actk_cpu_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                                 actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                                 const void *bias, void *y, size_t ldy);
+ACTK_API actk_status actk_cuda_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                                  actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                                  const void *bias, void *y, size_t ldy, actk_stream stream);
+
+/* Clamped SwiGLU as gpt-oss defines it (its defaults below; gpt-oss uses
+ * layout INTERLEAVED, gate FIRST):
+ *   g = min(gate, limit), u = min(max(up, -limit), limit),
+ *   y = g * sigmoid(alpha * g) * (u + 1).
+ * Needs a finite alpha and 0 <= limit (limit = +inf: no clamping).
+ * Backward, as PyTorch autograd differentiates that formula (clamp passes
+ * the gradient where the input lies inside the closed interval, the bound
+ * itself included, and gives 0 outside):
+ *   dgate = gate <= limit ? dy * (u + 1) * silu'(g) : 0,
+ *   dup   = -limit <= up <= limit ? dy * g * sigmoid(alpha * g) : 0,
+ * with silu'(g) = s (1 + alpha g (1 - s)), s = sigmoid(alpha g). Unlike
+ * PyTorch (whose clamp gradient is 0 at NaN), a NaN gate gives NaN in
+ * dgate and a NaN up gives NaN in dup. Layout, strides, aliasing and
+ * statuses as for actk_*_gated_*. */
+#define ACTK_CLAMPED_SWIGLU_ALPHA 1.702f
+#define ACTK_CLAMPED_SWIGLU_LIMIT 7.0f
+ACTK_API actk_status actk_cpu_clamped_swiglu_forward(float alpha, float limit, actk_gated_layout layout,
+                                                     actk_gate_position gate, actk_dtype dtype, size_t rows,
+                                                     size_t cols, const void *x, size_t ldx, void *y, size_t ldy);
+ACTK_API actk_status actk_cpu_clamped_swiglu_backward(float alpha, float limit, actk_gated_layout layout,
+                                                      actk_gate_position gate, actk_dtype dtype, size_t rows,
+                                                      size_t cols, const void *x, size_t ldx, const void *dy,
+                                                      size_t lddy, void *dx, size_t lddx);
+ACTK_API actk_status actk_cuda_clamped_swiglu_forward(float alpha, float limit, actk_gated_layout layout,
+                                                      actk_gate_position gate, actk_dtype dtype, size_t rows,
+                                                      size_t cols, const void *x, size_t ldx, void *y, size_t ldy,
+                                                      actk_stream stream);
+ACTK_API actk_status actk_cuda_clamped_swiglu_backward(float alpha, float limit, actk_gated_layout layout,
+                                                       actk_gate_position gate, actk_dtype dtype, size_t rows,
+                                                       size_t cols, const void *x, size_t ldx, const void *dy,
+                                                       size_t lddy, void *dx, size_t lddx, actk_stream stream);
+
+/* ---- 2-D element-wise with row strides and an optional fused bias ---------
+ *
+ * The element-wise ops over a rows x cols matrix with leading dimensions
+ * (ld >= cols, in elements), and optionally the bias of the preceding linear
+ * layer fused in: y(r, c) = act(x(r, c) + bias[c]). bias (cols values of
+ * the same dtype) may be NULL: no bias. x + bias is added in the compute
+ * type (float for f16/bf16, double for f32/f64), not rounded to storage
+ * first. Buffers are checked over their spans ((rows - 1) * ld + cols);
+ * rows * cols = 0 is valid. In place: y == x (forward) and dx == dy
+ * (backward) with equal leading dimensions; no other overlap.
+ * Statuses: ACTK_SUCCESS; ACTK_ERROR_INVALID_VALUE (bad op or parameters,
+ * dtype, ld < cols, overflowing spans, NULL or misaligned pointers with
+ * work to do, overlaps, a workspace that is NULL or too small); the
+ * actk_cuda_* forms add ACTK_ERROR_NO_DEVICE and ACTK_ERROR_CUDA. Nothing is
+ * written on failure.
+ */
+
+/* y(r, c) = act(x(r, c) + bias[c]) (bias NULL: act(x(r, c))). */
+ACTK_API actk_status actk_cpu_forward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                         size_t ldx, const void *bias, void *y, size_t ldy);
+/* dx(r, c) = dy(r, c) * act'(x(r, c) + bias[c]) and, when dbias is not
+ * NULL, dbias[c] = sum over r of dx(r, c): the sum of the stored (rounded)
+ * dx values, accumulated in float-float (f16, bf16, f32) or double-double
+ * (f64) and rounded once, so its error stays within a few ULP of the exact
+ * sum plus 2^-44 (f64: 2^-100) of the sum of |dx|; deterministic. dbias
+ * must not overlap anything. */
+ACTK_API actk_status actk_cpu_backward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                          size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
+                                          size_t lddx, void *dbias);
+ACTK_API actk_status actk_cuda_forward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                          size_t ldx, const void *bias, void *y, size_t ldy, actk_stream stream);
+/* Bytes of device workspace actk_cuda_backward_2d needs to compute dbias
+ * for this shape (0 when dbias is not wanted). The reduction runs in a fixed
+ * order that depends on the shape only (no atomics), so results are the
+ * same on every GPU and every run; the library never allocates. */
+ACTK_API size_t actk_cuda_backward_2d_workspace_size(actk_dtype dtype, size_t rows, size_t cols);
+ACTK_API actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                           size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
+                                           size_t lddx, void *dbias, void *workspace, size_t workspace_bytes,
+                                           actk_stream stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -5,6 +5,7 @@
  *   [0] entry point: 0 forward, 1 backward, 2 backward from y (element-wise);
  *       3/4 softmax fwd/bwd, 5/6 prelu fwd/bwd, 7/8 maxout fwd/bwd,
  *       9/10 rrelu fwd/bwd (structured: see fuzz_structured below)
+ *       header[0] >= 0xF0: the gated entry points (see fuzz_gated at the end)
  *   [1] op (values past the last op test the rejection path)
  *   [2] dtype (values past f64 likewise)
  *   [3] flags: bit 0 = raw parameters from [4..11] instead of PyTorch's
@@ -172,10 +173,13 @@ static int fuzz_structured(int entry, const unsigned char *header, const uint8_t
     return 0;
 }
 
+static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t value_bytes);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned char header[12] = {0};
     memcpy(header, data, size < 12 ? size : 12);
+    if (header[0] >= 0xF0) return fuzz_gated(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     if (header[0] % 11 >= 3) return fuzz_structured(header[0] % 11, header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     const int entry = header[0] % 11;
     const actk_op op = (actk_op)(header[1] % (ACTK_OP_COUNT + 2));
@@ -245,5 +249,188 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 entry == 0 ? NULL : again, again);
     check(s2 == ACTK_SUCCESS);
     check(memcmp(again, out, n * elem) == 0);
+    return 0;
+}
+
+/* Gated activations. Header bytes: [0] & 3: 0 gated forward, 1 gated
+ * backward, 2 clamped SwiGLU forward, 3 clamped backward; [1] op; [2] dtype;
+ * [3] bit 0 interleaved, bit 1 gate second, bits 2-4 mode: 0 separate
+ * buffers, 1 out == x (legal for backward), 2 out one element into x,
+ * 3 x NULL, 4 out NULL, 5 dy NULL, 6 ldx = 2*cols - 1, 7 an invalid layout
+ * or gate; [4] rows % 5; [5] cols % 9; [6] row padding % 3; [7] clamped
+ * alpha in 1/16 steps (signed); [8] clamped limit in 1/8 steps minus 1.
+ * Checks: documented status; failures name the function and write
+ * nothing; successes propagate NaN (gate or up NaN: y NaN), are
+ * deterministic, and give the same bits in place (backward) as out of place. */
+static actk_status call_gated(int entry, actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                              actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx, const void *dy,
+                              size_t lddy, void *out, size_t ldout)
+{
+    switch (entry) {
+    case 0: return actk_cpu_gated_forward(act, layout, gate, dtype, rows, cols, x, ldx, out, ldout);
+    case 1: return actk_cpu_gated_backward(act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout);
+    case 2: return actk_cpu_clamped_swiglu_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, out, ldout);
+    default: return actk_cpu_clamped_swiglu_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout);
+    }
+}
+
+static int fuzz_2d(const unsigned char *header, const uint8_t *values, size_t value_bytes);
+
+static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t value_bytes)
+{
+    if (header[0] & 4) return fuzz_2d(header, values, value_bytes);
+    const int entry = header[0] & 3, backward = entry & 1, clamped = entry >= 2;
+    const actk_dtype dtype = (actk_dtype)(header[2] % 5);
+    const int mode = (header[3] >> 2) & 7;
+    actk_gated_layout layout = (header[3] & 1) ? ACTK_GATED_INTERLEAVED : ACTK_GATED_CONCAT;
+    actk_gate_position gate = (header[3] & 2) ? ACTK_GATE_SECOND : ACTK_GATE_FIRST;
+    if (mode == 7) {
+        if (header[3] & 1) layout = (actk_gated_layout)(2 + header[6]);
+        else gate = (actk_gate_position)(2 + header[6]);
+    }
+    const size_t rows = header[4] % 5, cols = header[5] % 9, pad = header[6] % 3;
+    const size_t ldx = mode == 6 ? (cols ? 2 * cols - 1 : 0) : 2 * cols + pad, lddy = cols + pad, ldy = cols + pad;
+    const size_t ldout = backward ? ldx : ldy;
+    actk_act act = actk_act_default((actk_op)(header[1] % (ACTK_OP_COUNT + 2)));
+    if (clamped) {
+        act.op = ACTK_OP_SILU;
+        act.alpha = (float)(signed char)header[7] / 16.0f;
+        act.beta = header[8] / 8.0f - 1.0f;
+    }
+    const size_t elem = actk_dtype_size(dtype) ? actk_dtype_size(dtype) : 4;
+    enum { BYTES = 80 * 8 }; /* the largest span, 3 * 18 + 16 elements, one element in, of f64 */
+    static unsigned char x[BYTES], dy[BYTES], out[BYTES], poison[BYTES], first[BYTES], copy[BYTES];
+    memset(x, 0, sizeof x);
+    memcpy(x, values, value_bytes < sizeof x ? value_bytes : sizeof x);
+    for (size_t i = 0; i < sizeof dy; ++i) dy[i] = (unsigned char)(x[(i * 7) % sizeof x] ^ 0x3C);
+    memset(out, 0xA5, sizeof out);
+    memset(poison, 0xA5, sizeof poison);
+    const void *px = x, *pdy = dy;
+    void *po = out;
+    switch (mode) {
+    case 1: po = x; break;
+    case 2: po = x + elem; break;
+    case 3: px = NULL; break;
+    case 4: po = NULL; break;
+    case 5: pdy = NULL; break;
+    default: break;
+    }
+    const int has_work = rows > 0 && cols > 0;
+    const int must_fail = mode == 7 || (mode == 6 && cols > 0) || (has_work && (mode == 2 || mode == 3 || mode == 4 ||
+                                                                                 (mode == 5 && backward) ||
+                                                                                 (mode == 1 && !backward)));
+    memcpy(copy, x, sizeof x);
+    const actk_status st = call_gated(entry, act, layout, gate, dtype, rows, cols, px, ldx, pdy, lddy, po, ldout);
+    check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE);
+    if (must_fail) check(st != ACTK_SUCCESS);
+    if (st != ACTK_SUCCESS) {
+        check(strstr(actk_last_error(), "actk_cpu_") != NULL);
+        check(memcmp(out, poison, sizeof out) == 0);
+        check(memcmp(x, copy, sizeof x) == 0);
+        return 0;
+    }
+    if (mode != 0 || !has_work) return 0;
+    /* NaN in gate or up: NaN out (forward) */
+    if (!backward) {
+        for (size_t r = 0; r < rows; ++r)
+            for (size_t j = 0; j < cols; ++j) {
+                const size_t second = layout == ACTK_GATED_INTERLEAVED ? 1 : cols, step = layout == ACTK_GATED_INTERLEAVED ? 2 : 1;
+                const double g = load(dtype, x, r * ldx + step * j + (gate == ACTK_GATE_FIRST ? 0 : second));
+                const double u = load(dtype, x, r * ldx + step * j + (gate == ACTK_GATE_FIRST ? second : 0));
+                if (isnan(g) || isnan(u)) check(isnan(load(dtype, out, r * ldy + j)));
+            }
+    }
+    /* deterministic, and in place (backward) gives the same bits */
+    memcpy(first, out, sizeof out);
+    check(call_gated(entry, act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout) == ACTK_SUCCESS);
+    check(memcmp(first, out, sizeof out) == 0);
+    if (backward) {
+        check(call_gated(entry, act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, x, ldx) == ACTK_SUCCESS);
+        for (size_t r = 0; r < rows; ++r) check(memcmp(x + r * ldx * elem, first + r * ldx * elem, 2 * cols * elem) == 0);
+    }
+    return 0;
+}
+
+/* 2-D element-wise with strides, fused bias and dbias (header[0] >= 0xF0
+ * with bit 2 set). [0] & 1: backward; [0] & 2: with bias (and dbias);
+ * [1] op; [2] dtype; [3] bits 2-4 mode: 0 separate, 1 in place (y == x,
+ * dx == dy), 2 out one element into the input, 3 x NULL, 4 out NULL,
+ * 5 ld below cols, 6 dbias at dx, 7 bias at the output; [4] rows % 5;
+ * [5] cols % 9; [6] padding % 3. Checks: documented status; failures name
+ * the function and write nothing; successes are deterministic, give the
+ * same bits in place, and dbias is the column sum of dx (within a few ULP
+ * plus 2^-20 of the sum of |dx|). */
+static int fuzz_2d(const unsigned char *header, const uint8_t *values, size_t value_bytes)
+{
+    const int backward = header[0] & 1, with_bias = (header[0] >> 1) & 1;
+    const actk_act act = actk_act_default((actk_op)(header[1] % (ACTK_OP_COUNT + 2)));
+    const actk_dtype dtype = (actk_dtype)(header[2] % 5);
+    const int mode = (header[3] >> 2) & 7;
+    const size_t rows = header[4] % 5, cols = header[5] % 9, ld = mode == 5 ? (cols ? cols - 1 : 0) : cols + header[6] % 3;
+    const size_t elem = actk_dtype_size(dtype) ? actk_dtype_size(dtype) : 4;
+    enum { BYTES = 48 * 8 }; /* spans up to 3 * 10 + 8 elements, one element in */
+    static unsigned char x[BYTES], dy[BYTES], out[BYTES], bias[16 * 8], dbias[16 * 8], poison[BYTES], first[BYTES], first_db[16 * 8];
+    memset(x, 0, sizeof x);
+    memcpy(x, values, value_bytes < sizeof x ? value_bytes : sizeof x);
+    for (size_t i = 0; i < sizeof dy; ++i) dy[i] = (unsigned char)(x[(i * 5) % sizeof x] ^ 0x5A);
+    for (size_t i = 0; i < sizeof bias; ++i) bias[i] = x[(i * 3 + 1) % sizeof x];
+    memset(out, 0xA5, sizeof out);
+    memset(dbias, 0xA5, sizeof dbias);
+    memset(poison, 0xA5, sizeof poison);
+    const void *px = x, *pb = with_bias ? (const void *)bias : NULL;
+    const void *pdy = dy;
+    void *po = out, *pdb = (backward && with_bias) ? (void *)dbias : NULL;
+    switch (mode) {
+    case 1: po = backward ? (void *)dy : (void *)x; break;
+    case 2: po = (backward ? dy : x) + elem; break;
+    case 3: px = NULL; break;
+    case 4: po = NULL; break;
+    case 6: if (backward) pdb = out; break;
+    case 7: if (with_bias) pb = out; break;
+    default: break;
+    }
+    const int work = rows > 0 && cols > 0;
+    const int spans_two = work && (rows - 1) * ld + cols > 1; /* out one element in overlaps the input */
+    const int must_fail = (mode == 5 && cols > 0) || (mode == 2 && spans_two) ||
+                          (work && (mode == 3 || mode == 4 || (mode == 6 && backward) || (mode == 7 && with_bias)));
+    const actk_status st = backward ? actk_cpu_backward_2d(act, dtype, rows, cols, px, ld, pb, pdy, ld, po, ld, pdb)
+                                    : actk_cpu_forward_2d(act, dtype, rows, cols, px, ld, pb, po, ld);
+    check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE);
+    if (must_fail) check(st != ACTK_SUCCESS);
+    if (st != ACTK_SUCCESS) {
+        check(strstr(actk_last_error(), "actk_cpu_") != NULL);
+        check(memcmp(out, poison, sizeof out) == 0);
+        check(memcmp(dbias, poison, sizeof dbias) == 0);
+        return 0;
+    }
+    if (mode != 0 || !work) return 0;
+    memcpy(first, out, sizeof out);
+    memcpy(first_db, dbias, sizeof dbias);
+    const actk_status again = backward ? actk_cpu_backward_2d(act, dtype, rows, cols, x, ld, pb, dy, ld, out, ld, pdb)
+                                       : actk_cpu_forward_2d(act, dtype, rows, cols, x, ld, pb, out, ld);
+    check(again == ACTK_SUCCESS);
+    check(memcmp(first, out, sizeof out) == 0 && memcmp(first_db, dbias, sizeof dbias) == 0);
+    if (backward && pdb) {
+        for (size_t c = 0; c < cols; ++c) {
+            double sum = 0, abs_sum = 0;
+            for (size_t r = 0; r < rows; ++r) {
+                const double v = load(dtype, out, r * ld + c);
+                sum += v;
+                abs_sum += fabs(v);
+            }
+            const double got = load(dtype, dbias, c);
+            if (isfinite(abs_sum) && isfinite(got))
+                check(fabs(got - sum) <= 0.02 * fabs(sum) + ldexp(abs_sum, -20) + 1e-300);
+        }
+    }
+    /* in place gives the same bits */
+    unsigned char *io = backward ? dy : x;
+    if (act.op < ACTK_OP_COUNT && !backward) {
+        check(actk_cpu_forward_2d(act, dtype, rows, cols, x, ld, pb, x, ld) == ACTK_SUCCESS);
+        for (size_t r = 0; r < rows; ++r) check(memcmp(io + r * ld * elem, first + r * ld * elem, cols * elem) == 0);
+    } else if (act.op < ACTK_OP_COUNT) {
+        check(actk_cpu_backward_2d(act, dtype, rows, cols, x, ld, pb, dy, ld, dy, ld, NULL) == ACTK_SUCCESS);
+        for (size_t r = 0; r < rows; ++r) check(memcmp(io + r * ld * elem, first + r * ld * elem, cols * elem) == 0);
+    }
     return 0;
 }

@@ -1,0 +1,6 @@
+/* ew2d_f32.cu - 2-D element-wise kernels (strides, fused bias, dbias) for f32 storage (see ew2d_engine.cuh). */
+#include "ew2d_launch.cuh"
+
+namespace actk {
+template cudaError_t launch_2d_typed<float>(const actk_2d_launch_args &, int, cudaStream_t);
+}

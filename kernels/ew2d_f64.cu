@@ -1,0 +1,6 @@
+/* ew2d_f64.cu - 2-D element-wise kernels (strides, fused bias, dbias) for f64 storage (see ew2d_engine.cuh). */
+#include "ew2d_launch.cuh"
+
+namespace actk {
+template cudaError_t launch_2d_typed<double>(const actk_2d_launch_args &, int, cudaStream_t);
+}

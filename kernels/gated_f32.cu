@@ -1,0 +1,6 @@
+/* gated_f32.cu - gated kernels for f32 storage (see gated_engine.cuh). */
+#include "gated_launch.cuh"
+
+namespace actk {
+template cudaError_t launch_gated_typed<float>(const actk_gated_launch_args &, int, cudaStream_t);
+}
