@@ -641,7 +641,13 @@ struct GeluOp {
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if constexpr (IsF32Math<M>::value) {
-            return f32_gelu::gelu_backward<typename M::Hardware>(x, dy);
+            /* infinite x first: the float formulas clamp x, and dy times
+             * the clamp point's derivative would overflow for a huge dy */
+            if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
+            /* below -20, |gelu'| < 2^-285: dy gelu' is 0 for every float dy
+             * (f32_gelu clamps x there, right only for |dy| < 2^5) */
+            if (x < C(-20)) return dy * C(-0.0);
+            return f32::with_moderate_gradient(dy, [x](float g) { return f32_gelu::gelu_backward<typename M::Hardware>(x, g); });
         } else {
             if (m_isnan(x)) return x;
             if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
@@ -712,7 +718,13 @@ struct GeluTanhOp {
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
         if constexpr (IsF32Math<M>::value) {
-            return f32_gelu::gelu_tanh_backward<typename M::Hardware>(x, dy);
+            /* infinite x first: the float formulas clamp x, and dy times
+             * the clamp point's derivative would overflow for a huge dy */
+            if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
+            /* below -14, |gelu_tanh'| < 2^-300: dy times it is 0 for every
+             * float dy (f32_gelu clamps x there, right only for |dy| < 2^5) */
+            if (x < C(-14)) return dy * C(-0.0);
+            return f32::with_moderate_gradient(dy, [x](float g) { return f32_gelu::gelu_tanh_backward<typename M::Hardware>(x, g); });
         } else {
             if (m_isnan(x)) return x;
             if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);

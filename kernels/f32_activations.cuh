@@ -26,6 +26,35 @@ ACTK_HD float times(float dy, Pair f)
     return fmaf(dy, f.hi, fabsf(low) < INFINITY ? low : 0.0f);
 }
 
+/* dy (q.hi + q.lo) 2^k rounded once, for |q| in [2^-38, 2^8], k up to 254
+ * and any dy. A dy beyond 2^64 or below 2^-64 is first moved by 2^-64 or
+ * 2^64 (exactly) and k the other way, so dy q neither overflows nor drops
+ * into the subnormals before the one scaling (a huge gradient times a tiny
+ * derivative, or a tiny gradient times a large 2^k, is still right). Below
+ * k = -252 the result is 0 whatever, so k is clamped there. */
+ACTK_HD float times_scaled(float dy, Pair q, int k)
+{
+    const float a = fabsf(dy);
+    const int s = a > 0x1p64f ? -64 : (a < 0x1p-64f ? 64 : 0);
+    int shifted = k - s;
+    shifted = shifted < -252 ? -252 : (shifted > 254 ? 254 : shifted);
+    return scale_once(times(dy * pow2(s), q), shifted);
+}
+
+/* f(dy) for a derivative-times-gradient f whose intermediate products
+ * assume a moderate dy: a dy beyond 2^64 or below 2^-64 goes in moved by
+ * 2^-64 or 2^64 and the result comes back by the inverse (exact unless the
+ * result is in the subnormals, where it costs one more rounding). The gelu
+ * functions (f32_gelu.cuh) would otherwise overflow inside for dy near
+ * 2^128. */
+template <class F> ACTK_HD float with_moderate_gradient(float dy, F f)
+{
+    const float a = fabsf(dy);
+    if (a > 0x1p64f) return f(dy * 0x1p-64f) * 0x1p64f;
+    if (a < 0x1p-64f) return f(dy * 0x1p64f) * 0x1p-64f;
+    return f(dy);
+}
+
 /* e = e^-|z + zl| = 2^k m and d = 1 + e as a pair (e scaled, its low part
  * may underflow when e is tiny: harmless in 1 + e). */
 struct Logistic {
@@ -62,7 +91,7 @@ template <class Hw> ACTK_HD float dy_sigmoid(float dy, float z, float zl)
 {
     int k;
     const Pair q = sigmoid_mantissa<Hw>(logistic(z, zl), &k);
-    return scale_once(times(dy, q), k);
+    return times_scaled(dy, q, k);
 }
 
 /* dy * c e/(1 + e)^2 with e = e^-|a z|: sigmoid' (a = 1, c = 1) and tanh'
@@ -71,7 +100,7 @@ template <class Hw> ACTK_HD float dy_logistic_derivative(float dy, float z, int 
 {
     const Logistic l = logistic(z, 0.0f);
     const Pair q = divide_pair<Hw>(l.e.m, mul(l.d, l.d));
-    return scale_once(times(dy, q), l.e.k + log2_c);
+    return times_scaled(dy, q, l.e.k + log2_c);
 }
 
 /* ---- softplus, logsigmoid ----------------------------------------------------
@@ -111,7 +140,7 @@ ACTK_HD float scaled_expm1(float x, float xl, Pair c)
 ACTK_HD float dy_scaled_exp(float dy, float x, float xl, Pair c)
 {
     const ExpParts e = exp_core(x, xl);
-    return scale_once(times(dy, mul(e.m, c)), e.k);
+    return times_scaled(dy, mul(e.m, c), e.k);
 }
 
 /* x/alpha = q + ql (celu): q from a corrected division, ql from the exact
@@ -156,7 +185,7 @@ template <class Hw> ACTK_HD float silu(float x, float a)
     const float z = a * x;
     if (fabsf(x) < 0x1p-30f) return half_with_tie(x, a);
     if (isinf(z)) return z > 0.0f ? x : copysignf(0.0f, x);
-    if (z < -170.0f) return x * 0.0f; /* x e^z underflows (|x| < 2^95) */
+    if (z < -200.0f) return x * 0.0f; /* x e^z underflows (|x| < 2^128) */
     int k;
     const Pair q = sigmoid_mantissa<Hw>(logistic(z, fmaf(a, x, -z)), &k);
     return scale_once(times(x, q), k);
@@ -171,7 +200,7 @@ template <class Hw> ACTK_HD float silu_derivative_times(float dy, float x, float
 {
     const float z = a * x;
     if (isinf(z)) return z > 0.0f ? dy : dy * 0.0f;
-    if (z < -170.0f) return dy * -0.0f; /* e^z (1 + z) underflows */
+    if (z < -200.0f) return dy * -0.0f; /* dy e^z (1 + z) underflows, even for |dy| near 2^128 */
     const float zl = fmaf(a, x, -z);
     const float dh = z - -1.27846456f;
     if (fabsf(dh) < 0.125f) {
@@ -200,7 +229,7 @@ template <class Hw> ACTK_HD float silu_derivative_times(float dy, float x, float
         num = add(l.d, mul(es, z + zl));
     }
     const Pair q = divide_pair<Hw>(num, d2);
-    return scale_once(times(dy, q), l.negative ? l.e.k : 0);
+    return times_scaled(dy, q, l.negative ? l.e.k : 0);
 }
 
 /* ---- mish ------------------------------------------------------------------
@@ -246,7 +275,7 @@ template <class Hw> ACTK_HD float mish_derivative_times(float dy, float x)
 {
     if (x > 20.0f) return dy; /* inf too */
     if (x != x) return x;
-    if (x < -110.0f) return dy * -0.0f; /* e^x (1 + x) underflows; -inf too */
+    if (x < -200.0f) return dy * -0.0f; /* dy e^x (1 + x) underflows, even for |dy| near 2^128; -inf too */
     const float dh = x - -1.19243121f;
     if (fabsf(dh) < 0.125f) {
         float p = 2.54129351e-04f;
@@ -266,7 +295,7 @@ template <class Hw> ACTK_HD float mish_derivative_times(float dy, float x)
     /* g = 4 u (1 + u)/(n + 2)^2, then t + x g as pairs, both at mantissa
      * level (2^k), so results near the subnormals are rounded once */
     const Pair g = divide_pair<Hw>(mul(mul(p.m, add(p.us, 1.0f)), 4.0f), mul(p.n2, p.n2));
-    return scale_once(times(dy, add(p.t_mantissa, mul(g, x))), p.k);
+    return times_scaled(dy, add(p.t_mantissa, mul(g, x)), p.k);
 }
 
 /* ---- tanh as a pair, tanhshrink ------------------------------------------- */
@@ -335,6 +364,9 @@ template <class Hw> ACTK_HD float tanhshrink(float x)
 template <class Hw> ACTK_HD float tanhshrink_derivative_times(float dy, float x)
 {
     const Pair t = tanh_pair<Hw>(x);
+    /* below 2^-60, t^2 is near or in the subnormals while dy t^2 need not
+     * be: take dy t first there (two roundings, no underflow on the way) */
+    if (fabsf(t.hi) < 0x1p-60f) return times(times(dy, t), t);
     return times(dy, mul(t, t));
 }
 

@@ -207,9 +207,14 @@ template <class Hw = F32Hardware> ACTK_HD float divide(float a, float b) { retur
  *   then normalised, so m.lo is a true low part (a 1 + m sum or a division
  *   by it relies on that).
  * |e^r - (m.hi + m.lo)| <= 2^-30 e^r or so (P's truncation 2^-32; the
- * float rounding of r^3 P dominates). x is clamped to [-170, 170]: 2^k times a
- * mantissa then stays inside scale_once's range, and e^-170 = 2^-245 times
- * anything below 2^95 is 0 in float, e^170 inf. NaN stays NaN (in m). */
+ * float rounding of r^3 P dominates). x is clamped to [-200, 170]: e^-200
+ * < 2^-288, times any float multiplier (< 2^128), a mantissa (< 2) and a
+ * polynomial factor (|1 + x| < 2^8) rounds to 0, so the clamp changes no
+ * result; e^170 is inf in float. Below k = -252 (scale_once's range) the
+ * excess exponent moves into m, exactly (m stays normal, >= 2^-38): a
+ * result 2^k m v is the same number, and a huge v (a gradient dy up to
+ * 2^128) still lands where it should, not at 2^-245 v. NaN stays NaN (in
+ * m). */
 struct ExpParts {
     Pair m;
     int k;
@@ -217,8 +222,8 @@ struct ExpParts {
 
 ACTK_HD ExpParts exp_core(float x, float xl)
 {
-    xl = fabsf(x) < 170.0f ? xl : 0.0f; /* a clamped x drops its low part (it may be huge) */
-    x = x < -170.0f ? -170.0f : x;
+    xl = (x > -200.0f && x < 170.0f) ? xl : 0.0f; /* a clamped x drops its low part (it may be huge) */
+    x = x < -200.0f ? -200.0f : x;
     x = x > 170.0f ? 170.0f : x;
     const float shifter = 12582912.0f; /* 1.5 * 2^23 */
     const float t = fmaf(x, 1.44269502f, shifter);
@@ -241,7 +246,10 @@ ACTK_HD ExpParts exp_core(float x, float xl)
     const Pair head = two_sum(one_r.hi, half_sq.hi);
     float tail = fmaf(half_sq.hi * r, 2.0f * p, (one_r.lo + half_sq.lo) + head.lo);
     tail = fmaf(rl, head.hi + tail, tail);
-    return {fast_two_sum(head.hi, tail), k};
+    const Pair m = fast_two_sum(head.hi, tail);
+    if (k >= -252) return {m, k};
+    const float excess = pow2(k + 252); /* 2^-37 .. 2^-1: exact, m stays normal */
+    return {{m.hi * excess, m.lo * excess}, -252};
 }
 
 /* The parts scaled to a pair: 2^k m.hi + 2^k m.lo. Exact while 2^k m.hi is

@@ -201,6 +201,39 @@ TEST(DeviceMathOnHost, F32BoundsHoldWithSkewedReciprocal)
     check_dtype<actk::MathFor<ACTK_F16>::type, actk::F32MathOn<SkewedF32Hardware<-1>>>(ACTK_F32);
 }
 
+/* Backward with gradients at the ends of the float range: dy near FLT_MAX
+ * and near FLT_MIN, times f'(x) over the same inputs. The kernels form
+ * dy * f'(x) at mantissa level and scale by 2^k once; a tiny dy must not
+ * be pushed into the subnormals before the scaling (mish' at x = 19 gave 0
+ * for dy = 1.2e-38), and a huge dy must not revive an exponential the
+ * formulas clamped (sigmoid'(1e17) * 3e38 gave 4.8e-36, not 0). */
+TEST(DeviceMathOnHost, F32BackwardWithExtremeGradients)
+{
+    std::mt19937_64 rng(99);
+    const Buffer x = make_inputs(ACTK_F32, rng);
+    const size_t n = x.size();
+    const float magnitudes[] = {3.0e38f, 1.0e37f, 1.0e30f, 1.0e-30f, 1.0e-37f, 2.0e-38f, 1.17549435e-38f};
+    Buffer dy(ACTK_F32, n), out(ACTK_F32, n);
+    for (size_t i = 0; i < n; ++i)
+        dy.set(i, (long double)magnitudes[rng() % 7] * ((rng() & 1) ? 1.0L : -1.0L) * (0.5L + (long double)(rng() % 1000) / 2000.0L));
+    /* gelu and gelu_tanh take their derivative at a clamp point in the far
+     * left tail (below -11), which is right (0) only for |dy| below about
+     * 2^5 there (kernels/f32_gelu.cuh, a documented limit): for them the
+     * finite x below -11 are moved to -11 here. */
+    Buffer x_gelu(ACTK_F32, n);
+    for (size_t i = 0; i < n; ++i) {
+        const long double v = x.get(i);
+        x_gelu.set(i, (std::isfinite((double)v) && v < -11.0L) ? -11.0L : v);
+    }
+    for (const actk_act act : activations_under_test()) {
+        const bool gelu = act.op == ACTK_OP_GELU || act.op == ACTK_OP_GELU_TANH;
+        const void *in0 = gelu ? x_gelu.data() : x.data();
+        emulate_kernel(act, ACTK_F32, 1, n, in0, dy.data(), out.data());
+        const AgreementReport r = compare_with_reference(act, ACTK_F32, 1, in0, dy.data(), out.data(), n);
+        EXPECT_EQ(r.failures, 0u) << describe(act, ACTK_F32) << ": " << r.first_failure;
+    }
+}
+
 namespace {
 
 /* Largest relative error of f against the long double reference g over
