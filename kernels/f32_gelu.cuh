@@ -141,10 +141,11 @@ template <class Hw, bool ExactT> ACTK_GELU_HD GaussTail gauss_tail(float a)
     const float tt = fmaf(t, t, t); /* t + t^2 */
     const float tails = ExactT ? fmaf(c1, tl, fmaf(c0_tail, t, c0_tail)) : fmaf(c0_tail, t, c0_tail);
     const float yl = fmaf(tt, q, fmaf(c1, t, c0 - yh) + tails);
-    /* p + pl = rc (1 + cr) (yh + yl) */
+    /* p + pl = rc (1 + cr) (yh + yl); with ExactT also the cross term
+     * yl rc cr (2^-26 of the result for a reciprocal 2^-22 off) */
     const float p = rc * yh;
     float pl = fmaf(rc, yh, -p);
-    pl = fmaf(rc, yl, pl);
+    pl = fmaf(ExactT ? fmaf(rc, cr, rc) : rc, yl, pl);
     pl = fmaf(p, cr, pl);
     /* times 1 + r + ql: m = p (1 + r) rounded once, the rest in ml */
     g.m = fmaf(p, g.e.r, p);
@@ -266,9 +267,9 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh(float x)
     const TanhArgument z = tanh_argument(xc);
     const GaussExp e = exp_neg(fabsf(z.zh), xc < 0.0f ? -z.zl : z.zl);
     const float s2 = f32::from_bits((max_int(e.k, -126) + 127) << 23); /* 2^k, or 2^-126 where E is far below 1 ulp of 1 */
-    /* 1/(1 + E) in [1/2, 1]; a faithful reciprocal may land just below 1/2,
-     * where 1 - rc would not be exact */
-    const float rc = fmaxf(Hw::rcp(fmaf(e.ef, s2, 1.0f)), 0.5f);
+    /* 1/(1 + E) is in [1/2, 1]; the reciprocal may land just outside, where
+     * 1 - rc would not be exact (below 1/2) or x rc could overflow (above 1) */
+    const float rc = fminf(fmaxf(Hw::rcp(fmaf(e.ef, s2, 1.0f)), 0.5f), 1.0f);
     const float rcs = rc * s2;
     const float rho = fmaf(-rcs, e.ql, fmaf(-rcs, e.r, (1.0f - rc) - rcs));
     /* x >= 0: x rc (1 + rho); the correction's x capped at FLT_MAX so that
@@ -301,9 +302,9 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh_backward(float x,
     const TanhArgument z = tanh_argument(xc);
     const GaussExp e = exp_neg(fabsf(z.zh), xc < 0.0f ? -z.zl : z.zl);
     const float s2 = f32::from_bits((max_int(e.k, -126) + 127) << 23);
-    /* 1/(1 + E) in [1/2, 1]; a faithful reciprocal may land just below 1/2,
-     * where 1 - rc would not be exact */
-    const float rc = fmaxf(Hw::rcp(fmaf(e.ef, s2, 1.0f)), 0.5f);
+    /* 1/(1 + E) is in [1/2, 1]; the reciprocal may land just outside, where
+     * 1 - rc would not be exact (below 1/2) or x rc could overflow (above 1) */
+    const float rc = fminf(fmaxf(Hw::rcp(fmaf(e.ef, s2, 1.0f)), 0.5f), 1.0f);
     const float rcs = rc * s2;
     const float rho = fmaf(-rcs, e.ql, fmaf(-rcs, e.r, (1.0f - rc) - rcs));
     /* z' = (K1 + K2 x^2) + 2 K2 x^2 as zp + zpl (Fast2Sum, larger first) */
