@@ -13,7 +13,7 @@
  *   skewed: the reciprocal is only faithful (SkewedRcp below), as MUFU.RCP
  *   may be.
  * Prints the worst case (input, result, reference) and counts. A measuring
- * tool for docs/perf_gelu_f32.md, not a test (the tests assert the bounds).
+ * tool for docs/PERF.md, "f32 gelu and gelu_tanh in float", not a test (the tests assert the bounds).
  */
 #include "f32_gelu.cuh"
 
