@@ -99,11 +99,15 @@ actk_status actk_check_act(const char *fn, actk_act act)
     case ACTK_OP_SILU:
         if (!isfinite(a)) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s needs a finite alpha, got %g", fn, name, a);
         break;
+    /* celu and softplus divide by alpha; |alpha| in [2^-126, 2^126] keeps
+     * 1/alpha a normal float (the GPU's f32 reciprocal flushes subnormals) */
     case ACTK_OP_CELU:
-        if (!isfinite(a) || a == 0.0) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: celu needs a finite nonzero alpha, got %g", fn, a);
+        if (!(fabs(a) >= 0x1p-126 && fabs(a) <= 0x1p126))
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: celu needs |alpha| in [2^-126, 2^126], got %g", fn, a);
         break;
     case ACTK_OP_SOFTPLUS:
-        if (!isfinite(a) || a == 0.0) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: softplus needs a finite nonzero alpha (beta of softplus), got %g", fn, a);
+        if (!(fabs(a) >= 0x1p-126 && fabs(a) <= 0x1p126))
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: softplus needs |alpha| (beta of softplus) in [2^-126, 2^126], got %g", fn, a);
         if (isnan(b)) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: softplus threshold (beta) is NaN", fn);
         break;
     case ACTK_OP_HARDTANH:

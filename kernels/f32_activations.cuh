@@ -50,9 +50,9 @@ ACTK_HD float times_scaled(float dy, Pair q, int k)
 template <class F> ACTK_HD float with_moderate_gradient(float dy, F f)
 {
     const float a = fabsf(dy);
-    if (a > 0x1p64f) return f(dy * 0x1p-64f) * 0x1p64f;
-    if (a < 0x1p-64f) return f(dy * 0x1p64f) * 0x1p-64f;
-    return f(dy);
+    const float in = a > 0x1p64f ? 0x1p-64f : (a < 0x1p-64f ? 0x1p64f : 1.0f);
+    const float out = a > 0x1p64f ? 0x1p64f : (a < 0x1p-64f ? 0x1p-64f : 1.0f);
+    return f(dy * in) * out; /* one call: f is inlined once, not per case */
 }
 
 /* e = e^-|z + zl| = 2^k m and d = 1 + e as a pair (e scaled, its low part

@@ -223,10 +223,12 @@ struct ExpParts {
 ACTK_HD ExpParts exp_core(float x, float xl)
 {
     xl = (x > -200.0f && x < 170.0f) ? xl : 0.0f; /* a clamped x drops its low part (it may be huge) */
-    x = x < -200.0f ? -200.0f : x;
-    x = x > 170.0f ? 170.0f : x;
+    /* k from the clamped x, NaN taken as -200 so that k stays in range (no
+     * out-of-range shift in pow2); x itself keeps a NaN, so m is NaN */
+    const float clamped = fminf(fmaxf(x, -200.0f), 170.0f);
+    x = x != x ? x : clamped;
     const float shifter = 12582912.0f; /* 1.5 * 2^23 */
-    const float t = fmaf(x, 1.44269502f, shifter);
+    const float t = fmaf(clamped, 1.44269502f, shifter);
     const float kf = t - shifter;
     const int k = bits_of(t) - bits_of(shifter);
     const float r = fmaf(kf, -0.693147182f, x); /* exact: see above */

@@ -12,8 +12,9 @@
  *
  * dgate = act'(gate) * (dy * up) through Op::backward<M>(gate, dy * up):
  * dy * up is exact in C whenever C is wider than twice the storage's
- * significand (f16 and bf16 in float, f32 in double), so it adds no
- * rounding; where C is the storage type (f64) it adds half an ULP. Where
+ * significand (f16 and bf16 in float), so it adds no rounding; where C is
+ * the storage type (f32 in float, f64) it adds half an ULP (the tests allow
+ * one ULP more there). Where
  * dy * up leaves C's normal range although both are finite (bf16 in float:
  * 3e38 * 3e38; f64: 1e-200 * 1e-200), it is formed scaled by powers of
  * two (gate_gradient), so no finite result is lost to an intermediate

@@ -46,7 +46,11 @@ public:
         const int count = published_.load(std::memory_order_relaxed);
         if (find(count, kernel, device, block, dynamic, value)) return cudaSuccess;
         const cudaError_t err = compute(value);
-        if (err != cudaSuccess || count == kCapacity) return err;
+        if (err != cudaSuccess) {
+            (void)cudaGetLastError(); /* reported through the status: no stale error for the next launch's check */
+            return err;
+        }
+        if (count == kCapacity) return err;
         entries_[count] = LaunchFact{kernel, device, block, dynamic, *value};
         published_.store(count + 1, std::memory_order_release);
         return cudaSuccess;
@@ -79,6 +83,21 @@ inline cudaError_t dynamic_smem_limit(const void *kernel, const actk_device_fact
         if (err != cudaSuccess) return err;
         *allowed = device.smem_optin > attributes.sharedSizeBytes ? device.smem_optin - attributes.sharedSizeBytes : 0;
         return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)*allowed);
+    });
+}
+
+/* The PTX architecture `kernel` was compiled from (90 for compute_90). A
+ * build without sm_90+ code runs on a Hopper GPU from JIT-compiled older
+ * PTX, where the cluster kernels are empty bodies: the caller must not take
+ * the cluster path then. */
+inline cudaError_t kernel_ptx_version(const void *kernel, const actk_device_facts &device, size_t *version)
+{
+    static LaunchFactTable<256> table;
+    return table.get(kernel, device.ordinal, -1, 0, version, [&](size_t *ptx) {
+        cudaFuncAttributes attributes;
+        const cudaError_t err = cudaFuncGetAttributes(&attributes, kernel);
+        *ptx = err == cudaSuccess && attributes.ptxVersion > 0 ? (size_t)attributes.ptxVersion : 0;
+        return err;
     });
 }
 

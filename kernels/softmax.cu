@@ -369,8 +369,12 @@ cudaError_t launch_cluster(Kernel kernel, size_t rows, size_t dim, size_t chunk_
                            const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch,
                            Args... args)
 {
+    size_t ptx = 0;
+    cudaError_t err = kernel_ptx_version((const void *)kernel, device, &ptx);
+    if (err != cudaSuccess) return err;
+    if (ptx < 90) return cudaSuccess; /* compiled without clusters (an older-only build): the block kernel */
     size_t allowed = 0;
-    cudaError_t err = dynamic_smem_limit((const void *)kernel, device, &allowed);
+    err = dynamic_smem_limit((const void *)kernel, device, &allowed);
     if (err != cudaSuccess) return err;
     size_t wanted = (dim + chunk_target - 1) / chunk_target;
     int cluster = (int)(wanted > (size_t)kMaxCluster ? kMaxCluster : wanted < 2 ? 2 : wanted);
@@ -392,7 +396,10 @@ cudaError_t launch_cluster(Kernel kernel, size_t rows, size_t dim, size_t chunk_
             config.dynamicSmemBytes = cached ? chunk * per_element_bytes : 0;
             int resident = 0;
             err = cudaOccupancyMaxActiveClusters(&resident, kernel, &config);
-            if (err != cudaSuccess) return err;
+            if (err != cudaSuccess) {
+                (void)cudaGetLastError(); /* a refused query is "not resident": try smaller, else the block kernel */
+                continue;
+            }
             if (resident < 1) continue;
             const size_t clusters = (size_t)resident < rows ? (size_t)resident : rows;
             config.gridDim = dim3((unsigned)(clusters * cluster));

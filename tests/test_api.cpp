@@ -217,6 +217,9 @@ TEST(Api, InvalidParametersThroughEveryEntryPoint)
         {ACTK_OP_SOFTPLUS, NAN, 20},       {ACTK_OP_SOFTPLUS, 1.0f, NAN}, {ACTK_OP_HARDTANH, 1.0f, -1.0f},
         {ACTK_OP_HARDTANH, NAN, 1.0f},     {ACTK_OP_SOFTSHRINK, -1.0f, 0}, {ACTK_OP_HARDSHRINK, INFINITY, 0},
         {ACTK_OP_THRESHOLD, 0.0f, NAN},    {(actk_op)ACTK_OP_COUNT, 0, 0}, {(actk_op)0x12345, 0, 0},
+        /* 1/alpha must be a normal float (the GPU's f32 reciprocal flushes) */
+        {ACTK_OP_CELU, 1e-39f, 0},         {ACTK_OP_CELU, -0x1p127f, 0},  {ACTK_OP_SOFTPLUS, 0x1p127f, 20},
+        {ACTK_OP_SOFTPLUS, -1e-39f, 20},
     };
     const size_t n = 16;
     std::vector<float> in0(n, 0.5f), in1(n, 1.0f), out(n, 9.0f);

@@ -101,9 +101,10 @@ typedef enum {
  *  elu                x > 0 ? x : alpha*(exp(x) - 1)            alpha (1)
  *  selu               scale*(x > 0 ? x : a*(exp(x) - 1)),
  *                     scale = 1.0507009873554804934, a = 1.6732632423543772848
- *  celu               max(0,x) + min(0, alpha*(exp(x/alpha)-1)) alpha != 0 (1)
+ *  celu               max(0,x) + min(0, alpha*(exp(x/alpha)-1)) 2^-126 <= |alpha| <= 2^126 (1)
  *  softplus           beta_*x > thr ? x : log1p(exp(beta_*x))/beta_
- *                                                               alpha = beta_ != 0 (1), beta = thr (20)
+ *                                                               alpha = beta_, 2^-126 <= |beta_| <= 2^126 (1),
+ *                                                               beta = thr (20)
  *  softsign           x / (1 + |x|)
  *  gelu               x * Phi(x) (Phi = standard normal CDF)
  *  gelu_tanh          0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))
