@@ -57,7 +57,9 @@ struct GaussExp {
 ACTK_GELU_HD GaussExp exp_neg(float s, float sl)
 {
     const float shifter = 12582912.0f;
-    const float kf = fmaf(s, -1.44269502e+00f, shifter);
+    /* k from fmaxf(s, 0): a NaN s gives k = 0 (no out-of-range shift in
+     * scale_up_64) while r below still carries the NaN */
+    const float kf = fmaf(fmaxf(s, 0.0f), -1.44269502e+00f, shifter);
     const float k = kf - shifter;
     GaussExp e;
     e.r = fmaf(k, -6.93147182e-01f, -s);

@@ -11,9 +11,15 @@
  *    function and the offending argument. The library never prints and never
  *    terminates the process.
  *  - Element-wise functions take `n` elements of contiguous storage of the
- *    given dtype. In-place use (y == x, dx == dy) is allowed; any other
- *    overlap between an input and an output is rejected. NULL pointers are
- *    allowed when n == 0.
+ *    given dtype. In-place use (y == x; dx == dy, dx == x or dx == y) is
+ *    allowed; any other overlap between an input and an output is rejected.
+ *    NULL pointers are allowed when n == 0.
+ *  - Statuses: ACTK_ERROR_INVALID_VALUE for a bad argument (the message names
+ *    it), ACTK_ERROR_NOT_SUPPORTED for a valid request the library cannot do,
+ *    and for actk_cuda_* also ACTK_ERROR_NO_DEVICE (built without CUDA, or
+ *    no usable GPU) and ACTK_ERROR_CUDA (the CUDA runtime failed, including
+ *    every call after a kernel fault has corrupted the context). A function
+ *    whose comment lists no statuses returns exactly these.
  *  - The actk_cuda_* functions take device pointers, enqueue work on `stream`
  *    (NULL = legacy default stream) and return without synchronising. They
  *    allocate nothing and never synchronise, so they can be captured in a
@@ -27,7 +33,8 @@
  * Numerics (see README "Numerics"): the CPU path computes in long double
  * and rounds once to the output type; it is the oracle. GPU f32 results are
  * within 2 ULP (forward) / 4 ULP (backward) of it, f16/bf16 within 1 ULP,
- * f64 within 4 ULP. NaN in gives NaN out; results are deterministic.
+ * f64 within 4 ULP (forward) / 8 ULP (backward). NaN in gives NaN out;
+ * results are deterministic.
  *
  * Thread safety: every function may be called from any number of host
  * threads at once. actk_last_error() is per thread.
@@ -77,8 +84,9 @@ typedef enum {
                                          value of the enum, also in C++ */
 } actk_status;
 
-/* Storage types. f16/bf16 are computed in f32 at least, f32 and f64 in f64
- * at least. Values are fixed. */
+/* Storage types. On the GPU f16, bf16 and f32 are computed in f32 (f32 with
+ * float-float pairs where one float would not meet its bound), f64 in f64;
+ * the CPU path computes everything in long double. Values are fixed. */
 typedef enum {
     ACTK_F32 = 0,
     ACTK_F16 = 1,
@@ -212,9 +220,16 @@ ACTK_API actk_status actk_cpu_backward_from_y(actk_act act, actk_dtype dtype,
 
 /* ---- GPU path (device pointers, asynchronous on `stream`) ---------------- */
 
-/* Number of CUDA devices usable by the library (0 without CUDA). */
+/* Number of CUDA devices usable by the library (0 without CUDA, without a
+ * GPU, or when the driver cannot serve the CUDA 13 runtime; the
+ * actk_cuda_* calls then say which in their status and message). */
 ACTK_API int actk_cuda_device_count(void);
 
+/* The GPU forms of actk_cpu_forward / _backward / _backward_from_y: device
+ * pointers of the current device (or of a peer with access enabled),
+ * enqueued on `stream` (NULL: the legacy default stream). They return before
+ * the work is done, never synchronise and never allocate (graph-capturable).
+ * Results meet the GPU bounds above. Statuses as in the conventions. */
 ACTK_API actk_status actk_cuda_forward(actk_act act, actk_dtype dtype, size_t n,
                                        const void *x, void *y,
                                        actk_stream stream);
@@ -255,6 +270,11 @@ ACTK_API actk_status actk_cpu_softmax_forward(actk_softmax_kind kind, actk_dtype
  * log-softmax dx = dy - exp(y) * sum(dy). dx may equal dy. */
 ACTK_API actk_status actk_cpu_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
                                                size_t inner, const void *y, const void *dy, void *dx);
+/* The GPU forms of the two above (device pointers, asynchronous on
+ * `stream`, no allocation). The kernel is chosen by shape: a warp per row
+ * (dim <= 1024), a block per row, a thread-block cluster per row on compute
+ * capability 9.0 and newer for long rows or few rows, a thread per column
+ * when inner > 1. Every path gives the same bounds and is deterministic. */
 ACTK_API actk_status actk_cuda_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
                                                size_t inner, const void *x, void *y, actk_stream stream);
 ACTK_API actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer,
@@ -273,6 +293,7 @@ ACTK_API actk_status actk_cpu_prelu_forward(actk_dtype dtype, size_t outer, size
 ACTK_API actk_status actk_cpu_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
                                              const void *x, const void *slope, const void *dy, void *dx,
                                              void *dslope);
+/* The GPU form of actk_cpu_prelu_forward (device pointers, asynchronous). */
 ACTK_API actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
                                              const void *x, const void *slope, void *y, actk_stream stream);
 /* Bytes of device workspace actk_cuda_prelu_backward needs for this shape
@@ -284,6 +305,10 @@ ACTK_API actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, siz
  * be 8-byte aligned. */
 ACTK_API size_t actk_cuda_prelu_backward_workspace_size(actk_dtype dtype, size_t outer, size_t channels,
                                                         size_t inner);
+/* The GPU form of actk_cpu_prelu_backward: dslope through `workspace`
+ * (device memory of at least the size above, 8-byte aligned), in a fixed
+ * order, so the bits repeat run to run. ACTK_ERROR_INVALID_VALUE also for a
+ * workspace that is NULL, too small or misaligned. */
 ACTK_API actk_status actk_cuda_prelu_backward(actk_dtype dtype, size_t outer, size_t channels, size_t inner,
                                               const void *x, const void *slope, const void *dy, void *dx,
                                               void *dslope, void *workspace, size_t workspace_bytes,
@@ -298,6 +323,7 @@ ACTK_API actk_status actk_cpu_maxout_forward(actk_dtype dtype, size_t outer, siz
  * from x; the first NaN if any), 0 at the other pieces. dx is fully written. */
 ACTK_API actk_status actk_cpu_maxout_backward(actk_dtype dtype, size_t outer, size_t units, size_t pieces,
                                               size_t inner, const void *x, const void *dy, void *dx);
+/* The GPU forms of the two above (device pointers, asynchronous). */
 ACTK_API actk_status actk_cuda_maxout_forward(actk_dtype dtype, size_t outer, size_t units, size_t pieces,
                                               size_t inner, const void *x, void *y, actk_stream stream);
 ACTK_API actk_status actk_cuda_maxout_backward(actk_dtype dtype, size_t outer, size_t units, size_t pieces,
@@ -329,6 +355,8 @@ ACTK_API actk_status actk_cpu_rrelu_forward(actk_rrelu params, actk_dtype dtype,
 /* dx = dy * (x > 0 ? 1 : a_i); dx may equal dy. */
 ACTK_API actk_status actk_cpu_rrelu_backward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x,
                                              const void *dy, void *dx);
+/* The GPU forms of the two above: the same slopes, bit for bit (device
+ * pointers, asynchronous). */
 ACTK_API actk_status actk_cuda_rrelu_forward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x, void *y,
                                              actk_stream stream);
 ACTK_API actk_status actk_cuda_rrelu_backward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x,
