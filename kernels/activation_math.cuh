@@ -211,16 +211,7 @@ template <class Hw> struct HalfMathOn {
     {
         const float a = fabsf(z);
         const float q = div(1.0f, fmaf(0.46875f, a, 1.0f)); /* 0 once a > 2^126: erfc is 0 there too */
-        float r = -0.04061359493f;
-        r = fmaf(r, q, 0.1644981805f);
-        r = fmaf(r, q, -0.2046234332f);
-        r = fmaf(r, q, 0.02501948891f);
-        r = fmaf(r, q, 0.01612444955f);
-        r = fmaf(r, q, 0.09722272735f);
-        r = fmaf(r, q, 0.1781186913f);
-        r = fmaf(r, q, 0.2353227389f);
-        r = fmaf(r, q, 0.2644668429f);
-        r = fmaf(r, q, 0.2644638521f);
+        const float r = erfc_q_polynomial(q);
         *gauss = exp(-a * a);
         const float e = (q * r) * *gauss;
         return z < 0.0f ? 2.0f - e : e;

@@ -307,14 +307,7 @@ template <class Hw> ACTK_HD Pair tanh_pair(float x)
     const float a = fabsf(x);
     if (a < 0.35f) {
         const float w = x * x;
-        float p = -1.45583438e-03f;
-        p = fmaf(p, w, 3.59212804e-03f);
-        p = fmaf(p, w, -8.86323552e-03f);
-        p = fmaf(p, w, 2.18694885e-02f);
-        p = fmaf(p, w, -5.39682540e-02f);
-        p = fmaf(p, w, 1.33333333e-01f);
-        p = fmaf(p, w, -3.33333333e-01f);
-        return fast_two_sum(x, x * w * p);
+        return fast_two_sum(x, x * w * tanh_small_polynomial(w));
     }
     const Pair e = scaled(exp_core(-2.0f * a, 0.0f));
     const Pair one_minus = fast_two_sum(1.0f, -e.hi);
