@@ -6,6 +6,8 @@
  *   template <class M> static C forward(C x, Params<C> p);
  *   template <class M> static C backward(C x, C dy, Params<C> p);
  *   template <class M> static C backward_from_y(C y, C dy, Params<C> p);  (kHasFromY)
+ * and derives from ListedOp<its actk_op>, which takes kOp and kHasFromY
+ * from the op list (op_list.h).
  * where M is the math policy (below) and C = M::T the compute type: double
  * for f64 storage, float for f32, f16 and bf16. Everything here is __host__ __device__ and uses only
  * <math.h> functions, so the same source also compiles as plain C++ on the
@@ -25,6 +27,7 @@
 #define ACTK_KERNELS_ACTIVATION_MATH_CUH
 
 #include "actk/actk.h"
+#include "op_list.h"
 
 #include <math.h>
 #include <string.h>
@@ -377,22 +380,33 @@ template <class M, class C = typename M::T> ACTK_HD C normal_pdf(C x)
 
 /* ---- the ops --------------------------------------------------------------- */
 
-struct IdentityOp {
-    static constexpr bool kHasFromY = true;
+/* Each op struct derives from ListedOp<its enum value>, which gives it
+ * kOp and kHasFromY (backward_from_y exists) from the op list
+ * (kernels/op_list.h), so they are written once for C and CUDA alike. */
+template <actk_op E> struct ListedOp;
+#define ACTK_LISTED_OP(E, name, S, alpha, beta, from_y, ...)                                                            \
+    template <>                                                                                                        \
+    struct ListedOp<ACTK_OP_##E> {                                                                                     \
+        static constexpr actk_op kOp = ACTK_OP_##E;                                                                    \
+        static constexpr bool kHasFromY = from_y != 0;                                                                 \
+    };
+ACTK_OP_LIST(ACTK_LISTED_OP)
+#undef ACTK_LISTED_OP
+
+
+struct IdentityOp : ListedOp<ACTK_OP_IDENTITY> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x; }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy; }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy; }
 };
 
-struct StepOp {
-    static constexpr bool kHasFromY = true;
+struct StepOp : ListedOp<ACTK_OP_STEP> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return m_isnan(x) ? x : (x > C(0) ? C(1) : C(0)); }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C, Params<C>) { return m_isnan(x) ? x : C(0); }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C, Params<C>) { return m_isnan(y) ? y : C(0); }
 };
 
-struct SigmoidOp {
-    static constexpr bool kHasFromY = true;
+struct SigmoidOp : ListedOp<ACTK_OP_SIGMOID> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         if constexpr (IsF32Math<M>::value) return f32::sigmoid<typename M::Hardware>(x, 0.0f);
@@ -411,8 +425,7 @@ struct SigmoidOp {
     }
 };
 
-struct TanhOp {
-    static constexpr bool kHasFromY = true;
+struct TanhOp : ListedOp<ACTK_OP_TANH> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return M::tanh(x); }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
@@ -431,22 +444,19 @@ struct TanhOp {
 /* Ops whose derivative is a 0/1 mask (or constant) on pieces share this. */
 template <class C> ACTK_HD C masked(bool pass, C v, C dy) { return m_isnan(v) ? v : (pass ? dy : C(0)); }
 
-struct ReluOp {
-    static constexpr bool kHasFromY = true;
+struct ReluOp : ListedOp<ACTK_OP_RELU> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return m_isnan(x) ? x : (x > C(0) ? x : C(0)); }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(0), x, dy); }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0), y, dy); }
 };
 
-struct LeakyReluOp {
-    static constexpr bool kHasFromY = true;
+struct LeakyReluOp : ListedOp<ACTK_OP_LEAKY_RELU> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x > C(0) ? x : p.alpha * x; }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return m_isnan(x) ? x : (x > C(0) ? dy : dy * p.alpha); }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * p.alpha); }
 };
 
-struct EluOp {
-    static constexpr bool kHasFromY = true;
+struct EluOp : ListedOp<ACTK_OP_ELU> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if constexpr (IsF32Math<M>::value) return x > C(0) ? x : f32::scaled_expm1(x, 0.0f, f32::Pair{p.alpha, 0.0f});
@@ -461,8 +471,7 @@ struct EluOp {
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y + p.alpha)); }
 };
 
-struct SeluOp {
-    static constexpr bool kHasFromY = true;
+struct SeluOp : ListedOp<ACTK_OP_SELU> {
     /* f32: scale and scale * alpha as pairs, each result rounded once */
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
@@ -491,8 +500,7 @@ struct SeluOp {
     }
 };
 
-struct CeluOp {
-    static constexpr bool kHasFromY = true;
+struct CeluOp : ListedOp<ACTK_OP_CELU> {
     /* x/alpha is rounded to q; where the policy corrects argument rounding,
      * the remainder r = x - q alpha (exact by FMA) gives e^(x/alpha) ~
      * e^q (1 + r/alpha), so the correction is e^q r/alpha. */
@@ -543,8 +551,7 @@ struct CeluOp {
     }
 };
 
-struct SoftplusOp {
-    static constexpr bool kHasFromY = true;
+struct SoftplusOp : ListedOp<ACTK_OP_SOFTPLUS> {
     /* alpha = beta of softplus, beta = threshold */
     /* log(1 + e^z) = max(z, 0) + log1p(e^-|z|): one exponential and one
      * logarithm. (Skipping the division when beta_ = 1 made the compiler
@@ -576,8 +583,7 @@ struct SoftplusOp {
     }
 };
 
-struct SoftsignOp {
-    static constexpr bool kHasFromY = true;
+struct SoftsignOp : ListedOp<ACTK_OP_SOFTSIGN> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         return m_isinf(x) ? m_copysign(C(1), x) : x / (C(1) + m_fabs(x));
@@ -595,8 +601,7 @@ struct SoftsignOp {
     }
 };
 
-struct GeluOp {
-    static constexpr bool kHasFromY = false;
+struct GeluOp : ListedOp<ACTK_OP_GELU> {
     /* Deep left tail (Phi(x) near the subnormal range): the asymptotic
      * expansion Phi(x) = phi(x)/|x| S(x), S = sum (-1)^k (2k-1)!! / x^(2k)
      * (9 terms: below 1e-18 relative from x = -36, 1e-11 from x = -12), so
@@ -686,8 +691,7 @@ struct GeluOp {
     }
 };
 
-struct GeluTanhOp {
-    static constexpr bool kHasFromY = false;
+struct GeluTanhOp : ListedOp<ACTK_OP_GELU_TANH> {
     /* 0.5 x (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3) */
     template <class C> ACTK_HD static C two_u(C x)
     {
@@ -732,8 +736,7 @@ struct GeluTanhOp {
     }
 };
 
-struct SiluOp {
-    static constexpr bool kHasFromY = false;
+struct SiluOp : ListedOp<ACTK_OP_SILU> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         if (p.alpha == C(0)) return x * C(0.5);
@@ -768,8 +771,7 @@ struct SiluOp {
     }
 };
 
-struct MishOp {
-    static constexpr bool kHasFromY = false;
+struct MishOp : ListedOp<ACTK_OP_MISH> {
     /* With u = e^x and n = u (u + 2): tanh(softplus(x)) = n / (n + 2),
      * sech^2(softplus(x)) sigmoid(x) = 4 u (1 + u) / (n + 2)^2. For x > 0 the
      * same in v = e^-x (no overflow): tanh = (1 + 2v) / (1 + 2v + 2v^2) and
@@ -810,31 +812,27 @@ struct MishOp {
     }
 };
 
-struct HardtanhOp {
-    static constexpr bool kHasFromY = true;
+struct HardtanhOp : ListedOp<ACTK_OP_HARDTANH> {
     /* alpha = min, beta = max */
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x < p.alpha ? p.alpha : (x > p.beta ? p.beta : x); }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha && x < p.beta, x, dy); }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return masked(y > p.alpha && y < p.beta, y, dy); }
 };
 
-struct Relu6Op {
-    static constexpr bool kHasFromY = true;
+struct Relu6Op : ListedOp<ACTK_OP_RELU6> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x < C(0) ? C(0) : (x > C(6) ? C(6) : x); }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(0) && x < C(6), x, dy); }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0) && y < C(6), y, dy); }
 };
 
-struct HardsigmoidOp {
-    static constexpr bool kHasFromY = true;
+struct HardsigmoidOp : ListedOp<ACTK_OP_HARDSIGMOID> {
     /* (x + 3) / 6: x + 3 is exact near -3, so no cancellation there. */
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x <= C(-3) ? C(0) : (x >= C(3) ? C(1) : (x + C(3)) / C(6)); }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(-3) && x < C(3), x, dy / C(6)); }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0) && y < C(1), y, dy / C(6)); }
 };
 
-struct HardswishOp {
-    static constexpr bool kHasFromY = false;
+struct HardswishOp : ListedOp<ACTK_OP_HARDSWISH> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x <= C(-3) ? C(0) : (x >= C(3) ? x : x * (x + C(3)) / C(6)); }
     /* PyTorch's convention: 0 below -3, (2x + 3)/6 on [-3, 3], 1 above. */
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
@@ -845,8 +843,7 @@ struct HardswishOp {
     }
 };
 
-struct LogsigmoidOp {
-    static constexpr bool kHasFromY = true;
+struct LogsigmoidOp : ListedOp<ACTK_OP_LOGSIGMOID> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
     {
         if constexpr (IsF32Math<M>::value) return -f32::softplus<typename M::Hardware>(-x, 1.0f);
@@ -861,8 +858,7 @@ struct LogsigmoidOp {
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy * -M::expm1(y); }
 };
 
-struct TanhshrinkOp {
-    static constexpr bool kHasFromY = false;
+struct TanhshrinkOp : ListedOp<ACTK_OP_TANHSHRINK> {
     /* x - tanh(x) cancels for small |x|: use its odd Taylor series there
      * (coefficients from the Bernoulli numbers; 20 terms reach double
      * precision for |x| < 0.55, where the direct difference would lose more
@@ -902,8 +898,7 @@ struct TanhshrinkOp {
     }
 };
 
-struct SoftshrinkOp {
-    static constexpr bool kHasFromY = false;
+struct SoftshrinkOp : ListedOp<ACTK_OP_SOFTSHRINK> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
     {
         return x > p.alpha ? x - p.alpha : (x < -p.alpha ? x + p.alpha : (m_isnan(x) ? x : C(0)));
@@ -911,50 +906,31 @@ struct SoftshrinkOp {
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha || x < -p.alpha, x, dy); }
 };
 
-struct HardshrinkOp {
-    static constexpr bool kHasFromY = true;
+struct HardshrinkOp : ListedOp<ACTK_OP_HARDSHRINK> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return (x > p.alpha || x < -p.alpha || m_isnan(x)) ? x : C(0); }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha || x < -p.alpha, x, dy); }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y != C(0), y, dy); }
 };
 
-struct ThresholdOp {
-    static constexpr bool kHasFromY = false;
+struct ThresholdOp : ListedOp<ACTK_OP_THRESHOLD> {
     /* alpha = threshold, beta = value; x <= t ? v : x keeps NaN as NaN */
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x <= p.alpha ? p.beta : x; }
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(!(x <= p.alpha), x, dy); }
 };
 
 /* Calls visitor(OpStruct{}) for a runtime op; returns what it returns, or
- * `fallback` for an out-of-range op. Host-side dispatch only. */
+ * `fallback` for an out-of-range op. Host-side dispatch only. The cases
+ * come from the op list; each struct must say it is that op. */
 template <class Result, class Visitor>
 inline Result visit_op(actk_op op, Visitor &&visitor, Result fallback)
 {
     switch (op) {
-    case ACTK_OP_IDENTITY: return visitor(IdentityOp{});
-    case ACTK_OP_STEP: return visitor(StepOp{});
-    case ACTK_OP_SIGMOID: return visitor(SigmoidOp{});
-    case ACTK_OP_TANH: return visitor(TanhOp{});
-    case ACTK_OP_RELU: return visitor(ReluOp{});
-    case ACTK_OP_LEAKY_RELU: return visitor(LeakyReluOp{});
-    case ACTK_OP_ELU: return visitor(EluOp{});
-    case ACTK_OP_SELU: return visitor(SeluOp{});
-    case ACTK_OP_CELU: return visitor(CeluOp{});
-    case ACTK_OP_SOFTPLUS: return visitor(SoftplusOp{});
-    case ACTK_OP_SOFTSIGN: return visitor(SoftsignOp{});
-    case ACTK_OP_GELU: return visitor(GeluOp{});
-    case ACTK_OP_GELU_TANH: return visitor(GeluTanhOp{});
-    case ACTK_OP_SILU: return visitor(SiluOp{});
-    case ACTK_OP_MISH: return visitor(MishOp{});
-    case ACTK_OP_HARDTANH: return visitor(HardtanhOp{});
-    case ACTK_OP_RELU6: return visitor(Relu6Op{});
-    case ACTK_OP_HARDSIGMOID: return visitor(HardsigmoidOp{});
-    case ACTK_OP_HARDSWISH: return visitor(HardswishOp{});
-    case ACTK_OP_LOGSIGMOID: return visitor(LogsigmoidOp{});
-    case ACTK_OP_TANHSHRINK: return visitor(TanhshrinkOp{});
-    case ACTK_OP_SOFTSHRINK: return visitor(SoftshrinkOp{});
-    case ACTK_OP_HARDSHRINK: return visitor(HardshrinkOp{});
-    case ACTK_OP_THRESHOLD: return visitor(ThresholdOp{});
+#define ACTK_VISIT_CASE(E, name, S, ...)                                                                               \
+    case ACTK_OP_##E:                                                                                                  \
+        static_assert(S::kOp == ACTK_OP_##E, #S " must derive from ListedOp<ACTK_OP_" #E "> (kernels/op_list.h)");     \
+        return visitor(S{});
+        ACTK_OP_LIST(ACTK_VISIT_CASE)
+#undef ACTK_VISIT_CASE
     case ACTK_OP_COUNT:
     case ACTK_OP_MAX_ENUM: break;
     }
