@@ -47,7 +47,7 @@ TEST(OpTraits, EveryOpHasAKernelStructAgreeingWithTheCTable)
                 return Op::kHasFromY ? 1 : 0;
             },
             -1);
-        ASSERT_NE(kernel_from_y, -1) << name << " has no op struct in kernels/activation_math.cuh visit_op";
+        ASSERT_NE(kernel_from_y, -1) << name << " has no op struct in kernels/op_functors.cuh visit_op";
         EXPECT_EQ(kernel_from_y, actk_op_has_backward_from_y(op))
             << name << ": the C table's from_y and the kernel struct's kHasFromY disagree";
         EXPECT_EQ(actk_act_validate(actk_act_default(op)), ACTK_SUCCESS) << name << ": default parameters invalid";
