@@ -15,15 +15,18 @@
 
 static void usage(FILE *to)
 {
-    fprintf(to,
-            "usage: bench_gpu [--ops relu,gelu,...,softmax,log_softmax,prelu,maxout,rrelu,\n"
-            "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu|all]\n"
-            "                 [--dtypes f32,f16,bf16,f64] [--sizes 4K,1M,64M] [--shapes 65536x1024,256x64x4096]\n"
-            "                 [--reps N] [--quick] [--json FILE] [--csv FILE] [--no-check] [--help]\n"
-            "Measures each op's throughput against the device-to-device memcpy bandwidth measured in the\n"
-            "same run at the same byte count, against cuDNN where it has the op, and checks agreement with\n"
-            "the CPU reference (max ULP, PASS/FAIL against the promised bounds). Exit status 1 if any\n"
-            "agreement check fails. Without a CUDA device it times the CPU reference path instead.\n");
+    fprintf(to, "usage: bench_gpu [--ops relu,gelu,...,softmax,log_softmax,prelu,maxout,rrelu,\n"
+                "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu|all]\n"
+                "                 [--dtypes f32,f16,bf16,f64] [--sizes 4K,1M,64M] [--shapes 65536x1024,256x64x4096]\n"
+                "                 [--reps N] [--quick] [--cpu] [--json FILE] [--csv FILE] [--no-check] [--help]\n"
+                "Measures each op's throughput against the device-to-device memcpy bandwidth measured in the\n"
+                "same run at the same byte count, against cuDNN where it has the op, and checks agreement with\n"
+                "the CPU reference (max ULP, PASS/FAIL against the promised bounds). Exit status 1 if any\n"
+                "agreement check fails.\n"
+                "CPU mode (--cpu, or no CUDA device): times the CPU reference path, one warm-up call then the median\n"
+                "of --reps calls per row (default 5, --quick 3), element-wise ops at --sizes (default 256K, --quick\n"
+                "32K), the others at --shapes (default 256x1024, --quick 32x1024); nothing is checked and the\n"
+                "memcpy, cuDNN and agreement columns are null in --json/--csv.\n");
 }
 
 static size_t parse_size(const char *s, int *ok)
@@ -38,12 +41,36 @@ static size_t parse_size(const char *s, int *ok)
     return (size_t)(v * scale);
 }
 
-/* Splits a comma list in place into items. */
-static int split_list(char *s, const char **items, int max)
+/* Splits a comma list in place into items; -1 (message printed) if it has
+ * more than `max` (none is dropped silently). */
+static int split_list(char *s, const char **items, int max, const char *option)
 {
     int n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) items[n++] = tok;
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+        if (n == max) {
+            fprintf(stderr, "bench_gpu: %s takes at most %d items\n", option, max);
+            return -1;
+        }
+        items[n++] = tok;
+    }
     return n;
+}
+
+/* "OUTERxDIM" or "OUTERxDIMxINNER", each a positive integer, nothing else. */
+static int parse_shape(const char *s, size_t out[3])
+{
+    out[2] = 1;
+    for (int k = 0; k < 3; ++k) {
+        char *end = NULL;
+        if (*s < '0' || *s > '9') return 0;
+        const unsigned long long v = strtoull(s, &end, 10);
+        if (v == 0 || v > (unsigned long long)SIZE_MAX) return 0;
+        out[k] = (size_t)v;
+        if (*end == '\0') return k >= 1;
+        if (*end != 'x' || k == 2) return 0;
+        s = end + 1;
+    }
+    return 0;
 }
 
 int bench_parse_options(int argc, char **argv, bench_options *o)
@@ -60,18 +87,33 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
         if (!strcmp(a, "--quick")) { o->quick = 1; continue; }
         if (!strcmp(a, "--no-check")) { o->check = 0; continue; }
+        if (!strcmp(a, "--cpu")) {
+            o->cpu = 1;
+            continue;
+        }
         if (!v) { fprintf(stderr, "bench_gpu: %s needs a value\n", a); usage(stderr); return 0; }
         ++i;
         if (!strcmp(a, "--ops")) ops = v;
         else if (!strcmp(a, "--dtypes")) dtypes = v;
         else if (!strcmp(a, "--sizes")) sizes = v;
         else if (!strcmp(a, "--shapes")) shapes = v;
-        else if (!strcmp(a, "--reps")) { o->reps = atoi(v); reps_given = 1; }
-        else if (!strcmp(a, "--json")) o->json = v;
+        else if (!strcmp(a, "--reps")) {
+            char *end = NULL;
+            const long r = strtol(v, &end, 10);
+            if (!end || *end || end == v || r < 1 || r > 1000000) {
+                fprintf(stderr, "bench_gpu: --reps must be an integer in [1, 1000000], not %s\n", v);
+                return 0;
+            }
+            o->reps = (int)r;
+            reps_given = 1;
+        } else if (!strcmp(a, "--json"))
+            o->json = v;
         else if (!strcmp(a, "--csv")) o->csv = v;
         else { fprintf(stderr, "bench_gpu: unknown option %s\n", a); usage(stderr); return 0; }
     }
-    if (o->reps < 1) { fprintf(stderr, "bench_gpu: --reps must be >= 1\n"); return 0; }
+    o->reps_given = reps_given;
+    o->sizes_given = sizes != NULL;
+    o->shapes_given = shapes != NULL;
     if (o->quick) {
         o->trials = 3;
         if (!reps_given) o->reps = 10;
@@ -79,7 +121,8 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
     static char ops_buf[4096], dtypes_buf[256], sizes_buf[1024], shapes_buf[4096];
     if (ops && strcmp(ops, "all") != 0) {
         snprintf(ops_buf, sizeof ops_buf, "%s", ops);
-        o->n_ops = split_list(ops_buf, o->ops, BENCH_MAX_LIST);
+        o->n_ops = split_list(ops_buf, o->ops, BENCH_MAX_LIST, "--ops");
+        if (o->n_ops < 0) return 0;
         o->all_ops = 0;
         for (int k = 0; k < o->n_ops; ++k) {
             actk_op op;
@@ -95,7 +138,11 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
     }
     snprintf(dtypes_buf, sizeof dtypes_buf, "%s", dtypes ? dtypes : "f32,f16,bf16");
     const char *dt[8];
-    const int n_dt = split_list(dtypes_buf, dt, 8);
+    const int n_dt = split_list(dtypes_buf, dt, 4, "--dtypes");
+    if (n_dt <= 0) {
+        if (n_dt == 0) fprintf(stderr, "bench_gpu: --dtypes needs at least one dtype\n");
+        return 0;
+    }
     for (int k = 0; k < n_dt; ++k) {
         const char *names[4] = {"f32", "f16", "bf16", "f64"};
         const actk_dtype values[4] = {ACTK_F32, ACTK_F16, ACTK_BF16, ACTK_F64};
@@ -108,7 +155,11 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
     /* quick: 16M elements (64 MiB per f32 tensor, above H100's 50 MB L2) */
     snprintf(sizes_buf, sizeof sizes_buf, "%s", sizes ? sizes : (o->quick ? "16M" : "1M,64M"));
     const char *sz[BENCH_MAX_LIST];
-    const int n_sz = split_list(sizes_buf, sz, BENCH_MAX_LIST);
+    const int n_sz = split_list(sizes_buf, sz, BENCH_MAX_LIST, "--sizes");
+    if (n_sz <= 0) {
+        if (n_sz == 0) fprintf(stderr, "bench_gpu: --sizes needs at least one size\n");
+        return 0;
+    }
     for (int k = 0; k < n_sz; ++k) {
         int ok = 0;
         o->sizes[o->n_sizes++] = parse_size(sz[k], &ok);
@@ -120,17 +171,38 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
                     : (o->quick ? "16384x1024,512x32768,16x1048576,64x64x4096"
                                 : "67108864x1,2097152x32,262144x256,65536x1024,8192x8192,2048x32768,512x131072,64x1048576,16x4194304,256x64x4096"));
     const char *sh[BENCH_MAX_LIST];
-    const int n_sh = split_list(shapes_buf, sh, BENCH_MAX_LIST);
+    const int n_sh = split_list(shapes_buf, sh, BENCH_MAX_LIST, "--shapes");
+    if (n_sh <= 0) {
+        if (n_sh == 0) fprintf(stderr, "bench_gpu: --shapes needs at least one shape\n");
+        return 0;
+    }
     for (int k = 0; k < n_sh; ++k) {
-        unsigned long long a = 0, b = 0, c = 1;
-        const int got = sscanf(sh[k], "%llux%llux%llu", &a, &b, &c);
-        if (got < 2 || a == 0 || b == 0 || c == 0) { fprintf(stderr, "bench_gpu: bad shape %s (OUTERxDIM[xINNER])\n", sh[k]); return 0; }
-        o->shapes[o->n_shapes][0] = a;
-        o->shapes[o->n_shapes][1] = b;
-        o->shapes[o->n_shapes][2] = got == 3 ? c : 1;
+        size_t dims[3];
+        if (!parse_shape(sh[k], dims) || dims[0] > SIZE_MAX / dims[1] / dims[2] / 2) {
+            fprintf(stderr, "bench_gpu: bad shape %s (OUTERxDIM[xINNER], positive integers)\n", sh[k]);
+            return 0;
+        }
+        o->shapes[o->n_shapes][0] = dims[0];
+        o->shapes[o->n_shapes][1] = dims[1];
+        o->shapes[o->n_shapes][2] = dims[2];
         ++o->n_shapes;
     }
     return 1;
+}
+
+void bench_use_cpu_defaults(bench_options *o)
+{
+    if (!o->reps_given) o->reps = o->quick ? 3 : 5;
+    if (!o->sizes_given) {
+        o->n_sizes = 1;
+        o->sizes[0] = o->quick ? (size_t)1 << 15 : (size_t)1 << 18;
+    }
+    if (!o->shapes_given) {
+        o->n_shapes = 1;
+        o->shapes[0][0] = o->quick ? 32 : 256;
+        o->shapes[0][1] = 1024;
+        o->shapes[0][2] = 1;
+    }
 }
 
 int bench_selected(const bench_options *o, const char *name)
@@ -155,11 +227,11 @@ void bench_add(bench_results *r, const bench_row *row)
 void bench_print_header(int gpu)
 {
     if (gpu)
-        printf("%-8s %-12s %-10s %-5s %-18s %10s %9s %8s %10s %8s %10s %s\n", "family", "op", "direction", "dtype", "shape",
-               "time_us", "GB/s", "%memcpy", "cudnn_us", "speedup", "max_ulp", "check");
+        printf("%-8s %-14s %-10s %-5s %-18s %10s %9s %8s %10s %8s %10s %s\n", "family", "op", "direction", "dtype",
+               "shape", "time_us", "GB/s", "%memcpy", "cudnn_us", "speedup", "max_ulp", "check");
     else
-        printf("%-8s %-12s %-10s %-5s %-18s %10s %9s %10s\n", "family", "op", "direction", "dtype", "shape", "time_us", "GB/s",
-               "Melem/s");
+        printf("%-8s %-14s %-10s %-5s %-18s %10s %9s %10s\n", "family", "op", "direction", "dtype", "shape", "time_us",
+               "GB/s", "Melem/s");
 }
 
 void bench_print_row(const bench_row *row, int gpu)
@@ -171,98 +243,175 @@ void bench_print_row(const bench_row *row, int gpu)
     }
     if (row->max_ulp >= 0) snprintf(ulp, sizeof ulp, "%.0f", row->max_ulp);
     if (gpu)
-        printf("%-8s %-12s %-10s %-5s %-18s %10.1f %9.1f %7.1f%% %10s %8s %10s %s\n", row->family, row->op, row->direction,
-               row->dtype, row->shape, row->ms * 1e3, row->gbps, row->pct_memcpy, cudnn, speedup, ulp,
+        printf("%-8s %-14s %-10s %-5s %-18s %10.1f %9.1f %7.1f%% %10s %8s %10s %s\n", row->family, row->op,
+               row->direction, row->dtype, row->shape, row->ms * 1e3, row->gbps, row->pct_memcpy, cudnn, speedup, ulp,
                row->max_ulp < 0 ? "-" : (row->pass ? "PASS" : "FAIL"));
     else
-        printf("%-8s %-12s %-10s %-5s %-18s %10.1f %9.3f %10.2f\n", row->family, row->op, row->direction, row->dtype,
+        printf("%-8s %-14s %-10s %-5s %-18s %10.1f %9.3f %10.2f\n", row->family, row->op, row->direction, row->dtype,
                row->shape, row->ms * 1e3, row->gbps, row->elements / (row->ms * 1e-3) / 1e6);
     fflush(stdout);
 }
 
+/* The families in the order their first row appears. */
+static int collect_families(const bench_results *r, const char *names[], int max)
+{
+    int count = 0;
+    for (size_t k = 0; k < r->count; ++k) {
+        int seen = 0;
+        for (int f = 0; f < count && !seen; ++f) seen = !strcmp(names[f], r->rows[k].family);
+        if (!seen && count < max) names[count++] = r->rows[k].family;
+    }
+    return count;
+}
+
+static int row_checked(const bench_row *row) { return row->max_ulp >= 0; }
+static int row_has_memcpy(const bench_row *row) { return row->memcpy_gbps > 0; }
+
 int bench_print_summary(const bench_results *r, int gpu)
 {
-    const char *families[] = {"eltwise", "softmax", "prelu", "maxout", "rrelu"};
-    int failures = 0;
-    printf("\nsummary%s\n", gpu ? " (% of the memcpy bandwidth measured in this run at the same byte count)" : "");
-    for (int f = 0; f < 5; ++f) {
+    const char *families[32];
+    const int n_families = collect_families(r, families, 32);
+    int failures = 0, checked = 0;
+    if (gpu)
+        printf("\nsummary (%% of the memcpy bandwidth measured in this run at the same byte count)\n"
+               "  %-8s %5s %9s %9s  %-44s %9s %8s %8s\n",
+               "family", "rows", "geomean", "worst", "worst row", "under 90%", "checked", "failures");
+    else
+        printf("\nsummary (CPU reference path; medians)\n  %-8s %5s %12s %12s  %s\n", "family", "rows", "geomean GB/s",
+               "slowest GB/s", "slowest row");
+    for (int f = 0; f < n_families; ++f) {
         double worst = 1e300, log_sum = 0;
-        int count = 0, under = 0, fails = 0;
+        int count = 0, measured = 0, under = 0, fails = 0, family_checked = 0;
         const bench_row *worst_row = NULL;
         for (size_t k = 0; k < r->count; ++k) {
             const bench_row *row = &r->rows[k];
             if (strcmp(row->family, families[f]) != 0) continue;
+            ++count;
+            family_checked += row_checked(row);
+            fails += row_checked(row) && !row->pass;
+            if (gpu && !row_has_memcpy(row)) continue; /* no memcpy figure to compare with */
             const double v = gpu ? row->pct_memcpy : row->gbps;
             if (v < worst) { worst = v; worst_row = row; }
             log_sum += log(v > 1e-9 ? v : 1e-9);
-            ++count;
+            ++measured;
             under += gpu && row->pct_memcpy < 90.0;
-            fails += !row->pass;
         }
-        if (!count) continue;
         failures += fails;
+        checked += family_checked;
+        char where[128] = "-", geomean[32] = "-", worst_text[32] = "-";
+        if (measured) {
+            snprintf(where, sizeof where, "%s %s %s %s", worst_row->op, worst_row->direction, worst_row->dtype,
+                     worst_row->shape);
+            snprintf(geomean, sizeof geomean, gpu ? "%.1f%%" : "%.3f", exp(log_sum / measured));
+            snprintf(worst_text, sizeof worst_text, gpu ? "%.1f%%" : "%.3f", worst);
+        }
         if (gpu)
-            printf("  %-8s %4d rows: geomean %5.1f%%, worst %5.1f%% (%s %s %s %s), %d under 90%%, %d agreement failures\n",
-                   families[f], count, exp(log_sum / count), worst, worst_row->op, worst_row->direction, worst_row->dtype,
-                   worst_row->shape, under, fails);
+            printf("  %-8s %5d %9s %9s  %-44s %9d %8d %8d\n", families[f], count, geomean, worst_text, where, under,
+                   family_checked, fails);
         else
-            printf("  %-8s %4d rows: geomean %.3f GB/s, slowest %.3f GB/s (%s %s %s)\n", families[f], count,
-                   exp(log_sum / count), worst, worst_row->op, worst_row->direction, worst_row->dtype);
+            printf("  %-8s %5d %12s %12s  %s\n", families[f], count, geomean, worst_text, where);
     }
     if (gpu) {
         printf("  rows under 90%% of memcpy:");
         int any = 0;
         for (size_t k = 0; k < r->count; ++k)
-            if (r->rows[k].pct_memcpy < 90.0) {
+            if (row_has_memcpy(&r->rows[k]) && r->rows[k].pct_memcpy < 90.0) {
                 printf("%s %s/%s/%s/%s %.0f%%", any ? "," : "", r->rows[k].op, r->rows[k].direction, r->rows[k].dtype,
                        r->rows[k].shape, r->rows[k].pct_memcpy);
                 any = 1;
             }
         printf("%s\n", any ? "" : " none");
+        printf("  agreement: %d of %zu rows checked, %d failure(s)\n", checked, r->count, failures);
+    } else {
+        printf("  not measured in CPU mode: memcpy bandwidth, cuDNN, agreement (the CPU path is the reference)\n");
     }
-    if (gpu)
-        printf("  agreement: %d failure(s)\n", failures);
-    else
-        printf("  agreement: not checked in CPU mode (the CPU path is the reference)\n");
     return failures;
 }
 
-int bench_write_json(const bench_results *r, const char *path, const char *device, int gpu)
+/* A number, or null when it was not measured (JSON and CSV alike). */
+static void put_number(FILE *f, int measured, const char *format, double v)
+{
+    if (measured && isfinite(v))
+        fprintf(f, format, v);
+    else
+        fputs("null", f);
+}
+
+/* The row's measured-or-null fields, in the column order both files share,
+ * `sep` between them: memcpy_gbps, pct_memcpy, cudnn_us, speedup_vs_cudnn,
+ * max_ulp, pass. */
+static void put_optional_fields(FILE *f, const bench_row *row, const char *const names[6], int json)
+{
+    const int memcpy_ok = row_has_memcpy(row), cudnn_ok = row->cudnn_ms >= 0, checked = row_checked(row);
+    const char *sep = json ? ", " : ",";
+    for (int k = 0; k < 6; ++k) {
+        fputs(sep, f);
+        if (json) fprintf(f, "\"%s\": ", names[k]);
+        switch (k) {
+        case 0: put_number(f, memcpy_ok, "%.3f", row->memcpy_gbps); break;
+        case 1: put_number(f, memcpy_ok, "%.2f", row->pct_memcpy); break;
+        case 2: put_number(f, cudnn_ok, "%.3f", row->cudnn_ms * 1e3); break;
+        case 3: put_number(f, cudnn_ok, "%.3f", row->speedup); break;
+        case 4: put_number(f, checked, "%.1f", row->max_ulp); break; /* a failed call's INFINITY: null, pass false */
+        default:
+            if (!checked)
+                fputs("null", f);
+            else if (json)
+                fputs(row->pass ? "true" : "false", f);
+            else
+                fputs(row->pass ? "1" : "0", f);
+        }
+    }
+}
+
+static const char *const optional_names[6] = {"memcpy_gbps",      "pct_memcpy", "cudnn_us",
+                                              "speedup_vs_cudnn", "max_ulp",    "pass"};
+
+int bench_write_json(const bench_results *r, const bench_options *o, const char *path, const char *device, int gpu)
 {
     FILE *f = fopen(path, "w");
     if (!f) { perror(path); return -1; }
-    fprintf(f, "{\n  \"device\": \"%s\",\n  \"mode\": \"%s\",\n  \"actk_version\": \"%s\",\n  \"rows\": [\n", device,
+    fprintf(f, "{\n  \"device\": \"%s\",\n  \"mode\": \"%s\",\n  \"actk_version\": \"%s\",\n", device,
             gpu ? "gpu" : "cpu", actk_version_string());
+    if (gpu)
+        fprintf(f,
+                "  \"timing\": {\"statistic\": \"median over trials of (time of reps back-to-back calls) / reps\", "
+                "\"reps\": %d, \"trials\": %d, \"warmup_calls\": 3},\n",
+                o->reps, o->trials);
+    else
+        fprintf(f,
+                "  \"timing\": {\"statistic\": \"median of reps single calls\", \"reps\": %d, \"trials\": null, "
+                "\"warmup_calls\": 1},\n",
+                o->reps);
+    fprintf(f, "  \"rows\": [\n");
     for (size_t k = 0; k < r->count; ++k) {
         const bench_row *row = &r->rows[k];
         fprintf(f,
                 "    {\"family\": \"%s\", \"op\": \"%s\", \"direction\": \"%s\", \"dtype\": \"%s\", \"shape\": \"%s\", "
-                "\"bytes\": %zu, \"time_us\": %.3f, \"gbps\": %.3f, \"memcpy_gbps\": %.3f, \"pct_memcpy\": %.2f, "
-                "\"cudnn_us\": %.3f, \"speedup_vs_cudnn\": %.3f, \"max_ulp\": %.1f, \"pass\": %s}%s\n",
-                row->family, row->op, row->direction, row->dtype, row->shape, row->bytes, row->ms * 1e3, row->gbps,
-                row->memcpy_gbps, row->pct_memcpy, row->cudnn_ms >= 0 ? row->cudnn_ms * 1e3 : -1.0,
-                row->cudnn_ms >= 0 ? row->speedup : -1.0, row->max_ulp, row->pass ? "true" : "false",
-                k + 1 < r->count ? "," : "");
+                "\"bytes\": %zu, \"time_us\": %.3f, \"gbps\": %.3f",
+                row->family, row->op, row->direction, row->dtype, row->shape, row->bytes, row->ms * 1e3, row->gbps);
+        put_optional_fields(f, row, optional_names, 1);
+        fprintf(f, "}%s\n", k + 1 < r->count ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
-    fclose(f);
-    return 0;
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 int bench_write_csv(const bench_results *r, const char *path)
 {
     FILE *f = fopen(path, "w");
     if (!f) { perror(path); return -1; }
-    fprintf(f, "family,op,direction,dtype,shape,bytes,time_us,gbps,memcpy_gbps,pct_memcpy,cudnn_us,speedup_vs_cudnn,max_ulp,pass\n");
+    fprintf(f, "family,op,direction,dtype,shape,bytes,time_us,gbps");
+    for (int k = 0; k < 6; ++k) fprintf(f, ",%s", optional_names[k]);
+    fputc('\n', f);
     for (size_t k = 0; k < r->count; ++k) {
         const bench_row *row = &r->rows[k];
-        fprintf(f, "%s,%s,%s,%s,%s,%zu,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.1f,%d\n", row->family, row->op, row->direction,
-                row->dtype, row->shape, row->bytes, row->ms * 1e3, row->gbps, row->memcpy_gbps, row->pct_memcpy,
-                row->cudnn_ms >= 0 ? row->cudnn_ms * 1e3 : -1.0, row->cudnn_ms >= 0 ? row->speedup : -1.0, row->max_ulp,
-                row->pass);
+        fprintf(f, "%s,%s,%s,%s,%s,%zu,%.3f,%.3f", row->family, row->op, row->direction, row->dtype, row->shape,
+                row->bytes, row->ms * 1e3, row->gbps);
+        put_optional_fields(f, row, optional_names, 0);
+        fputc('\n', f);
     }
-    fclose(f);
-    return 0;
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 double bench_now(void)

@@ -24,15 +24,18 @@ typedef struct {
     int n_shapes;
     size_t shapes[BENCH_MAX_LIST][3];     /* outer x dim [x inner] */
     int reps, trials, quick, check;
+    int cpu;                                   /* --cpu: the CPU mode even where a GPU is present */
+    int sizes_given, shapes_given, reps_given; /* the user chose them (else the mode's defaults apply) */
     const char *json, *csv;
 } bench_options;
 
 typedef struct {
     char family[16], op[24], direction[16], dtype[8], shape[48];
     size_t bytes, elements;
-    double ms, gbps, memcpy_gbps, pct_memcpy; /* pct_memcpy: our GB/s over memcpy's at the same byte count */
-    double cudnn_ms, speedup;                 /* cudnn_ms < 0: cuDNN has no such op */
-    double max_ulp;                           /* < 0: not checked */
+    double ms, gbps, memcpy_gbps, pct_memcpy; /* pct_memcpy: our GB/s over memcpy's at the same byte count;
+                                                 memcpy_gbps <= 0: not measured (both written as null) */
+    double cudnn_ms, speedup;                 /* cudnn_ms < 0: cuDNN has no such op (null) */
+    double max_ulp;                           /* < 0: not checked (max_ulp and pass null) */
     int pass;                                 /* agreement within the promised bound (1 if not checked) */
 } bench_row;
 
@@ -42,6 +45,9 @@ typedef struct {
 } bench_results;
 
 int bench_parse_options(int argc, char **argv, bench_options *o);
+/* The CPU mode's defaults (the oracle is ~1000x slower than a GPU) for
+ * --sizes, --shapes and --reps where the user gave none. */
+void bench_use_cpu_defaults(bench_options *o);
 /* 1 if `name` was selected (--ops), for an op or a structured family. */
 int bench_selected(const bench_options *o, const char *name);
 void bench_add(bench_results *r, const bench_row *row);
@@ -49,7 +55,8 @@ void bench_print_header(int gpu);
 void bench_print_row(const bench_row *row, int gpu);
 /* Summary per family; returns the number of agreement failures. */
 int bench_print_summary(const bench_results *r, int gpu);
-int bench_write_json(const bench_results *r, const char *path, const char *device, int gpu);
+/* Fields a mode did not measure are written as null. */
+int bench_write_json(const bench_results *r, const bench_options *o, const char *path, const char *device, int gpu);
 int bench_write_csv(const bench_results *r, const char *path);
 
 /* Host data */

@@ -15,8 +15,12 @@
  *    against actk's CPU reference, max ULP, PASS/FAIL on the promised bound.
  *  Then host overhead per call and CUDA-graph figures. Exit 1 if any
  *  agreement check fails.
- * CPU mode (no device): says why in one line and times the CPU reference
- * path instead; with ACTK_REQUIRE_GPU=1 it fails (exit 1) instead.
+ * CPU mode (--cpu, or no device: then it says why in one line; with
+ * ACTK_REQUIRE_GPU=1 it fails (exit 1) instead): times the CPU reference
+ * path, one warm-up call then the median of --reps timed calls per row,
+ * element-wise ops at --sizes and the other families at --shapes (CPU
+ * defaults, smaller than the GPU's, where an option is not given). Columns
+ * it does not measure (memcpy, cuDNN, agreement) are null in JSON and CSV.
  */
 #include "bench_common.h"
 
@@ -29,106 +33,271 @@ static const char *direction_name(int dir) { return dir == 0 ? "forward" : dir =
 
 /* ============================ CPU mode ============================ */
 
-static actk_status cpu_elementwise(actk_act act, actk_dtype dtype, int dir, size_t n, const void *a, const void *b, void *out)
+/* One timed call of the CPU path: its family, what it runs and its buffers. */
+typedef struct {
+    enum { CPU_ELTWISE, CPU_SOFTMAX, CPU_PRELU, CPU_MAXOUT, CPU_RRELU, CPU_GATED } family;
+    actk_act act;            /* element-wise op; the gate's op for gated */
+    int dir;                 /* 0 forward, 1 backward, 2 backward from y (element-wise only) */
+    int variant;             /* softmax: the kind; gated: 1 = clamped SwiGLU */
+    actk_gate_position gate; /* gated */
+    actk_gated_layout layout;
+    actk_dtype dtype;
+    size_t n, outer, dim, inner, pieces;
+    const void *x, *dy, *slope;
+    void *out, *out2;
+} cpu_call;
+
+static actk_status run_cpu_call(const cpu_call *c)
 {
-    if (dir == 0) return actk_cpu_forward(act, dtype, n, a, out);
-    if (dir == 1) return actk_cpu_backward(act, dtype, n, a, b, out);
-    return actk_cpu_backward_from_y(act, dtype, n, a, b, out);
+    const int bwd = c->dir != 0;
+    switch (c->family) {
+    case CPU_ELTWISE:
+        if (c->dir == 0) return actk_cpu_forward(c->act, c->dtype, c->n, c->x, c->out);
+        if (c->dir == 1) return actk_cpu_backward(c->act, c->dtype, c->n, c->x, c->dy, c->out);
+        return actk_cpu_backward_from_y(c->act, c->dtype, c->n, c->x, c->dy, c->out);
+    case CPU_SOFTMAX:
+        /* backward takes the forward's output as y (out2 holds it, see cpu_shaped_rows) */
+        return bwd ? actk_cpu_softmax_backward((actk_softmax_kind)c->variant, c->dtype, c->outer, c->dim, c->inner,
+                                               c->out2, c->dy, c->out)
+                   : actk_cpu_softmax_forward((actk_softmax_kind)c->variant, c->dtype, c->outer, c->dim, c->inner, c->x,
+                                              c->out);
+    case CPU_PRELU:
+        return bwd ? actk_cpu_prelu_backward(c->dtype, c->outer, c->dim, c->inner, c->x, c->slope, c->dy, c->out,
+                                             c->out2)
+                   : actk_cpu_prelu_forward(c->dtype, c->outer, c->dim, c->inner, c->x, c->slope, c->out);
+    case CPU_MAXOUT:
+        return bwd ? actk_cpu_maxout_backward(c->dtype, c->outer, c->dim / c->pieces, c->pieces, c->inner, c->x, c->dy,
+                                              c->out)
+                   : actk_cpu_maxout_forward(c->dtype, c->outer, c->dim / c->pieces, c->pieces, c->inner, c->x, c->out);
+    case CPU_RRELU: {
+        actk_rrelu p = actk_rrelu_default();
+        p.seed = 1234;
+        return bwd ? actk_cpu_rrelu_backward(p, c->dtype, c->n, c->x, c->dy, c->out)
+                   : actk_cpu_rrelu_forward(p, c->dtype, c->n, c->x, c->out);
+    }
+    case CPU_GATED: {
+        const size_t rows = c->outer, cols = c->n / c->outer;
+        if (c->variant)
+            return bwd ? actk_cpu_clamped_swiglu_backward(ACTK_CLAMPED_SWIGLU_ALPHA, ACTK_CLAMPED_SWIGLU_LIMIT,
+                                                          c->layout, c->gate, c->dtype, rows, cols, c->x, 2 * cols,
+                                                          c->dy, cols, c->out, 2 * cols)
+                       : actk_cpu_clamped_swiglu_forward(ACTK_CLAMPED_SWIGLU_ALPHA, ACTK_CLAMPED_SWIGLU_LIMIT,
+                                                         c->layout, c->gate, c->dtype, rows, cols, c->x, 2 * cols,
+                                                         c->out, cols);
+        return bwd ? actk_cpu_gated_backward(c->act, c->layout, c->gate, c->dtype, rows, cols, c->x, 2 * cols, c->dy,
+                                             cols, c->out, 2 * cols)
+                   : actk_cpu_gated_forward(c->act, c->layout, c->gate, c->dtype, rows, cols, c->x, 2 * cols, c->out,
+                                            cols);
+    }
+    }
+    return ACTK_ERROR_INVALID_VALUE;
 }
 
-static void cpu_row(bench_results *results, const char *family, const char *op, const char *dir, actk_dtype dtype,
-                    const char *shape, size_t bytes, size_t elements, double seconds)
+static int compare_doubles(const void *a, const void *b)
 {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One warm-up call (page faults, caches, the oracle's first-touch costs), then
+ * `reps` timed calls; the row's time is their median. Returns 0 or 1 (error
+ * printed). */
+static int time_cpu_call(const cpu_call *c, int reps, double *median_s)
+{
+    double *t = malloc((size_t)reps * sizeof *t);
+    if (!t) return 1;
+    if (run_cpu_call(c) != ACTK_SUCCESS) {
+        fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
+        free(t);
+        return 1;
+    }
+    for (int r = 0; r < reps; ++r) {
+        const double t0 = bench_now();
+        (void)run_cpu_call(c); /* the warm-up call succeeded with the same arguments */
+        t[r] = bench_now() - t0;
+    }
+    qsort(t, (size_t)reps, sizeof *t, compare_doubles);
+    *median_s = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    free(t);
+    return 0;
+}
+
+/* Times `c` and adds the row: time and GB/s measured; memcpy, cuDNN and the
+ * agreement check are not (the row leaves them unset, written as null). */
+static int cpu_row(const bench_options *o, bench_results *results, const cpu_call *c, const char *family,
+                   const char *op, const char *dir, const char *shape, size_t bytes, size_t elements)
+{
+    double seconds = 0;
+    if (time_cpu_call(c, o->reps, &seconds) != 0) return 1;
+    if (seconds <= 0) seconds = 1e-9; /* below the clock's resolution */
     bench_row row;
     memset(&row, 0, sizeof row);
     snprintf(row.family, sizeof row.family, "%s", family);
     snprintf(row.op, sizeof row.op, "%s", op);
     snprintf(row.direction, sizeof row.direction, "%s", dir);
-    snprintf(row.dtype, sizeof row.dtype, "%s", actk_dtype_name(dtype));
+    snprintf(row.dtype, sizeof row.dtype, "%s", actk_dtype_name(c->dtype));
     snprintf(row.shape, sizeof row.shape, "%s", shape);
     row.bytes = bytes;
-    row.ms = seconds * 1e3;
-    row.gbps = bytes / seconds / 1e9;
     row.elements = elements;
+    row.ms = seconds * 1e3;
+    row.gbps = (double)bytes / seconds / 1e9;
+    row.memcpy_gbps = -1; /* not measured */
     row.cudnn_ms = -1;
     row.max_ulp = -1;
     row.pass = 1;
     bench_add(results, &row);
     bench_print_row(&row, 0);
+    return 0;
 }
 
-static int run_cpu_mode(const bench_options *o, bench_results *results)
+static const struct {
+    const char *name;
+    actk_op op;
+    int clamped;
+    actk_gate_position gate;
+    actk_gated_layout layout;
+} cpu_gated_kinds[] = {
+    {"swiglu", ACTK_OP_SILU, 0, ACTK_GATE_FIRST, ACTK_GATED_CONCAT},
+    {"geglu", ACTK_OP_GELU, 0, ACTK_GATE_FIRST, ACTK_GATED_CONCAT},
+    {"geglu_tanh", ACTK_OP_GELU_TANH, 0, ACTK_GATE_FIRST, ACTK_GATED_CONCAT},
+    {"reglu", ACTK_OP_RELU, 0, ACTK_GATE_FIRST, ACTK_GATED_CONCAT},
+    {"glu", ACTK_OP_SIGMOID, 0, ACTK_GATE_SECOND, ACTK_GATED_CONCAT},
+    {"clamped_swiglu", ACTK_OP_SILU, 1, ACTK_GATE_FIRST, ACTK_GATED_INTERLEAVED},
+};
+
+static int cpu_eltwise_rows(const bench_options *o, bench_results *results, actk_dtype dtype)
 {
-    printf("no CUDA device: timing the CPU reference path instead (long double oracle, one thread)\n\n");
-    bench_print_header(0);
-    const size_t n = o->quick ? (size_t)1 << 15 : (size_t)1 << 18;
-    char shape[48];
-    for (int t = 0; t < o->n_dtypes; ++t) {
-        const actk_dtype dtype = o->dtypes[t];
-        const size_t elem = actk_dtype_size(dtype);
-        void *x = bench_random(dtype, n, -8, 8, 1), *dy = bench_random(dtype, n, -1, 1, 2), *out = malloc(n * elem);
-        void *grad = malloc(n * elem);
-        if (!x || !dy || !out || !grad) return 1;
+    const size_t elem = actk_dtype_size(dtype);
+    for (int s = 0; s < o->n_sizes; ++s) {
+        const size_t n = o->sizes[s];
+        char shape[48];
         snprintf(shape, sizeof shape, "%zu", n);
-        for (int op = 0; op < ACTK_OP_COUNT; ++op) {
+        void *x = bench_random(dtype, n, -8, 8, 1), *dy = bench_random(dtype, n, -1, 1, 2), *out = malloc(n * elem);
+        int rc = !x || !dy || !out;
+        if (rc) fprintf(stderr, "bench_gpu: out of host memory at n = %zu\n", n);
+        for (int op = 0; !rc && op < ACTK_OP_COUNT; ++op) {
             if (!bench_selected(o, actk_op_name((actk_op)op))) continue;
-            const actk_act act = actk_act_default((actk_op)op);
-            for (int dir = 0; dir < 3; ++dir) {
-                if (dir == 2 && !actk_op_has_backward_from_y(act.op)) continue;
-                const double t0 = bench_now();
-                if (cpu_elementwise(act, dtype, dir, n, x, dy, out) != ACTK_SUCCESS) {
-                    fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
-                    return 1;
-                }
-                cpu_row(results, "eltwise", act.op == ACTK_OP_COUNT ? "?" : actk_op_name(act.op), direction_name(dir), dtype,
-                        shape, n * elem * (dir == 0 ? 2 : 3), n, bench_now() - t0);
+            cpu_call c;
+            memset(&c, 0, sizeof c);
+            c.family = CPU_ELTWISE;
+            c.act = actk_act_default((actk_op)op);
+            c.dtype = dtype;
+            c.n = n;
+            c.x = x;
+            c.dy = dy;
+            c.out = out;
+            for (c.dir = 0; !rc && c.dir < 3; ++c.dir) {
+                if (c.dir == 2 && !actk_op_has_backward_from_y(c.act.op)) continue;
+                rc = cpu_row(o, results, &c, "eltwise", actk_op_name(c.act.op), direction_name(c.dir), shape,
+                             n * elem * (c.dir == 0 ? 2 : 3), n);
             }
-        }
-        /* structured ops on one small shape */
-        const size_t outer = n / 1024, dim = 1024;
-        snprintf(shape, sizeof shape, "%zux%zu", outer, dim);
-        for (int kind = 0; kind < 2; ++kind) {
-            if (!bench_selected(o, kind ? "log_softmax" : "softmax")) continue;
-            double t0 = bench_now();
-            actk_cpu_softmax_forward((actk_softmax_kind)kind, dtype, outer, dim, 1, x, out);
-            cpu_row(results, "softmax", kind ? "log_softmax" : "softmax", "forward", dtype, shape, 2 * n * elem, n, bench_now() - t0);
-            t0 = bench_now();
-            actk_cpu_softmax_backward((actk_softmax_kind)kind, dtype, outer, dim, 1, out, dy, grad);
-            cpu_row(results, "softmax", kind ? "log_softmax" : "softmax", "backward", dtype, shape, 3 * n * elem, n, bench_now() - t0);
-        }
-        if (bench_selected(o, "prelu")) {
-            void *slope = bench_random(dtype, dim, 0.1, 0.3, 3), *dslope = malloc(dim * elem);
-            double t0 = bench_now();
-            actk_cpu_prelu_forward(dtype, outer, dim, 1, x, slope, out);
-            cpu_row(results, "prelu", "prelu", "forward", dtype, shape, 2 * n * elem, n, bench_now() - t0);
-            t0 = bench_now();
-            actk_cpu_prelu_backward(dtype, outer, dim, 1, x, slope, dy, out, dslope);
-            cpu_row(results, "prelu", "prelu", "backward", dtype, shape, 3 * n * elem, n, bench_now() - t0);
-            free(slope);
-            free(dslope);
-        }
-        if (bench_selected(o, "maxout")) {
-            double t0 = bench_now();
-            actk_cpu_maxout_forward(dtype, outer, dim / 4, 4, 1, x, out);
-            cpu_row(results, "maxout", "maxout", "forward", dtype, shape, n * elem + n / 4 * elem, n, bench_now() - t0);
-            t0 = bench_now();
-            actk_cpu_maxout_backward(dtype, outer, dim / 4, 4, 1, x, dy, out);
-            cpu_row(results, "maxout", "maxout", "backward", dtype, shape, 2 * n * elem + n / 4 * elem, n, bench_now() - t0);
-        }
-        if (bench_selected(o, "rrelu")) {
-            const actk_rrelu p = actk_rrelu_default();
-            double t0 = bench_now();
-            actk_cpu_rrelu_forward(p, dtype, n, x, out);
-            cpu_row(results, "rrelu", "rrelu", "forward", dtype, shape, 2 * n * elem, n, bench_now() - t0);
-            t0 = bench_now();
-            actk_cpu_rrelu_backward(p, dtype, n, x, dy, out);
-            cpu_row(results, "rrelu", "rrelu", "backward", dtype, shape, 3 * n * elem, n, bench_now() - t0);
         }
         free(x);
         free(dy);
         free(out);
-        free(grad);
+        if (rc) return 1;
     }
+    return 0;
+}
+
+/* softmax, log_softmax, prelu, maxout, rrelu and the gated ops on each of
+ * --shapes (OUTERxDIM[xINNER]); bytes as the GPU mode counts them. */
+static int cpu_shaped_rows(const bench_options *o, bench_results *results, actk_dtype dtype)
+{
+    const size_t elem = actk_dtype_size(dtype);
+    for (int sh = 0; sh < o->n_shapes; ++sh) {
+        const size_t outer = o->shapes[sh][0], dim = o->shapes[sh][1], inner = o->shapes[sh][2],
+                     n = outer * dim * inner;
+        char shape[48];
+        if (inner > 1)
+            snprintf(shape, sizeof shape, "%zux%zux%zu", outer, dim, inner);
+        else
+            snprintf(shape, sizeof shape, "%zux%zu", outer, dim);
+        /* x holds 2n values for the gated ops (gate and up); y keeps softmax's forward output */
+        void *x = bench_random(dtype, 2 * n, -4, 4, 31 + sh), *dy = bench_random(dtype, n, -1, 1, 32 + sh);
+        void *slope = bench_random(dtype, dim, 0.1, 0.3, 33), *out = malloc(2 * n * elem), *y = malloc(n * elem);
+        void *dslope = malloc(dim * elem);
+        int rc = !x || !dy || !slope || !out || !y || !dslope;
+        if (rc) fprintf(stderr, "bench_gpu: out of host memory at %s\n", shape);
+        cpu_call c;
+        memset(&c, 0, sizeof c);
+        c.dtype = dtype;
+        c.n = n;
+        c.outer = outer;
+        c.dim = dim;
+        c.inner = inner;
+        c.x = x;
+        c.dy = dy;
+        c.slope = slope;
+        c.out = out;
+        for (int kind = 0; !rc && kind < 2; ++kind) {
+            const char *name = kind ? "log_softmax" : "softmax";
+            if (!bench_selected(o, name)) continue;
+            c.family = CPU_SOFTMAX;
+            c.variant = kind;
+            c.out2 = y;
+            c.dir = 0;
+            rc = actk_cpu_softmax_forward((actk_softmax_kind)kind, dtype, outer, dim, inner, x, y) != ACTK_SUCCESS;
+            if (rc) fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
+            for (; !rc && c.dir < 2; ++c.dir)
+                rc = cpu_row(o, results, &c, "softmax", name, direction_name(c.dir), shape, n * elem * (c.dir ? 3 : 2),
+                             n);
+        }
+        if (!rc && bench_selected(o, "prelu") && dim <= ((size_t)1 << 20)) { /* channels, not rows of a million */
+            c.family = CPU_PRELU;
+            c.out2 = dslope;
+            for (c.dir = 0; !rc && c.dir < 2; ++c.dir)
+                rc = cpu_row(o, results, &c, "prelu", "prelu", direction_name(c.dir), shape,
+                             (c.dir ? 3 * n + 2 * dim : 2 * n + dim) * elem, n);
+        }
+        if (!rc && bench_selected(o, "maxout")) {
+            c.family = CPU_MAXOUT;
+            c.pieces = dim % 4 == 0 ? 4 : dim % 2 == 0 ? 2 : 1;
+            const size_t small = n / c.pieces; /* y and dy */
+            for (c.dir = 0; !rc && c.dir < 2; ++c.dir)
+                rc = cpu_row(o, results, &c, "maxout", "maxout", direction_name(c.dir), shape,
+                             (c.dir ? 2 * n + small : n + small) * elem, n);
+        }
+        if (!rc && bench_selected(o, "rrelu")) {
+            c.family = CPU_RRELU;
+            for (c.dir = 0; !rc && c.dir < 2; ++c.dir)
+                rc = cpu_row(o, results, &c, "rrelu", "rrelu", direction_name(c.dir), shape, (c.dir ? 3 : 2) * n * elem,
+                             n);
+        }
+        /* gated: rows = outer, cols = dim x inner outputs per row (as the GPU mode) */
+        char gated_shape[48];
+        snprintf(gated_shape, sizeof gated_shape, "%zux%zu", outer, dim * inner);
+        for (size_t k = 0; !rc && k < sizeof cpu_gated_kinds / sizeof cpu_gated_kinds[0]; ++k) {
+            if (!bench_selected(o, cpu_gated_kinds[k].name)) continue;
+            c.family = CPU_GATED;
+            c.act = actk_act_default(cpu_gated_kinds[k].op);
+            c.variant = cpu_gated_kinds[k].clamped;
+            c.gate = cpu_gated_kinds[k].gate;
+            c.layout = cpu_gated_kinds[k].layout;
+            for (c.dir = 0; !rc && c.dir < 2; ++c.dir)
+                rc = cpu_row(o, results, &c, "gated", cpu_gated_kinds[k].name, direction_name(c.dir), gated_shape,
+                             (c.dir ? 5 : 3) * n * elem, n);
+        }
+        free(x);
+        free(dy);
+        free(slope);
+        free(out);
+        free(y);
+        free(dslope);
+        if (rc) return 1;
+    }
+    return 0;
+}
+
+static int run_cpu_mode(const bench_options *o, bench_results *results)
+{
+    printf(
+        "CPU mode: timing the CPU reference path (long double oracle, one thread): one warm-up call, then the median\n"
+        "of %d timed calls per row (--reps); element-wise at --sizes, the other families at --shapes\n\n",
+        o->reps);
+    bench_print_header(0);
+    for (int t = 0; t < o->n_dtypes; ++t)
+        if (cpu_eltwise_rows(o, results, o->dtypes[t]) != 0 || cpu_shaped_rows(o, results, o->dtypes[t]) != 0) return 1;
     return 0;
 }
 
@@ -145,10 +314,10 @@ int main(int argc, char **argv)
     int gpu = 0, rc = 0;
     printf("bench_gpu (actk %s)\n", actk_version_string());
 #ifdef BENCH_WITH_CUDA
-    gpu = actk_cuda_device_count() > 0;
+    gpu = !o.cpu && actk_cuda_device_count() > 0;
     if (gpu) rc = bench_run_gpu_mode(&o, &results, device, sizeof device);
 #endif
-    if (!gpu) {
+    if (!gpu && !o.cpu) {
         /* why: no device, no driver, or CUDA's text (e.g. a driver older than the runtime) */
         (void)actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, 0, NULL, NULL, NULL);
         const char *required = getenv("ACTK_REQUIRE_GPU");
@@ -158,10 +327,13 @@ int main(int argc, char **argv)
         }
         printf("GPU path unavailable: %s\n", actk_last_error());
     }
-    if (!gpu) rc = run_cpu_mode(&o, &results);
+    if (!gpu) {
+        bench_use_cpu_defaults(&o);
+        rc = run_cpu_mode(&o, &results);
+    }
     if (rc != 0) return rc;
     const int failures = bench_print_summary(&results, gpu);
-    if (o.json && bench_write_json(&results, o.json, device, gpu) != 0) return 1;
+    if (o.json && bench_write_json(&results, &o, o.json, device, gpu) != 0) return 1;
     if (o.csv && bench_write_csv(&results, o.csv) != 0) return 1;
     free(results.rows);
     return failures ? 1 : 0;

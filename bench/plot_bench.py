@@ -25,7 +25,8 @@ def row_length(shape):
 
 
 def plot_eltwise(rows, out_dir, device):
-    rows = [r for r in rows if r["family"] == "eltwise"]
+    # null (None) where the run did not measure a figure
+    rows = [r for r in rows if r["family"] == "eltwise" and r["pct_memcpy"] is not None]
     if not rows:
         return
     largest = max(r["bytes"] for r in rows)
@@ -58,7 +59,7 @@ def plot_eltwise(rows, out_dir, device):
 
 
 def plot_softmax(rows, out_dir, device, torch_rows):
-    rows = [r for r in rows if r["family"] == "softmax" and "x" in r["shape"] and r["shape"].count("x") == 1]
+    rows = [r for r in rows if r["family"] == "softmax" and r["shape"].count("x") == 1 and r["pct_memcpy"] is not None]
     if not rows:
         return
     groups = sorted({(r["op"], r["dtype"]) for r in rows})
@@ -72,7 +73,8 @@ def plot_softmax(rows, out_dir, device, torch_rows):
             xs = [row_length(r["shape"]) for r in sel]
             line, = ax.plot(xs, [r["pct_memcpy"] for r in sel], marker="o", label=f"actk {op} {dtype}")
             # cuDNN's % of memcpy = ours / (cuDNN time / our time)
-            cud = [(x, r["pct_memcpy"] / r["speedup_vs_cudnn"]) for x, r in zip(xs, sel) if r["cudnn_us"] > 0]
+            cud = [(x, r["pct_memcpy"] / r["speedup_vs_cudnn"]) for x, r in zip(xs, sel)
+                   if r["cudnn_us"] is not None and r["speedup_vs_cudnn"]]
             if cud:
                 ax.plot([c[0] for c in cud], [c[1] for c in cud], marker="x", linestyle="--", color=line.get_color(),
                         label=f"cuDNN {op} {dtype}")

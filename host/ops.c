@@ -1,8 +1,10 @@
 /*
  * ops.c - the op table (names, PyTorch defaults, which ops support a
- * backward pass from y), parameter validation, and library information.
+ * backward pass from y; generated from kernels/op_list.h), parameter
+ * validation, and library information.
  */
 #include "internal.h"
+#include "../kernels/op_list.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,40 +12,28 @@
 
 typedef struct {
     const char *name;
-    float alpha;  /* default first parameter (PyTorch's)  */
-    float beta;   /* default second parameter (PyTorch's) */
-    int from_y;   /* derivative is a function of y        */
+    float alpha; /* default first parameter (PyTorch's)  */
+    float beta;  /* default second parameter (PyTorch's) */
+    int from_y;  /* derivative is a function of y        */
 } op_info;
 
-/* Indexed by actk_op; the static assert below keeps it in step. */
-static const op_info op_table[] = {
-    [ACTK_OP_IDENTITY] = {"identity", 0.0f, 0.0f, 1},
-    [ACTK_OP_STEP] = {"step", 0.0f, 0.0f, 1},
-    [ACTK_OP_SIGMOID] = {"sigmoid", 0.0f, 0.0f, 1},
-    [ACTK_OP_TANH] = {"tanh", 0.0f, 0.0f, 1},
-    [ACTK_OP_RELU] = {"relu", 0.0f, 0.0f, 1},
-    [ACTK_OP_LEAKY_RELU] = {"leaky_relu", 0.01f, 0.0f, 1},
-    [ACTK_OP_ELU] = {"elu", 1.0f, 0.0f, 1},
-    [ACTK_OP_SELU] = {"selu", 0.0f, 0.0f, 1},
-    [ACTK_OP_CELU] = {"celu", 1.0f, 0.0f, 1},
-    [ACTK_OP_SOFTPLUS] = {"softplus", 1.0f, 20.0f, 1},
-    [ACTK_OP_SOFTSIGN] = {"softsign", 0.0f, 0.0f, 1},
-    [ACTK_OP_GELU] = {"gelu", 0.0f, 0.0f, 0},
-    [ACTK_OP_GELU_TANH] = {"gelu_tanh", 0.0f, 0.0f, 0},
-    [ACTK_OP_SILU] = {"silu", 1.0f, 0.0f, 0},
-    [ACTK_OP_MISH] = {"mish", 0.0f, 0.0f, 0},
-    [ACTK_OP_HARDTANH] = {"hardtanh", -1.0f, 1.0f, 1},
-    [ACTK_OP_RELU6] = {"relu6", 0.0f, 0.0f, 1},
-    [ACTK_OP_HARDSIGMOID] = {"hardsigmoid", 0.0f, 0.0f, 1},
-    [ACTK_OP_HARDSWISH] = {"hardswish", 0.0f, 0.0f, 0},
-    [ACTK_OP_LOGSIGMOID] = {"logsigmoid", 0.0f, 0.0f, 1},
-    [ACTK_OP_TANHSHRINK] = {"tanhshrink", 0.0f, 0.0f, 0},
-    [ACTK_OP_SOFTSHRINK] = {"softshrink", 0.5f, 0.0f, 0},
-    [ACTK_OP_HARDSHRINK] = {"hardshrink", 0.5f, 0.0f, 1},
-    [ACTK_OP_THRESHOLD] = {"threshold", 0.0f, 0.0f, 0},
-};
-_Static_assert(sizeof op_table / sizeof op_table[0] == ACTK_OP_COUNT,
-               "op_table must have one row per actk_op");
+/* Indexed by actk_op, generated from the op list (kernels/op_list.h). */
+#define ACTK_OP_TABLE_ROW(E, name, S, alpha, beta, from_y, alpha_is, beta_is, formula) \
+    [ACTK_OP_##E] = {name, alpha, beta, from_y},
+static const op_info op_table[] = {ACTK_OP_LIST(ACTK_OP_TABLE_ROW)};
+#undef ACTK_OP_TABLE_ROW
+
+/* The list holds each actk_op exactly once, in enum order: as many entries
+ * as ops, and the k-th entry is the enum value k. */
+#define ACTK_OP_POSITION(E, ...) ACTK_OP_POSITION_##E,
+enum { ACTK_OP_LIST(ACTK_OP_POSITION) ACTK_OP_LIST_LENGTH };
+#undef ACTK_OP_POSITION
+_Static_assert((int)ACTK_OP_LIST_LENGTH == (int)ACTK_OP_COUNT, "kernels/op_list.h must have one entry per actk_op");
+#define ACTK_OP_IN_ENUM_ORDER(E, ...) \
+    _Static_assert((int)ACTK_OP_POSITION_##E == (int)ACTK_OP_##E, "kernels/op_list.h: " #E " is not at its enum position");
+ACTK_OP_LIST(ACTK_OP_IN_ENUM_ORDER)
+#undef ACTK_OP_IN_ENUM_ORDER
+_Static_assert(sizeof op_table / sizeof op_table[0] == ACTK_OP_COUNT, "op_table must have one row per actk_op");
 
 static int op_in_range(actk_op op) { return (unsigned)op < (unsigned)ACTK_OP_COUNT; }
 

@@ -7,6 +7,7 @@
 #define ACTK_KERNELS_DTYPE_DISPATCH_CUH
 
 #include "elementwise_engine.cuh" /* StorageTraits */
+#include "grid_size.cuh"          /* grid_for, for the launchers that include this */
 
 #include "actk/actk.h"
 
@@ -29,15 +30,6 @@ template <class F> cudaError_t dispatch_dtype(actk_dtype dtype, F &&f)
     case ACTK_DTYPE_MAX_ENUM: break;
     }
     return cudaErrorInvalidValue;
-}
-
-/* Grid for a grid-stride loop over `work` items: a few waves at most. */
-inline unsigned grid_for(size_t work, int block, int sm_count)
-{
-    size_t blocks = (work + block - 1) / block;
-    const size_t cap = (size_t)(sm_count > 0 ? sm_count : 1) * (2048 / block) * 32;
-    if (blocks > cap) blocks = cap;
-    return (unsigned)(blocks ? blocks : 1);
 }
 
 } // namespace actk

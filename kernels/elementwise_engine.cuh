@@ -7,8 +7,8 @@
  * (StorageTraits) and rounding the result once back to storage.
  *
  * Launch shape: 1-D grid-stride loop, 256 threads per block, grid capped at
- * a few waves of the device (sm_count * blocks-per-SM * kWaves) so large n
- * reuses threads instead of launching millions of blocks.
+ * a few waves of the device (grid_for, grid_size.cuh) so large n reuses
+ * threads instead of launching millions of blocks.
  * Vectorisation: 16-byte packs (4 f32, 8 f16/bf16, 2 f64). The host picks
  * `head` = elements before the first 16-byte boundary of `out`; if every
  * pointer shares that misalignment, elements [head, head + packs*P) go
@@ -22,6 +22,7 @@
 #define ACTK_KERNELS_ELEMENTWISE_ENGINE_CUH
 
 #include "actk/actk.h"
+#include "grid_size.cuh"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -33,7 +34,6 @@
 namespace actk {
 
 constexpr int kElementwiseBlock = 256;
-constexpr int kElementwiseWaves = 32;
 
 /* Compute type and conversions per storage type: f32, f16 and bf16 compute
  * in float (the f32 math keeps its extra precision in float-float pairs,
@@ -131,12 +131,9 @@ cudaError_t launch_elementwise_kernel(Fn fn, const S *in0, const S *in1, S *out,
     }
     const size_t scalar_count = n - packs * P;
     const size_t work = packs > scalar_count ? packs : scalar_count;
-    size_t blocks = (work + kElementwiseBlock - 1) / kElementwiseBlock;
-    const size_t max_blocks = (size_t)(sm_count > 0 ? sm_count : 1) * (2048 / kElementwiseBlock) * kElementwiseWaves;
-    if (blocks > max_blocks) blocks = max_blocks;
-    if (blocks == 0) return cudaSuccess;
-    elementwise_kernel<Arity, S, Fn>
-        <<<(unsigned)blocks, kElementwiseBlock, 0, stream>>>(fn, in0, in1, out, n, head, packs);
+    if (work == 0) return cudaSuccess;
+    const unsigned blocks = grid_for(work, kElementwiseBlock, sm_count);
+    elementwise_kernel<Arity, S, Fn><<<blocks, kElementwiseBlock, 0, stream>>>(fn, in0, in1, out, n, head, packs);
     return cudaGetLastError();
 }
 

@@ -1,6 +1,6 @@
 /*
  * f32_math.cuh - single-precision building blocks for the f32 kernels, and
- * F32Math, the math policy of f32 storage (activation_math.cuh).
+ * F32Math, the math policy of f32 storage (math_policies.cuh).
  *
  * Everything computes in float on the FP32 pipe: no double anywhere. The
  * accuracy comes from error-free transformations (two_sum, two_prod) and
@@ -373,7 +373,7 @@ template <class Hw = F32Hardware> ACTK_HD float tanh(float x)
 
 /* ---- erfc ----------------------------------------------------------------------
  * erfc(|z|) = q R(q) e^(-z^2), q = 1/(1 + 15/32 |z|), R the degree-9 fit
- * of HalfMath (activation_math.cuh; 2^-23), with z^2 split exactly into
+ * of HalfMath (math_policies.cuh; 2^-23), with z^2 split exactly into
  * the exponential's argument and its low part; erfc(z) = 2 - erfc(-z) for
  * z < 0. About 2^-21. erfc_and_gauss also returns e^(-z^2) (gelu'
  * wants both). */
@@ -399,7 +399,7 @@ template <class Hw = F32Hardware> ACTK_HD float erfc(float z)
 
 } // namespace f32
 
-/* The f32 storage policy (see the policy comment in activation_math.cuh):
+/* The f32 storage policy (see the policy comment in math_policies.cuh):
  * float throughout, on the f32:: primitives above. kBits is what the
  * plain-float results of exp, expm1, log1p_unit and tanh reach before
  * their last rounding (about 2^-27); the ops that need more take the

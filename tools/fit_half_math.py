@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Fits the polynomials of HalfMath and F32Math (kernels/activation_math.cuh)
+"""Fits the polynomials of HalfMath and F32Math (kernels/math_policies.cuh)
 with mpmath.
 
 Usage: fit_half_math.py            (needs the mpmath package)
 
 Prints, for each fit, the coefficients (highest degree first, as the Horner
-loops in activation_math.cuh use them) and the maximum relative error on a
+loops in math_policies.cuh use them) and the maximum relative error on a
 fine grid. Re-run it to check or change the constants; the kernels do not
 read its output.
 
