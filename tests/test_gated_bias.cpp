@@ -407,7 +407,9 @@ void check_case(const Gated &g, actk_dtype dtype, const Case &c, std::mt19937_64
         d_db.download(run == 0 ? db.data() : db2.data());
         EXPECT_TRUE(result.guards_intact()) << "write outside dx's span";
         EXPECT_TRUE(d_db.guards_intact()) << "write outside dbias";
-        if (!c.in_place) EXPECT_TRUE(d_x.guards_intact());
+        if (!c.in_place) {
+            EXPECT_TRUE(d_x.guards_intact());
+        }
     }
     ASSERT_EQ(0, std::memcmp(got.data(), got2.data(), nx * elem)) << "dx differs between two runs";
     ASSERT_EQ(0, std::memcmp(db.data(), db2.data(), 2 * c.cols * elem)) << "dbias differs between two runs";
