@@ -85,7 +85,7 @@ actk_status actk_check_gated_args(const char *fn, int backward, actk_gated_desc 
 actk_2d_plan actk_gated_dbias_plan(actk_dtype dtype, size_t rows, size_t cols)
 {
     actk_2d_plan plan = actk_2d_make_plan(dtype, rows, cols);
-    plan.workspace_bytes *= 2; /* gate and up columns; <= 2^20 * 32 bytes + 2 cols pairs */
+    plan.workspace_bytes *= 2; /* gate and up columns: splits * cols <= max(2^20, cols) pairs of 2 accumulators */
     return plan;
 }
 

@@ -4,17 +4,25 @@
  *
  * Scheme: the backward kernel gives one thread per (column, slice of rows);
  * each thread sums the dx values it stored (rounded to storage, so dbias is
- * the sum of the returned dx) as an unevaluated pair (hi, lo) with TwoSum,
- * in float (f16, bf16, f32) or double (f64), and writes the pair to
- * partials[2 * (slice * width + column)]. dbias_slices_kernel then adds,
- * per column, the slices' pairs in slice order and rounds once. No atomics:
- * the order depends on the shape only, so the bits are the same on every
- * run and GPU. Launch of dbias_slices_kernel: one thread per column,
- * kGatedBlock threads per block, ceil(width / kGatedBlock) blocks (grid.x).
+ * the sum of the returned dx) as a double-word Compensated<A> (A = float
+ * for f16, bf16, f32; double for f64: no FP64 in the float kernels) and
+ * writes its (hi, lo) to partials[2 * (slice * width + column)].
+ * dbias_slices_kernel then adds, per column, the slices' double-words in
+ * slice order and rounds once. No atomics: the order depends on the shape
+ * only, so the bits are the same on every run and GPU
+ * (tests/test_dbias_reduction_on_host.cpp replays it on the host).
+ * Error (compensated.cuh): a chain of D = rows_per_split + splits double-
+ * word additions, so the unrounded sum is within 4 u^2 D sum|dx| of the
+ * exact one (u = 2^-24 or 2^-53), then one rounding (two for f16/bf16:
+ * to float, then to storage). Non-finite sums stay as the plain sum would
+ * give them (inf stays inf, inf - inf is NaN).
+ * Launch of dbias_slices_kernel: one thread per column, kGatedBlock
+ * threads per block, ceil(width / kGatedBlock) blocks (grid.x).
  */
 #ifndef ACTK_KERNELS_DBIAS_REDUCE_CUH
 #define ACTK_KERNELS_DBIAS_REDUCE_CUH
 
+#include "compensated.cuh"  /* Compensated: double-word sums */
 #include "gated_engine.cuh" /* kGatedBlock, StorageTraits */
 
 namespace actk {
@@ -23,28 +31,17 @@ namespace actk {
 template <class S> struct DbiasAccumulator { using type = float; };
 template <> struct DbiasAccumulator<double> { using type = double; };
 
-/* (hi, lo) += v, exactly up to the rounding of lo (TwoSum). Once the sum
- * is not finite, the plain sum (lo = 0): TwoSum's error term would turn an
- * infinite sum into NaN (inf - inf). */
-template <class A> __device__ __forceinline__ void two_sum_add(A &hi, A &lo, A v)
-{
-    const A s = hi + v;
-    const A b = s - hi;
-    const A error = (hi - (s - b)) + (v - b);
-    lo = s - s == A(0) ? lo + error : A(0);
-    hi = s;
-}
-
-/* Stores one thread's sum (hi, lo) of `column` over slice `slice`. */
+/* Stores one thread's sum of `column` over slice `slice`. */
 template <class A>
-__device__ __forceinline__ void store_slice_sum(A *partials, size_t width, size_t slice, size_t column, A hi, A lo)
+__device__ __forceinline__ void store_slice_sum(A *partials, size_t width, size_t slice, size_t column,
+                                                const Compensated<A> &sum)
 {
     A *slot = partials + 2 * (slice * width + column);
-    slot[0] = hi;
-    slot[1] = lo;
+    slot[0] = sum.hi;
+    slot[1] = sum.lo;
 }
 
-/* dbias[c]: the slices' (hi, lo) pairs added in slice order, rounded once. */
+/* dbias[c]: the slices' double-words added in slice order, rounded once. */
 template <class S>
 __global__ void __launch_bounds__(kGatedBlock)
 dbias_slices_kernel(const typename DbiasAccumulator<S>::type *partials, size_t splits, size_t width, S *dbias)
@@ -52,13 +49,12 @@ dbias_slices_kernel(const typename DbiasAccumulator<S>::type *partials, size_t s
     using A = typename DbiasAccumulator<S>::type;
     const size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= width) return;
-    A hi = 0, lo = 0;
+    Compensated<A> sum = Compensated<A>::zero();
     for (size_t s = 0; s < splits; ++s) {
         const A *slot = partials + 2 * (s * width + c);
-        two_sum_add(hi, lo, slot[0]);
-        lo += slot[1];
+        sum = sum.plus(Compensated<A>{slot[0], slot[1]});
     }
-    dbias[c] = StorageTraits<S>::store((typename StorageTraits<S>::Compute)(hi + lo));
+    dbias[c] = StorageTraits<S>::store((typename StorageTraits<S>::Compute)sum.value());
 }
 
 /* Enqueues dbias_slices_kernel over `width` columns. */

@@ -10,8 +10,8 @@
  * backward: one thread per (column, slice of rows): grid.x covers the
  * columns (256 per block, consecutive columns per warp, so every row access
  * is coalesced), grid.y the host's `splits` slices of `rows_per_split` rows.
- * With dbias each thread sums the dx values it stored in an unevaluated
- * pair (hi, lo) and writes it to the workspace; dbias_slices_kernel then
+ * With dbias each thread sums the dx values it stored as a double-word
+ * and writes it to the workspace; dbias_slices_kernel then
  * adds the slices of each column in slice order (dbias_reduce.cuh). No
  * atomics: the same bits on every run and GPU.
  * Preconditions (host): ld >= cols, element-aligned pointers, y == x or dx
@@ -20,7 +20,7 @@
 #ifndef ACTK_KERNELS_EW2D_ENGINE_CUH
 #define ACTK_KERNELS_EW2D_ENGINE_CUH
 
-#include "dbias_reduce.cuh" /* DbiasAccumulator, two_sum_add, dbias_slices_kernel */
+#include "dbias_reduce.cuh" /* DbiasAccumulator, Compensated, dbias_slices_kernel */
 #include "gated_engine.cuh" /* gated_launch_shape, Pack, StorageTraits */
 
 namespace actk {
@@ -70,13 +70,13 @@ ew2d_backward_kernel(Fn fn, const S *x, const S *bias, const S *dy, S *dx, size_
     const size_t begin = (size_t)blockIdx.y * rows_per_split;
     const size_t end = begin + rows_per_split < rows ? begin + rows_per_split : rows;
     const C b = bias ? T::load(bias[c]) : -C(0); /* x + (-0) is x, -0 included */
-    A hi = 0, lo = 0;
+    Compensated<A> sum = Compensated<A>::zero();
     for (size_t r = begin; r < end; ++r) {
         const S d = T::store(fn.backward(T::load(x[r * ldx + c]) + b, T::load(dy[r * lddy + c])));
         dx[r * lddx + c] = d;
-        if (partials) two_sum_add(hi, lo, (A)T::load(d));
+        if (partials) sum = sum.plus((A)T::load(d));
     }
-    if (partials) store_slice_sum(partials, cols, blockIdx.y, c, hi, lo);
+    if (partials) store_slice_sum(partials, cols, blockIdx.y, c, sum);
 }
 
 } // namespace actk

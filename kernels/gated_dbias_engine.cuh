@@ -11,7 +11,7 @@
  * consecutive columns per warp so every row access is coalesced (the
  * interleaved layout reads the two halves of a 64-value run); grid.y = the
  * host's `splits` (<= 65535) slices of `rows_per_split` rows. Each thread
- * keeps two (hi, lo) sums, one for the gate's bias column and one for the
+ * keeps two double-word sums, one for the gate's bias column and one for the
  * up's, and stores them at their row positions, so dbias_slices_kernel
  * over 2 * cols columns writes dbias directly in x's layout
  * (dbias_reduce.cuh). The sums are kept even without dbias (a few adds
@@ -44,7 +44,7 @@ gated_bias_backward_kernel(Fn fn, const S *x, const S *bias, const S *dy, S *dx,
     const C bias_up = bias ? T::load(bias[up_at]) : -C(0);
     const size_t begin = (size_t)blockIdx.y * rows_per_split;
     const size_t end = begin + rows_per_split < g.rows ? begin + rows_per_split : g.rows;
-    A gate_hi = 0, gate_lo = 0, up_hi = 0, up_lo = 0;
+    Compensated<A> gate_sum = Compensated<A>::zero(), up_sum = Compensated<A>::zero();
     for (size_t r = begin; r < end; ++r) {
         const S *xr = x + r * g.ldx;
         C dgate, dup;
@@ -55,12 +55,12 @@ gated_bias_backward_kernel(Fn fn, const S *x, const S *bias, const S *dy, S *dx,
         dxr[gate_at] = stored_gate;
         dxr[up_at] = stored_up;
         /* dbias sums what was returned (rounded to storage) */
-        two_sum_add(gate_hi, gate_lo, (A)T::load(stored_gate));
-        two_sum_add(up_hi, up_lo, (A)T::load(stored_up));
+        gate_sum = gate_sum.plus((A)T::load(stored_gate));
+        up_sum = up_sum.plus((A)T::load(stored_up));
     }
     if (partials) {
-        store_slice_sum(partials, 2 * cols, blockIdx.y, gate_at, gate_hi, gate_lo);
-        store_slice_sum(partials, 2 * cols, blockIdx.y, up_at, up_hi, up_lo);
+        store_slice_sum(partials, 2 * cols, blockIdx.y, gate_at, gate_sum);
+        store_slice_sum(partials, 2 * cols, blockIdx.y, up_at, up_sum);
     }
 }
 

@@ -502,9 +502,10 @@ ACTK_API actk_status actk_cpu_forward_2d(actk_act act, actk_dtype dtype, size_t 
 /* dx(r, c) = dy(r, c) * act'(x(r, c) + bias[c]) and, when dbias is not
  * NULL, dbias[c] = sum over r of dx(r, c): the sum of the stored (rounded)
  * dx values, accumulated in float-float (f16, bf16, f32) or double-double
- * (f64) and rounded once, so its error stays within a few ULP of the exact
- * sum plus 2^-44 (f64: 2^-100) of the sum of |dx|; deterministic. dbias
- * must not overlap anything. */
+ * (f64) and rounded once, so |dbias - sum dx| <= 1 ULP + 2^-46 * D *
+ * sum |dx| (f64: 2^-104), D = ceil(rows / S) + S, S = min(rows, 65535,
+ * max(1, floor(2^20 / cols))); an infinite sum stays infinite;
+ * deterministic. dbias must not overlap anything. */
 ACTK_API actk_status actk_cpu_backward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
                                           size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
                                           size_t lddx, void *dbias);
@@ -533,9 +534,12 @@ ACTK_API actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_
  * and cols > 0 it is set to zeros. dbias is the sum of the stored
  * (rounded) dx values, accumulated in float-float (f16, bf16, f32) or
  * double-double (f64) on the GPU (long double, compensated, on the CPU)
- * and rounded once, so it is within a few ULP of the exact sum of the
- * returned dx plus 2^-44 (f64: 2^-100) of the sum of |dx|; deterministic:
- * a fixed reduction order that depends on the shape only, no atomics.
+ * and rounded once (f16/bf16: via float), so
+ *   |dbias - sum dx| <= 1 ULP + 2^-46 * D * sum |dx|   (f64: 2^-104),
+ * D = ceil(rows / S) + S the longest chain of additions, S = min(rows,
+ * 65535, max(1, floor(2^20 / cols))) the GPU's slices of rows (the same
+ * bound as actk_*_backward_2d's dbias); an infinite sum stays infinite.
+ * Deterministic: a fixed order that depends on the shape only, no atomics.
  * Leading dimensions, spans and aliasing as for actk_*_gated_backward
  * (dx may equal x with lddx == ldx); bias must not overlap an output;
  * dbias and the workspace must not overlap anything. Statuses as for the
@@ -550,8 +554,9 @@ ACTK_API actk_status actk_cpu_gated_bias_backward(actk_act act, actk_gated_layou
 /* Bytes of device workspace the GPU gated backward with dbias needs for
  * this shape (actk_cuda_gated_bias_backward and
  * actk_cuda_clamped_swiglu_bias_backward; 0 when there is nothing to sum).
- * At most about 32 MiB whatever the shape. workspace must be 16-byte
- * aligned; it is not read or written without dbias (then it may be NULL). */
+ * At most 32 * max(2^20, cols) bytes (f16, bf16, f32: half that), however
+ * many rows. workspace must be 16-byte aligned; it is not read or written
+ * without dbias (then it may be NULL). */
 ACTK_API size_t actk_cuda_gated_bias_backward_workspace_size(actk_dtype dtype, size_t rows, size_t cols);
 ACTK_API actk_status actk_cuda_gated_bias_backward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
                                                    actk_dtype dtype, size_t rows, size_t cols, const void *x,
