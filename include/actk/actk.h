@@ -504,8 +504,9 @@ ACTK_API actk_status actk_cpu_forward_2d(actk_act act, actk_dtype dtype, size_t 
  * dx values, accumulated in float-float (f16, bf16, f32) or double-double
  * (f64) and rounded once, so |dbias - sum dx| <= 1 ULP + 2^-46 * D *
  * sum |dx| (f64: 2^-104), D = ceil(rows / S) + S, S = min(rows, 65535,
- * max(1, floor(2^20 / cols))); an infinite sum stays infinite;
- * deterministic. dbias must not overlap anything. */
+ * max(1, floor(2^20 / cols))); an infinite sum stays infinite (GPU: a
+ * partial sum may overflow where sum |dx| exceeds float's or double's
+ * range); deterministic. dbias must not overlap anything. */
 ACTK_API actk_status actk_cpu_backward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
                                           size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
                                           size_t lddx, void *dbias);
@@ -539,7 +540,10 @@ ACTK_API actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_
  * D = ceil(rows / S) + S the longest chain of additions, S = min(rows,
  * 65535, max(1, floor(2^20 / cols))) the GPU's slices of rows (the same
  * bound as actk_*_backward_2d's dbias); an infinite sum stays infinite.
- * Deterministic: a fixed order that depends on the shape only, no atomics.
+ * Where sum |dx| exceeds the accumulator's range (float for f16/bf16/f32,
+ * double for f64), a partial sum may overflow and give +-inf or NaN on
+ * the GPU. Deterministic: a fixed order that depends on the shape only, no
+ * atomics.
  * Leading dimensions, spans and aliasing as for actk_*_gated_backward
  * (dx may equal x with lddx == ldx); bias must not overlap an output;
  * dbias and the workspace must not overlap anything. Statuses as for the
