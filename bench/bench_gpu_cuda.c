@@ -3,6 +3,7 @@
  * measures and how). C with the CUDA runtime and, when found, cuDNN.
  */
 #include "bench_common.h"
+#include "bench_gated_bias_cuda.h"
 
 #include <cuda_runtime_api.h>
 #ifdef BENCH_WITH_CUDNN
@@ -787,6 +788,17 @@ static int bench_gated(gpu *g, const bench_options *o, bench_results *results)
     return 0;
 }
 
+/* ---- what the feature benches in their own files borrow ------------------------ */
+
+static double lend_time_calls(void *g, bench_enqueue_fn fn, void *ctx, int copies) { return time_calls(g, fn, ctx, copies); }
+static double lend_memcpy_gbps(void *g, size_t bytes) { return memcpy_gbps(g, bytes); }
+
+static bench_gpu_services services_of(gpu *g)
+{
+    const bench_gpu_services svc = {g, g->stream, g->l2_bytes, lend_time_calls, lend_memcpy_gbps};
+    return svc;
+}
+
 /* ---- host overhead and graphs ---------------------------------------------------- */
 
 static void bench_overhead(gpu *g)
@@ -872,6 +884,10 @@ int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *dev
     if (rc == 0) rc = bench_softmax(&g, o, results);
     if (rc == 0) rc = bench_structured(&g, o, results);
     if (rc == 0) rc = bench_gated(&g, o, results);
+    if (rc == 0) {
+        const bench_gpu_services svc = services_of(&g);
+        rc = bench_gated_bias(&svc, o, results);
+    }
     if (rc == 0) bench_overhead(&g);
 #ifdef BENCH_WITH_CUDNN
     if (g.cudnn) cudnnDestroy(g.cudnn);

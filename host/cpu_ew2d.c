@@ -50,15 +50,18 @@ actk_status actk_cpu_backward_2d(actk_act act, actk_dtype dtype, size_t rows, si
             actk_store_element(dtype, dx, r * lddx + c, actk_ref_backward(act, v, actk_load_element(dtype, dy, r * lddy + c)));
         }
     if (dbias == NULL) return ACTK_SUCCESS;
-    for (size_t c = 0; c < cols; ++c) {
-        real sum = 0, compensation = 0;
-        for (size_t r = 0; r < rows; ++r) {
-            const real v = actk_load_element(dtype, dx, r * lddx + c);
-            const real t = sum + v;
-            compensation += fabsl(sum) >= fabsl(v) ? (sum - t) + v : (v - t) + sum;
-            sum = t;
-        }
-        actk_store_element(dtype, dbias, c, sum + compensation);
-    }
+    for (size_t c = 0; c < cols; ++c) actk_store_element(dtype, dbias, c, actk_ref_column_sum(dtype, dx, c, rows, lddx));
     return ACTK_SUCCESS;
+}
+
+long double actk_ref_column_sum(actk_dtype dtype, const void *m, size_t column, size_t rows, size_t ld)
+{
+    real sum = 0, compensation = 0;
+    for (size_t r = 0; r < rows; ++r) {
+        const real v = actk_load_element(dtype, m, r * ld + column);
+        const real t = sum + v;
+        compensation += fabsl(sum) >= fabsl(v) ? (sum - t) + v : (v - t) + sum;
+        sum = t;
+    }
+    return isfinite(sum) ? sum + compensation : sum; /* an infinite sum's compensation is NaN */
 }

@@ -4,7 +4,8 @@
  * This is the oracle the GPU gated kernels are measured against.
  *
  * Backward in place (dx == x) is safe: each column's gate and up are read
- * before its dgate and dup are written, and nothing else reads them.
+ * before its dgate and dup are written, and nothing else reads them; dbias
+ * reads dx only after all of it is written.
  */
 #include "gated_args.h"
 #include "reference_math.h"
@@ -50,7 +51,7 @@ static actk_status gated_forward(const char *fn, actk_gated_desc d, actk_dtype d
                                  const void *x, size_t ldx, void *y, size_t ldy)
 {
     size_t elem;
-    const actk_status s = actk_check_gated_args(fn, 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy, &elem);
+    const actk_status s = actk_check_gated_args(fn, 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy, NULL, &elem);
     if (s != ACTK_SUCCESS) return s;
     const actk_gated_positions pos = actk_gated_positions_for(d.layout, d.gate, cols);
     for (size_t r = 0; r < rows; ++r)
@@ -68,22 +69,30 @@ static actk_status gated_forward(const char *fn, actk_gated_desc d, actk_dtype d
 }
 
 static actk_status gated_backward(const char *fn, actk_gated_desc d, actk_dtype dtype, size_t rows, size_t cols,
-                                  const void *x, size_t ldx, const void *dy, size_t lddy, void *dx, size_t lddx)
+                                  const void *x, size_t ldx, const void *dy, size_t lddy, void *dx, size_t lddx,
+                                  void *dbias)
 {
     size_t elem;
-    const actk_status s = actk_check_gated_args(fn, 1, d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx, &elem);
+    const actk_status s = actk_check_gated_args(fn, 1, d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx, dbias, &elem);
     if (s != ACTK_SUCCESS) return s;
     const actk_gated_positions pos = actk_gated_positions_for(d.layout, d.gate, cols);
     for (size_t r = 0; r < rows; ++r)
         for (size_t j = 0; j < cols; ++j) {
             const size_t in = r * ldx + pos.step * j, out = r * lddx + pos.step * j;
-            const real g = actk_load_element(dtype, x, in + pos.gate_offset);
-            const real u = actk_load_element(dtype, x, in + pos.up_offset);
+            real g = actk_load_element(dtype, x, in + pos.gate_offset);
+            real u = actk_load_element(dtype, x, in + pos.up_offset);
+            if (d.bias) { /* as the forward pass: the sums in long double */
+                g += actk_load_element(dtype, d.bias, pos.step * j + pos.gate_offset);
+                u += actk_load_element(dtype, d.bias, pos.step * j + pos.up_offset);
+            }
             real dgate, dup;
             gated_backward_l(d, g, u, actk_load_element(dtype, dy, r * lddy + j), &dgate, &dup);
             actk_store_element(dtype, dx, out + pos.gate_offset, dgate);
             actk_store_element(dtype, dx, out + pos.up_offset, dup);
         }
+    /* dbias: the column sums of the stored dx, in x's row layout (rows = 0: zeros) */
+    if (dbias != NULL)
+        for (size_t k = 0; k < 2 * cols; ++k) actk_store_element(dtype, dbias, k, actk_ref_column_sum(dtype, dx, k, rows, lddx));
     return ACTK_SUCCESS;
 }
 
@@ -110,7 +119,7 @@ actk_status actk_cpu_gated_backward(actk_act act, actk_gated_layout layout, actk
                                     void *dx, size_t lddx)
 {
     return gated_backward("actk_cpu_gated_backward", plain(act, layout, gate), dtype, rows, cols, x, ldx, dy, lddy, dx,
-                          lddx);
+                          lddx, NULL);
 }
 
 actk_status actk_cpu_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
@@ -136,5 +145,35 @@ actk_status actk_cpu_clamped_swiglu_backward(float alpha, float limit, actk_gate
                                              size_t lddx)
 {
     return gated_backward("actk_cpu_clamped_swiglu_backward", clamped(alpha, limit, layout, gate), dtype, rows, cols,
-                          x, ldx, dy, lddy, dx, lddx);
+                          x, ldx, dy, lddy, dx, lddx, NULL);
+}
+
+actk_status actk_cpu_gated_bias_backward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                         actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                         const void *bias, const void *dy, size_t lddy, void *dx, size_t lddx,
+                                         void *dbias)
+{
+    actk_gated_desc d = plain(act, layout, gate);
+    d.bias = bias;
+    return gated_backward("actk_cpu_gated_bias_backward", d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx, dbias);
+}
+
+actk_status actk_cpu_clamped_swiglu_bias_forward(float alpha, float limit, actk_gated_layout layout,
+                                                 actk_gate_position gate, actk_dtype dtype, size_t rows, size_t cols,
+                                                 const void *x, size_t ldx, const void *bias, void *y, size_t ldy)
+{
+    actk_gated_desc d = clamped(alpha, limit, layout, gate);
+    d.bias = bias;
+    return gated_forward("actk_cpu_clamped_swiglu_bias_forward", d, dtype, rows, cols, x, ldx, y, ldy);
+}
+
+actk_status actk_cpu_clamped_swiglu_bias_backward(float alpha, float limit, actk_gated_layout layout,
+                                                  actk_gate_position gate, actk_dtype dtype, size_t rows, size_t cols,
+                                                  const void *x, size_t ldx, const void *bias, const void *dy,
+                                                  size_t lddy, void *dx, size_t lddx, void *dbias)
+{
+    actk_gated_desc d = clamped(alpha, limit, layout, gate);
+    d.bias = bias;
+    return gated_backward("actk_cpu_clamped_swiglu_bias_backward", d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx,
+                          dbias);
 }

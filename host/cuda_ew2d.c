@@ -8,8 +8,6 @@
 #include "ew2d_args.h"
 #include "../kernels/ew2d_launch.h"
 
-#include <stdint.h>
-
 static actk_status launch(const char *fn, actk_2d_launch_args *args, actk_dtype dtype, actk_stream stream)
 {
     const int work = args->rows != 0 && args->cols != 0;
@@ -45,22 +43,15 @@ actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_t rows, s
     if (s != ACTK_SUCCESS) return s;
     const actk_2d_plan plan = actk_2d_make_plan(dtype, rows, cols);
     if (dbias != NULL && plan.workspace_bytes > 0) {
-        if (workspace == NULL || workspace_bytes < plan.workspace_bytes)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace needs %zu bytes (actk_cuda_backward_2d_workspace_size), got %zu%s",
-                             fn, plan.workspace_bytes, workspace_bytes, workspace == NULL ? " and NULL" : "");
-        if ((uintptr_t)workspace % 16 != 0)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is not 16-byte aligned", fn);
-        /* the workspace must not overlap any buffer the call reads or writes */
-        const size_t ws_elems = (plan.workspace_bytes + elem - 1) / elem;
-        const actk_buffer buffers[6] = {
-            {"workspace", workspace, ws_elems, "workspace_bytes", 1, 0},
+        const actk_buffer others[5] = {
             {"bias", bias, bias ? cols : 0, "cols", 0, 0},
             {"x", x, (rows - 1) * ldx + cols, "(rows-1)*ldx+cols", 0, 0},
             {"dy", dy, (rows - 1) * lddy + cols, "(rows-1)*lddy+cols", 0, 0},
             {"dx", dx, (rows - 1) * lddx + cols, "(rows-1)*lddx+cols", 1, 0},
             {"dbias", dbias, cols, "cols", 1, 0},
         };
-        s = actk_check_buffers(fn, elem, buffers, 6);
+        s = actk_check_dbias_workspace(fn, "actk_cuda_backward_2d_workspace_size", plan.workspace_bytes, workspace,
+                                       workspace_bytes, elem, others, 5);
         if (s != ACTK_SUCCESS) return s;
     }
     actk_2d_launch_args args = {1,  act,  rows, cols, ldx,   lddy,      lddx,        x,

@@ -57,6 +57,23 @@ actk_2d_plan actk_2d_make_plan(actk_dtype dtype, size_t rows, size_t cols)
     return plan;
 }
 
+actk_status actk_check_dbias_workspace(const char *fn, const char *size_fn, size_t need, const void *workspace,
+                                       size_t workspace_bytes, size_t elem, const actk_buffer *others, int count)
+{
+    if (workspace == NULL || workspace_bytes < need)
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace needs %zu bytes (%s), got %zu%s", fn, need, size_fn,
+                         workspace_bytes, workspace == NULL ? " and NULL" : "");
+    if ((uintptr_t)workspace % 16 != 0) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is not 16-byte aligned", fn);
+    /* the workspace must not overlap any buffer the call reads or writes
+     * (pair by pair: the others' own aliasing, dx == x or dy, is legal) */
+    for (int k = 0; k < count; ++k) {
+        const actk_buffer pair[2] = {{"workspace", workspace, (need + elem - 1) / elem, "workspace_bytes", 1, 0}, others[k]};
+        const actk_status s = actk_check_buffers(fn, elem, pair, 2);
+        if (s != ACTK_SUCCESS) return s;
+    }
+    return ACTK_SUCCESS;
+}
+
 size_t actk_cuda_backward_2d_workspace_size(actk_dtype dtype, size_t rows, size_t cols)
 {
     if (cols > SIZE_MAX / 16) return SIZE_MAX; /* no such buffer exists; the call rejects it */

@@ -41,7 +41,7 @@ static actk_status check_ld(const char *fn, const char *ld_name, size_t ld, cons
 
 actk_status actk_check_gated_args(const char *fn, int backward, actk_gated_desc desc, actk_dtype dtype, size_t rows,
                                   size_t cols, const void *x, size_t ldx, const void *dy, size_t lddy,
-                                  const void *out, size_t ldout, size_t *elem)
+                                  const void *out, size_t ldout, const void *dbias, size_t *elem)
 {
     actk_status s = ACTK_SUCCESS;
     if (desc.clamped) {
@@ -72,11 +72,42 @@ actk_status actk_check_gated_args(const char *fn, int backward, actk_gated_desc 
     if (s == ACTK_SUCCESS && backward) s = span_of(fn, "lddy", rows, cols, lddy, &dy_span);
     if (s == ACTK_SUCCESS) s = span_of(fn, out_ld, rows, backward ? in_width : cols, ldout, &out_span);
     if (s != ACTK_SUCCESS) return s;
-    const actk_buffer buffers[4] = {
+    const actk_buffer buffers[5] = {
         {"x", x, x_span, "(rows-1)*ldx+2*cols", 0, backward},
         {"dy", dy, dy_span, "(rows-1)*lddy+cols", 0, 0},
         {backward ? "dx" : "y", out, out_span, backward ? "(rows-1)*lddx+2*cols" : "(rows-1)*ldy+cols", 1, 0},
         {"bias", desc.bias, desc.bias && x_span ? in_width : 0, "2*cols", 0, 0},
+        {"dbias", dbias, dbias ? in_width : 0, "2*cols", 1, 0},
     };
-    return actk_check_buffers(fn, *elem, buffers, 4);
+    return actk_check_buffers(fn, *elem, buffers, 5);
+}
+
+actk_2d_plan actk_gated_dbias_plan(actk_dtype dtype, size_t rows, size_t cols)
+{
+    actk_2d_plan plan = actk_2d_make_plan(dtype, rows, cols);
+    plan.workspace_bytes *= 2; /* gate and up columns: splits * cols <= max(2^20, cols) pairs of 2 accumulators */
+    return plan;
+}
+
+actk_status actk_check_gated_workspace(const char *fn, actk_gated_desc desc, actk_2d_plan plan, size_t elem,
+                                       size_t rows, size_t cols, const void *x, size_t ldx, const void *dy,
+                                       size_t lddy, const void *dx, size_t lddx, const void *dbias,
+                                       const void *workspace, size_t workspace_bytes)
+{
+    if (dbias == NULL || plan.workspace_bytes == 0) return ACTK_SUCCESS; /* then rows, cols > 0 below */
+    const actk_buffer others[5] = {
+        {"x", x, (rows - 1) * ldx + 2 * cols, "(rows-1)*ldx+2*cols", 0, 0},
+        {"bias", desc.bias, desc.bias ? 2 * cols : 0, "2*cols", 0, 0},
+        {"dy", dy, (rows - 1) * lddy + cols, "(rows-1)*lddy+cols", 0, 0},
+        {"dx", dx, (rows - 1) * lddx + 2 * cols, "(rows-1)*lddx+2*cols", 1, 0},
+        {"dbias", dbias, 2 * cols, "2*cols", 1, 0},
+    };
+    return actk_check_dbias_workspace(fn, "actk_cuda_gated_bias_backward_workspace_size", plan.workspace_bytes, workspace,
+                                      workspace_bytes, elem, others, 5);
+}
+
+size_t actk_cuda_gated_bias_backward_workspace_size(actk_dtype dtype, size_t rows, size_t cols)
+{
+    if (cols > SIZE_MAX / 32) return SIZE_MAX; /* no such buffer exists; the call rejects it */
+    return actk_gated_dbias_plan(dtype, rows, cols).workspace_bytes;
 }

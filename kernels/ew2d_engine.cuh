@@ -10,33 +10,20 @@
  * backward: one thread per (column, slice of rows): grid.x covers the
  * columns (256 per block, consecutive columns per warp, so every row access
  * is coalesced), grid.y the host's `splits` slices of `rows_per_split` rows.
- * With dbias each thread sums the dx values it stored (rounded to storage,
- * so dbias is the sum of the returned dx) in an unevaluated pair (hi, lo)
- * with TwoSum, in float (f16, bf16, f32) or double (f64), and writes the
- * pair to the workspace; ew2d_dbias_kernel then adds the slices of each
- * column in slice order. No atomics: the same bits on every run and GPU.
+ * With dbias each thread sums the dx values it stored as a double-word
+ * and writes it to the workspace; dbias_slices_kernel then
+ * adds the slices of each column in slice order (dbias_reduce.cuh). No
+ * atomics: the same bits on every run and GPU.
  * Preconditions (host): ld >= cols, element-aligned pointers, y == x or dx
  * == dy only with equal ld, dbias and the workspace disjoint from the rest.
  */
 #ifndef ACTK_KERNELS_EW2D_ENGINE_CUH
 #define ACTK_KERNELS_EW2D_ENGINE_CUH
 
+#include "dbias_reduce.cuh" /* DbiasAccumulator, Compensated, dbias_slices_kernel */
 #include "gated_engine.cuh" /* gated_launch_shape, Pack, StorageTraits */
 
 namespace actk {
-
-/* The accumulator of dbias per storage type. */
-template <class S> struct DbiasAccumulator { using type = float; };
-template <> struct DbiasAccumulator<double> { using type = double; };
-
-/* (hi, lo) += v, exactly up to the rounding of lo (TwoSum). */
-template <class A> __device__ __forceinline__ void two_sum_add(A &hi, A &lo, A v)
-{
-    const A s = hi + v;
-    const A b = s - hi;
-    lo += (hi - (s - b)) + (v - b);
-    hi = s;
-}
 
 struct Ew2dGeometry {
     size_t rows, units, ldx, ldy;
@@ -83,34 +70,13 @@ ew2d_backward_kernel(Fn fn, const S *x, const S *bias, const S *dy, S *dx, size_
     const size_t begin = (size_t)blockIdx.y * rows_per_split;
     const size_t end = begin + rows_per_split < rows ? begin + rows_per_split : rows;
     const C b = bias ? T::load(bias[c]) : -C(0); /* x + (-0) is x, -0 included */
-    A hi = 0, lo = 0;
+    Compensated<A> sum = Compensated<A>::zero();
     for (size_t r = begin; r < end; ++r) {
         const S d = T::store(fn.backward(T::load(x[r * ldx + c]) + b, T::load(dy[r * lddy + c])));
         dx[r * lddx + c] = d;
-        if (partials) two_sum_add(hi, lo, (A)T::load(d));
+        if (partials) sum = sum.plus((A)T::load(d));
     }
-    if (partials) {
-        A *slot = partials + 2 * ((size_t)blockIdx.y * cols + c);
-        slot[0] = hi;
-        slot[1] = lo;
-    }
-}
-
-/* dbias[c]: the slices' (hi, lo) pairs added in slice order, rounded once. */
-template <class S>
-__global__ void __launch_bounds__(kGatedBlock)
-ew2d_dbias_kernel(const typename DbiasAccumulator<S>::type *partials, size_t splits, size_t cols, S *dbias)
-{
-    using A = typename DbiasAccumulator<S>::type;
-    const size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (c >= cols) return;
-    A hi = 0, lo = 0;
-    for (size_t s = 0; s < splits; ++s) {
-        const A *slot = partials + 2 * (s * cols + c);
-        two_sum_add(hi, lo, slot[0]);
-        lo += slot[1];
-    }
-    dbias[c] = StorageTraits<S>::store((typename StorageTraits<S>::Compute)(hi + lo));
+    if (partials) store_slice_sum(partials, cols, blockIdx.y, c, sum);
 }
 
 } // namespace actk

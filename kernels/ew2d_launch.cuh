@@ -55,9 +55,7 @@ template <class S> cudaError_t launch_2d_typed(const actk_2d_launch_args &a, int
                                                                      a.ldy, a.ldo, a.rows_per_split, partials);
         cudaError_t err = cudaGetLastError();
         if (err != cudaSuccess || !a.dbias) return err;
-        ew2d_dbias_kernel<S><<<(unsigned)((a.cols + kGatedBlock - 1) / kGatedBlock), kGatedBlock, 0, stream>>>(
-            partials, a.splits, a.cols, static_cast<S *>(a.dbias));
-        return cudaGetLastError();
+        return launch_dbias_slices<S>(partials, a.splits, a.cols, static_cast<S *>(a.dbias), stream);
     };
     return visit_op<cudaError_t>(a.act.op, launch, cudaErrorInvalidValue);
 }

@@ -3,11 +3,13 @@
  * storage type. Included by one .cu file per dtype (gated_f32.cu, ...), so
  * the instantiations (24 ops + clamped SwiGLU, forward and backward) compile
  * in parallel. Layout, gate position, strides and packing stay run-time
- * arguments of one kernel per (op, dtype, direction).
+ * arguments of one kernel per (op, dtype, direction); a backward call with
+ * a fused bias or dbias runs the slice kernel of gated_dbias_engine.cuh.
  */
 #ifndef ACTK_KERNELS_GATED_LAUNCH_CUH
 #define ACTK_KERNELS_GATED_LAUNCH_CUH
 
+#include "gated_dbias_engine.cuh"
 #include "gated_engine.cuh"
 #include "gated_launch.h"
 #include "gated_math.cuh"
@@ -61,6 +63,16 @@ cudaError_t launch_gated_typed(const actk_gated_launch_args &a, int sm_count, cu
     S *out = static_cast<S *>(a.out);
     auto launch = [&](auto gated_op) -> cudaError_t {
         using Fn = GatedFn<decltype(gated_op), M>;
+        if (a.backward && (a.bias || a.dbias)) {
+            using A = typename DbiasAccumulator<S>::type;
+            A *partials = a.dbias ? static_cast<A *>(a.workspace) : nullptr;
+            const dim3 slices((unsigned)((a.cols + kGatedBlock - 1) / kGatedBlock), (unsigned)a.splits, 1);
+            gated_bias_backward_kernel<S, Fn><<<slices, kGatedBlock, 0, stream>>>(
+                Fn{p}, x, static_cast<const S *>(a.bias), dy, out, g, a.cols, a.rows_per_split, partials);
+            const cudaError_t err = cudaGetLastError();
+            if (err != cudaSuccess || !a.dbias) return err;
+            return launch_dbias_slices<S>(partials, a.splits, 2 * a.cols, static_cast<S *>(a.dbias), stream);
+        }
         if (a.backward)
             gated_backward_kernel<S, Fn><<<grid, block, 0, stream>>>(Fn{p}, x, dy, out, g);
         else

@@ -27,7 +27,13 @@ typedef struct {
     const void *x;
     const void *dy; /* backward only */
     void *out;      /* y or dx */
-    const void *bias; /* forward: NULL, or 2 * cols values in a row's layout */
+    const void *bias; /* NULL, or 2 * cols values in a row's layout */
+    /* backward with a bias or dbias (gated_dbias_engine.cuh): dbias NULL or
+     * 2 * cols values; workspace: splits * 2 * cols (hi, lo) pairs; the
+     * host's plan (actk_gated_dbias_plan) */
+    void *dbias;
+    void *workspace;
+    size_t splits, rows_per_split;
 } actk_gated_launch_args;
 
 /* Returns the launch error (cudaSuccess if none). */

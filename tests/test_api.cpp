@@ -260,13 +260,14 @@ TEST(Api, LastErrorIsPerThread)
     EXPECT_NE(std::string(actk_last_error()).find("not-an-op-main"), std::string::npos);
 }
 
-/* ---- gated activations: the bad-input matrix over all eight entry points ---- */
+/* ---- gated activations: the bad-input matrix over all sixteen entry points ---- */
 
 namespace {
 
 struct GatedEntry {
     const char *name;
     bool backward, clamped, cuda;
+    bool bias = false; /* the _bias forms: a bias, and dbias (backward) */
 };
 
 const GatedEntry kGatedEntries[] = {
@@ -274,13 +275,49 @@ const GatedEntry kGatedEntries[] = {
     {"actk_cpu_clamped_swiglu_forward", false, true, false},   {"actk_cpu_clamped_swiglu_backward", true, true, false},
     {"actk_cuda_gated_forward", false, false, true},           {"actk_cuda_gated_backward", true, false, true},
     {"actk_cuda_clamped_swiglu_forward", false, true, true},   {"actk_cuda_clamped_swiglu_backward", true, true, true},
+    {"actk_cpu_gated_bias_forward", false, false, false, true},          {"actk_cpu_gated_bias_backward", true, false, false, true},
+    {"actk_cpu_clamped_swiglu_bias_forward", false, true, false, true},  {"actk_cpu_clamped_swiglu_bias_backward", true, true, false, true},
+    {"actk_cuda_gated_bias_forward", false, false, true, true},          {"actk_cuda_gated_bias_backward", true, false, true, true},
+    {"actk_cuda_clamped_swiglu_bias_forward", false, true, true, true},  {"actk_cuda_clamped_swiglu_bias_backward", true, true, true, true},
 };
+
+/* The bias, dbias and workspace the _bias forms get (set by the test). */
+struct GatedBiasArgs {
+    const void *bias = nullptr;
+    void *dbias = nullptr, *workspace = nullptr;
+    size_t workspace_bytes = 0;
+};
+GatedBiasArgs g_bias_args;
+
+actk_status call_gated_bias(const GatedEntry &e, actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                            actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx, const void *dy,
+                            size_t lddy, void *out, size_t ldout)
+{
+    const GatedBiasArgs &b = g_bias_args;
+    const float a = act.alpha, l = act.beta;
+    if (!e.backward) {
+        if (e.clamped)
+            return e.cuda ? actk_cuda_clamped_swiglu_bias_forward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout, nullptr)
+                          : actk_cpu_clamped_swiglu_bias_forward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout);
+        return e.cuda ? actk_cuda_gated_bias_forward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout, nullptr)
+                      : actk_cpu_gated_bias_forward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout);
+    }
+    if (e.clamped)
+        return e.cuda ? actk_cuda_clamped_swiglu_bias_backward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out,
+                                                               ldout, b.dbias, b.workspace, b.workspace_bytes, nullptr)
+                      : actk_cpu_clamped_swiglu_bias_backward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out,
+                                                              ldout, b.dbias);
+    return e.cuda ? actk_cuda_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out, ldout,
+                                                  b.dbias, b.workspace, b.workspace_bytes, nullptr)
+                  : actk_cpu_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out, ldout, b.dbias);
+}
 
 /* One call; `act` gives the op (plain) or alpha/limit (clamped). */
 actk_status call_gated(const GatedEntry &e, actk_act act, actk_gated_layout layout, actk_gate_position gate,
                        actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx, const void *dy,
                        size_t lddy, void *out, size_t ldout)
 {
+    if (e.bias) return call_gated_bias(e, act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout);
     if (e.clamped) {
         if (e.cuda)
             return e.backward ? actk_cuda_clamped_swiglu_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout, nullptr)
@@ -306,8 +343,15 @@ TEST(Api, GatedBadInputMatrixEveryEntryPoint)
     std::vector<float> poison(out_floats);
     std::memset(poison.data(), 0xA5, out_floats * sizeof(float));
     const actk_act good = {ACTK_OP_SILU, 1.702f, 7.0f}; /* silu for plain calls; alpha/limit for clamped */
+    /* the _bias forms: bias and dbias outside everything else, a large enough workspace */
+    alignas(16) static float workspace[1024];
+    float *bias = storage.data() + 640, *dbias = storage.data() + 768;
+    ASSERT_LE(actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, rows, cols), sizeof workspace);
     for (const GatedEntry &e : kGatedEntries) {
         SCOPED_TRACE(e.name);
+        g_bias_args = GatedBiasArgs{};
+        if (e.bias) g_bias_args = GatedBiasArgs{bias, e.backward ? dbias : nullptr, workspace, sizeof workspace};
+        std::memcpy(dbias, poison.data(), 2 * cols * sizeof(float));
         const size_t ldout = e.backward ? 2 * cols : cols;
         auto expect = [&](actk_status want, const char *needle, actk_act act, actk_gated_layout layout,
                           actk_gate_position gate, actk_dtype dtype, size_t r, size_t c, const void *px, size_t ldx,
@@ -318,6 +362,7 @@ TEST(Api, GatedBadInputMatrixEveryEntryPoint)
             EXPECT_NE(std::strstr(actk_last_error(), e.name), nullptr) << actk_last_error();
             EXPECT_NE(std::strstr(actk_last_error(), needle), nullptr) << actk_last_error();
             EXPECT_EQ(std::memcmp(out, poison.data(), out_floats * sizeof(float)), 0) << e.name << " wrote on failure (" << needle << ")";
+            EXPECT_EQ(std::memcmp(dbias, poison.data(), 2 * cols * sizeof(float)), 0) << e.name << " wrote dbias on failure (" << needle << ")";
         };
         const auto L = ACTK_GATED_CONCAT;
         const auto G = ACTK_GATE_FIRST;
@@ -363,13 +408,49 @@ TEST(Api, GatedBadInputMatrixEveryEntryPoint)
         expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, 2, cols, out, 4 * cols, dy, cols, out + 2 * cols, 4 * cols);
         /* misaligned pointer */
         expect(ACTK_ERROR_INVALID_VALUE, "not aligned", good, L, G, ACTK_F32, rows, cols, reinterpret_cast<const char *>(x) + 2, 2 * cols, dy, cols, out, ldout);
-        /* nothing to do: NULL pointers are fine */
+        if (e.bias) {
+            /* bias: misaligned, inside the output */
+            g_bias_args.bias = reinterpret_cast<const char *>(bias) + 1;
+            expect(ACTK_ERROR_INVALID_VALUE, "bias is not aligned", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            g_bias_args.bias = out + 4;
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            g_bias_args.bias = bias;
+        }
+        if (e.bias && e.backward) {
+            /* dbias: inside dx, over the bias, over x, misaligned */
+            for (void *bad : {static_cast<void *>(out + 2), static_cast<void *>(bias), static_cast<void *>(x)}) {
+                g_bias_args.dbias = bad;
+                expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            }
+            g_bias_args.dbias = reinterpret_cast<char *>(dbias) + 2;
+            expect(ACTK_ERROR_INVALID_VALUE, "dbias is not aligned", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            g_bias_args.dbias = dbias;
+        }
+        if (e.bias && e.backward && e.cuda) {
+            /* the workspace: NULL, too small, misaligned, overlapping (checked in every build) */
+            const size_t need = actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, rows, cols);
+            g_bias_args.workspace = nullptr;
+            expect(ACTK_ERROR_INVALID_VALUE, "workspace needs", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            g_bias_args.workspace = workspace;
+            g_bias_args.workspace_bytes = need - 1;
+            expect(ACTK_ERROR_INVALID_VALUE, "actk_cuda_gated_bias_backward_workspace_size", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            g_bias_args.workspace = workspace + 1;
+            g_bias_args.workspace_bytes = need;
+            expect(ACTK_ERROR_INVALID_VALUE, "workspace is not 16-byte aligned", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            g_bias_args.workspace = out;
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            g_bias_args.workspace = workspace;
+            g_bias_args.workspace_bytes = sizeof workspace;
+        }
+        /* nothing to do: NULL pointers are fine (dbias too; rows = 0 with a dbias is tested with the entry points) */
+        g_bias_args.dbias = nullptr;
         const actk_status empty = call_gated(e, good, L, G, ACTK_F16, 0, cols, nullptr, 2 * cols, nullptr, cols, nullptr, ldout);
         if (e.cuda && actk_cuda_device_count() == 0)
             EXPECT_EQ(empty, ACTK_ERROR_NO_DEVICE);
         else
             EXPECT_EQ(empty, ACTK_SUCCESS) << actk_last_error();
         /* a valid call on host memory: CPU succeeds; CUDA says no device (or rejects host pointers) */
+        if (e.bias && e.backward) g_bias_args.dbias = dbias;
         const actk_status valid = call_gated(e, good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
         if (!e.cuda) EXPECT_EQ(valid, ACTK_SUCCESS) << actk_last_error();
         else if (actk_cuda_device_count() == 0) EXPECT_EQ(valid, ACTK_ERROR_NO_DEVICE);

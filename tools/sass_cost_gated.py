@@ -4,7 +4,8 @@
 Usage: sass_cost_gated.py OBJ_OR_SASS [...] [--csv FILE]
 
 Like tools/sass_cost.py for the element-wise kernels: every
-gated_forward_kernel / gated_backward_kernel instantiation with its op,
+gated_forward_kernel / gated_backward_kernel / gated_bias_backward_kernel
+instantiation with its op,
 direction and storage type, and the number of SASS instructions: all, FP64,
 MUFU and branches. The kernel holds the op's code P + 1 times (a 16-byte
 pack of P outputs, unrolled, plus the scalar path), so "per output" divides
@@ -19,7 +20,7 @@ import sys
 
 PACK = {"f": 4, "d": 2, "6__half": 8, "13__nv_bfloat16": 8}
 DTYPE = {"f": "f32", "d": "f64", "6__half": "f16", "13__nv_bfloat16": "bf16"}
-NAME = re.compile(r"gated_(forward|backward)_kernelI(f|d|6__half|13__nv_bfloat16)NS_\d+GatedFnINS_\d+"
+NAME = re.compile(r"gated_(forward|backward|bias_backward)_kernelI(f|d|6__half|13__nv_bfloat16)NS_\d+GatedFnINS_\d+"
                   r"(?:GatedProductOpINS_\d+(\w+?)Op|(ClampedSwiglu)Op)")
 INSTRUCTION = re.compile(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)")
 
@@ -47,7 +48,8 @@ def kernels(text):
             "op": snake(m.group(3) or m.group(4)),
             "direction": m.group(1),
             "dtype": DTYPE[m.group(2)],
-            "copies": PACK[m.group(2)] + 1,
+            # the bias backward (gated_dbias_engine.cuh) holds the op once: one column per thread
+            "copies": 1 if m.group(1) == "bias_backward" else PACK[m.group(2)] + 1,
             "total": len(ops),
             "fp64": sum(v for k, v in counts.items() if k.startswith("D") and k != "DEPBAR"),
             "mufu": counts["MUFU"],
@@ -66,11 +68,11 @@ def main(argv):
         return 0 if argv else 2
     rows = [k for path in argv for k in kernels(sass_text(path))]
     rows.sort(key=lambda r: (r["dtype"], r["op"], r["direction"]))
-    print("%-5s %-14s %-8s %7s %6s %6s %5s   %s" % ("dtype", "op", "dir", "instr", "fp64", "mufu", "bra",
+    print("%-5s %-14s %-13s %7s %6s %6s %5s   %s" % ("dtype", "op", "dir", "instr", "fp64", "mufu", "bra",
                                                   "per output (instr/fp64)"))
     for r in rows:
         c = r["copies"]
-        print("%-5s %-14s %-8s %7d %6d %6d %5d   %6.1f / %5.1f" % (r["dtype"], r["op"], r["direction"], r["total"],
+        print("%-5s %-14s %-13s %7d %6d %6d %5d   %6.1f / %5.1f" % (r["dtype"], r["op"], r["direction"], r["total"],
                                                                  r["fp64"], r["mufu"], r["branches"], r["total"] / c,
                                                                  r["fp64"] / c))
     if csv_path:

@@ -384,7 +384,7 @@ ACTK_API actk_status actk_cuda_rrelu_backward(actk_rrelu params, actk_dtype dtyp
  * and lddx == ldx: each element is read before it is written).
  *
  * Numerics: act(gate) * up is computed and rounded once in the compute
- * type (float for f16/bf16; double for f32 and f64), then rounded once to
+ * type (float for f16, bf16 and f32; double for f64), then rounded once to
  * the storage type, so the bounds of the element-wise ops hold (README
  * "Numerics", section "Gated"). One documented exception: where up is
  * +-inf and act(gate) underflows to 0 in the compute type, y is NaN
@@ -437,9 +437,9 @@ ACTK_API actk_status actk_cuda_gated_backward(actk_act act, actk_gated_layout la
 /* y(r, j) = act(gate(r, j) + bias_gate(j)) * (up(r, j) + bias_up(j)): the
  * preceding linear layer's bias fused in. bias holds 2 * cols values laid
  * out as one row of x (same layout and gate position); the sums are formed
- * in the compute type. Otherwise as actk_*_gated_forward. (The backward
- * pass of a biased gated call is actk_*_gated_backward on x + bias; a fused
- * dbias for gated calls is not provided yet.) */
+ * in the compute type. Otherwise as actk_*_gated_forward. Its backward
+ * pass, with the fused dbias, is actk_*_gated_bias_backward (section
+ * "gated backward with fused bias and dbias" below). */
 ACTK_API actk_status actk_cpu_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
                                                  actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
                                                  const void *bias, void *y, size_t ldy);
@@ -485,7 +485,7 @@ ACTK_API actk_status actk_cuda_clamped_swiglu_backward(float alpha, float limit,
  * (ld >= cols, in elements), and optionally the bias of the preceding linear
  * layer fused in: y(r, c) = act(x(r, c) + bias[c]). bias (cols values of
  * the same dtype) may be NULL: no bias. x + bias is added in the compute
- * type (float for f16/bf16, double for f32/f64), not rounded to storage
+ * type (float for f16/bf16/f32, double for f64), not rounded to storage
  * first. Buffers are checked over their spans ((rows - 1) * ld + cols);
  * rows * cols = 0 is valid. In place: y == x (forward) and dx == dy
  * (backward) with equal leading dimensions; no other overlap.
@@ -502,9 +502,11 @@ ACTK_API actk_status actk_cpu_forward_2d(actk_act act, actk_dtype dtype, size_t 
 /* dx(r, c) = dy(r, c) * act'(x(r, c) + bias[c]) and, when dbias is not
  * NULL, dbias[c] = sum over r of dx(r, c): the sum of the stored (rounded)
  * dx values, accumulated in float-float (f16, bf16, f32) or double-double
- * (f64) and rounded once, so its error stays within a few ULP of the exact
- * sum plus 2^-44 (f64: 2^-100) of the sum of |dx|; deterministic. dbias
- * must not overlap anything. */
+ * (f64) and rounded once, so |dbias - sum dx| <= 1 ULP + 2^-46 * D *
+ * sum |dx| (f64: 2^-104), D = ceil(rows / S) + S, S = min(rows, 65535,
+ * max(1, floor(2^20 / cols))); an infinite sum stays infinite (GPU: a
+ * partial sum may overflow where sum |dx| exceeds float's or double's
+ * range); deterministic. dbias must not overlap anything. */
 ACTK_API actk_status actk_cpu_backward_2d(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
                                           size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
                                           size_t lddx, void *dbias);
@@ -519,6 +521,75 @@ ACTK_API actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_
                                            size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
                                            size_t lddx, void *dbias, void *workspace, size_t workspace_bytes,
                                            actk_stream stream);
+
+/* ---- gated backward with fused bias and dbias; clamped SwiGLU with bias ---
+ *
+ * The backward pass of actk_*_gated_bias_forward (and of clamped SwiGLU
+ * with a bias), with the linear layer's bias gradient fused in:
+ *   (dgate, dup)(r, j) = the gated backward at gate(r, j) + bias_gate(j),
+ *                        up(r, j) + bias_up(j)   (sums in the compute type),
+ *   dbias[k] = sum over r of dx(r, k), k < 2 * cols,
+ * dx and dbias in x's row layout (layout and gate position as for x).
+ * bias (2 * cols values laid out as one row of x) may be NULL: no bias,
+ * the plain gated backward. dbias may be NULL: not computed; with rows = 0
+ * and cols > 0 it is set to zeros. dbias is the sum of the stored
+ * (rounded) dx values, accumulated in float-float (f16, bf16, f32) or
+ * double-double (f64) on the GPU (long double, compensated, on the CPU)
+ * and rounded once (f16/bf16: via float), so
+ *   |dbias - sum dx| <= 1 ULP + 2^-46 * D * sum |dx|   (f64: 2^-104),
+ * D = ceil(rows / S) + S the longest chain of additions, S = min(rows,
+ * 65535, max(1, floor(2^20 / cols))) the GPU's slices of rows (the same
+ * bound as actk_*_backward_2d's dbias); an infinite sum stays infinite.
+ * Where sum |dx| exceeds the accumulator's range (float for f16/bf16/f32,
+ * double for f64), a partial sum may overflow and give +-inf or NaN on
+ * the GPU. Deterministic: a fixed order that depends on the shape only, no
+ * atomics.
+ * Leading dimensions, spans and aliasing as for actk_*_gated_backward
+ * (dx may equal x with lddx == ldx); bias must not overlap an output;
+ * dbias and the workspace must not overlap anything. Statuses as for the
+ * gated section, plus ACTK_ERROR_INVALID_VALUE for a dbias or workspace
+ * problem (NULL, too small, misaligned, overlapping). Nothing is written
+ * on failure.
+ */
+ACTK_API actk_status actk_cpu_gated_bias_backward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                                  actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                                  size_t ldx, const void *bias, const void *dy, size_t lddy, void *dx,
+                                                  size_t lddx, void *dbias);
+/* Bytes of device workspace the GPU gated backward with dbias needs for
+ * this shape (actk_cuda_gated_bias_backward and
+ * actk_cuda_clamped_swiglu_bias_backward; 0 when there is nothing to sum).
+ * At most 32 * max(2^20, cols) bytes (f16, bf16, f32: half that), however
+ * many rows. workspace must be 16-byte aligned; it is not read or written
+ * without dbias (then it may be NULL). */
+ACTK_API size_t actk_cuda_gated_bias_backward_workspace_size(actk_dtype dtype, size_t rows, size_t cols);
+ACTK_API actk_status actk_cuda_gated_bias_backward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                                   actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                                   size_t ldx, const void *bias, const void *dy, size_t lddy,
+                                                   void *dx, size_t lddx, void *dbias, void *workspace,
+                                                   size_t workspace_bytes, actk_stream stream);
+/* Clamped SwiGLU (as actk_*_clamped_swiglu_*) on gate + bias_gate and
+ * up + bias_up, the clamps applied after the bias; bias as above (NULL: no
+ * bias). The backward pass gives dx and dbias as actk_*_gated_bias_backward
+ * (the clamps' zero gradients included in dbias). */
+ACTK_API actk_status actk_cpu_clamped_swiglu_bias_forward(float alpha, float limit, actk_gated_layout layout,
+                                                          actk_gate_position gate, actk_dtype dtype, size_t rows,
+                                                          size_t cols, const void *x, size_t ldx, const void *bias,
+                                                          void *y, size_t ldy);
+ACTK_API actk_status actk_cpu_clamped_swiglu_bias_backward(float alpha, float limit, actk_gated_layout layout,
+                                                           actk_gate_position gate, actk_dtype dtype, size_t rows,
+                                                           size_t cols, const void *x, size_t ldx, const void *bias,
+                                                           const void *dy, size_t lddy, void *dx, size_t lddx,
+                                                           void *dbias);
+ACTK_API actk_status actk_cuda_clamped_swiglu_bias_forward(float alpha, float limit, actk_gated_layout layout,
+                                                           actk_gate_position gate, actk_dtype dtype, size_t rows,
+                                                           size_t cols, const void *x, size_t ldx, const void *bias,
+                                                           void *y, size_t ldy, actk_stream stream);
+ACTK_API actk_status actk_cuda_clamped_swiglu_bias_backward(float alpha, float limit, actk_gated_layout layout,
+                                                            actk_gate_position gate, actk_dtype dtype, size_t rows,
+                                                            size_t cols, const void *x, size_t ldx, const void *bias,
+                                                            const void *dy, size_t lddy, void *dx, size_t lddx,
+                                                            void *dbias, void *workspace, size_t workspace_bytes,
+                                                            actk_stream stream);
 
 #ifdef __cplusplus
 } /* extern "C" */

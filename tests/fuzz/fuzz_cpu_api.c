@@ -5,7 +5,8 @@
  *   [0] entry point: 0 forward, 1 backward, 2 backward from y (element-wise);
  *       3/4 softmax fwd/bwd, 5/6 prelu fwd/bwd, 7/8 maxout fwd/bwd,
  *       9/10 rrelu fwd/bwd (structured: see fuzz_structured below)
- *       header[0] >= 0xF0: the gated entry points (see fuzz_gated at the end)
+ *       header[0] >= 0xF0: the gated entry points (see fuzz_gated at the end;
+ *       bit 2: fuzz_2d, else bit 3: fuzz_gated_bias)
  *   [1] op (values past the last op test the rejection path)
  *   [2] dtype (values past f64 likewise)
  *   [3] flags: bit 0 = raw parameters from [4..11] instead of PyTorch's
@@ -275,10 +276,12 @@ static actk_status call_gated(int entry, actk_act act, actk_gated_layout layout,
 }
 
 static int fuzz_2d(const unsigned char *header, const uint8_t *values, size_t value_bytes);
+static int fuzz_gated_bias(const unsigned char *header, const uint8_t *values, size_t value_bytes);
 
 static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t value_bytes)
 {
     if (header[0] & 4) return fuzz_2d(header, values, value_bytes);
+    if (header[0] & 8) return fuzz_gated_bias(header, values, value_bytes);
     const int entry = header[0] & 3, backward = entry & 1, clamped = entry >= 2;
     const actk_dtype dtype = (actk_dtype)(header[2] % 5);
     const int mode = (header[3] >> 2) & 7;
@@ -432,5 +435,113 @@ static int fuzz_2d(const unsigned char *header, const uint8_t *values, size_t va
         check(actk_cpu_backward_2d(act, dtype, rows, cols, x, ld, pb, dy, ld, dy, ld, NULL) == ACTK_SUCCESS);
         for (size_t r = 0; r < rows; ++r) check(memcmp(io + r * ld * elem, first + r * ld * elem, cols * elem) == 0);
     }
+    return 0;
+}
+
+/* Gated calls with a fused bias and dbias (header[0] >= 0xF0, bit 2 clear,
+ * bit 3 set). [0] & 3: 0 gated bias forward, 1 gated bias backward,
+ * 2 clamped SwiGLU bias forward, 3 its backward; [1] op; [2] dtype;
+ * [3] bit 0 interleaved, bit 1 gate second, bits 2-4 mode: 0 separate
+ * buffers, 1 dx == x (backward), 2 bias NULL, 3 dbias NULL, 4 bias at the
+ * output, 5 dbias inside dx, 6 dbias == bias (rows = 0: no bias is read,
+ * so legal), 7 dbias misaligned;
+ * [4] rows % 5; [5] cols % 9; [6] padding % 3; [7] clamped alpha in 1/16
+ * steps (signed); [8] limit in 1/8 steps minus 1.
+ * Checks: documented status; failures name the function and write nothing
+ * (output and dbias); successes are deterministic, give the same bits in
+ * place (backward), and dbias is the column sum of dx in x's layout
+ * (within a few ULP plus 2^-20 of the sum of |dx|; zeros for rows = 0). */
+static actk_status call_gated_bias(int entry, actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                   actk_dtype dtype, size_t rows, size_t cols, const void *x, size_t ldx,
+                                   const void *bias, const void *dy, size_t lddy, void *out, size_t ldout, void *dbias)
+{
+    switch (entry) {
+    case 0: return actk_cpu_gated_bias_forward(act, layout, gate, dtype, rows, cols, x, ldx, bias, out, ldout);
+    case 1: return actk_cpu_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, bias, dy, lddy, out, ldout, dbias);
+    case 2: return actk_cpu_clamped_swiglu_bias_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, bias, out, ldout);
+    default:
+        return actk_cpu_clamped_swiglu_bias_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, bias, dy,
+                                                     lddy, out, ldout, dbias);
+    }
+}
+
+static int fuzz_gated_bias(const unsigned char *header, const uint8_t *values, size_t value_bytes)
+{
+    const int entry = header[0] & 3, backward = entry & 1, clamped = entry >= 2;
+    const actk_dtype dtype = (actk_dtype)(header[2] % 5);
+    const int mode = (header[3] >> 2) & 7;
+    const actk_gated_layout layout = (header[3] & 1) ? ACTK_GATED_INTERLEAVED : ACTK_GATED_CONCAT;
+    const actk_gate_position gate = (header[3] & 2) ? ACTK_GATE_SECOND : ACTK_GATE_FIRST;
+    const size_t rows = header[4] % 5, cols = header[5] % 9, pad = header[6] % 3;
+    const size_t ldx = 2 * cols + pad, lddy = cols + pad, ldy = cols + pad, ldout = backward ? ldx : ldy;
+    actk_act act = actk_act_default((actk_op)(header[1] % (ACTK_OP_COUNT + 2)));
+    if (clamped) {
+        act.op = ACTK_OP_SILU;
+        act.alpha = (float)(signed char)header[7] / 16.0f;
+        act.beta = header[8] / 8.0f - 1.0f;
+    }
+    const size_t elem = actk_dtype_size(dtype) ? actk_dtype_size(dtype) : 4;
+    enum { BYTES = 80 * 8, SMALL = 20 * 8 }; /* spans up to 3 * 18 + 16 elements; bias 16 elements; f64 */
+    static unsigned char x[BYTES], dy[BYTES], out[BYTES], poison[BYTES], first[BYTES], copy[BYTES];
+    static unsigned char bias[SMALL], dbias[SMALL], first_db[SMALL];
+    memset(x, 0, sizeof x);
+    memcpy(x, values, value_bytes < sizeof x ? value_bytes : sizeof x);
+    for (size_t i = 0; i < sizeof dy; ++i) dy[i] = (unsigned char)(x[(i * 7) % sizeof x] ^ 0x3C);
+    for (size_t i = 0; i < sizeof bias; ++i) bias[i] = x[(i * 3 + 5) % sizeof x];
+    memset(out, 0xA5, sizeof out);
+    memset(dbias, 0xA5, sizeof dbias);
+    memset(poison, 0xA5, sizeof poison);
+    const void *pb = bias;
+    void *po = out, *pdb = backward ? (void *)dbias : NULL;
+    switch (mode) {
+    case 1: if (backward) po = x; break;
+    case 2: pb = NULL; break;
+    case 3: pdb = NULL; break;
+    case 4: pb = out; break;
+    case 5: if (backward) pdb = out + elem; break;
+    case 6: if (backward) pdb = bias; break;
+    case 7: if (backward) pdb = dbias + 1; break;
+    default: break;
+    }
+    const int work = rows > 0 && cols > 0;
+    const int must_fail = (work && mode == 4) || (backward && work && mode == 5) ||
+                          (backward && work && mode == 6) || (backward && cols > 0 && mode == 7);
+    memcpy(copy, x, sizeof x);
+    const actk_status st = call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, po, ldout, pdb);
+    check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE);
+    if (must_fail) check(st != ACTK_SUCCESS);
+    if (st != ACTK_SUCCESS) {
+        check(strstr(actk_last_error(), "actk_cpu_") != NULL);
+        check(memcmp(out, poison, sizeof out) == 0);
+        check(memcmp(dbias, poison, sizeof dbias) == 0);
+        check(memcmp(x, copy, sizeof x) == 0);
+        return 0;
+    }
+    if (backward && pdb == dbias && cols > 0 && rows == 0)
+        for (size_t k = 0; k < 2 * cols; ++k) check(load(dtype, dbias, k) == 0);
+    if ((mode != 0 && mode != 2 && mode != 3) || !work) return 0;
+    /* deterministic */
+    memcpy(first, out, sizeof out);
+    memcpy(first_db, dbias, sizeof dbias);
+    check(call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, out, ldout, pdb) == ACTK_SUCCESS);
+    check(memcmp(first, out, sizeof out) == 0 && memcmp(first_db, dbias, sizeof dbias) == 0);
+    if (!backward) return 0;
+    /* dbias: the column sums of dx, in x's layout */
+    if (pdb)
+        for (size_t k = 0; k < 2 * cols; ++k) {
+            double sum = 0, abs_sum = 0;
+            for (size_t r = 0; r < rows; ++r) {
+                const double v = load(dtype, out, r * ldx + k);
+                sum += v;
+                abs_sum += fabs(v);
+            }
+            const double got = load(dtype, dbias, k);
+            if (isfinite(abs_sum) && isfinite(got))
+                check(fabs(got - sum) <= 0.02 * fabs(sum) + ldexp(abs_sum, -20) + 1e-300);
+        }
+    /* in place: the same dx and dbias bits */
+    check(call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, x, ldx, pdb) == ACTK_SUCCESS);
+    for (size_t r = 0; r < rows; ++r) check(memcmp(x + r * ldx * elem, first + r * ldx * elem, 2 * cols * elem) == 0);
+    check(memcmp(first_db, dbias, sizeof dbias) == 0);
     return 0;
 }
