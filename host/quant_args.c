@@ -126,7 +126,8 @@ actk_status actk_check_quant_args(const char *fn, int gated, actk_act act, actk_
         {"q->scale", scale, w * (tensor ? sizeof(float) : 0), "one float", 0, 0},
         {"y", y, y_span, "(rows-1)*ldy+cols", 1, 0},
         {"q->amax", amax, amax && work ? sizeof(float) : 0, "one float", 1, 0},
-        {"q->scale_inv", scale_inv, w * (tensor ? (scale_inv ? sizeof(float) : 0) : scale_bytes), "rows*groups floats", 1, 0},
+        {"q->scale_inv", scale_inv, w * (tensor ? (scale_inv ? sizeof(float) : 0) : float_scales ? scale_bytes : 0),
+         "rows*groups floats", 1, 0},
         {"q->scales", scales, scales ? scale_bytes : 0, "rows*groups floats", 1, 0},
         {"q->mx_scales", mx_scales, w * (mx ? scale_bytes / sizeof(float) : 0), "rows*(cols/32) bytes", 1, 0},
     };

@@ -72,6 +72,18 @@ ACTK_FP8_HD float quant_scale_from_amax(int format, uint32_t amax_bits, int pow2
     return s;
 }
 
+/* y * s rounded to float; a product that overflows although y and s are
+ * finite becomes +-FLT_MAX, so the encoder saturates it (E5M2 would
+ * otherwise give inf for a finite y). */
+ACTK_FP8_HD float quant_product(float y, float s)
+{
+    const float p = y * s;
+    const uint32_t pb = fp8_float_bits(p);
+    const bool finite_factors = (fp8_float_bits(y) & 0x7fffffffu) < 0x7f800000u && (fp8_float_bits(s) & 0x7fffffffu) < 0x7f800000u;
+    if ((pb & 0x7fffffffu) == 0x7f800000u && finite_factors) return fp8_bits_float((pb & 0x80000000u) | 0x7f7fffffu);
+    return p;
+}
+
 /* The MXFP8 shared exponent X from the block's finite amax (as bits). */
 ACTK_FP8_HD int quant_mx_exponent(int format, uint32_t amax_bits)
 {
