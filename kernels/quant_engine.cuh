@@ -86,29 +86,22 @@ __device__ __forceinline__ uint32_t warp_max_u32(uint32_t v)
     return v;
 }
 
-__device__ __forceinline__ uint8_t quant_encode(int format, float y, float factor)
-{
-    const float p = quant_product(y, factor);
-    return format == kFp8E4M3 ? fp8_encode<kFp8E4M3>(p) : fp8_encode<kFp8E5M2>(p);
-}
-
-/* The factor y is multiplied by, from the unit's finite amax, and the
- * unit's scale outputs (lane 0 writes them). */
+/* The unit's factor from its finite amax (as bits); lane 0 writes its
+ * scale outputs. */
 __device__ __forceinline__ float quant_unit_factor(const QuantGeometry &g, const QuantOutputs &out, uint32_t amax_bits,
                                                    size_t r, size_t s, unsigned lane)
 {
-    const size_t slot = r * g.groups + s;
-    if (g.mode == ACTK_QUANT_MXFP8) {
-        const int e = quant_mx_exponent(g.format, amax_bits);
-        if (lane == 0) out.mx_scales[slot] = (uint8_t)(e + 127);
-        return quant_mx_factor(e);
-    }
-    const float scale = quant_scale_from_amax(g.format, amax_bits, g.mode == ACTK_QUANT_PER_GROUP && g.pow2);
+    const QuantUnitScale u = quant_unit_scale(g.mode, g.format, g.pow2, amax_bits);
     if (lane == 0) {
-        out.scale_inv[slot] = 1.0f / scale;
-        if (out.scales) out.scales[slot] = scale;
+        const size_t slot = r * g.groups + s;
+        if (g.mode == ACTK_QUANT_MXFP8) {
+            out.mx_scales[slot] = u.mx_byte;
+        } else {
+            out.scale_inv[slot] = u.scale_inv;
+            if (out.scales) out.scales[slot] = u.scale;
+        }
     }
-    return scale;
+    return u.factor;
 }
 
 template <class Src>

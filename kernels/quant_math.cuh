@@ -24,6 +24,7 @@
 #ifndef ACTK_KERNELS_QUANT_MATH_CUH
 #define ACTK_KERNELS_QUANT_MATH_CUH
 
+#include "actk/actk.h"
 #include "fp8_codec.cuh"
 
 namespace actk {
@@ -94,6 +95,38 @@ ACTK_FP8_HD int quant_mx_exponent(int format, uint32_t amax_bits)
 
 /* The factor each element of an MX block is multiplied by: 2^-X. */
 ACTK_FP8_HD float quant_mx_factor(int x) { return quant_pow2(-x); }
+
+/* The FP8 code of y * factor (quant_product, then the encoder). */
+ACTK_FP8_HD uint8_t quant_encode(int format, float y, float factor)
+{
+    const float p = quant_product(y, factor);
+    return format == kFp8E4M3 ? fp8_encode<kFp8E4M3>(p) : fp8_encode<kFp8E5M2>(p);
+}
+
+/* A row's, group's or MX block's scaling from its finite amax (as bits):
+ * the factor its values are multiplied by, and its scale outputs. */
+struct QuantUnitScale {
+    float factor;
+    float scale, scale_inv; /* PER_ROW, PER_GROUP */
+    uint8_t mx_byte;        /* MXFP8: X + 127 */
+};
+
+ACTK_FP8_HD QuantUnitScale quant_unit_scale(int mode, int format, int pow2, uint32_t amax_bits)
+{
+    QuantUnitScale u;
+    if (mode == ACTK_QUANT_MXFP8) {
+        const int e = quant_mx_exponent(format, amax_bits);
+        u.mx_byte = (uint8_t)(e + 127);
+        u.factor = quant_mx_factor(e);
+        u.scale = u.scale_inv = 0.0f;
+        return u;
+    }
+    u.scale = quant_scale_from_amax(format, amax_bits, mode == ACTK_QUANT_PER_GROUP && pow2);
+    u.scale_inv = 1.0f / u.scale;
+    u.factor = u.scale;
+    u.mx_byte = 0;
+    return u;
+}
 
 } // namespace actk
 
