@@ -104,7 +104,10 @@ __device__ __forceinline__ float quant_unit_factor(const QuantGeometry &g, const
     return u.factor;
 }
 
-template <class Src>
+/* S (the storage type) leads the template arguments so that the kernel's
+ * mangled name starts with it: tools/sass_cost.py classifies kernels by
+ * their first type argument (FP64 check of tests/sass_check.py). */
+template <class S, class Src>
 __global__ void __launch_bounds__(kQuantBlock) quant_forward_kernel(Src src, QuantGeometry g, QuantOutputs out)
 {
     const unsigned lane = threadIdx.x % 32;
