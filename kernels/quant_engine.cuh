@@ -14,8 +14,10 @@
  * registers. A longer row (PER_ROW) is walked twice: amax first, then the
  * values are recomputed and encoded (the second read mostly hits L2).
  * PER_TENSOR keeps a running amax per lane, reduced per warp at the end
- * and folded into *amax with one integer atomicMax per warp (on the bits
- * of |y|, NaN canonical and largest: any order gives the same bits).
+ * and folded into *amax with an integer atomicMax (on the bits of |y|, NaN
+ * canonical and largest: any order gives the same bits), skipped when the
+ * value already there is not smaller (so the grid's warps do not all
+ * queue on one address).
  * Preconditions (host): validated arguments, f32/f16/bf16 storage,
  * element-aligned pointers, seg * units_per_row covering cols, outputs
  * disjoint from inputs. Indices are size_t; no shared memory; every
@@ -146,7 +148,10 @@ __global__ void __launch_bounds__(kQuantBlock) quant_forward_kernel(Src src, Qua
     }
     if (tensor) {
         tensor_amax = warp_max_u32(tensor_amax);
-        if (lane == 0 && out.amax && tensor_amax != 0) atomicMax(reinterpret_cast<unsigned int *>(out.amax), tensor_amax);
+        /* read first: once the running max is above this warp's, no atomic (a stale read only costs one) */
+        unsigned int *amax_bits = reinterpret_cast<unsigned int *>(out.amax);
+        if (lane == 0 && out.amax && tensor_amax != 0 && tensor_amax > *reinterpret_cast<volatile unsigned int *>(amax_bits))
+            atomicMax(amax_bits, tensor_amax);
         if (blockIdx.x == 0 && threadIdx.x == 0 && out.scale_inv) *out.scale_inv = 1.0f / tensor_scale;
     }
 }

@@ -17,6 +17,10 @@
 
 #include <gtest/gtest.h>
 
+#if defined(ACTK_TEST_CUDA_FP8_HEADER)
+#include <cuda_fp8.h> /* NVIDIA's own (host) conversion: a second, independent encoder */
+#endif
+
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -103,6 +107,28 @@ TEST(Fp8Codec, EncodeMatchesTheOracleOnADenseSweep)
         EXPECT_EQ(mismatches, 0) << "format " << f;
     }
 }
+
+#if defined(ACTK_TEST_CUDA_FP8_HEADER)
+/* The same sweep against __nv_cvt_float_to_fp8(..., __NV_SATFINITE, ...)
+ * on the host: equal everywhere except E5M2's +-inf, which SATFINITE maps
+ * to +-57344 where actk keeps inf (documented), and NaN's sign/payload. */
+TEST(Fp8Codec, MatchesCudaFp8HeaderSatfinite)
+{
+    long mismatches = 0, checked = 0;
+    for (int f = 0; f < 2; ++f)
+        for (uint64_t high = 0; high < (1ull << 24); high += 3) {
+            const float v = from_bits((uint32_t)(high << 8) | (uint32_t)(high & 0xff));
+            if (std::isnan(v) || (f == 1 && std::isinf(v))) continue;
+            const uint8_t ours = actk::fp8_encode(f, v);
+            const uint8_t cuda = (uint8_t)__nv_cvt_float_to_fp8(v, __NV_SATFINITE, f == 0 ? __NV_E4M3 : __NV_E5M2);
+            ++checked;
+            if (ours != cuda && ++mismatches <= 10)
+                ADD_FAILURE() << "format " << f << " v " << v << ": actk 0x" << std::hex << (int)ours << ", cuda_fp8 0x" << (int)cuda;
+        }
+    EXPECT_EQ(mismatches, 0);
+    EXPECT_GT(checked, 10000000);
+}
+#endif
 
 /* The oracle itself must be able to fail: a deliberately wrong encoder
  * (truncation instead of rounding) disagrees with it. */
