@@ -569,7 +569,9 @@ ACTK_API actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_
  * Pointers: scale, scale_inv, amax, scales 4-byte aligned; the ones the
  * mode uses must not be NULL (PER_TENSOR: scale; PER_ROW/PER_GROUP:
  * scale_inv; MXFP8: mx_scales); the ones it does not use are ignored. No
- * output may overlap an input or another output.
+ * output may overlap an input or another output. rows * cols = 0: nothing
+ * is read or written (NULL pointers allowed). For gated calls, as for
+ * actk_*_gated_forward, up = +-inf with act(gate) = 0 in float gives NaN.
  *
  * Statuses: as the 2-D and gated calls, plus ACTK_ERROR_INVALID_VALUE for
  * a NULL q, a bad format or mode, a group size not in {32, 64, 128} or not
