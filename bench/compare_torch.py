@@ -32,6 +32,12 @@ class Act(ctypes.Structure):
     _fields_ = [("op", ctypes.c_int), ("alpha", ctypes.c_float), ("beta", ctypes.c_float)]
 
 
+class Quant(ctypes.Structure):  # actk_quant
+    _fields_ = [("format", ctypes.c_int), ("mode", ctypes.c_int), ("group_size", ctypes.c_size_t), ("scale_pow2", ctypes.c_int),
+                ("scale", ctypes.c_void_p), ("amax", ctypes.c_void_p), ("scale_inv", ctypes.c_void_p),
+                ("scales", ctypes.c_void_p), ("mx_scales", ctypes.c_void_p)]
+
+
 def load(path):
     lib = ctypes.CDLL(path)
     lib.actk_act_default.restype = Act
@@ -47,6 +53,9 @@ def load(path):
     size, ptr, i = ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int
     lib.actk_cuda_gated_forward.argtypes = [Act, i, i, i, size, size, ptr, size, ptr, size, ptr]
     lib.actk_cuda_gated_backward.argtypes = [Act, i, i, i, size, size, ptr, size, ptr, size, ptr, size, ptr]
+    lib.actk_cuda_forward_2d_quant.argtypes = [Act, i, size, size, ptr, size, ptr, ctypes.POINTER(Quant), ptr, size, ptr]
+    lib.actk_cuda_gated_forward_quant.argtypes = [Act, i, i, i, size, size, ptr, size, ptr, ctypes.POINTER(Quant), ptr, size,
+                                                  ptr]
     lib.actk_last_error.restype = ctypes.c_char_p
     return lib
 
@@ -94,6 +103,51 @@ def max_ulp(got, ref64, dtype):
 def check(lib, status, what):
     if status != 0:
         raise SystemExit(f"{what}: {lib.actk_last_error().decode()}")
+
+
+def fp8_rows(lib, args, rows, x, code, dname, stream):
+    qrows = min(args.rows, args.n // (2 * args.cols))
+    xq = x[: qrows * 2 * args.cols].view(qrows, 2 * args.cols)
+    scale = torch.full((1,), 8.0, device="cuda", dtype=torch.float32)
+    amax = torch.zeros(1, device="cuda", dtype=torch.float32)
+    scale_inv = torch.zeros(qrows, device="cuda", dtype=torch.float32)
+    out = torch.empty(qrows, args.cols, device="cuda", dtype=torch.uint8)
+    silu_act = lib.actk_act_default(13)
+    for gated in (False, True):
+        xin = xq if gated else xq[:, : args.cols]
+        ldx = 2 * args.cols
+        fn = (lambda t: F.silu(t.chunk(2, -1)[0]) * t.chunk(2, -1)[1]) if gated else F.silu
+        for mode, mname in ((0, "tensor"), (1, "row")):
+            q = Quant(0, mode, 128, 0, scale.data_ptr(), amax.data_ptr(), scale_inv.data_ptr() if mode else None, None, None)
+
+            def ours():
+                amax.zero_()
+                if gated:
+                    st = lib.actk_cuda_gated_forward_quant(silu_act, 0, 0, code, qrows, args.cols, xin.data_ptr(), ldx, None,
+                                                           ctypes.byref(q), out.data_ptr(), args.cols, stream)
+                else:
+                    st = lib.actk_cuda_forward_2d_quant(silu_act, code, qrows, args.cols, xin.data_ptr(), ldx, None,
+                                                        ctypes.byref(q), out.data_ptr(), args.cols, stream)
+                check(lib, st, "fp8")
+
+            if mode == 0:
+                def theirs():
+                    return (fn(xin) * scale).clamp(-448, 448).to(torch.float8_e4m3fn)
+            else:
+                def theirs():
+                    y = fn(xin).float()
+                    s = 448.0 / y.abs().amax(dim=-1, keepdim=True).clamp(min=1e-30)
+                    return (y * s).clamp(-448, 448).to(torch.float8_e4m3fn)
+            t_torch, t_ours = timed(theirs), timed(ours)
+            ours()
+            differ = (theirs().view(torch.uint8) != out).float().mean().item() * 100
+            name = ("swiglu" if gated else "silu") + "-fp8-" + mname
+            rows.append({"op": name, "dtype": dname, "direction": "forward", "shape": f"{qrows}x{args.cols}",
+                         "torch_us": t_torch * 1e3, "actk_us": t_ours * 1e3, "torch_ulp": -1, "actk_ulp": -1,
+                         "codes_differ_pct": differ})
+            r = rows[-1]
+            print(f"{r['op']:<12} {r['dtype']:<5} {r['direction']:<8} {r['torch_us']:>10.1f} {r['actk_us']:>10.1f} "
+                  f"{r['torch_us'] / r['actk_us']:>7.2f}x   codes differing from torch: {differ:.3f}%")
 
 
 def main():
@@ -168,6 +222,10 @@ def main():
             for r in rows[-2:]:
                 print(f"{r['op']:<12} {r['dtype']:<5} {r['direction']:<8} {r['torch_us']:>10.1f} {r['actk_us']:>10.1f} "
                       f"{r['torch_us'] / r['actk_us']:>7.2f}x {r['torch_ulp']:>10.1f} {r['actk_ulp']:>10.1f}")
+        # FP8 outputs (issue 15): silu and SwiGLU into E4M3, per tensor (the caller's scale) and per row
+        # (scale = 448 / row amax), against PyTorch's composites; "ulp" columns: % of codes that differ
+        if hasattr(torch, "float8_e4m3fn"):
+            fp8_rows(lib, args, rows, x, code, dname, stream)
         # softmax / log-softmax, row-wise, forward and backward
         xs = x[: args.rows * args.cols].view(args.rows, args.cols)
         gs = g[: args.rows * args.cols].view(args.rows, args.cols)

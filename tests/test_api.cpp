@@ -457,3 +457,164 @@ TEST(Api, GatedBadInputMatrixEveryEntryPoint)
         else EXPECT_EQ(valid, ACTK_ERROR_INVALID_VALUE);
     }
 }
+
+/* FP8 outputs (issue 15): every bad descriptor and argument through the
+ * four entry points, with the documented status, a message naming the
+ * function and the argument, and nothing written. */
+TEST(Api, QuantBadInputMatrixEveryEntryPoint)
+{
+    struct Call {
+        actk_act act;
+        actk_gated_layout layout;
+        actk_dtype dtype;
+        size_t rows, cols, ldx, ldy;
+        const void *x;
+        void *y;
+        actk_quant q;
+        bool null_q;
+    };
+    alignas(16) static unsigned char arena[1 << 16];
+    float *x = reinterpret_cast<float *>(arena);            /* 4 x 256 floats: 4096 bytes */
+    unsigned char *out = arena + 8192;                     /* y, scales, scale_inv, amax live here */
+    const size_t out_bytes = sizeof arena - 8192;
+    float *scales = reinterpret_cast<float *>(out + 4096), *scale_inv = reinterpret_cast<float *>(out + 8192);
+    float *amax = reinterpret_cast<float *>(out + 12288);
+    unsigned char *mx = out + 16384;
+    const float scale = 2.0f;
+    for (int gated = 0; gated < 2; ++gated)
+        for (int cuda = 0; cuda < 2; ++cuda) {
+            const char *name = gated ? (cuda ? "actk_cuda_gated_forward_quant" : "actk_cpu_gated_forward_quant")
+                                     : (cuda ? "actk_cuda_forward_2d_quant" : "actk_cpu_forward_2d_quant");
+            SCOPED_TRACE(name);
+            auto run = [&](const Call &c) {
+                const actk_quant *q = c.null_q ? nullptr : &c.q;
+                if (gated)
+                    return cuda ? actk_cuda_gated_forward_quant(c.act, c.layout, ACTK_GATE_FIRST, c.dtype, c.rows, c.cols, c.x,
+                                                                c.ldx, nullptr, q, c.y, c.ldy, nullptr)
+                                : actk_cpu_gated_forward_quant(c.act, c.layout, ACTK_GATE_FIRST, c.dtype, c.rows, c.cols, c.x,
+                                                               c.ldx, nullptr, q, c.y, c.ldy);
+                return cuda ? actk_cuda_forward_2d_quant(c.act, c.dtype, c.rows, c.cols, c.x, c.ldx, nullptr, q, c.y, c.ldy, nullptr)
+                            : actk_cpu_forward_2d_quant(c.act, c.dtype, c.rows, c.cols, c.x, c.ldx, nullptr, q, c.y, c.ldy);
+            };
+            const size_t w = gated ? 2 : 1;
+            auto good = [&](actk_quant_mode mode) {
+                Call c{actk_act_default(ACTK_OP_SILU), ACTK_GATED_CONCAT, ACTK_F32, 4, 128, 128 * w, 128, x, out,
+                       actk_quant_default(ACTK_FP8_E4M3, mode), false};
+                c.q.scale = &scale;
+                c.q.amax = amax;
+                c.q.scale_inv = scale_inv;
+                c.q.scales = scales;
+                c.q.mx_scales = mx;
+                return c;
+            };
+            auto expect = [&](actk_status want, const char *needle, const Call &c) {
+                std::memset(out, 0xA5, out_bytes);
+                EXPECT_EQ(run(c), want) << needle << ": " << actk_last_error();
+                EXPECT_NE(std::strstr(actk_last_error(), name), nullptr) << actk_last_error();
+                EXPECT_NE(std::strstr(actk_last_error(), needle), nullptr) << actk_last_error();
+                for (size_t i = 0; i < out_bytes; ++i)
+                    if (out[i] != 0xA5) {
+                        ADD_FAILURE() << "wrote on failure (" << needle << ") at byte " << i;
+                        break;
+                    }
+            };
+            Call c = good(ACTK_QUANT_PER_ROW);
+            c.null_q = true;
+            expect(ACTK_ERROR_INVALID_VALUE, "q (the actk_quant descriptor) is NULL", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.q.format = (actk_fp8_format)7;
+            expect(ACTK_ERROR_INVALID_VALUE, "not an actk_fp8_format", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.q.mode = (actk_quant_mode)9;
+            expect(ACTK_ERROR_INVALID_VALUE, "not an actk_quant_mode", c);
+            c = good(ACTK_QUANT_PER_GROUP);
+            c.q.group_size = 48;
+            expect(ACTK_ERROR_INVALID_VALUE, "group_size = 48 is not 32, 64 or 128", c);
+            c = good(ACTK_QUANT_PER_GROUP);
+            c.cols = 96;
+            c.q.group_size = 64;
+            expect(ACTK_ERROR_INVALID_VALUE, "does not divide cols = 96", c);
+            c = good(ACTK_QUANT_MXFP8);
+            c.cols = 40;
+            expect(ACTK_ERROR_INVALID_VALUE, "divisible by 32", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.dtype = ACTK_F64;
+            expect(ACTK_ERROR_NOT_SUPPORTED, "not f64", c);
+            c.dtype = (actk_dtype)9;
+            expect(ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.act = {(actk_op)999, 0, 0};
+            expect(ACTK_ERROR_INVALID_VALUE, "not an actk_op", c);
+            if (gated) {
+                c = good(ACTK_QUANT_PER_ROW);
+                c.layout = (actk_gated_layout)5;
+                expect(ACTK_ERROR_INVALID_VALUE, "not an actk_gated_layout", c);
+            }
+            c = good(ACTK_QUANT_PER_ROW);
+            c.x = nullptr;
+            expect(ACTK_ERROR_INVALID_VALUE, "x is NULL", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.y = nullptr;
+            expect(ACTK_ERROR_INVALID_VALUE, "y is NULL", c);
+            c = good(ACTK_QUANT_PER_GROUP);
+            c.q.scale_inv = nullptr;
+            expect(ACTK_ERROR_INVALID_VALUE, "q->scale_inv is NULL", c);
+            c = good(ACTK_QUANT_PER_TENSOR);
+            c.q.scale = nullptr;
+            expect(ACTK_ERROR_INVALID_VALUE, "q->scale is NULL", c);
+            c = good(ACTK_QUANT_MXFP8);
+            c.q.mx_scales = nullptr;
+            expect(ACTK_ERROR_INVALID_VALUE, "q->mx_scales is NULL", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.q.scale_inv = reinterpret_cast<float *>(out + 8194);
+            expect(ACTK_ERROR_INVALID_VALUE, "q->scale_inv is not aligned", c);
+            c = good(ACTK_QUANT_PER_TENSOR);
+            c.q.amax = reinterpret_cast<float *>(out + 12289);
+            expect(ACTK_ERROR_INVALID_VALUE, "q->amax is not aligned", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.x = arena + 2;
+            expect(ACTK_ERROR_INVALID_VALUE, "x is not aligned", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.ldy = 127;
+            expect(ACTK_ERROR_INVALID_VALUE, "ldy = 127 is less than the row width 128", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.ldx = 128 * w - 1;
+            expect(ACTK_ERROR_INVALID_VALUE, "ldx", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.rows = SIZE_MAX / 8;
+            c.ldx = c.ldy = 1024;
+            expect(ACTK_ERROR_INVALID_VALUE, "overflows size_t", c);
+            /* overlaps: y over x; scales over y; scale_inv == scales; amax inside scale_inv */
+            c = good(ACTK_QUANT_PER_ROW);
+            c.y = arena + 100;
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", c);
+            c = good(ACTK_QUANT_PER_ROW);
+            c.q.scales = reinterpret_cast<float *>(out + 64);
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", c);
+            c = good(ACTK_QUANT_PER_GROUP);
+            c.q.scales = c.q.scale_inv;
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", c);
+            c = good(ACTK_QUANT_PER_TENSOR);
+            c.q.amax = c.q.scale_inv;
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", c);
+            c = good(ACTK_QUANT_MXFP8);
+            c.q.mx_scales = out + 3;
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", c);
+            /* pointers the mode does not use are ignored, however bad */
+            c = good(ACTK_QUANT_MXFP8);
+            c.q.scale_inv = reinterpret_cast<float *>(out + 1);
+            c.q.scale = nullptr;
+            const actk_status ignored = run(c);
+            if (cuda) EXPECT_NE(ignored, ACTK_SUCCESS); /* host memory or no device */
+            else EXPECT_EQ(ignored, ACTK_SUCCESS) << actk_last_error();
+            /* nothing to do: NULL pointers are fine */
+            c = good(ACTK_QUANT_PER_ROW);
+            c.rows = 0;
+            c.x = nullptr;
+            c.y = nullptr;
+            c.q.scale_inv = nullptr;
+            const actk_status empty = run(c);
+            if (cuda && actk_cuda_device_count() == 0) EXPECT_EQ(empty, ACTK_ERROR_NO_DEVICE);
+            else EXPECT_EQ(empty, ACTK_SUCCESS) << actk_last_error();
+        }
+}

@@ -591,6 +591,114 @@ ACTK_API actk_status actk_cuda_clamped_swiglu_bias_backward(float alpha, float l
                                                             void *dbias, void *workspace, size_t workspace_bytes,
                                                             actk_stream stream);
 
+/* ---- FP8 outputs (E4M3, E5M2) with scales and amax ----------------------
+ *
+ * The 2-D element-wise forward (optional bias) and the gated forward can
+ * write FP8 instead of the input dtype, with the scaling computed in the
+ * same pass: one byte per output (OCP 8-bit floating point, E4M3 or E5M2),
+ * row stride ldy in bytes (= elements), plus the scales the mode asks for.
+ * Inputs f32, f16, bf16 (f64: ACTK_ERROR_NOT_SUPPORTED). The activation
+ * value y is computed in float as the non-quantized kernels compute it
+ * (not rounded to the input dtype first), multiplied by the scale in
+ * float, then encoded:
+ *
+ *  q = encode(RN_float(y * scale)), encode rounding to nearest even with
+ *  subnormals; finite magnitudes above the largest finite value saturate
+ *  to it (E4M3 448, E5M2 57344); +-inf gives +-448 in E4M3 (no infinity:
+ *  as x.clamp(-448, 448).to(torch.float8_e4m3fn)) and +-inf in E5M2; NaN
+ *  gives NaN (E4M3 S.1111.111, E5M2 S.11111.10). Zeros keep their sign.
+ *
+ * Modes (G = groups per row = cols / group_size; scale arrays are dense,
+ * row-major, rows x G floats, entry r * G + g):
+ *  PER_TENSOR  scale: one float read from `scale` (device memory for the
+ *              CUDA form, host for the CPU form; not read on the host by
+ *              the CUDA form, so not validated: a non-finite or
+ *              non-positive scale gives what the formula gives). amax (may
+ *              be NULL): running maximum, *amax = max(*amax, max |y|) with
+ *              NaN above +inf (a NaN y makes it the NaN 0x7fffffff); the
+ *              caller sets *amax = 0 before the first call (the
+ *              reduction is an integer max on the bits of |y|, so the
+ *              result does not depend on the order; a negative initial
+ *              value counts as larger than every finite |y|). scale_inv
+ *              (may be NULL): 1 / scale rounded to float.
+ *  PER_ROW     per row: amax = largest finite |y| in the row (inf and NaN
+ *              are encoded as themselves but do not set the scale);
+ *              scale = amax == 0 ? 1 : min(RN(fp8_max / amax), 2^127);
+ *              scales[r] (may be NULL) = scale, scale_inv[r] = 1 / scale.
+ *              Dequantize: y ~ decode(q) * scale_inv[r].
+ *  PER_GROUP   the same per group of group_size (32, 64 or 128, dividing
+ *              cols) consecutive columns; scale_pow2 != 0 rounds each
+ *              scale down to a power of two (UE8M0-representable, DeepSeek
+ *              style: amax * scale <= fp8_max).
+ *  MXFP8       OCP MX v1.0 blocks of 32 columns (cols % 32 == 0): shared
+ *              exponent X = floor(log2(amax)) - emax_elem (emax_elem 8 for
+ *              E4M3, 15 for E5M2) over the block's finite |y|, clamped to
+ *              [-127, 127], X = 0 for an all-zero block; mx_scales[r * G +
+ *              g] = X + 127 (E8M0 byte); q = encode(y * 2^-X), saturating.
+ *              Dequantize: y ~ decode(q) * 2^(mx_scales - 127).
+ *
+ * Pointers: scale, scale_inv, amax, scales 4-byte aligned; the ones the
+ * mode uses must not be NULL (PER_TENSOR: scale; PER_ROW/PER_GROUP:
+ * scale_inv; MXFP8: mx_scales); the ones it does not use are ignored. No
+ * output may overlap an input or another output. rows * cols = 0: nothing
+ * is read or written (NULL pointers allowed). For gated calls, as for
+ * actk_*_gated_forward, up = +-inf with act(gate) = 0 in float gives NaN.
+ *
+ * Statuses: as the 2-D and gated calls, plus ACTK_ERROR_INVALID_VALUE for
+ * a NULL q, a bad format or mode, a group size not in {32, 64, 128} or not
+ * dividing cols, a missing or misaligned scale pointer, overlaps; and
+ * ACTK_ERROR_NOT_SUPPORTED for f64 input. Nothing is written on failure.
+ */
+typedef enum {
+    ACTK_FP8_E4M3 = 0, /* 1-4-3, bias 7, max 448, no infinity */
+    ACTK_FP8_E5M2 = 1, /* 1-5-2, bias 15, max 57344, with infinity */
+    ACTK_FP8_FORMAT_MAX_ENUM = 0x7fffffff /* not a format */
+} actk_fp8_format;
+
+typedef enum {
+    ACTK_QUANT_PER_TENSOR = 0,
+    ACTK_QUANT_PER_ROW = 1,
+    ACTK_QUANT_PER_GROUP = 2,
+    ACTK_QUANT_MXFP8 = 3,
+    ACTK_QUANT_MODE_MAX_ENUM = 0x7fffffff /* not a mode */
+} actk_quant_mode;
+
+/* The FP8 output's description. */
+typedef struct {
+    actk_fp8_format format;
+    actk_quant_mode mode;
+    size_t group_size;         /* PER_GROUP: 32, 64 or 128; ignored otherwise */
+    int scale_pow2;            /* PER_GROUP: nonzero rounds scales down to powers of two */
+    const float *scale;        /* PER_TENSOR: in, one float */
+    float *amax;               /* PER_TENSOR: in/out running max, or NULL */
+    float *scale_inv;          /* PER_TENSOR: out (or NULL); PER_ROW/PER_GROUP: out, rows x G */
+    float *scales;             /* PER_ROW/PER_GROUP: out, rows x G, or NULL */
+    unsigned char *mx_scales;  /* MXFP8: out, rows x (cols / 32) E8M0 bytes */
+} actk_quant;
+
+/* A descriptor with the given format and mode, group_size 128 for
+ * PER_GROUP (32 for MXFP8), float scales and every pointer NULL. */
+ACTK_API actk_quant actk_quant_default(actk_fp8_format format, actk_quant_mode mode);
+
+/* y(r, c) = act(x(r, c) + bias[c]) (bias NULL: no bias), quantized as q
+ * says into the bytes y (row stride ldy >= cols). */
+ACTK_API actk_status actk_cpu_forward_2d_quant(actk_act act, actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                               size_t ldx, const void *bias, const actk_quant *q, void *y, size_t ldy);
+ACTK_API actk_status actk_cuda_forward_2d_quant(actk_act act, actk_dtype dtype, size_t rows, size_t cols,
+                                                const void *x, size_t ldx, const void *bias, const actk_quant *q,
+                                                void *y, size_t ldy, actk_stream stream);
+/* The gated forward (y = act(gate + bias_gate) * (up + bias_up), bias NULL
+ * or 2 * cols values in a row's layout, as actk_*_gated_bias_forward),
+ * quantized as q says into the bytes y (row stride ldy >= cols). */
+ACTK_API actk_status actk_cpu_gated_forward_quant(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                                  actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                                  size_t ldx, const void *bias, const actk_quant *q, void *y,
+                                                  size_t ldy);
+ACTK_API actk_status actk_cuda_gated_forward_quant(actk_act act, actk_gated_layout layout, actk_gate_position gate,
+                                                   actk_dtype dtype, size_t rows, size_t cols, const void *x,
+                                                   size_t ldx, const void *bias, const actk_quant *q, void *y,
+                                                   size_t ldy, actk_stream stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -175,12 +175,14 @@ static int fuzz_structured(int entry, const unsigned char *header, const uint8_t
 }
 
 static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t value_bytes);
+static int fuzz_quant(const unsigned char *header, const uint8_t *values, size_t value_bytes);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned char header[12] = {0};
     memcpy(header, data, size < 12 ? size : 12);
     if (header[0] >= 0xF0) return fuzz_gated(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
+    if (header[0] >= 0xE0) return fuzz_quant(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     if (header[0] % 11 >= 3) return fuzz_structured(header[0] % 11, header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     const int entry = header[0] % 11;
     const actk_op op = (actk_op)(header[1] % (ACTK_OP_COUNT + 2));
@@ -543,5 +545,105 @@ static int fuzz_gated_bias(const unsigned char *header, const uint8_t *values, s
     check(call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, x, ldx, pdb) == ACTK_SUCCESS);
     for (size_t r = 0; r < rows; ++r) check(memcmp(x + r * ldx * elem, first + r * ldx * elem, 2 * cols * elem) == 0);
     check(memcmp(first_db, dbias, sizeof dbias) == 0);
+    return 0;
+}
+
+/* FP8 outputs (header[0] in [0xE0, 0xF0)). Header bytes: [1] op, [2]
+ * dtype % 5, [3] format % 3 (2: invalid), [4] mode % 5 (4: invalid), [5]
+ * group size from {32, 64, 128, 48}, [6] rows % 5, [7] cols from {0, 1, 32,
+ * 33, 64, 96, 128, 256}, [8] bit 0 gated, bit 1 pow2, bit 2 bias, bits 3-6
+ * pointer mode: 0 fine, 1 x NULL, 2 y NULL, 3 scale_inv NULL, 4 y inside x,
+ * 5 scales == scale_inv, 6 scale_inv misaligned, 7 ldy = cols - 1, 8 q
+ * NULL, 9 mx_scales NULL, 10 scale NULL. Checks: documented status;
+ * failures name the function and write nothing; successes give positive
+ * finite scales with scale_inv = 1 / scale, E8M0 bytes below 255, and the
+ * same bytes on a second call (deterministic). */
+static int fuzz_quant(const unsigned char *header, const uint8_t *values, size_t value_bytes)
+{
+    static const size_t col_table[8] = {0, 1, 32, 33, 64, 96, 128, 256};
+    static const size_t group_table[4] = {32, 64, 128, 48};
+    const actk_act act = actk_act_default((actk_op)(header[1] % (ACTK_OP_COUNT + 1)));
+    const actk_dtype dtype = (actk_dtype)(header[2] % 5);
+    const int gated = header[8] & 1, pointer_mode = (header[8] >> 3) & 15;
+    const size_t rows = header[6] % 5, cols = col_table[header[7] % 8], width = gated ? 2 * cols : cols;
+    static unsigned char x[8 * 512 * 8 + 16], bias[512 * 8];
+    static unsigned char out[4096 + 4096], poison[4096 + 4096], again[4096];
+    memset(x, 0, sizeof x);
+    memcpy(x, values, value_bytes < sizeof x ? value_bytes : sizeof x);
+    for (size_t i = 0; i < sizeof bias; ++i) bias[i] = (unsigned char)(x[i] ^ 0x21);
+    memset(out, 0xA5, sizeof out);
+    memset(poison, 0xA5, sizeof poison);
+    /* out: y (up to 4 x 256 bytes) | scales (1024 bytes) | scale_inv (1024) | amax, scale_inv (tensor) */
+    unsigned char *y = out;
+    float *scales = (float *)(void *)(out + 1024), *scale_inv = (float *)(void *)(out + 2048);
+    float *amax = (float *)(void *)(out + 4096);
+    unsigned char *mx = out + 5120;
+    const float scale = 3.0f;
+    actk_quant q = actk_quant_default((actk_fp8_format)(header[3] % 3), (actk_quant_mode)(header[4] % 5));
+    q.group_size = group_table[header[5] % 4];
+    q.scale_pow2 = (header[8] >> 1) & 1;
+    q.scale = &scale;
+    q.amax = amax;
+    q.scale_inv = q.mode == ACTK_QUANT_PER_TENSOR ? amax + 1 : scale_inv;
+    q.scales = scales;
+    q.mx_scales = mx;
+    const void *px = x, *pb = (header[8] & 4) ? bias : NULL;
+    void *py = y;
+    size_t ldx = width, ldy = cols;
+    const actk_quant *pq = &q;
+    switch (pointer_mode) {
+    case 1: px = NULL; break;
+    case 2: py = NULL; break;
+    case 3: q.scale_inv = NULL; break;
+    case 4: py = x + 3; break;
+    case 5: q.scales = q.scale_inv; break;
+    case 6: q.scale_inv = (float *)(void *)(out + 2050); break;
+    case 7: ldy = cols ? cols - 1 : 0; break;
+    case 8: pq = NULL; break;
+    case 9: q.mx_scales = NULL; break;
+    case 10: q.scale = NULL; break;
+    default: break;
+    }
+    unsigned char x_before[sizeof x];
+    memcpy(x_before, x, sizeof x);
+    const actk_status st =
+        gated ? actk_cpu_gated_forward_quant(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, px, ldx, pb, pq, py, ldy)
+              : actk_cpu_forward_2d_quant(act, dtype, rows, cols, px, ldx, pb, pq, py, ldy);
+    check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE || st == ACTK_ERROR_NOT_SUPPORTED);
+    if (st != ACTK_SUCCESS) {
+        check(strstr(actk_last_error(), "actk_cpu_") != NULL);
+        check(memcmp(out, poison, sizeof out) == 0);
+        check(memcmp(x, x_before, sizeof x) == 0);
+        return 0;
+    }
+    check(dtype != ACTK_F64 && actk_dtype_size(dtype) != 0);
+    if (rows == 0 || cols == 0) {
+        check(memcmp(out, poison, sizeof out) == 0);
+        return 0;
+    }
+    /* the argument errors each pointer mode must have produced, unless the mode ignores that pointer */
+    const int tensor = q.mode == ACTK_QUANT_PER_TENSOR, mxfp8 = q.mode == ACTK_QUANT_MXFP8;
+    check(pointer_mode != 1 && pointer_mode != 2 && pointer_mode != 4 && pointer_mode != 7 && pointer_mode != 8);
+    if (pointer_mode == 3 || pointer_mode == 5) check(tensor || mxfp8);
+    if (pointer_mode == 6) check(mxfp8);
+    if (pointer_mode == 9) check(!mxfp8);
+    if (pointer_mode == 10) check(!tensor);
+    const size_t groups = q.mode == ACTK_QUANT_PER_ROW ? 1 : q.mode == ACTK_QUANT_PER_GROUP ? cols / q.group_size
+                        : q.mode == ACTK_QUANT_MXFP8 ? cols / 32 : 0;
+    for (size_t i = 0; i < rows * groups; ++i) {
+        if (q.mode == ACTK_QUANT_MXFP8) {
+            check(mx[i] < 255);
+        } else {
+            check(isfinite(q.scale_inv[i]) && q.scale_inv[i] > 0);
+            if (q.scales != q.scale_inv) check(q.scale_inv[i] == 1.0f / q.scales[i]);
+        }
+    }
+    /* deterministic: a second call writes the same bytes */
+    memcpy(again, y, sizeof again);
+    const actk_status st2 =
+        gated ? actk_cpu_gated_forward_quant(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, px, ldx, pb, pq, py, ldy)
+              : actk_cpu_forward_2d_quant(act, dtype, rows, cols, px, ldx, pb, pq, py, ldy);
+    check(st2 == ACTK_SUCCESS);
+    check(memcmp(again, y, sizeof again) == 0);
     return 0;
 }
