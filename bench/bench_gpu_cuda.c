@@ -3,6 +3,7 @@
  * measures and how). C with the CUDA runtime and, when found, cuDNN.
  */
 #include "bench_common.h"
+#include "bench_softmax_options.h"
 
 #include <cuda_runtime_api.h>
 #ifdef BENCH_WITH_CUDNN
@@ -838,6 +839,9 @@ static void bench_overhead(gpu *g)
     cudaFree(y);
 }
 
+/* bench_softmax_options_rows' view of memcpy_gbps */
+static double memcpy_gbps_of(void *g, size_t bytes) { return memcpy_gbps((gpu *)g, bytes); }
+
 int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *device, size_t device_size)
 {
     gpu g;
@@ -872,6 +876,7 @@ int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *dev
     if (rc == 0) rc = bench_softmax(&g, o, results);
     if (rc == 0) rc = bench_structured(&g, o, results);
     if (rc == 0) rc = bench_gated(&g, o, results);
+    if (rc == 0) rc = bench_softmax_options_rows(o, results, g.stream, memcpy_gbps_of, &g);
     if (rc == 0) bench_overhead(&g);
 #ifdef BENCH_WITH_CUDNN
     if (g.cudnn) cudnnDestroy(g.cudnn);
