@@ -37,8 +37,20 @@
  * Every grid is persistent: at most the blocks the device holds at once
  * (launch_cache.cuh), each looping over rows or columns.
  * Rows that are all -inf, or hold +inf or NaN, give NaN (as the CPU path).
+ *
+ * Options (actk_softmax_options: scale, temperature, LSE, safe rows,
+ * attention masks): every kernel takes a row policy Opt (softmax_options.cuh),
+ * PlainRows for the plain entry points (compiles to the kernels without
+ * options) or OptionRows, one instantiation per path and dtype with the
+ * options as run-time branches. Per row the policy gives the factor, the
+ * unmasked prefix of keys (never read beyond it; masked outputs are those of
+ * a -inf logit, or 0 in the backward) and the additive mask's row; the
+ * forward writes the LSE (one thread per row) and zeroes safe rows; the
+ * backward's safe test is a warp vote, a block barrier-or, or a flag beside
+ * the cluster's block sums. The dispatch is the same with or without options.
  * Preconditions (checked on the host): outer*dim*inner > 0 and fits size_t;
- * pointers aligned to the element size; y == x or disjoint.
+ * pointers aligned to the element size; y == x or disjoint; options
+ * validated (actk_check_softmax_ex_args; masks only with inner == 1).
  */
 #include "dtype_dispatch.cuh"
 #include "softmax_math.cuh"
