@@ -586,7 +586,8 @@ ACTK_API actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_
  * mask needs inner == 1, q_len >= 1 dividing outer, and (valid_length or
  * additive_mask) heads >= 1 dividing outer / q_len; causal in the enum.
  * Device values cannot be checked on the host: a temperature that is not
- * finite and positive follows the formula (T = 0 makes f = inf: a NaN row);
+ * finite and positive follows the formula (T = 0 makes f = inf: a NaN row,
+ * or with safe a zero row when every x < 0);
  * valid_length values are clamped to [0, k_len].
  */
 typedef enum {
