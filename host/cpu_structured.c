@@ -44,10 +44,13 @@ typedef struct {
     size_t mask_row; /* element offset of the additive mask's row */
 } softmax_row;
 
-static softmax_row softmax_row_of(const actk_softmax_options *o, size_t outer_index, size_t row, size_t dim)
+static softmax_row softmax_row_of(const actk_softmax_options *o, int backward, size_t outer_index, size_t row, size_t dim)
 {
     softmax_row r = {1.0f, 1.0, dim, 0};
     if (o == NULL) return r;
+    /* only what this direction uses and validated: the backward ignores the additive mask */
+    const int per_batch = o->valid_length != NULL || (!backward && o->additive_mask != NULL);
+    const int masked = per_batch || o->causal != ACTK_ATTN_MASK_NO_MASK;
     r.factor32 = o->scale;
     r.factor64 = o->scale;
     if (o->temperature) {
@@ -55,7 +58,7 @@ static softmax_row softmax_row_of(const actk_softmax_options *o, size_t outer_in
         r.factor32 = o->scale / t;
         r.factor64 = (double)o->scale / (double)t;
     }
-    if (o->q_len == 0) return r; /* no mask (validated) */
+    if (!masked) return r;
     const size_t q = outer_index % o->q_len;
     if (o->causal == ACTK_ATTN_MASK_CAUSAL && q + 1 < r.live) r.live = q + 1;
     if (o->causal == ACTK_ATTN_MASK_CAUSAL_BOTTOM_RIGHT) {
@@ -63,7 +66,7 @@ static softmax_row softmax_row_of(const actk_softmax_options *o, size_t outer_in
         const size_t limit = q + 1 + dim > o->q_len ? q + 1 + dim - o->q_len : 0;
         if (limit < r.live) r.live = limit;
     }
-    if (o->heads > 0) {
+    if (per_batch) {
         const size_t batch = outer_index / (o->q_len * o->heads);
         if (o->valid_length) {
             const int v = o->valid_length[batch];
@@ -110,7 +113,7 @@ static actk_status cpu_softmax_forward(const char *fn, actk_softmax_kind kind, a
     for (size_t o = 0; o < outer; ++o) {
         for (size_t i = 0; i < inner; ++i) {
             const size_t base = o * dim * inner + i, row = o * inner + i;
-            const softmax_row r = softmax_row_of(options, o, row, dim);
+            const softmax_row r = softmax_row_of(options, 0, o, row, dim);
             real max = -INFINITY;
             size_t argmax = 0;
             int nan = 0;
@@ -158,7 +161,7 @@ static actk_status cpu_softmax_backward(const char *fn, actk_softmax_kind kind, 
     for (size_t o = 0; o < outer; ++o) {
         for (size_t i = 0; i < inner; ++i) {
             const size_t base = o * dim * inner + i, row = o * inner + i;
-            const softmax_row r = softmax_row_of(options, o, row, dim);
+            const softmax_row r = softmax_row_of(options, 1, o, row, dim);
             const real factor = dtype == ACTK_F64 ? (real)r.factor64 : (real)r.factor32;
             ksum sum = {0, 0};
             int live_output = 0; /* an unmasked y that is not 0 (softmax) / -inf (log-softmax) */
