@@ -401,3 +401,38 @@ TEST(SoftmaxOptions, BackwardFormulaMasksAndSafeRows)
                 }
             }
 }
+
+/* Fields an option set does not use are neither validated nor read: heads
+ * without a per-batch mask (here one whose product with q_len wraps to 0),
+ * q_len without any mask, the additive mask in the backward. */
+TEST(SoftmaxOptions, UnusedFieldsAreIgnored)
+{
+    const size_t outer = 4, dim = 6, n = outer * dim;
+    std::vector<float> x(n, 0.5f), y(n, 9.0f), y_plain(n, 9.0f), dy(n, 0.25f), dx(n, 9.0f), dx_plain(n, 9.0f);
+    for (size_t k = 0; k < n; ++k) x[k] = (float)(k % 5) * 0.3f;
+    actk_softmax_options causal = actk_softmax_options_default();
+    causal.causal = ACTK_ATTN_MASK_CAUSAL;
+    causal.q_len = 2;
+    causal.heads = (size_t)1 << (sizeof(size_t) * 8 - 1); /* q_len * heads wraps to 0 */
+    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &causal, x.data(), y.data()), ACTK_SUCCESS)
+        << actk_last_error();
+    EXPECT_EQ(y[0], 1.0f); /* query 0 sees key 0 only */
+    EXPECT_EQ(y[1], 0.0f);
+    actk_softmax_options loose = actk_softmax_options_default();
+    loose.q_len = 5; /* does not divide outer, but no mask uses it */
+    loose.heads = 3;
+    loose.scale = 2.0f;
+    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &loose, x.data(), y.data()), ACTK_SUCCESS)
+        << actk_last_error();
+    loose.q_len = 0;
+    loose.heads = 0;
+    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &loose, x.data(), y_plain.data()), ACTK_SUCCESS);
+    EXPECT_EQ(std::memcmp(y.data(), y_plain.data(), n * sizeof(float)), 0);
+    actk_softmax_options backward = actk_softmax_options_default();
+    backward.additive_mask = reinterpret_cast<const void *>(uintptr_t(1)); /* misaligned and bogus: ignored by the backward */
+    backward.lse = reinterpret_cast<void *>(uintptr_t(3));
+    ASSERT_EQ(actk_cpu_softmax_backward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &backward, y.data(), dy.data(), dx.data()), ACTK_SUCCESS)
+        << actk_last_error();
+    ASSERT_EQ(actk_cpu_softmax_backward(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, y.data(), dy.data(), dx_plain.data()), ACTK_SUCCESS);
+    EXPECT_EQ(std::memcmp(dx.data(), dx_plain.data(), n * sizeof(float)), 0);
+}
