@@ -5,6 +5,7 @@
 #include "bench_common.h"
 #include "bench_gated_bias_cuda.h"
 #include "bench_quant_cuda.h"
+#include "bench_softmax_options.h"
 
 #include <cuda_runtime_api.h>
 #ifdef BENCH_WITH_CUDNN
@@ -855,6 +856,8 @@ static void bench_overhead(gpu *g)
 static double hook_time_calls(void *g, int (*fn)(void *, int), void *ctx, int copies) { return time_calls(g, fn, ctx, copies); }
 static int hook_copies_for(void *g, size_t bytes) { return copies_for(g, bytes); }
 static void hook_finish_row(void *g, bench_row *row, double ms) { finish_row(g, row, ms, -1); }
+/* bench_softmax_options_rows' view of memcpy_gbps */
+static double memcpy_gbps_of(void *g, size_t bytes) { return memcpy_gbps((gpu *)g, bytes); }
 
 int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *device, size_t device_size)
 {
@@ -896,6 +899,7 @@ int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *dev
     }
     const bench_gpu_hooks hooks = {&g, g.stream, hook_time_calls, hook_copies_for, hook_finish_row, init_row};
     if (rc == 0) rc = bench_quant(&hooks, o, results);
+    if (rc == 0) rc = bench_softmax_options_rows(o, results, g.stream, memcpy_gbps_of, &g);
     if (rc == 0) bench_overhead(&g);
 #ifdef BENCH_WITH_CUDNN
     if (g.cudnn) cudnnDestroy(g.cudnn);

@@ -9,6 +9,11 @@ reference computed by PyTorch on the GPU (in ULP of the dtype).
 
 Usage: compare_torch.py [--lib build/libactk.so] [--n 67108864] [--rows 65536 --cols 1024]
                         [--dtypes f32,bf16] [--json out.json]
+                        [--options [--attention 32,16,2048,2048]]
+--options: only the softmax options (issue 16), actk_cuda_softmax_forward_ex
+against PyTorch's composite (x*scale).masked_fill(mask, -inf).softmax(-1) on a
+batch x heads x q_len x k_len attention tensor (causal, top-left and
+bottom-right), and the scaled softmax without a mask.
 Needs PyTorch with CUDA and a GPU; not part of CI.
 """
 import argparse
@@ -68,6 +73,54 @@ GATED = {
     "reglu": (4, 0, lambda x: F.relu(x.chunk(2, -1)[0]) * x.chunk(2, -1)[1]),
     "glu": (2, 1, lambda x: F.glu(x, -1)),
 }
+
+
+class SoftmaxOptions(ctypes.Structure):
+    _fields_ = [("scale", ctypes.c_float), ("temperature", ctypes.c_void_p), ("lse", ctypes.c_void_p), ("safe", ctypes.c_int),
+                ("causal", ctypes.c_int), ("q_len", ctypes.c_size_t), ("heads", ctypes.c_size_t),
+                ("valid_length", ctypes.c_void_p), ("additive_mask", ctypes.c_void_p)]
+
+
+def compare_options(lib, args, stream):
+    """The softmax options against PyTorch's masked composite (forward)."""
+    lib.actk_softmax_options_default.restype = SoftmaxOptions
+    lib.actk_cuda_softmax_forward_ex.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t,
+                                                 ctypes.POINTER(SoftmaxOptions), ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    b, h, q, k = (int(v) for v in args.attention.split(","))
+    scale = 1.0 / 8.0
+    rows = []
+    print(f"{'softmax option':<22} {'dtype':<5} {'shape':<18} {'torch_us':>10} {'actk_us':>10} {'speedup':>8} {'torch_ulp':>10} {'actk_ulp':>10}")
+    for dname in args.dtypes.split(","):
+        code, dt = DTYPES[dname]
+        x = (torch.rand(b, h, q, k, device="cuda", dtype=torch.float32) * 16 - 8).to(dt)
+        y = torch.empty_like(x)
+        qi = torch.arange(q, device="cuda").view(q, 1)
+        ki = torch.arange(k, device="cuda").view(1, k)
+        for name, causal, mask in (("scale", 0, None), ("causal", 1, ki > qi), ("causal_bottom_right", 2, ki > qi + (k - q))):
+            opts = lib.actk_softmax_options_default()
+            opts.scale = scale
+            opts.causal = causal
+            opts.q_len = q
+            opts.heads = h
+
+            def torch_fn():
+                z = x * scale
+                return (z.masked_fill(mask, float("-inf")) if mask is not None else z).softmax(-1)
+
+            # the reference: scale rounded as actk defines it (in float), the softmax in float64
+            z64 = (x.to(torch.float32) * scale).to(torch.float64)
+            ref = (z64.masked_fill(mask, float("-inf")) if mask is not None else z64).softmax(-1)
+            t_torch = timed(torch_fn)
+            t_ours = timed(lambda: check(lib, lib.actk_cuda_softmax_forward_ex(0, code, b * h * q, k, 1, ctypes.byref(opts), x.data_ptr(),
+                                                                               y.data_ptr(), stream), name))
+            row = {"op": "softmax " + name, "dtype": dname, "direction": "forward", "shape": f"{b}x{h}x{q}x{k}",
+                   "torch_us": t_torch * 1e3, "actk_us": t_ours * 1e3,
+                   "torch_ulp": max_ulp(torch_fn(), ref, dt), "actk_ulp": max_ulp(y, ref, dt)}
+            rows.append(row)
+            print(f"{name:<22} {dname:<5} {row['shape']:<18} {row['torch_us']:>10.1f} {row['actk_us']:>10.1f} "
+                  f"{row['torch_us'] / row['actk_us']:>7.2f}x {row['torch_ulp']:>10.1f} {row['actk_ulp']:>10.1f}")
+        del x, y
+    return rows
 
 
 def timed(fn, reps=20, trials=7):
@@ -158,6 +211,8 @@ def main():
     parser.add_argument("--cols", type=int, default=1024)
     parser.add_argument("--dtypes", default="f32,bf16")
     parser.add_argument("--json")
+    parser.add_argument("--options", action="store_true", help="only the softmax options against the masked composite")
+    parser.add_argument("--attention", default="32,16,2048,2048", help="batch,heads,q_len,k_len for --options")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("compare_torch: no CUDA device")
@@ -166,6 +221,12 @@ def main():
     stream = torch.cuda.current_stream().cuda_stream
     rows = []
     print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}")
+    if args.options:
+        rows = compare_options(lib, args, stream)
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__, "rows": rows}, handle, indent=1)
+        return 0
     print(f"{'op':<12} {'dtype':<5} {'dir':<8} {'torch_us':>10} {'actk_us':>10} {'speedup':>8} {'torch_ulp':>10} {'actk_ulp':>10}")
     for dname in args.dtypes.split(","):
         code, dt = DTYPES[dname]

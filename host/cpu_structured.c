@@ -34,40 +34,115 @@ static real ksum_value(const ksum *k) { return k->sum + k->compensation; }
 
 /* ---- softmax ----------------------------------------------------------------- */
 
-actk_status actk_cpu_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                     const void *x, void *y)
+/* What the options make of one row (see actk.h): the factor f, the number
+ * of leading unmasked entries (every mask is a prefix of keys: causal and
+ * padding both keep keys below a limit), and the additive mask's row. */
+typedef struct {
+    float factor32;  /* f for f32/f16/bf16: scale / temperature in float */
+    double factor64; /* f for f64: in double */
+    size_t live;     /* entries [0, live) are unmasked */
+    size_t mask_row; /* element offset of the additive mask's row */
+} softmax_row;
+
+static softmax_row softmax_row_of(const actk_softmax_options *o, int backward, size_t outer_index, size_t row, size_t dim)
+{
+    softmax_row r = {1.0f, 1.0, dim, 0};
+    if (o == NULL) return r;
+    /* only what this direction uses and validated: the backward ignores the additive mask */
+    const int per_batch = o->valid_length != NULL || (!backward && o->additive_mask != NULL);
+    const int masked = per_batch || o->causal != ACTK_ATTN_MASK_NO_MASK;
+    r.factor32 = o->scale;
+    r.factor64 = o->scale;
+    if (o->temperature) {
+        const float t = o->temperature[row];
+        r.factor32 = o->scale / t;
+        r.factor64 = (double)o->scale / (double)t;
+    }
+    if (!masked) return r;
+    const size_t q = outer_index % o->q_len;
+    if (o->causal == ACTK_ATTN_MASK_CAUSAL && q + 1 < r.live) r.live = q + 1;
+    if (o->causal == ACTK_ATTN_MASK_CAUSAL_BOTTOM_RIGHT) {
+        /* keys k <= q + dim - q_len stay: a limit of q + 1 + dim - q_len, at least 0 */
+        const size_t limit = q + 1 + dim > o->q_len ? q + 1 + dim - o->q_len : 0;
+        if (limit < r.live) r.live = limit;
+    }
+    if (per_batch) {
+        const size_t batch = outer_index / (o->q_len * o->heads);
+        if (o->valid_length) {
+            const int v = o->valid_length[batch];
+            const size_t limit = v < 0 ? 0 : (size_t)v;
+            if (limit < r.live) r.live = limit;
+        }
+        r.mask_row = (batch * o->q_len + q) * dim;
+    }
+    return r;
+}
+
+/* The scaled logit z = x * f (+ mask), rounded to the compute type as the
+ * header defines it: float for f32/f16/bf16, double for f64. */
+static real softmax_scaled(actk_dtype dtype, const void *x, size_t idx, const void *mask, size_t mask_idx,
+                           const softmax_row *r)
+{
+    if (dtype == ACTK_F64) {
+        double z = (double)load(dtype, x, idx) * r->factor64;
+        if (mask) z = z + (double)load(dtype, mask, mask_idx);
+        return z;
+    }
+    float z = (float)load(dtype, x, idx) * r->factor32;
+    if (mask) z = z + (float)load(dtype, mask, mask_idx);
+    return z;
+}
+
+static void store_lse(actk_dtype dtype, void *lse, size_t row, real v)
+{
+    if (dtype == ACTK_F64)
+        ((double *)lse)[row] = (double)v;
+    else
+        ((float *)lse)[row] = (float)v;
+}
+
+static actk_status cpu_softmax_forward(const char *fn, actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                       size_t inner, const actk_softmax_options *options, const void *x, void *y)
 {
     size_t elem, total;
-    const actk_status s = actk_check_softmax_args("actk_cpu_softmax_forward", 0, kind, dtype, outer, dim, inner, x, NULL, y, &elem, &total);
+    const actk_status s = actk_check_softmax_ex_args(fn, 0, kind, dtype, outer, dim, inner, options, x, NULL, y, &elem, &total);
     if (s != ACTK_SUCCESS || total == 0) return s;
+    const void *mask = options ? options->additive_mask : NULL;
+    void *lse = options ? options->lse : NULL;
+    const int safe = options ? options->safe : 0;
     for (size_t o = 0; o < outer; ++o) {
         for (size_t i = 0; i < inner; ++i) {
-            const size_t base = o * dim * inner + i;
+            const size_t base = o * dim * inner + i, row = o * inner + i;
+            const softmax_row r = softmax_row_of(options, 0, o, row, dim);
             real max = -INFINITY;
             size_t argmax = 0;
             int nan = 0;
-            for (size_t d = 0; d < dim; ++d) {
-                const real v = load(dtype, x, base + d * inner);
+            for (size_t d = 0; d < r.live; ++d) {
+                const real v = softmax_scaled(dtype, x, base + d * inner, mask, r.mask_row + d, &r);
                 nan |= isnan(v);
                 if (v > max) {
                     max = v;
                     argmax = d;
                 }
             }
-            /* all -inf, any +inf or NaN: the whole row is NaN (as PyTorch) */
+            /* all -inf (or all masked), any +inf or NaN: the whole row is NaN
+             * (as PyTorch); safe makes the first case 0 */
             const int bad_row = nan || !isfinite(max);
+            const int zero_row = safe && !nan && max == -INFINITY;
             /* sum = 1 + rest, with the 1 of one maximal entry kept out so that
              * log(sum) = log1p(rest) keeps the tiny terms of a dominant row */
             ksum rest = {0, 0};
             if (!bad_row)
-                for (size_t d = 0; d < dim; ++d)
-                    if (d != argmax) ksum_add(&rest, expl(load(dtype, x, base + d * inner) - max));
+                for (size_t d = 0; d < r.live; ++d)
+                    if (d != argmax) ksum_add(&rest, expl(softmax_scaled(dtype, x, base + d * inner, mask, r.mask_row + d, &r) - max));
             const real rest_sum = ksum_value(&rest), log_sum = log1pl(rest_sum);
+            if (lse) store_lse(dtype, lse, row, nan ? (real)NAN : bad_row ? max : max + log_sum);
             for (size_t d = 0; d < dim; ++d) {
                 const size_t idx = base + d * inner;
-                const real shifted = load(dtype, x, idx) - max;
+                const real shifted = d < r.live ? softmax_scaled(dtype, x, idx, mask, r.mask_row + d, &r) - max : -INFINITY;
                 real v = NAN;
-                if (!bad_row) v = kind == ACTK_SOFTMAX ? expl(shifted) / (1.0L + rest_sum) : shifted - log_sum;
+                if (zero_row) v = kind == ACTK_SOFTMAX ? 0.0L : -INFINITY;
+                else if (!bad_row) v = kind == ACTK_SOFTMAX ? expl(shifted) / (1.0L + rest_sum) : shifted - log_sum;
                 store(dtype, y, idx, v);
             }
         }
@@ -75,30 +150,66 @@ actk_status actk_cpu_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, s
     return ACTK_SUCCESS;
 }
 
-actk_status actk_cpu_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                      const void *y, const void *dy, void *dx)
+static actk_status cpu_softmax_backward(const char *fn, actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                        size_t inner, const actk_softmax_options *options, const void *y, const void *dy,
+                                        void *dx)
 {
     size_t elem, total;
-    const actk_status s = actk_check_softmax_args("actk_cpu_softmax_backward", 1, kind, dtype, outer, dim, inner, y, dy, dx, &elem, &total);
+    const actk_status s = actk_check_softmax_ex_args(fn, 1, kind, dtype, outer, dim, inner, options, y, dy, dx, &elem, &total);
     if (s != ACTK_SUCCESS || total == 0) return s;
+    const int safe = options ? options->safe : 0;
     for (size_t o = 0; o < outer; ++o) {
         for (size_t i = 0; i < inner; ++i) {
-            const size_t base = o * dim * inner + i;
+            const size_t base = o * dim * inner + i, row = o * inner + i;
+            const softmax_row r = softmax_row_of(options, 1, o, row, dim);
+            const real factor = dtype == ACTK_F64 ? (real)r.factor64 : (real)r.factor32;
             ksum sum = {0, 0};
-            for (size_t d = 0; d < dim; ++d) {
+            int live_output = 0; /* an unmasked y that is not 0 (softmax) / -inf (log-softmax) */
+            for (size_t d = 0; d < r.live; ++d) {
                 const size_t idx = base + d * inner;
-                const real g = load(dtype, dy, idx);
-                ksum_add(&sum, kind == ACTK_SOFTMAX ? g * load(dtype, y, idx) : g);
+                const real g = load(dtype, dy, idx), yv = load(dtype, y, idx);
+                ksum_add(&sum, kind == ACTK_SOFTMAX ? g * yv : g);
+                live_output |= kind == ACTK_SOFTMAX ? !(yv == 0) : !(yv == -INFINITY);
             }
             const real total_sum = ksum_value(&sum);
+            const int zero_row = safe && !live_output;
             for (size_t d = 0; d < dim; ++d) {
                 const size_t idx = base + d * inner;
+                if (d >= r.live || zero_row) {
+                    store(dtype, dx, idx, 0.0L);
+                    continue;
+                }
                 const real yv = load(dtype, y, idx), g = load(dtype, dy, idx);
-                store(dtype, dx, idx, kind == ACTK_SOFTMAX ? yv * (g - total_sum) : g - expl(yv) * total_sum);
+                const real grad = kind == ACTK_SOFTMAX ? yv * (g - total_sum) : g - expl(yv) * total_sum;
+                store(dtype, dx, idx, factor * grad);
             }
         }
     }
     return ACTK_SUCCESS;
+}
+
+actk_status actk_cpu_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                     const void *x, void *y)
+{
+    return cpu_softmax_forward("actk_cpu_softmax_forward", kind, dtype, outer, dim, inner, NULL, x, y);
+}
+
+actk_status actk_cpu_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                      const void *y, const void *dy, void *dx)
+{
+    return cpu_softmax_backward("actk_cpu_softmax_backward", kind, dtype, outer, dim, inner, NULL, y, dy, dx);
+}
+
+actk_status actk_cpu_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                        const actk_softmax_options *options, const void *x, void *y)
+{
+    return cpu_softmax_forward("actk_cpu_softmax_forward_ex", kind, dtype, outer, dim, inner, options, x, y);
+}
+
+actk_status actk_cpu_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                         const actk_softmax_options *options, const void *y, const void *dy, void *dx)
+{
+    return cpu_softmax_backward("actk_cpu_softmax_backward_ex", kind, dtype, outer, dim, inner, options, y, dy, dx);
 }
 
 /* ---- PReLU ------------------------------------------------------------------- */

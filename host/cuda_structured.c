@@ -31,38 +31,79 @@ static actk_status softmax_launched(const char *fn, cudaError_t err, const actk_
     return launched(fn, err);
 }
 
-actk_status actk_cuda_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                      const void *x, void *y, actk_stream stream)
+/* Device pointers of the options that the call reads or writes. */
+static int option_pointers(const actk_softmax_options *o, int backward, actk_device_pointer *p)
 {
-    const char *fn = "actk_cuda_softmax_forward";
+    int n = 0;
+    if (o == NULL) return 0;
+    if (o->temperature) p[n++] = (actk_device_pointer){"options->temperature", o->temperature};
+    if (!backward && o->lse) p[n++] = (actk_device_pointer){"options->lse", o->lse};
+    if (o->valid_length) p[n++] = (actk_device_pointer){"options->valid_length", o->valid_length};
+    if (!backward && o->additive_mask) p[n++] = (actk_device_pointer){"options->additive_mask", o->additive_mask};
+    return n;
+}
+
+static actk_status cuda_softmax_forward(const char *fn, actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                        size_t inner, const actk_softmax_options *options, const void *x, void *y,
+                                        actk_stream stream)
+{
     size_t elem, total;
     actk_device_facts facts;
     actk_softmax_launch launch = {ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
     actk_internal_record_softmax_launch(&launch);
-    actk_status s = actk_check_softmax_args(fn, 0, kind, dtype, outer, dim, inner, x, NULL, y, &elem, &total);
-    const actk_device_pointer pointers[2] = {{"x", x}, {"y", y}};
-    if (s == ACTK_SUCCESS) s = actk_cuda_prepare_device(fn, stream, pointers, total ? 2 : 0, &facts);
+    actk_status s = actk_check_softmax_ex_args(fn, 0, kind, dtype, outer, dim, inner, options, x, NULL, y, &elem, &total);
+    actk_device_pointer pointers[6] = {{"x", x}, {"y", y}};
+    const int count = 2 + option_pointers(options, 0, pointers + 2);
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare_device(fn, stream, pointers, total ? count : 0, &facts);
     if (s != ACTK_SUCCESS || total == 0) return s;
-    const cudaError_t err = actk_launch_softmax_forward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, x, y,
+    const actk_softmax_options *active = actk_softmax_options_active(options, 0) ? options : NULL;
+    const cudaError_t err = actk_launch_softmax_forward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, active, x, y,
                                                         softmax_view(&facts), (cudaStream_t)stream, &launch);
     return softmax_launched(fn, err, &launch);
+}
+
+static actk_status cuda_softmax_backward(const char *fn, actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                         size_t inner, const actk_softmax_options *options, const void *y, const void *dy,
+                                         void *dx, actk_stream stream)
+{
+    size_t elem, total;
+    actk_device_facts facts;
+    actk_softmax_launch launch = {ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
+    actk_internal_record_softmax_launch(&launch);
+    actk_status s = actk_check_softmax_ex_args(fn, 1, kind, dtype, outer, dim, inner, options, y, dy, dx, &elem, &total);
+    actk_device_pointer pointers[7] = {{"y", y}, {"dy", dy}, {"dx", dx}};
+    const int count = 3 + option_pointers(options, 1, pointers + 3);
+    if (s == ACTK_SUCCESS) s = actk_cuda_prepare_device(fn, stream, pointers, total ? count : 0, &facts);
+    if (s != ACTK_SUCCESS || total == 0) return s;
+    const actk_softmax_options *active = actk_softmax_options_active(options, 1) ? options : NULL;
+    const cudaError_t err = actk_launch_softmax_backward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, active, y, dy, dx,
+                                                         softmax_view(&facts), (cudaStream_t)stream, &launch);
+    return softmax_launched(fn, err, &launch);
+}
+
+actk_status actk_cuda_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                      const void *x, void *y, actk_stream stream)
+{
+    return cuda_softmax_forward("actk_cuda_softmax_forward", kind, dtype, outer, dim, inner, NULL, x, y, stream);
 }
 
 actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
                                        const void *y, const void *dy, void *dx, actk_stream stream)
 {
-    const char *fn = "actk_cuda_softmax_backward";
-    size_t elem, total;
-    actk_device_facts facts;
-    actk_softmax_launch launch = {ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
-    actk_internal_record_softmax_launch(&launch);
-    actk_status s = actk_check_softmax_args(fn, 1, kind, dtype, outer, dim, inner, y, dy, dx, &elem, &total);
-    const actk_device_pointer pointers[3] = {{"y", y}, {"dy", dy}, {"dx", dx}};
-    if (s == ACTK_SUCCESS) s = actk_cuda_prepare_device(fn, stream, pointers, total ? 3 : 0, &facts);
-    if (s != ACTK_SUCCESS || total == 0) return s;
-    const cudaError_t err = actk_launch_softmax_backward(kind == ACTK_LOG_SOFTMAX, dtype, outer, dim, inner, y, dy, dx,
-                                                         softmax_view(&facts), (cudaStream_t)stream, &launch);
-    return softmax_launched(fn, err, &launch);
+    return cuda_softmax_backward("actk_cuda_softmax_backward", kind, dtype, outer, dim, inner, NULL, y, dy, dx, stream);
+}
+
+actk_status actk_cuda_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                         const actk_softmax_options *options, const void *x, void *y, actk_stream stream)
+{
+    return cuda_softmax_forward("actk_cuda_softmax_forward_ex", kind, dtype, outer, dim, inner, options, x, y, stream);
+}
+
+actk_status actk_cuda_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                          const actk_softmax_options *options, const void *y, const void *dy, void *dx,
+                                          actk_stream stream)
+{
+    return cuda_softmax_backward("actk_cuda_softmax_backward_ex", kind, dtype, outer, dim, inner, options, y, dy, dx, stream);
 }
 
 actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,

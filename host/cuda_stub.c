@@ -65,6 +65,27 @@ actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype,
                        "actk_cuda_softmax_backward");
 }
 
+actk_status actk_cuda_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                         const actk_softmax_options *options, const void *x, void *y, actk_stream stream)
+{
+    size_t elem, total;
+    (void)stream;
+    return stub_result(actk_check_softmax_ex_args("actk_cuda_softmax_forward_ex", 0, kind, dtype, outer, dim, inner, options, x,
+                                                  NULL, y, &elem, &total),
+                       "actk_cuda_softmax_forward_ex");
+}
+
+actk_status actk_cuda_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                                          const actk_softmax_options *options, const void *y, const void *dy, void *dx,
+                                          actk_stream stream)
+{
+    size_t elem, total;
+    (void)stream;
+    return stub_result(actk_check_softmax_ex_args("actk_cuda_softmax_backward_ex", 1, kind, dtype, outer, dim, inner, options, y,
+                                                  dy, dx, &elem, &total),
+                       "actk_cuda_softmax_backward_ex");
+}
+
 actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
                                     const void *slope, void *y, actk_stream stream)
 {

@@ -37,11 +37,24 @@
  * Every grid is persistent: at most the blocks the device holds at once
  * (launch_cache.cuh), each looping over rows or columns.
  * Rows that are all -inf, or hold +inf or NaN, give NaN (as the CPU path).
+ *
+ * Options (actk_softmax_options: scale, temperature, LSE, safe rows,
+ * attention masks): every kernel takes a row policy Opt (softmax_options.cuh),
+ * PlainRows for the plain entry points (compiles to the kernels without
+ * options) or OptionRows, one instantiation per path and dtype with the
+ * options as run-time branches. Per row the policy gives the factor, the
+ * unmasked prefix of keys (never read beyond it; masked outputs are those of
+ * a -inf logit, or 0 in the backward) and the additive mask's row; the
+ * forward writes the LSE (one thread per row) and zeroes safe rows; the
+ * backward's safe test is a warp vote, a block barrier-or, or a flag beside
+ * the cluster's block sums. The dispatch is the same with or without options.
  * Preconditions (checked on the host): outer*dim*inner > 0 and fits size_t;
- * pointers aligned to the element size; y == x or disjoint.
+ * pointers aligned to the element size; y == x or disjoint; options
+ * validated (actk_check_softmax_ex_args; masks only with inner == 1).
  */
 #include "dtype_dispatch.cuh"
 #include "softmax_math.cuh"
+#include "softmax_options.cuh"
 
 #include <cooperative_groups.h>
 #include "launch_cache.cuh"
@@ -99,10 +112,38 @@ template <class C> __device__ __forceinline__ C warp_max(C v)
     return __shfl_sync(0xffffffffu, v, 0);
 }
 
+/* ---- the options' row outcomes (softmax_options.cuh) -------------------------- */
+
+/* The backward's safe test: an output that is not 0 (softmax) or -inf
+ * (log-softmax) depended on x; NaN counts as live. */
+template <bool kLog, class C> __device__ __forceinline__ bool output_is_live(C y)
+{
+    return kLog ? !(y == C(-INFINITY)) : !(y == C(0));
+}
+
+/* A forward row's output beyond the computed values: `zero` (safe, and the
+ * max is -inf: y = 0, log-softmax -inf everywhere) and `masked` (the value
+ * of a masked key: that of an x of -inf, so NaN where the row is NaN). */
+template <class C> struct RowOutput {
+    bool zero;
+    C zero_value, masked;
+    __device__ __forceinline__ C of(C v) const { return zero ? zero_value : v; }
+};
+
+template <bool kLog, class Opt, class M>
+__device__ __forceinline__ RowOutput<typename M::T> row_output(const Opt &opt, const MaxSum<M> &stats, const RowScale<M> &scale)
+{
+    using C = typename M::T;
+    const C zero_value = C(kLog ? -INFINITY : 0);
+    if constexpr (!Opt::kActive) return {false, zero_value, zero_value};
+    const bool zero = opt.safe() && stats.max == C(-INFINITY);
+    return {zero, zero_value, zero ? zero_value : softmax_value<kLog>(C(-INFINITY), scale)};
+}
+
 /* ---- inner == 1, dim <= 1024: a warp per row ------------------------------- */
 
-template <class S, int kCols, bool kLog>
-__global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S *y, size_t rows, int dim)
+template <class S, int kCols, bool kLog, class Opt>
+__global__ void __launch_bounds__(128) softmax_forward_warp_kernel(Opt opt, const S *x, S *y, size_t rows, int dim)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -111,13 +152,15 @@ __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S
     const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
     for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
         const S *xr = x + row * dim;
+        const auto view = opt.row(row, row, (size_t)dim);
+        const int live = (int)view.live((size_t)dim); /* masked keys count as -inf, unread */
         C v[kCols];
         typename SoftmaxTerm<M>::type e[kCols];
         C m = C(-INFINITY);
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
-            v[k] = col < dim ? T::load(xr[col]) : C(-INFINITY);
+            v[k] = col < live ? view.scaled(T::load(xr[col]), (size_t)col) : C(-INFINITY);
             m = nan_max(m, v[k]);
         }
         m = warp_max(m);
@@ -126,18 +169,23 @@ __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(const S *x, S
         int ties = 0;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) e[k] = softmax_term<M>(v[k], m, rest, ties);
-        const RowScale<M> scale = row_scale<kLog>(two_pass_stats<M>(m, warp_acc_sum<M>(rest), warp_sum(ties)));
+        const MaxSum<M> stats = two_pass_stats<M>(m, warp_acc_sum<M>(rest), warp_sum(ties));
+        const RowScale<M> scale = row_scale<kLog>(stats);
+        if (lane == 0) opt.write_lse(row, stats);
+        const bool zero_row = opt.safe() && m == C(-INFINITY); /* safe: nothing unmasked and finite */
         S *yr = y + row * dim;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
-            if (col < dim) yr[col] = T::store(softmax_value_from_term<kLog, M>(v[k], e[k], scale));
+            if (col < dim)
+                yr[col] = T::store(zero_row ? C(kLog ? -INFINITY : 0) : softmax_value_from_term<kLog, M>(v[k], e[k], scale));
         }
     }
 }
 
-template <class S, int kCols, bool kLog>
-__global__ void __launch_bounds__(128) softmax_backward_warp_kernel(const S *y, const S *dy, S *dx, size_t rows, int dim)
+template <class S, int kCols, bool kLog, class Opt>
+__global__ void __launch_bounds__(128) softmax_backward_warp_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t rows,
+                                                                    int dim)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -146,20 +194,27 @@ __global__ void __launch_bounds__(128) softmax_backward_warp_kernel(const S *y, 
     const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
     for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
         const size_t base = row * dim;
+        const auto view = opt.row(row, row, (size_t)dim);
+        const int live = (int)view.live((size_t)dim); /* masked: unread, dx = 0 */
         C yv[kCols], gv[kCols];
         typename SoftmaxAcc<M>::type partial = acc_zero<M>();
+        bool live_output = false;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
-            yv[k] = col < dim ? T::load(y[base + col]) : C(0);
-            gv[k] = col < dim ? T::load(dy[base + col]) : C(0);
+            yv[k] = col < live ? T::load(y[base + col]) : C(0);
+            gv[k] = col < live ? T::load(dy[base + col]) : C(0);
             partial = backward_term<M, kLog>(partial, yv[k], gv[k]);
+            live_output |= col < live && output_is_live<kLog>(yv[k]);
         }
+        bool zero_row = false;
+        if constexpr (Opt::kActive) zero_row = opt.safe() && !__any_sync(0xffffffffu, live_output);
         const typename SoftmaxAcc<M>::type row_sum = warp_acc_sum<M>(partial);
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWarp;
-            if (col < dim) dx[base + col] = T::store(softmax_grad<M, kLog>(yv[k], gv[k], row_sum));
+            if (col < dim)
+                dx[base + col] = T::store(col < live && !zero_row ? view.scale_grad(softmax_grad<M, kLog>(yv[k], gv[k], row_sum)) : C(0));
         }
     }
 }
@@ -201,9 +256,9 @@ template <class M, class Acc = typename SoftmaxAcc<M>::type> __device__ Acc bloc
 }
 
 /* cache_row: the row (storage type) lives in dynamic shared memory. */
-template <class S, bool kLog>
-__global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(const S *x, S *y, size_t rows, size_t dim,
-                                                                               bool cache_row)
+template <class S, bool kLog, class Opt>
+__global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(Opt opt, const S *x, S *y, size_t rows,
+                                                                               size_t dim, bool cache_row)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -213,22 +268,27 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(co
     __shared__ MaxSum<M> scratch[kBlockThreads / kWarp];
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const S *xr = x + row * dim;
+        const auto view = opt.row(row, row, dim);
+        const size_t live = view.live(dim); /* masked keys count as -inf, unread */
         MaxSum<M> s = MaxSum<M>::empty();
-        for (size_t col = threadIdx.x; col < dim; col += blockDim.x) {
+        for (size_t col = threadIdx.x; col < live; col += blockDim.x) {
             const S raw = xr[col];
             if (cache_row) row_cache[col] = raw;
-            online_add(s, T::load(raw));
+            online_add(s, view.scaled(T::load(raw), col));
         }
         s = block_merge(s, scratch); /* its barriers also publish row_cache */
         const RowScale<M> scale = row_scale<kLog>(s);
+        if (threadIdx.x == 0) opt.write_lse(row, s);
+        const RowOutput<C> out = row_output<kLog>(opt, s, scale);
         S *yr = y + row * dim;
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            yr[col] = T::store(softmax_value<kLog>(T::load(cache_row ? row_cache[col] : xr[col]), scale));
+            yr[col] = T::store(!Opt::kActive || col < live ? out.of(softmax_value<kLog>(view.scaled(T::load(cache_row ? row_cache[col] : xr[col]), col), scale))
+                                          : out.masked);
     }
 }
 
-template <class S, bool kLog>
-__global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(const S *y, const S *dy, S *dx,
+template <class S, bool kLog, class Opt>
+__global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(Opt opt, const S *y, const S *dy, S *dx,
                                                                                 size_t rows, size_t dim)
 {
     using T = StorageTraits<S>;
@@ -238,14 +298,24 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(c
     __shared__ Acc scratch[kBlockThreads / kWarp];
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const size_t base = row * dim;
+        const auto view = opt.row(row, row, dim);
+        const size_t live = view.live(dim); /* masked: unread, dx = 0 */
         Acc partial = acc_zero<M>();
-        for (size_t col = threadIdx.x; col < dim; col += blockDim.x) {
+        bool live_output = false;
+        for (size_t col = threadIdx.x; col < live; col += blockDim.x) {
             const C g = T::load(dy[base + col]);
-            partial = backward_term<M, kLog>(partial, kLog ? C(0) : T::load(y[base + col]), g);
+            /* log-softmax reads y here only to tell safe rows */
+            const C yv = kLog && !(Opt::kActive && opt.safe()) ? C(0) : T::load(y[base + col]);
+            partial = backward_term<M, kLog>(partial, kLog ? C(0) : yv, g);
+            live_output |= output_is_live<kLog>(yv);
         }
+        bool zero_row = false;
+        if constexpr (Opt::kActive) zero_row = opt.safe() && !__syncthreads_or(live_output); /* row-uniform */
         const Acc row_sum = block_sum<M>(partial, scratch);
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            dx[base + col] = T::store(softmax_grad<M, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum));
+            dx[base + col] = T::store(col < live && !zero_row
+                                          ? view.scale_grad(softmax_grad<M, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum))
+                                          : C(0));
     }
 }
 
@@ -264,9 +334,9 @@ namespace cg = cooperative_groups;
 
 /* Rows advance by (clusters in the grid); every block of a cluster walks the
  * same rows, so cluster.sync() is reached equally often by all of them. */
-template <class S, bool kLog>
-__global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(const S *x, S *y, size_t rows, size_t dim,
-                                                                                 size_t chunk, bool cache_chunk)
+template <class S, bool kLog, class Opt>
+__global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(Opt opt, const S *x, S *y, size_t rows,
+                                                                                 size_t dim, size_t chunk, bool cache_chunk)
 {
 #if ACTK_HAS_CLUSTERS
     using T = StorageTraits<S>;
@@ -282,11 +352,13 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
     const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
     for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
         const S *xr = x + row * dim;
+        const auto view = opt.row(row, row, dim);
+        const size_t live = view.live(dim), live_end = end < live ? end : live; /* masked: -inf, unread */
         MaxSum<M> s = MaxSum<M>::empty();
-        for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
+        for (size_t col = begin + threadIdx.x; col < live_end; col += blockDim.x) {
             const S raw = xr[col];
             if (cache_chunk) cache[col - begin] = raw;
-            online_add(s, T::load(raw));
+            online_add(s, view.scaled(T::load(raw), col));
         }
         s = block_merge(s, scratch);
         if (threadIdx.x == 0) block_stats = s;
@@ -295,18 +367,23 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
         for (unsigned r = 0; r < blocks; ++r) total = merge(total, *cluster.map_shared_rank(&block_stats, r));
         cluster.sync(); /* all reads done before the next row overwrites block_stats */
         const RowScale<M> scale = row_scale<kLog>(total);
+        if (rank == 0 && threadIdx.x == 0) opt.write_lse(row, total);
+        const RowOutput<C> out = row_output<kLog>(opt, total, scale);
         S *yr = y + row * dim;
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x)
-            yr[col] = T::store(softmax_value<kLog>(T::load(cache_chunk ? cache[col - begin] : xr[col]), scale));
+            yr[col] = T::store(!Opt::kActive || col < live
+                                   ? out.of(softmax_value<kLog>(view.scaled(T::load(cache_chunk ? cache[col - begin] : xr[col]), col), scale))
+                                   : out.masked);
     }
 #else
-    (void)x, (void)y, (void)rows, (void)dim, (void)chunk, (void)cache_chunk;
+    (void)opt, (void)x, (void)y, (void)rows, (void)dim, (void)chunk, (void)cache_chunk;
 #endif
 }
 
-template <class S, bool kLog>
-__global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel(const S *y, const S *dy, S *dx, size_t rows,
-                                                                                  size_t dim, size_t chunk, bool cache_chunk)
+template <class S, bool kLog, class Opt>
+__global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel(Opt opt, const S *y, const S *dy, S *dx,
+                                                                                  size_t rows, size_t dim, size_t chunk,
+                                                                                  bool cache_chunk)
 {
 #if ACTK_HAS_CLUSTERS
     using T = StorageTraits<S>;
@@ -320,33 +397,50 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel
     using Acc = typename SoftmaxAcc<M>::type;
     __shared__ Acc scratch[kBlockThreads / kWarp];
     __shared__ Acc block_sum_value;
+    __shared__ int block_live; /* safe rows: an output of this block's chunk depended on x */
     const size_t clusters = gridDim.x / blocks;
     const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
     for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
         const size_t base = row * dim;
+        const auto view = opt.row(row, row, dim);
+        const size_t live = view.live(dim), live_end = end < live ? end : live; /* masked: unread, dx = 0 */
         Acc partial = acc_zero<M>();
-        for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
+        bool live_output = false;
+        for (size_t col = begin + threadIdx.x; col < live_end; col += blockDim.x) {
             const S ry = y[base + col], rg = dy[base + col];
             if (cache_chunk) {
                 cache_y[col - begin] = ry;
                 cache_dy[col - begin] = rg;
             }
             partial = backward_term<M, kLog>(partial, T::load(ry), T::load(rg));
+            live_output |= output_is_live<kLog>(T::load(ry));
         }
         const Acc mine = block_sum<M>(partial, scratch);
-        if (threadIdx.x == 0) block_sum_value = mine;
+        int any_live = 0;
+        if constexpr (Opt::kActive) any_live = __syncthreads_or(live_output); /* block-uniform */
+        if (threadIdx.x == 0) {
+            block_sum_value = mine;
+            if constexpr (Opt::kActive) block_live = any_live;
+        }
         cluster.sync();
         Acc row_sum = acc_zero<M>();
         for (unsigned r = 0; r < blocks; ++r) row_sum = acc_add<M>(row_sum, *cluster.map_shared_rank(&block_sum_value, r));
+        if constexpr (Opt::kActive)
+            for (unsigned r = 0; r < blocks; ++r) any_live |= *cluster.map_shared_rank(&block_live, r);
         cluster.sync();
+        const bool zero_row = Opt::kActive && opt.safe() && !any_live;
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
+            if (Opt::kActive && (col >= live || zero_row)) {
+                dx[base + col] = T::store(C(0));
+                continue;
+            }
             const C yv = T::load(cache_chunk ? cache_y[col - begin] : y[base + col]);
             const C gv = T::load(cache_chunk ? cache_dy[col - begin] : dy[base + col]);
-            dx[base + col] = T::store(softmax_grad<M, kLog>(yv, gv, row_sum));
+            dx[base + col] = T::store(view.scale_grad(softmax_grad<M, kLog>(yv, gv, row_sum)));
         }
     }
 #else
-    (void)y, (void)dy, (void)dx, (void)rows, (void)dim, (void)chunk, (void)cache_chunk;
+    (void)opt, (void)y, (void)dy, (void)dx, (void)rows, (void)dim, (void)chunk, (void)cache_chunk;
 #endif
 }
 
@@ -424,9 +518,9 @@ cudaError_t launch_cluster(Kernel kernel, size_t rows, size_t dim, size_t chunk_
  * second pass reads shared memory instead of device memory. */
 constexpr int kStridedThreads = 128;
 
-template <class S, bool kLog>
-__global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kernel(const S *x, S *y, size_t outer, size_t dim,
-                                                                                  size_t inner, bool cache_column)
+template <class S, bool kLog, class Opt>
+__global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kernel(Opt opt, const S *x, S *y, size_t outer,
+                                                                                  size_t dim, size_t inner, bool cache_column)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -436,23 +530,27 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kerne
     const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
     for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
         const size_t base = (c / inner) * dim * inner + c % inner;
+        const auto view = opt.row(c / inner, c, dim); /* no masks here (inner > 1): every key live */
         MaxSum<M> s = MaxSum<M>::empty();
         for (size_t d = 0; d < dim; ++d) {
             const S raw = x[base + d * inner];
             if (cache_column) tile[d * blockDim.x + threadIdx.x] = raw;
-            online_add(s, T::load(raw));
+            online_add(s, view.scaled(T::load(raw), d));
         }
         const RowScale<M> scale = row_scale<kLog>(s);
+        opt.write_lse(c, s);
+        const RowOutput<C> out = row_output<kLog>(opt, s, scale);
         for (size_t d = 0; d < dim; ++d) {
             const S raw = cache_column ? tile[d * blockDim.x + threadIdx.x] : x[base + d * inner];
-            y[base + d * inner] = T::store(softmax_value<kLog>(T::load(raw), scale));
+            y[base + d * inner] = T::store(out.of(softmax_value<kLog>(view.scaled(T::load(raw), d), scale)));
         }
     }
 }
 
-template <class S, bool kLog>
-__global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kernel(const S *y, const S *dy, S *dx, size_t outer,
-                                                                                   size_t dim, size_t inner, bool cache_column)
+template <class S, bool kLog, class Opt>
+__global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kernel(Opt opt, const S *y, const S *dy, S *dx,
+                                                                                   size_t outer, size_t dim, size_t inner,
+                                                                                   bool cache_column)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -463,7 +561,9 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kern
     const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
     for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
         const size_t base = (c / inner) * dim * inner + c % inner;
+        const auto view = opt.row(c / inner, c, dim); /* no masks here (inner > 1) */
         typename SoftmaxAcc<M>::type row_sum = acc_zero<M>();
+        bool live_output = false;
         for (size_t d = 0; d < dim; ++d) {
             const S ry = y[base + d * inner], rg = dy[base + d * inner];
             if (cache_column) {
@@ -471,12 +571,14 @@ __global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kern
                 tile_dy[d * blockDim.x + threadIdx.x] = rg;
             }
             row_sum = backward_term<M, kLog>(row_sum, T::load(ry), T::load(rg));
+            live_output |= output_is_live<kLog>(T::load(ry));
         }
+        const bool zero_row = Opt::kActive && opt.safe() && !live_output;
         for (size_t d = 0; d < dim; ++d) {
             const size_t idx = base + d * inner;
             const S ry = cache_column ? tile_y[d * blockDim.x + threadIdx.x] : y[idx];
             const S rg = cache_column ? tile_dy[d * blockDim.x + threadIdx.x] : dy[idx];
-            dx[idx] = T::store(softmax_grad<M, kLog>(T::load(ry), T::load(rg), row_sum));
+            dx[idx] = T::store(zero_row ? C(0) : view.scale_grad(softmax_grad<M, kLog>(T::load(ry), T::load(rg), row_sum)));
         }
     }
 }
@@ -522,18 +624,19 @@ cudaError_t launch_warp(Kernel kernel, size_t rows, const actk_device_facts &dev
     return cudaGetLastError();
 }
 
-template <class S, bool kLog, int kCols>
-cudaError_t launch_warp_forward(const S *x, S *y, size_t rows, int dim, const actk_device_facts &device, cudaStream_t stream,
-                                actk_softmax_launch *launch)
+template <class S, bool kLog, int kCols, class Opt>
+cudaError_t launch_warp_forward(const Opt &opt, const S *x, S *y, size_t rows, int dim, const actk_device_facts &device,
+                                cudaStream_t stream, actk_softmax_launch *launch)
 {
-    return launch_warp(softmax_forward_warp_kernel<S, kCols, kLog>, rows, device, stream, launch, x, y, rows, dim);
+    return launch_warp(softmax_forward_warp_kernel<S, kCols, kLog, Opt>, rows, device, stream, launch, opt, x, y, rows, dim);
 }
 
-template <class S, bool kLog, int kCols>
-cudaError_t launch_warp_backward(const S *y, const S *dy, S *dx, size_t rows, int dim, const actk_device_facts &device,
-                                 cudaStream_t stream, actk_softmax_launch *launch)
+template <class S, bool kLog, int kCols, class Opt>
+cudaError_t launch_warp_backward(const Opt &opt, const S *y, const S *dy, S *dx, size_t rows, int dim,
+                                 const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
 {
-    return launch_warp(softmax_backward_warp_kernel<S, kCols, kLog>, rows, device, stream, launch, y, dy, dx, rows, dim);
+    return launch_warp(softmax_backward_warp_kernel<S, kCols, kLog, Opt>, rows, device, stream, launch, opt, y, dy, dx, rows,
+                       dim);
 }
 
 /* Values per lane for a warp-per-row kernel: the next power of two of dim/32. */
@@ -564,32 +667,32 @@ cudaError_t block_grid(Kernel kernel, size_t rows, size_t dynamic, const actk_de
     return resident_grid((const void *)kernel, device, kBlockThreads, dynamic, rows, grid);
 }
 
-template <class S, bool kLog>
-cudaError_t softmax_forward_typed(size_t outer, size_t dim, size_t inner, const S *x, S *y, const actk_device_facts &device,
-                                  cudaStream_t stream, actk_softmax_launch *launch)
+template <class S, bool kLog, class Opt>
+cudaError_t softmax_forward_typed(const Opt &opt, size_t outer, size_t dim, size_t inner, const S *x, S *y,
+                                  const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
 {
     if (inner > 1)
-        return launch_strided(softmax_forward_strided_kernel<S, kLog>, outer, dim, inner, 1, sizeof(S), device, stream,
-                              launch, x, y);
+        return launch_strided(softmax_forward_strided_kernel<S, kLog, Opt>, outer, dim, inner, 1, sizeof(S), device, stream,
+                              launch, opt, x, y);
     if (dim <= kWarpRowsUpTo) {
         switch (cols_per_lane(dim)) {
-        case 1: return launch_warp_forward<S, kLog, 1>(x, y, outer, (int)dim, device, stream, launch);
-        case 2: return launch_warp_forward<S, kLog, 2>(x, y, outer, (int)dim, device, stream, launch);
-        case 4: return launch_warp_forward<S, kLog, 4>(x, y, outer, (int)dim, device, stream, launch);
-        case 8: return launch_warp_forward<S, kLog, 8>(x, y, outer, (int)dim, device, stream, launch);
-        case 16: return launch_warp_forward<S, kLog, 16>(x, y, outer, (int)dim, device, stream, launch);
-        default: return launch_warp_forward<S, kLog, 32>(x, y, outer, (int)dim, device, stream, launch);
+        case 1: return launch_warp_forward<S, kLog, 1>(opt, x, y, outer, (int)dim, device, stream, launch);
+        case 2: return launch_warp_forward<S, kLog, 2>(opt, x, y, outer, (int)dim, device, stream, launch);
+        case 4: return launch_warp_forward<S, kLog, 4>(opt, x, y, outer, (int)dim, device, stream, launch);
+        case 8: return launch_warp_forward<S, kLog, 8>(opt, x, y, outer, (int)dim, device, stream, launch);
+        case 16: return launch_warp_forward<S, kLog, 16>(opt, x, y, outer, (int)dim, device, stream, launch);
+        default: return launch_warp_forward<S, kLog, 32>(opt, x, y, outer, (int)dim, device, stream, launch);
         }
     }
     cudaError_t err;
     if (const size_t target = cluster_chunk_target(outer, dim, device)) {
-        err = launch_cluster(softmax_forward_cluster_kernel<S, kLog>, outer, dim, target, sizeof(S), device, stream, launch,
-                             x, y);
+        err = launch_cluster(softmax_forward_cluster_kernel<S, kLog, Opt>, outer, dim, target, sizeof(S), device, stream,
+                             launch, opt, x, y);
         if (err != cudaSuccess || launch->path != ACTK_SOFTMAX_PATH_NONE) return err;
     }
     /* The row cached in shared memory when it fits what this kernel may use
      * on this device (opt-in beyond 48 KiB); else read twice. */
-    const auto kernel = softmax_forward_block_kernel<S, kLog>;
+    const auto kernel = softmax_forward_block_kernel<S, kLog, Opt>;
     size_t allowed = 0;
     err = dynamic_smem_limit((const void *)kernel, device, &allowed);
     if (err != cudaSuccess) return err;
@@ -600,63 +703,83 @@ cudaError_t softmax_forward_typed(size_t outer, size_t dim, size_t inner, const 
     if (err != cudaSuccess) return err;
     *launch = actk_softmax_launch{cache_row ? ACTK_SOFTMAX_PATH_BLOCK_CACHED : ACTK_SOFTMAX_PATH_BLOCK, grid, kBlockThreads,
                                   1, dynamic, grid};
-    kernel<<<grid, kBlockThreads, dynamic, stream>>>(x, y, outer, dim, cache_row);
+    kernel<<<grid, kBlockThreads, dynamic, stream>>>(opt, x, y, outer, dim, cache_row);
     return cudaGetLastError();
 }
 
-template <class S, bool kLog>
-cudaError_t softmax_backward_typed(size_t outer, size_t dim, size_t inner, const S *y, const S *dy, S *dx,
+template <class S, bool kLog, class Opt>
+cudaError_t softmax_backward_typed(const Opt &opt, size_t outer, size_t dim, size_t inner, const S *y, const S *dy, S *dx,
                                    const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
 {
     if (inner > 1)
-        return launch_strided(softmax_backward_strided_kernel<S, kLog>, outer, dim, inner, 2, sizeof(S), device, stream,
-                              launch, y, dy, dx);
+        return launch_strided(softmax_backward_strided_kernel<S, kLog, Opt>, outer, dim, inner, 2, sizeof(S), device, stream,
+                              launch, opt, y, dy, dx);
     if (dim <= kWarpRowsUpTo) {
         switch (cols_per_lane(dim)) {
-        case 1: return launch_warp_backward<S, kLog, 1>(y, dy, dx, outer, (int)dim, device, stream, launch);
-        case 2: return launch_warp_backward<S, kLog, 2>(y, dy, dx, outer, (int)dim, device, stream, launch);
-        case 4: return launch_warp_backward<S, kLog, 4>(y, dy, dx, outer, (int)dim, device, stream, launch);
-        case 8: return launch_warp_backward<S, kLog, 8>(y, dy, dx, outer, (int)dim, device, stream, launch);
-        case 16: return launch_warp_backward<S, kLog, 16>(y, dy, dx, outer, (int)dim, device, stream, launch);
-        default: return launch_warp_backward<S, kLog, 32>(y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 1: return launch_warp_backward<S, kLog, 1>(opt, y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 2: return launch_warp_backward<S, kLog, 2>(opt, y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 4: return launch_warp_backward<S, kLog, 4>(opt, y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 8: return launch_warp_backward<S, kLog, 8>(opt, y, dy, dx, outer, (int)dim, device, stream, launch);
+        case 16: return launch_warp_backward<S, kLog, 16>(opt, y, dy, dx, outer, (int)dim, device, stream, launch);
+        default: return launch_warp_backward<S, kLog, 32>(opt, y, dy, dx, outer, (int)dim, device, stream, launch);
         }
     }
     cudaError_t err;
     if (const size_t target = cluster_chunk_target(outer, dim, device)) {
-        err = launch_cluster(softmax_backward_cluster_kernel<S, kLog>, outer, dim, target, 2 * sizeof(S), device, stream,
-                             launch, y, dy, dx);
+        err = launch_cluster(softmax_backward_cluster_kernel<S, kLog, Opt>, outer, dim, target, 2 * sizeof(S), device,
+                             stream, launch, opt, y, dy, dx);
         if (err != cudaSuccess || launch->path != ACTK_SOFTMAX_PATH_NONE) return err;
     }
-    const auto kernel = softmax_backward_block_kernel<S, kLog>; /* reads the row twice; no cache */
+    const auto kernel = softmax_backward_block_kernel<S, kLog, Opt>; /* reads the row twice; no cache */
     unsigned grid = 0;
     err = block_grid(kernel, outer, 0, device, &grid);
     if (err != cudaSuccess) return err;
     *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_BLOCK, grid, kBlockThreads, 1, 0, grid};
-    kernel<<<grid, kBlockThreads, 0, stream>>>(y, dy, dx, outer, dim);
+    kernel<<<grid, kBlockThreads, 0, stream>>>(opt, y, dy, dx, outer, dim);
     return cudaGetLastError();
+}
+
+/* The plain kernels without options (NULL), else the options' kernels. */
+template <class S, bool kLog>
+cudaError_t forward_with(const actk_softmax_options *options, size_t outer, size_t dim, size_t inner, const S *x, S *y,
+                         const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
+{
+    if (options == nullptr) return softmax_forward_typed<S, kLog>(PlainRows<S>{}, outer, dim, inner, x, y, device, stream, launch);
+    return softmax_forward_typed<S, kLog>(option_rows<S>(*options, 0), outer, dim, inner, x, y, device, stream, launch);
+}
+
+template <class S, bool kLog>
+cudaError_t backward_with(const actk_softmax_options *options, size_t outer, size_t dim, size_t inner, const S *y,
+                          const S *dy, S *dx, const actk_device_facts &device, cudaStream_t stream,
+                          actk_softmax_launch *launch)
+{
+    if (options == nullptr)
+        return softmax_backward_typed<S, kLog>(PlainRows<S>{}, outer, dim, inner, y, dy, dx, device, stream, launch);
+    return softmax_backward_typed<S, kLog>(option_rows<S>(*options, 1), outer, dim, inner, y, dy, dx, device, stream, launch);
 }
 
 } // namespace
 } // namespace actk
 
 extern "C" cudaError_t actk_launch_softmax_forward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim,
-                                                   size_t inner, const void *x, void *y, const actk_device_facts *device,
-                                                   cudaStream_t stream, actk_softmax_launch *launch)
+                                                   size_t inner, const actk_softmax_options *options, const void *x,
+                                                   void *y, const actk_device_facts *device, cudaStream_t stream,
+                                                   actk_softmax_launch *launch)
 {
     *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
     return actk::dispatch_dtype(dtype, [&](auto tag) {
         using S = decltype(tag);
         const S *in = static_cast<const S *>(x);
         S *out = static_cast<S *>(y);
-        return log_softmax ? actk::softmax_forward_typed<S, true>(outer, dim, inner, in, out, *device, stream, launch)
-                           : actk::softmax_forward_typed<S, false>(outer, dim, inner, in, out, *device, stream, launch);
+        return log_softmax ? actk::forward_with<S, true>(options, outer, dim, inner, in, out, *device, stream, launch)
+                           : actk::forward_with<S, false>(options, outer, dim, inner, in, out, *device, stream, launch);
     });
 }
 
 extern "C" cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim,
-                                                    size_t inner, const void *y, const void *dy, void *dx,
-                                                    const actk_device_facts *device, cudaStream_t stream,
-                                                    actk_softmax_launch *launch)
+                                                    size_t inner, const actk_softmax_options *options, const void *y,
+                                                    const void *dy, void *dx, const actk_device_facts *device,
+                                                    cudaStream_t stream, actk_softmax_launch *launch)
 {
     *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_NONE, 0, 0, 0, 0, 0};
     return actk::dispatch_dtype(dtype, [&](auto tag) {
@@ -664,7 +787,7 @@ extern "C" cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype 
         const S *yv = static_cast<const S *>(y);
         const S *g = static_cast<const S *>(dy);
         S *out = static_cast<S *>(dx);
-        return log_softmax ? actk::softmax_backward_typed<S, true>(outer, dim, inner, yv, g, out, *device, stream, launch)
-                           : actk::softmax_backward_typed<S, false>(outer, dim, inner, yv, g, out, *device, stream, launch);
+        return log_softmax ? actk::backward_with<S, true>(options, outer, dim, inner, yv, g, out, *device, stream, launch)
+                           : actk::backward_with<S, false>(options, outer, dim, inner, yv, g, out, *device, stream, launch);
     });
 }

@@ -174,11 +174,27 @@ template <class Hw> struct SoftmaxRow<F32MathOn<Hw>> {
         return f32::fast_two_sum(head.hi, head.lo + fmaf(kf, 1.42860677e-06f, lp.lo)); /* + ln2's remainder */
     }
 
+    /* The rest relative to the max, ties included (exact below 2^24 ties). */
+    ACTK_HD static Acc rest_at_max(MaxSum<M> s)
+    {
+        const Acc rest = s.ref == s.max ? s.rest : times(s.rest, exp_diff(s.ref, s.max));
+        return rest.plus((float)s.ties);
+    }
+
+    /* log(sum e^v) = max + log1p(rest), as a pair rounded once; a max that
+     * is not finite is the answer itself (-inf, +inf, NaN). */
+    ACTK_HD static float lse(MaxSum<M> s)
+    {
+        if (!(s.max > -INFINITY && s.max < INFINITY)) return s.max;
+        const Pair l = log1p_pair(pair(rest_at_max(s)));
+        const Pair c = f32::two_sum(s.max, l.hi);
+        return c.hi + (c.lo + l.lo);
+    }
+
     template <bool kLog> ACTK_HD static RowScale<M> row_scale(MaxSum<M> s)
     {
         if (!(s.max > -INFINITY && s.max < INFINITY)) return {NAN, {NAN, NAN}};
-        Acc rest = s.ref == s.max ? s.rest : times(s.rest, exp_diff(s.ref, s.max));
-        rest = rest.plus((float)s.ties); /* exact below 2^24 ties */
+        const Acc rest = rest_at_max(s);
         if (kLog) { /* max + log1p(rest): see log_value */
             const Pair l = log1p_pair(pair(rest));
             const Pair c = f32::two_sum(s.max, l.hi);

@@ -92,6 +92,14 @@ template <class M> struct SoftmaxRow {
         return kLog ? (v - r.max) - r.total : M::exp(v - r.max) / r.total;
     }
 
+    /* log(sum e^v) = max + log1p(rest); a max that is not finite is the
+     * answer itself (-inf: nothing to sum; +inf; NaN). */
+    ACTK_HD static C lse(MaxSum<M> s)
+    {
+        if (!(s.max > C(-INFINITY) && s.max < C(INFINITY))) return s.max;
+        return s.max + m_log1p(s.sum);
+    }
+
     ACTK_HD static C term(C v, C m, Acc &rest, int &ties)
     {
         const C e = M::exp(v - m);
@@ -131,6 +139,9 @@ template <class M, class C = typename M::T> ACTK_HD void online_add(MaxSum<M> &s
 template <class M> ACTK_HD MaxSum<M> merge(MaxSum<M> a, MaxSum<M> b) { return SoftmaxRow<M>::merge(a, b); }
 
 template <bool kLog, class M> ACTK_HD RowScale<M> row_scale(MaxSum<M> s) { return SoftmaxRow<M>::template row_scale<kLog>(s); }
+
+/* The row's log-sum-exp (the softmax options' LSE output). */
+template <class M> ACTK_HD typename M::T row_lse(MaxSum<M> s) { return SoftmaxRow<M>::lse(s); }
 
 /* The output for one element given its row's scale. */
 template <bool kLog, class M, class C = typename M::T> ACTK_HD C softmax_value(C v, RowScale<M> r)

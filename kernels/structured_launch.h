@@ -42,13 +42,16 @@ typedef struct {
 
 /* `device`: the current device's facts (host/cuda_common.c); clusters are
  * used only where actk_device_has_clusters(device). *launch is filled on
- * every return (path NONE when nothing was launched). */
+ * every return (path NONE when nothing was launched). `options`: NULL for
+ * the plain kernels, else validated options (actk_check_softmax_ex_args)
+ * for the options' kernels (softmax_options.cuh). */
 cudaError_t actk_launch_softmax_forward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                        const void *x, void *y, const actk_device_facts *device, cudaStream_t stream,
-                                        actk_softmax_launch *launch);
+                                        const actk_softmax_options *options, const void *x, void *y,
+                                        const actk_device_facts *device, cudaStream_t stream, actk_softmax_launch *launch);
 cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                         const void *y, const void *dy, void *dx, const actk_device_facts *device,
-                                         cudaStream_t stream, actk_softmax_launch *launch);
+                                         const actk_softmax_options *options, const void *y, const void *dy, void *dx,
+                                         const actk_device_facts *device, cudaStream_t stream,
+                                         actk_softmax_launch *launch);
 cudaError_t actk_launch_prelu_forward(actk_dtype dtype, size_t outer, size_t channels, size_t inner, const void *x,
                                       const void *slope, void *y, int sm_count, cudaStream_t stream);
 /* plan: actk_prelu_make_plan's (prelu_plan.h); the workspace holds its

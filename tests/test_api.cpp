@@ -618,3 +618,89 @@ TEST(Api, QuantBadInputMatrixEveryEntryPoint)
             else EXPECT_EQ(empty, ACTK_SUCCESS) << actk_last_error();
         }
 }
+
+/* ---- softmax options (actk_*_softmax_*_ex): every bad option, every entry point ---- */
+
+TEST(Api, SoftmaxOptionsBadInputMatrix)
+{
+    /* outer 4 = batch 1 x heads 2 x q_len 2, dim 8 */
+    const size_t outer = 4, dim = 8, n = outer * dim;
+    std::vector<float> storage(4 * n + 64, 0.25f);
+    float *x = storage.data(), *dy = storage.data() + n, *out = storage.data() + 2 * n;
+    float *scratch = storage.data() + 3 * n; /* per-row arrays: temperature, lse */
+    std::vector<int> valid(4, 3);
+    std::vector<unsigned char> poison(n * sizeof(float), 0xA5);
+    using Call = std::function<actk_status(const actk_softmax_options *, size_t inner)>;
+    struct Entry {
+        const char *name;
+        bool backward;
+        Call call;
+    };
+    const Entry entries[] = {
+        {"actk_cpu_softmax_forward_ex", false,
+         [&](const actk_softmax_options *o, size_t inner) { return actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, out); }},
+        {"actk_cpu_softmax_backward_ex", true,
+         [&](const actk_softmax_options *o, size_t inner) { return actk_cpu_softmax_backward_ex(ACTK_LOG_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, dy, out); }},
+        {"actk_cuda_softmax_forward_ex", false,
+         [&](const actk_softmax_options *o, size_t inner) { return actk_cuda_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, out, nullptr); }},
+        {"actk_cuda_softmax_backward_ex", true,
+         [&](const actk_softmax_options *o, size_t inner) { return actk_cuda_softmax_backward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, dy, out, nullptr); }},
+    };
+    struct Bad {
+        const char *needle;
+        bool forward_only; /* lse and additive_mask are forward options; the backward ignores them */
+        size_t inner;
+        std::function<void(actk_softmax_options &)> set;
+    };
+    const unsigned char *bytes = reinterpret_cast<const unsigned char *>(scratch);
+    const Bad bad[] = {
+        {"scale must be finite and > 0", false, 1, [](actk_softmax_options &o) { o.scale = NAN; }},
+        {"scale must be finite and > 0", false, 1, [](actk_softmax_options &o) { o.scale = 0.0f; }},
+        {"scale must be finite and > 0", false, 1, [](actk_softmax_options &o) { o.scale = -1.0f; }},
+        {"scale must be finite and > 0", false, 1, [](actk_softmax_options &o) { o.scale = INFINITY; }},
+        {"not an actk_attention_mask", false, 1, [](actk_softmax_options &o) { o.causal = (actk_attention_mask)7; o.q_len = 2; }},
+        {"inner == 1", false, 2, [](actk_softmax_options &o) { o.causal = ACTK_ATTN_MASK_CAUSAL; o.q_len = 1; }},
+        {"q_len = 0", false, 1, [](actk_softmax_options &o) { o.causal = ACTK_ATTN_MASK_CAUSAL_BOTTOM_RIGHT; }},
+        {"q_len = 3", false, 1, [](actk_softmax_options &o) { o.causal = ACTK_ATTN_MASK_CAUSAL; o.q_len = 3; }},
+        {"heads = 0", false, 1, [&](actk_softmax_options &o) { o.valid_length = valid.data(); o.q_len = 2; }},
+        {"heads = 3", true, 1, [&](actk_softmax_options &o) { o.additive_mask = x; o.q_len = 2; o.heads = 3; }},
+        {"options->temperature is not aligned", false, 1, [&](actk_softmax_options &o) { o.temperature = reinterpret_cast<const float *>(bytes + 2); }},
+        {"options->lse is not aligned", true, 1, [&](actk_softmax_options &o) { o.lse = (void *)(bytes + 1); }},
+        {"options->valid_length is not aligned", false, 1,
+         [&](actk_softmax_options &o) { o.valid_length = reinterpret_cast<const int *>(bytes + 2); o.q_len = 2; o.heads = 2; }},
+        {"options->additive_mask is not aligned", true, 1,
+         [&](actk_softmax_options &o) { o.additive_mask = bytes + 2; o.q_len = 2; o.heads = 2; }},
+        {"overlap", true, 1, [&](actk_softmax_options &o) { o.lse = out + 3; }},                 /* the LSE over the output */
+        {"x and options->lse overlap", true, 1, [&](actk_softmax_options &o) { o.lse = x; }}, /* over an input */
+        {"options->temperature and", false, 1, [&](actk_softmax_options &o) { o.temperature = out + 1; }}, /* an input over the output */
+    };
+    for (const Entry &e : entries) {
+        SCOPED_TRACE(e.name);
+        for (const Bad &b : bad) {
+            if (b.forward_only && e.backward) continue;
+            actk_softmax_options o = actk_softmax_options_default();
+            b.set(o);
+            std::memcpy(out, poison.data(), poison.size());
+            std::memset(scratch, 0x5A, 4 * sizeof(float));
+            const std::vector<unsigned char> scratch_before(bytes, bytes + 4 * sizeof(float));
+            EXPECT_EQ(e.call(&o, b.inner), ACTK_ERROR_INVALID_VALUE) << b.needle << ": " << actk_last_error();
+            EXPECT_NE(std::strstr(actk_last_error(), e.name), nullptr) << actk_last_error();
+            EXPECT_NE(std::strstr(actk_last_error(), b.needle), nullptr) << b.needle << " vs " << actk_last_error();
+            EXPECT_EQ(std::memcmp(out, poison.data(), poison.size()), 0) << b.needle << ": wrote on failure";
+            EXPECT_EQ(std::memcmp(bytes, scratch_before.data(), scratch_before.size()), 0) << b.needle << ": wrote the LSE on failure";
+        }
+        /* a valid set of every option: the CPU runs it; CUDA runs it or says why not */
+        actk_softmax_options o = actk_softmax_options_default();
+        o.scale = 0.5f;
+        o.safe = 1;
+        o.causal = ACTK_ATTN_MASK_CAUSAL;
+        o.q_len = 2;
+        o.heads = 2;
+        o.valid_length = valid.data();
+        const bool cuda = std::strstr(e.name, "cuda") != nullptr;
+        const actk_status s = e.call(&o, 1);
+        if (!cuda) EXPECT_EQ(s, ACTK_SUCCESS) << actk_last_error();
+        else if (actk_cuda_device_count() == 0) EXPECT_EQ(s, ACTK_ERROR_NO_DEVICE) << actk_last_error();
+        else EXPECT_EQ(s, ACTK_ERROR_INVALID_VALUE) << actk_last_error(); /* host pointers */
+    }
+}

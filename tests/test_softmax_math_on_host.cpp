@@ -201,11 +201,13 @@ void emulate_backward(actk_softmax_kind kind, int threads, size_t rows, size_t d
 /* Results against the oracle, per dtype and direction over a test. */
 struct Tally {
     size_t checked = 0, correctly_rounded = 0, bad = 0, by_allowance = 0;
-    long double worst = 0;
+    long double worst = 0, worst_absolute = 0; /* worst_absolute: of the values beyond the ULP bound */
     void print(const char *what) const
     {
-        printf("  %-34s %9zu values: worst %.0Lf ulp, %.4f%% correctly rounded%s\n", what, checked, worst,
+        printf("  %-34s %9zu values: worst %.0Lf ulp, %.4f%% correctly rounded%s", what, checked, worst,
                checked ? 100.0 * (double)correctly_rounded / (double)checked : 100.0, by_allowance ? " (+ cancelling ones within 4 eps of the terms)" : "");
+        if (worst_absolute > 0) printf(", beyond it at most %.3Lg (2^%.1f) absolute", worst_absolute, std::log2((double)worst_absolute));
+        printf("\n");
     }
 };
 
@@ -378,5 +380,127 @@ TEST(SoftmaxMathOnHost, EqualValuesAreExact)
         for (int threads : {kernel_threads(dim), 1}) check(ACTK_F32, threads, 1, dim, x, tally);
         EXPECT_EQ(tally[0].correctly_rounded, tally[0].checked) << dim;
         EXPECT_EQ(tally[1].correctly_rounded, tally[1].checked) << dim;
+    }
+}
+
+/* ---- the options: scaled logits and the LSE in every kernel order -------------- */
+
+namespace {
+
+/* The warp kernel's row statistics (its first pass), as warp_two_pass_row. */
+template <class M, class C = typename M::T> MaxSum<M> warp_stats(const std::vector<C> &v)
+{
+    std::vector<C> out;
+    using Acc = typename actk::SoftmaxAcc<M>::type;
+    std::vector<C> lane_max(32, C(-INFINITY));
+    for (size_t d = 0; d < v.size(); ++d) lane_max[d % 32] = actk::nan_max(lane_max[d % 32], v[d]);
+    for (int offset = 16; offset > 0; offset /= 2) {
+        std::vector<C> next(32);
+        for (int l = 0; l < 32; ++l) next[l] = actk::nan_max(lane_max[l], lane_max[l ^ offset]);
+        lane_max = next;
+    }
+    const C m = lane_max[0];
+    std::vector<Acc> rest(32, actk::acc_zero<M>());
+    std::vector<int> ties(32, 0);
+    for (size_t d = 0; d < v.size(); ++d) (void)actk::softmax_term<M>(v[d], m, rest[d % 32], ties[d % 32]);
+    for (int offset = 16; offset > 0; offset /= 2) {
+        std::vector<Acc> next_rest(32);
+        std::vector<int> next_ties(32);
+        for (int l = 0; l < 32; ++l) {
+            next_rest[l] = actk::acc_add<M>(rest[l], rest[l ^ offset]);
+            next_ties[l] = ties[l] + ties[l ^ offset];
+        }
+        rest = next_rest;
+        ties = next_ties;
+    }
+    return actk::two_pass_stats<M>(m, rest[0], ties[0]);
+}
+
+/* Rows of z = x * (scale / T) (rounded in float, as the kernels do) through
+ * each kernel's order; y and the LSE against actk_cpu_softmax_forward_ex. */
+template <class M>
+void check_options(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, const std::vector<float> &temperature,
+                   float scale, Tally &y_tally, Tally &lse_tally)
+{
+    for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
+        actk_softmax_options o = actk_softmax_options_default();
+        o.scale = scale;
+        o.temperature = temperature.data();
+        std::vector<float> lse(rows);
+        o.lse = lse.data();
+        Buffer want(dtype, rows * dim);
+        ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, rows, dim, 1, &o, x.data(), want.data()), ACTK_SUCCESS);
+        for (size_t r = 0; r < rows; ++r) {
+            const float f = scale / temperature[r];
+            std::vector<float> z(dim);
+            float max = -INFINITY;
+            for (size_t d = 0; d < dim; ++d) {
+                z[d] = (float)x.get(r * dim + d) * f;
+                max = actk::nan_max(max, z[d]);
+            }
+            const MaxSum<M> s = threads == 32 ? warp_stats<M>(z) : reduce_row_any<M>(z, threads);
+            const float got_lse = actk::row_lse(s);
+            const long double u_lse = ulp_distance(ACTK_F32, got_lse, lse[r]);
+            /* f32: 4 ULP, or 4 eps of the max where max + log(sum) cancels.
+             * f16/bf16: their policy sums in plain float (all their outputs
+             * need), so the LSE carries the float sum's error: 2^-12 absolute
+             * (README; the tally prints the worst). */
+            const long double allowance = dtype == ACTK_F32 ? 4 * 0x1p-24L * fabsl(max) : 0x1p-12L;
+            const bool lse_ok = u_lse <= 4 || fabsl((long double)got_lse - lse[r]) <= allowance;
+            if (!(u_lse <= 4) && fabsl((long double)got_lse - lse[r]) > lse_tally.worst_absolute)
+                lse_tally.worst_absolute = fabsl((long double)got_lse - lse[r]);
+            EXPECT_TRUE(lse_ok) << actk_dtype_name(dtype) << " threads " << threads << " dim " << dim << " lse " << got_lse << " vs " << lse[r];
+            ++lse_tally.checked;
+            lse_tally.correctly_rounded += u_lse == 0;
+            lse_tally.by_allowance += u_lse > 4 && lse_ok;
+            if (u_lse <= 4 && u_lse > lse_tally.worst) lse_tally.worst = u_lse;
+            std::vector<float> out(dim);
+            if (threads == 32) {
+                warp_two_pass_row<M>(kind, z, out);
+            } else {
+                for (size_t d = 0; d < dim; ++d)
+                    out[d] = kind == ACTK_LOG_SOFTMAX ? actk::softmax_value<true>(z[d], actk::row_scale<true>(s))
+                                                      : actk::softmax_value<false>(z[d], actk::row_scale<false>(s));
+            }
+            Buffer got(dtype, dim);
+            for (size_t d = 0; d < dim; ++d) got.set(d, out[d]);
+            for (size_t d = 0; d < dim; ++d) {
+                const long double u = ulp_distance(dtype, got.get(d), want.get(r * dim + d));
+                EXPECT_LE((double)u, forward_bound(dtype)) << actk_dtype_name(dtype) << " threads " << threads << " dim " << dim;
+                ++y_tally.checked;
+                y_tally.correctly_rounded += u == 0;
+                if (u > y_tally.worst && !std::isinf((double)u)) y_tally.worst = u;
+            }
+        }
+    }
+}
+
+} // namespace
+
+/* Scale and temperature (x * f rounded in float, then the plain math) and
+ * the LSE output (row_lse) in every kernel order, against the reference. */
+TEST(SoftmaxMathOnHost, ScaledLogitsAndLseInEveryKernelOrder)
+{
+    std::mt19937_64 rng(99);
+    for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16}) {
+        Tally y_tally, lse_tally;
+        for (size_t dim : {1u, 7u, 33u, 1024u, 1025u, 16385u, 70000u}) {
+            const size_t rows = dim > 10000 ? 2 : 6;
+            for (Pattern p : {Pattern::kUniform, Pattern::kAscending, Pattern::kWide, Pattern::kTies}) {
+                Buffer x(dtype, rows * dim);
+                fill(x, rows, dim, p, rng);
+                std::vector<float> temperature(rows);
+                for (size_t r = 0; r < rows; ++r) temperature[r] = 0.3f + 0.7f * (float)r;
+                for (int threads : {kernel_threads(dim), 1}) {
+                    if (dtype == ACTK_F32)
+                        check_options<actk::MathFor<ACTK_F32>::type>(dtype, threads, rows, dim, x, temperature, 0.7f, y_tally, lse_tally);
+                    else
+                        check_options<actk::MathFor<ACTK_F16>::type>(dtype, threads, rows, dim, x, temperature, 0.7f, y_tally, lse_tally);
+                }
+            }
+        }
+        const std::string name = actk_dtype_name(dtype);
+        y_tally.print((name + " scaled forward").c_str());
+        lse_tally.print((name + " lse (float)").c_str());
     }
 }

@@ -699,6 +699,112 @@ ACTK_API actk_status actk_cuda_gated_forward_quant(actk_act act, actk_gated_layo
                                                    size_t ldx, const void *bias, const actk_quant *q, void *y,
                                                    size_t ldy, actk_stream stream);
 
+/* ---- softmax options: scale, temperature, log-sum-exp, safe rows, masks -----
+ *
+ * The softmax and log-softmax above (same kind, dtype and (outer, dim, inner)
+ * shape), with options. A NULL options pointer, or actk_softmax_options_default(),
+ * gives exactly the plain functions (which are these with NULL options).
+ *
+ * A row is one dim-vector, r = o * inner + i (the layout of an (outer, inner)
+ * tensor); per-row arrays (temperature, lse) hold outer * inner values.
+ *
+ * Forward, for each row r with factor f = scale / temperature[r] (scale when
+ * temperature is NULL):
+ *   z[d] = x[d] * f + additive_mask[...][d]      (the scaled logits)
+ *   y = softmax(z) or log_softmax(z) along dim, over the unmasked entries.
+ * Rounding of z is defined, as TransformerEngine's scaled softmax does it:
+ * f = scale / temperature[r] and z = x * f, then z + mask, are each rounded
+ * to the compute type (float for f32, f16 and bf16; double for f64, where
+ * f = (double)scale / (double)temperature[r]); the softmax of those z is
+ * then within the plain softmax's bounds (f32 4 ULP, f16/bf16 1 ULP) of the
+ * long double reference. The additive mask is added after scaling (as
+ * PyTorch's scaled_dot_product_attention adds attn_mask to q k^T * scale).
+ *
+ * Masks (attention layout; only with inner == 1, else INVALID_VALUE): the
+ * rows are (batch, heads, q_len) and dim = k_len, outer = batch * heads *
+ * q_len; row o is query q = o % q_len of head (o / q_len) % heads of batch
+ * b = o / (q_len * heads). Key k of a row is masked when
+ *   causal = ACTK_ATTN_MASK_CAUSAL:              k > q
+ *   causal = ACTK_ATTN_MASK_CAUSAL_BOTTOM_RIGHT: k > q + (k_len - q_len)
+ *   valid_length != NULL:                        k >= valid_length[b]
+ * (TransformerEngine's "causal" and "causal_bottom_right"; a picture is in
+ * the README). Masked entries are never read (x there may be anything,
+ * even NaN) and count as z = -inf: y = 0 there (log-softmax: -inf), exactly
+ * as PyTorch's x.masked_fill(mask, -inf).softmax(-1). A row with no
+ * unmasked entry is all NaN, as that composite, unless `safe`.
+ *
+ * safe != 0: a row whose max scaled logit is -inf (all its entries masked
+ * or -inf) gives y = 0 (log-softmax: -inf) everywhere instead of NaN (as
+ * PyTorch's _safe_softmax). Rows holding NaN or +inf still give NaN.
+ *
+ * lse != NULL: lse[r] = log(sum over unmasked d of exp(z[d])), the
+ * log-sum-exp of the scaled logits (the log of the softmax's denominator),
+ * float for f32/f16/bf16 and double for f64; -inf for a row whose max is
+ * -inf, +inf for a row with +inf and no NaN, NaN for a row with NaN.
+ * f32: within 4 ULP of the long double reference, or 4 eps of the row's
+ * max where max + log(1 + rest) cancels; f64: 8 ULP or 4 eps of the max.
+ * f16/bf16: their softmax sums in plain float (all their outputs need), so
+ * the LSE carries that sum's rounding: within 2^-12 absolute (host replays
+ * of every kernel order up to 70000 keys: at most 2^-13.2).
+ *
+ * Backward (from the forward output y): the gradient with respect to x,
+ * including the factor f:
+ *   softmax:     dx = f * y * (dy - sum(dy * y))
+ *   log-softmax: dx = f * (dy - exp(y) * sum(dy))
+ * with the sums over the unmasked entries only; dx = 0 at masked entries
+ * (y and dy are not read there). With safe, a row whose unmasked y are all
+ * 0 (softmax) or all -inf (log-softmax), or that has no unmasked entry,
+ * gives dx = 0 (its forward output did not depend on x). The backward uses
+ * scale, temperature, safe, causal, q_len, heads and valid_length; it
+ * ignores lse and additive_mask (the mask's entries of -inf make y = 0, and
+ * the gradient through an addition is dy itself).
+ *
+ * Validation (INVALID_VALUE, nothing written): scale finite and > 0;
+ * temperature, lse, valid_length aligned to their element size, additive_mask
+ * to x's element size; lse, the output, may not overlap any input or y; a
+ * mask needs inner == 1, q_len >= 1 dividing outer, and (valid_length or
+ * additive_mask) heads >= 1 dividing outer / q_len; causal in the enum.
+ * Device values cannot be checked on the host: a temperature that is not
+ * finite and positive follows the formula (T = 0 makes f = inf: a NaN row,
+ * or with safe a zero row when every x < 0);
+ * valid_length values are clamped to [0, k_len].
+ */
+typedef enum {
+    ACTK_ATTN_MASK_NO_MASK = 0,             /* no causal mask */
+    ACTK_ATTN_MASK_CAUSAL = 1,              /* top-left aligned: key k masked when k > q */
+    ACTK_ATTN_MASK_CAUSAL_BOTTOM_RIGHT = 2, /* bottom-right aligned: k > q + k_len - q_len */
+    ACTK_ATTN_MASK_MAX_ENUM = 0x7fffffff
+} actk_attention_mask;
+
+typedef struct {
+    float scale;                 /* > 0, finite; default 1 */
+    const float *temperature;    /* per row, or NULL (default); device memory for actk_cuda_* */
+    void *lse;                   /* per row output (float; double for f64), or NULL (default); forward only */
+    int safe;                    /* default 0 */
+    actk_attention_mask causal;  /* default ACTK_ATTN_MASK_NO_MASK */
+    size_t q_len;                /* attention rows per (batch, head); needed by any mask */
+    size_t heads;                /* heads per batch; needed by valid_length and additive_mask */
+    const int *valid_length;     /* per batch (int: 32 bits on every CUDA platform), or NULL (default) */
+    const void *additive_mask;   /* (batch, q_len, k_len) in x's dtype, or NULL (default); forward only */
+} actk_softmax_options;
+
+/* scale 1, everything else off: the plain softmax. */
+ACTK_API actk_softmax_options actk_softmax_options_default(void);
+ACTK_API actk_status actk_cpu_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                                 size_t inner, const actk_softmax_options *options, const void *x,
+                                                 void *y);
+ACTK_API actk_status actk_cpu_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                                  size_t inner, const actk_softmax_options *options, const void *y,
+                                                  const void *dy, void *dx);
+/* The GPU forms: every pointer in `options` is device memory. Every dispatch
+ * path of the plain softmax takes the options (masks: the inner == 1 paths). */
+ACTK_API actk_status actk_cuda_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                                  size_t inner, const actk_softmax_options *options, const void *x,
+                                                  void *y, actk_stream stream);
+ACTK_API actk_status actk_cuda_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                                   size_t inner, const actk_softmax_options *options, const void *y,
+                                                   const void *dy, void *dx, actk_stream stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

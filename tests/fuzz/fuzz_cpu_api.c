@@ -83,8 +83,9 @@ static void check_forward_range(actk_op op, double x, double y)
 
 /* Structured ops. Header bytes: [2] dtype, [3] aliasing (bit 1: out == in0),
  * [4] outer % 5, [5] dim % 9 (maxout: units % 5), [6] inner % 4,
- * [7] bit 0: log-softmax / rrelu training, [8] pieces % 4,
- * [9], [10] rrelu lower/upper in 1/128 steps, [11] rrelu seed.
+ * [7] bit 0: log-softmax / rrelu training, bit 1: softmax options,
+ * [8] pieces % 4, [9], [10] rrelu lower/upper in 1/128 steps, [11] rrelu
+ * seed (with softmax options: see below).
  * Checks: documented status; failures name the function and write
  * nothing; successes keep each op's invariants. */
 static int fuzz_structured(int entry, const unsigned char *header, const uint8_t *values, size_t value_bytes)
@@ -111,9 +112,30 @@ static int fuzz_structured(int entry, const unsigned char *header, const uint8_t
     const actk_softmax_kind kind = (header[7] & 1) ? ACTK_LOG_SOFTMAX : ACTK_SOFTMAX;
     const size_t total = outer * dim * inner, n_rrelu = outer * dim * inner;
     actk_status st = ACTK_SUCCESS;
+    /* [7] bit 1: the softmax _ex forms with options from [9..11]: scale
+     * (0 and 255 invalid), safe, causal (3 invalid), q_len, heads, a
+     * valid_length array, the LSE (into ds) and an additive mask (s) */
+    const int with_options = (header[7] >> 1) & 1;
+    static int valid_length[8];
+    for (int k = 0; k < 8; ++k) valid_length[k] = (int)(a[k] % 11) - 1;
+    actk_softmax_options opt = actk_softmax_options_default();
+    opt.scale = header[9] == 255 ? NAN : (float)header[9] / 16.0f;
+    opt.safe = header[10] & 1;
+    opt.causal = (actk_attention_mask)((header[10] >> 1) & 3);
+    opt.valid_length = (header[10] & 8) ? valid_length : NULL;
+    opt.additive_mask = (header[10] & 16) ? (const void *)s : NULL;
+    opt.lse = (header[10] & 32) ? (void *)ds : NULL;
+    opt.q_len = header[11] % 4;
+    opt.heads = (header[11] >> 2) % 3;
     switch (entry) {
-    case 3: st = actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, a, o); break;
-    case 4: st = actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, a, b, o); break;
+    case 3:
+        st = with_options ? actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, &opt, a, o)
+                          : actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, a, o);
+        break;
+    case 4:
+        st = with_options ? actk_cpu_softmax_backward_ex(kind, dtype, outer, dim, inner, &opt, a, b, o)
+                          : actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, a, b, o);
+        break;
     case 5: st = actk_cpu_prelu_forward(dtype, outer, dim, inner, a, s, o); break;
     case 6: st = actk_cpu_prelu_backward(dtype, outer, dim, inner, a, s, b, o, ds); break;
     case 7: st = actk_cpu_maxout_forward(dtype, outer, dim, pieces, inner, a, o); break;
@@ -129,7 +151,14 @@ static int fuzz_structured(int entry, const unsigned char *header, const uint8_t
         return 0;
     }
     if (alias || !actk_dtype_size(dtype)) return 0;
-    if (entry == 3) { /* rows of finite logits sum to 1; log-softmax <= 0 */
+    if (entry == 3 && with_options) { /* softmax in [0, 1], log-softmax <= 0, or NaN */
+        for (size_t k = 0; k < total; ++k) {
+            const double y = load(dtype, out, k);
+            if (y != y) continue;
+            if (kind == ACTK_LOG_SOFTMAX) check(y <= 0);
+            else check(y >= 0 && y <= 1);
+        }
+    } else if (entry == 3) { /* rows of finite logits sum to 1; log-softmax <= 0 */
         for (size_t r = 0; r < outer; ++r)
             for (size_t i = 0; i < inner; ++i) {
                 double sum = 0;
