@@ -298,3 +298,56 @@ TEST_F(Ew2dGpu, WorkspaceIsChecked)
 }
 
 #endif
+
+/* dx == dy (in place, documented) with dbias and its workspace: the
+ * workspace check must not reject the legal aliasing (it once checked all
+ * buffers together and called dx == dy an overlap). Without a GPU the call
+ * gets as far as the device check. */
+TEST(Ew2dCpu, CudaInPlaceWithDbiasPassesTheWorkspaceCheck)
+{
+    if (!actk_built_with_cuda() || actk_cuda_device_count() > 0)
+        GTEST_SKIP() << "needs a CUDA build without a device (the GPU test covers the call with one)";
+    const size_t rows = 64, cols = 32;
+    std::vector<float> x(rows * cols, 0.5f), dy(rows * cols, 1.0f), db(cols, 9.0f);
+    const size_t need = actk_cuda_backward_2d_workspace_size(ACTK_F32, rows, cols);
+    std::vector<float> ws(need / sizeof(float) + 8);
+    void *aligned = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(ws.data()) + 15) / 16 * 16);
+    const actk_act silu = actk_act_default(ACTK_OP_SILU);
+    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x.data(), cols, nullptr, dy.data(), cols, dy.data(), cols, db.data(),
+                                    aligned, need, nullptr),
+              ACTK_ERROR_NO_DEVICE)
+        << actk_last_error();
+}
+
+#if defined(ACTK_TEST_WITH_CUDA)
+/* The same in place with dbias on a GPU: dx and dbias as out of place. */
+TEST_F(Ew2dGpu, InPlaceWithDbiasMatchesOutOfPlace)
+{
+    const size_t rows = 300, cols = 40, n = rows * cols;
+    std::vector<float> x(n), dy(n), dx1(n), dx2(n), db1(cols), db2(cols);
+    std::mt19937_64 rng(12);
+    for (size_t i = 0; i < n; ++i) {
+        x[i] = (float)random_value(rng, ACTK_F32, 4.0);
+        dy[i] = (float)random_value(rng, ACTK_F32, 2.0);
+    }
+    float *d = nullptr;
+    const size_t need = actk_cuda_backward_2d_workspace_size(ACTK_F32, rows, cols);
+    CUDA_OK(cudaMalloc(reinterpret_cast<void **>(&d), (3 * n + 2 * cols) * sizeof(float) + need + 256));
+    float *d_x = d, *d_dy = d + n, *d_dx = d + 2 * n, *d_db = d + 3 * n;
+    void *ws = reinterpret_cast<char *>(d) + ((3 * n + 2 * cols) * sizeof(float) + 255) / 256 * 256;
+    const actk_act gelu = actk_act_default(ACTK_OP_GELU);
+    CUDA_OK(cudaMemcpy(d_x, x.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpy(d_dy, dy.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+    ASSERT_EQ(actk_cuda_backward_2d(gelu, ACTK_F32, rows, cols, d_x, cols, nullptr, d_dy, cols, d_dx, cols, d_db, ws, need, nullptr), ACTK_SUCCESS)
+        << actk_last_error();
+    CUDA_OK(cudaMemcpy(dx1.data(), d_dx, n * sizeof(float), cudaMemcpyDeviceToHost));
+    CUDA_OK(cudaMemcpy(db1.data(), d_db, cols * sizeof(float), cudaMemcpyDeviceToHost));
+    ASSERT_EQ(actk_cuda_backward_2d(gelu, ACTK_F32, rows, cols, d_x, cols, nullptr, d_dy, cols, d_dy, cols, d_db, ws, need, nullptr), ACTK_SUCCESS)
+        << actk_last_error();
+    CUDA_OK(cudaMemcpy(dx2.data(), d_dy, n * sizeof(float), cudaMemcpyDeviceToHost));
+    CUDA_OK(cudaMemcpy(db2.data(), d_db, cols * sizeof(float), cudaMemcpyDeviceToHost));
+    EXPECT_EQ(0, std::memcmp(dx1.data(), dx2.data(), n * sizeof(float)));
+    EXPECT_EQ(0, std::memcmp(db1.data(), db2.data(), cols * sizeof(float)));
+    cudaFree(d);
+}
+#endif
