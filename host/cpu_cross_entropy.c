@@ -70,22 +70,26 @@ actk_status actk_cpu_cross_entropy_forward_backward(actk_cross_entropy_options o
             if (isnan(z)) nan = 1;
             if (z > m) m = z;
         }
-        real row_lse = NAN, sum_z = 0;
+        /* relative to the max (so that lse - z stays exact for huge logits,
+         * where m + log(sum) would round log(sum) away): sum = sum exp(z - m),
+         * below = sum (m - z) */
+        real row_lse = NAN, sum = 1, log_sum = 0, below = 0;
         if (!nan && isfinite(m)) {
-            real sum = 0;
+            sum = 0;
             for (size_t j = 0; j < classes; ++j) {
                 const real z = capped(actk_load_element(dtype, logits, base + j), cap, &dz);
                 sum += expl(z - m);
-                sum_z += z;
+                below += m - z;
             }
-            row_lse = m + logl(sum);
+            log_sum = logl(sum);
+            row_lse = m + log_sum;
         }
         real row_loss = 0;
         if (!ignored) {
             const real zt = capped(actk_load_element(dtype, logits, base + (size_t)t), cap, &dz);
             /* (1 - eps) nll + eps (lse - mean z); a term whose weight is 0 is
              * left out (0 * inf would make NaN of a -inf logit elsewhere) */
-            row_loss = (eps < 1 ? (1 - eps) * (row_lse - zt) : 0) + (eps > 0 ? eps * (row_lse - sum_z / (real)classes) : 0);
+            row_loss = (eps < 1 ? (1 - eps) * ((m - zt) + log_sum) : 0) + (eps > 0 ? eps * (below / (real)classes + log_sum) : 0);
             if (zc > 0) row_loss += zc * row_lse * row_lse;
             if (isnan(row_lse)) row_loss = NAN;
             total += row_loss;
@@ -98,7 +102,7 @@ actk_status actk_cpu_cross_entropy_forward_backward(actk_cross_entropy_options o
                 real v = 0;
                 if (!ignored) {
                     const real z = capped(actk_load_element(dtype, logits, base + j), cap, &dz);
-                    const real p = expl(z - row_lse);
+                    const real p = expl(z - m) / sum;
                     v = coeff * p - eps / (real)classes - ((long long)j == t ? 1 - eps : 0);
                     v *= g * dz;
                     if (isnan(row_lse)) v = NAN;

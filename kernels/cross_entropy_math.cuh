@@ -104,10 +104,16 @@ struct CeAcc {
 
 ACTK_HD CeAcc ce_acc_empty() { return {MaxSum<CeMath>::empty(), {0.0f, 0.0f}}; }
 
+/* The logits are summed times 2^-32 (exact above 2^-94 in magnitude; the
+ * smaller ones' loss is far below the loss's rounding) so that the sum of
+ * up to 2^32 logits near the float maximum does not overflow. */
+constexpr float kCeSumScale = 0x1p-32f;
+constexpr float kCeSumUnscale = 0x1p32f;
+
 ACTK_HD void ce_acc_add(CeAcc &a, float z, bool smoothing)
 {
     CeRowMath::online_add(a.ms, z);
-    if (smoothing) a.sum_z = a.sum_z.plus(z);
+    if (smoothing) a.sum_z = a.sum_z.plus(z * kCeSumScale);
 }
 
 ACTK_HD CeAcc ce_acc_merge(CeAcc a, CeAcc b) { return {CeRowMath::merge(a.ms, b.ms), a.sum_z.plus(b.sum_z)}; }
@@ -123,15 +129,6 @@ struct CeRow {
     float scale;     /* g: the gradient's scale for this row */
     int state;       /* 0: normal; 1: ignored (gradient 0); 2: bad target (gradient NaN) */
 };
-
-/* x - y for a pair x and a float y, nearly exact; the plain difference
- * when either is not finite. */
-ACTK_HD CePair ce_sub(CePair x, float y)
-{
-    const float plain = x.hi - y;
-    if (!ce_finite(plain) || !ce_finite(y)) return {plain, 0.0f};
-    return f32::add(x, -y);
-}
 
 /* The gradient's scale: grad_scale, divided by the count of non-ignored
  * rows for MEAN (a count of 0 leaves no row to scale). */
@@ -160,33 +157,32 @@ ACTK_HD CeRow ce_row(const CeAcc &acc, float z_t, int state, const CeConfig &c, 
         r.loss = NAN;
         return r;
     }
-    /* (1 - eps) (lse - z_t) + eps (lse - mean z) + z_loss lse^2; a term of
-     * weight 0 is left out (0 * inf) */
+    /* (1 - eps) (lse - z_t) + eps (lse - mean z) + z_loss lse^2 in pairs;
+     * a term of weight 0 is left out (0 * inf). `plain`, the same in
+     * float, decides when a term is not finite (the pairs would make NaN
+     * of an infinity). */
+    const CePair classes = ce_count_pair(c.classes);
     CePair sum = {0.0f, 0.0f};
     float plain = 0.0f;
     if (c.eps < 1.0f) {
-        const CePair nll = ce_sub(r.lse, z_t);
-        plain += r.keep.hi * nll.hi;
-        sum = f32::mul(nll, r.keep);
+        plain += r.keep.hi * (r.lse.hi - z_t);
+        if (ce_finite(z_t)) sum = f32::mul(f32::add(r.lse, -z_t), r.keep);
     }
     if (c.eps > 0.0f) {
-        const float mean_plain = acc.sum_z.hi / (float)c.classes;
-        CePair smooth;
-        if (ce_finite(acc.sum_z.hi)) {
-            const CePair mean = f32::divide_pair<F32Hardware>(CePair{acc.sum_z.hi, acc.sum_z.lo}, ce_count_pair(c.classes));
-            smooth = f32::add(r.lse, CePair{-mean.hi, -mean.lo});
-        } else {
-            smooth = {r.lse.hi - mean_plain, 0.0f};
+        const float mean_plain = acc.sum_z.hi / classes.hi * kCeSumUnscale;
+        plain += c.eps * (r.lse.hi - mean_plain);
+        if (ce_finite(mean_plain)) {
+            const CePair m = f32::divide_pair<F32Hardware>(CePair{acc.sum_z.hi, acc.sum_z.lo}, classes);
+            const CePair mean = {m.hi * kCeSumUnscale, m.lo * kCeSumUnscale};
+            sum = f32::add(sum, f32::mul(f32::add(r.lse, CePair{-mean.hi, -mean.lo}), c.eps));
         }
-        plain += c.eps * smooth.hi;
-        sum = ce_finite(smooth.hi) && ce_finite(sum.hi) ? f32::add(sum, f32::mul(smooth, c.eps)) : CePair{plain, 0.0f};
     }
     if (c.z_loss > 0.0f) {
-        const CePair sq = f32::mul(f32::mul(r.lse, r.lse), c.z_loss);
-        plain += sq.hi;
-        sum = ce_finite(sq.hi) && ce_finite(sum.hi) ? f32::add(sum, sq) : CePair{plain, 0.0f};
+        plain += c.z_loss * (r.lse.hi * r.lse.hi);
+        sum = f32::add(sum, f32::mul(f32::mul(r.lse, r.lse), c.z_loss));
     }
-    r.loss = ce_finite(plain) ? sum.hi + sum.lo : plain;
+    const float paired = sum.hi + sum.lo;
+    r.loss = ce_finite(plain) && ce_finite(paired) ? paired : plain;
     return r;
 }
 
@@ -197,8 +193,11 @@ ACTK_HD float ce_grad(CeLogit l, bool is_target, const CeRow &r)
     if (r.state == 2) return NAN;
     /* p = e^(z - lse) from the exact difference z - lse.hi and lse.lo */
     const CePair d = f32::two_sum(l.z, -r.lse.hi);
-    const float low = d.hi < -120.0f ? 0.0f : d.lo - r.lse.lo; /* below, p is 0 and the low part may be NaN (z = -inf) */
-    const CePair p = f32::scaled(CeRowMath::exp_core_nan_safe(d.hi, low));
+    /* renormalised with lse.lo (which may be large for a huge lse): exp_core
+     * wants a small low part. Below -120, p is 0 and the low part may be NaN
+     * (z = -inf): dropped. */
+    const CePair arg = d.hi < -120.0f ? CePair{d.hi, 0.0f} : f32::add(d, -r.lse.lo);
+    const CePair p = f32::scaled(CeRowMath::exp_core_nan_safe(arg.hi, arg.hi < -120.0f ? 0.0f : arg.lo));
     CePair v = f32::mul(p, r.coeff);
     v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});
     if (is_target) v = f32::add(v, CePair{-r.keep.hi, -r.keep.lo});
