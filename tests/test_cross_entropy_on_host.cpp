@@ -19,7 +19,7 @@
  */
 #include "actk/actk.h"
 #include "cross_entropy_math.cuh"
-#include "test_util.h"
+#include "cross_entropy_check.h"
 
 #include <gtest/gtest.h>
 
@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <random>
 
-using actk_test::Buffer;
+using namespace actk_test;
 using namespace actk;
 
 namespace {
@@ -54,15 +54,8 @@ CeAcc block_reduce(const std::vector<float> &z, bool smoothing)
     return butterfly(warps);
 }
 
-struct Replay {
-    std::vector<float> row_loss, lse;
-    Buffer grad;
-    float reduced = 0;
-    Replay(actk_dtype dtype, size_t n) : grad(dtype, n) {}
-};
-
 /* What the kernels write for this call (grad: rows x classes, dense). */
-Replay replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
+CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
               const std::vector<int64_t> &t)
 {
     const CeConfig c = {o.label_smoothing, o.z_loss, o.softcap, o.grad_scale, o.ignore_index,
@@ -70,7 +63,7 @@ Replay replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_
     unsigned long long count = 0;
     for (int64_t v : t) count += v != o.ignore_index;
     const float scale = ce_grad_scale(c, c.mean ? count : 0);
-    Replay out(dtype, rows * classes);
+    CeOutputs out(dtype, rows * classes);
     for (size_t r = 0; r < rows; ++r) {
         std::vector<float> xs(classes), z(classes);
         for (size_t j = 0; j < classes; ++j) {
@@ -95,99 +88,22 @@ Replay replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_
     return out;
 }
 
-/* Worst errors seen, for the report. */
-struct Worst {
-    long double loss_ulp = 0, lse_ulp = 0, grad_ulp = 0, loss_abs_rel = 0, grad_abs_rel = 0;
-};
-
-bool same_special(long double a, long double b)
-{
-    if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-    if (std::isinf(a) || std::isinf(b)) return a == b;
-    return true;
-}
-
+/* The replayed outputs against the oracle (cross_entropy_check.h), and the
+ * reduction's order against the exact sum of the same rounded row losses. */
 void compare(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
-             const std::vector<int64_t> &t, Worst &worst, const char *what)
+             const std::vector<int64_t> &t, CeWorst &worst, const char *what)
 {
-    std::vector<float> loss(rows), lse(rows);
-    Buffer grad(dtype, rows * classes);
-    actk_cross_entropy_options none = o;
-    none.reduction = ACTK_REDUCTION_NONE;
-    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(none, dtype, rows, classes, x.data(), ld, ACTK_INDEX_I64, t.data(),
-                                                      loss.data(), lse.data(), nullptr, classes),
-              ACTK_SUCCESS)
-        << actk_last_error();
-    float reduced_oracle;
-    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, x.data(), ld, ACTK_INDEX_I64, t.data(),
-                                                      o.reduction == ACTK_REDUCTION_NONE ? loss.data() : &reduced_oracle,
-                                                      nullptr, grad.data(), classes),
-              ACTK_SUCCESS)
-        << actk_last_error();
-    const Replay got = replay(o, dtype, rows, classes, x, ld, t);
-    const long double eps = 0x1p-24L;
-    const long double grad_eps = dtype == ACTK_F32 ? eps : dtype == ACTK_F16 ? 0x1p-11L : 0x1p-8L;
-    const long double grad_ulps = dtype == ACTK_F32 ? 4 : 1;
+    const CeOutputs got = replay(o, dtype, rows, classes, x, ld, t);
+    if (!ce_check(o, dtype, rows, classes, x, ld, t, got, true, worst, what)) return;
+    if (o.reduction == ACTK_REDUCTION_NONE) return;
     unsigned long long count = 0;
     for (int64_t v : t) count += v != o.ignore_index;
-    const long double scale = o.reduction == ACTK_REDUCTION_MEAN && count ? (long double)o.grad_scale / count : o.grad_scale;
-    for (size_t r = 0; r < rows; ++r) {
-        SCOPED_TRACE(testing::Message() << what << " " << actk_dtype_name(dtype) << " classes " << classes << " row " << r
-                                        << " eps " << o.label_smoothing << " z " << o.z_loss << " cap " << o.softcap);
-        long double zmax = 0;
-        for (size_t j = 0; j < classes; ++j) zmax = std::max(zmax, std::fabs(x.get(r * ld + j)));
-        const long double slack = o.softcap > 0 ? 8 * eps * (std::min<long double>(zmax, o.softcap) + std::fabs((long double)lse[r]) + 1)
-                                                : 4 * eps * (std::fabs((long double)lse[r]) + 1);
-        const long double loss_ulp = actk_test::ulp_distance(ACTK_F32, got.row_loss[r], loss[r]);
-        const long double loss_abs = std::fabs((long double)got.row_loss[r] - loss[r]);
-        EXPECT_TRUE(same_special(got.row_loss[r], loss[r])) << got.row_loss[r] << " vs " << loss[r];
-        if (std::isfinite(loss[r])) {
-            EXPECT_TRUE(loss_ulp <= 4 || loss_abs <= slack) << got.row_loss[r] << " vs " << loss[r];
-            worst.loss_ulp = std::max(worst.loss_ulp, loss_ulp);
-            worst.loss_abs_rel = std::max(worst.loss_abs_rel, loss_abs / slack);
-        }
-        const long double lse_ulp = actk_test::ulp_distance(ACTK_F32, got.lse[r], lse[r]);
-        EXPECT_TRUE(same_special(got.lse[r], lse[r]));
-        if (std::isfinite(lse[r])) {
-            EXPECT_TRUE(lse_ulp <= 4 || std::fabs((long double)got.lse[r] - lse[r]) <= slack) << got.lse[r] << " vs " << lse[r];
-            worst.lse_ulp = std::max(worst.lse_ulp, lse_ulp);
-        }
-        /* the gradient's terms: g (coeff p + 1) <= g (|coeff| + 1) */
-        const long double coeff = 1 + 2 * (long double)o.z_loss * (std::isfinite(lse[r]) ? lse[r] : 0);
-        const long double terms = std::fabs(scale) * (std::fabs(coeff) + 1);
-        for (size_t j = 0; j < classes; ++j) {
-            const long double want = grad.get(r * classes + j), have = got.grad.get(r * classes + j);
-            const long double ulp = actk_test::ulp_distance(dtype, have, want);
-            const long double abs_slack = 4 * grad_eps * terms + (o.softcap > 0 ? 8 * eps * terms : 0);
-            const bool ok = same_special(have, want) && (!std::isfinite(want) || ulp <= grad_ulps || std::fabs(have - want) <= abs_slack);
-            EXPECT_TRUE(ok) << "column " << j << ": " << (double)have << " vs " << (double)want << " (" << (double)ulp << " ulp)";
-            if (!ok) return;
-            if (std::isfinite(want)) {
-                worst.grad_ulp = std::max(worst.grad_ulp, ulp);
-                worst.grad_abs_rel = std::max(worst.grad_abs_rel, std::fabs(have - want) / abs_slack);
-            }
-        }
-    }
-    /* the reduction: its order's sum of the rows' (rounded) losses against
-     * the exact sum of the same values, rounded once; and against the
-     * oracle's reduced loss */
-    if (o.reduction != ACTK_REDUCTION_NONE) {
-        long double exact = 0, magnitude = 0;
-        for (float v : got.row_loss) {
-            exact += v;
-            magnitude += std::fabs((long double)v);
-        }
-        if (o.reduction == ACTK_REDUCTION_MEAN) exact = count ? exact / count : (long double)NAN;
-        EXPECT_TRUE(same_special(got.reduced, exact));
-        if (std::isfinite(exact)) {
-            EXPECT_LE(actk_test::ulp_distance(ACTK_F32, got.reduced, exact), 1) << got.reduced << " vs " << (double)exact;
-        }
-        const float oracle = reduced_oracle;
-        EXPECT_TRUE(same_special(got.reduced, oracle));
-        if (std::isfinite(oracle)) {
-            const long double per_row = o.reduction == ACTK_REDUCTION_MEAN && count ? magnitude / count : magnitude;
-            EXPECT_LE(std::fabs((long double)got.reduced - oracle), 8 * eps * (per_row + 1)) << got.reduced << " vs " << oracle;
-        }
+    long double exact = 0;
+    for (float v : got.row_loss) exact += v;
+    if (o.reduction == ACTK_REDUCTION_MEAN) exact = count ? exact / count : (long double)NAN;
+    EXPECT_TRUE(ce_same_special(got.reduced, exact));
+    if (std::isfinite(exact)) {
+        EXPECT_LE(ulp_distance(ACTK_F32, got.reduced, exact), 1) << got.reduced << " vs " << (double)exact;
     }
 }
 
@@ -207,18 +123,12 @@ actk_cross_entropy_options make(Options p, actk_reduction reduction)
     return o;
 }
 
-void print(const char *name, const Worst &w)
-{
-    std::printf("%-34s worst: loss %4.0Lf ulp / %.3Lf of the absolute bound, lse %3.0Lf ulp, grad %4.0Lf ulp / %.3Lf of the absolute bound\n",
-                name, w.loss_ulp, w.loss_abs_rel, w.lse_ulp, w.grad_ulp, w.grad_abs_rel);
-}
-
 TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
 {
     std::mt19937_64 rng(1616);
     for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
         for (const Options &p : kOptions) {
-            Worst worst;
+            CeWorst worst;
             for (size_t classes : {1, 2, 31, 513, 4099}) {
                 for (double spread : {0.5, 4.0, 30.0}) {
                     const size_t rows = 4, ld = classes + 5;
@@ -238,7 +148,7 @@ TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
             }
             char name[96];
             std::snprintf(name, sizeof name, "%s eps %g z %g cap %g", actk_dtype_name(dtype), p.eps, p.z_loss, p.cap);
-            print(name, worst);
+            worst.print(name);
         }
 }
 
@@ -248,7 +158,7 @@ TEST(CrossEntropyOnHost, SpecialRows)
     const std::vector<std::vector<float>> rows_in = {
         {1, inf, 2}, {1, NAN, 2}, {-inf, -inf, -inf}, {-inf, 1, 2}, {1e30f, -1e30f, 0}, {-1e30f, 1e30f, 0},
         {3e38f, 3e38f, 3e38f}, {-3e38f, 0, 1}, {0, 0, 0}, {5, 5, -inf}};
-    Worst worst;
+    CeWorst worst;
     for (const Options &p : kOptions) {
         const size_t classes = 3, rows = rows_in.size();
         Buffer x(ACTK_F32, rows * classes);
@@ -258,14 +168,14 @@ TEST(CrossEntropyOnHost, SpecialRows)
         compare(make(p, ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, x, classes, t, worst, "special");
         if (HasFailure()) return;
     }
-    print("special rows f32", worst);
+    worst.print("special rows f32");
 }
 
 TEST(CrossEntropyOnHost, LongRow256K)
 {
     const size_t classes = 262144, rows = 2;
     std::mt19937_64 rng(7);
-    Worst worst;
+    CeWorst worst;
     for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
         Buffer x(dtype, rows * classes);
         std::normal_distribution<double> normal(0.0, 3.0);
@@ -273,7 +183,7 @@ TEST(CrossEntropyOnHost, LongRow256K)
         const std::vector<int64_t> t = {12345, 262143};
         compare(make(Options{0.1f, 1e-4f, 0}, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "256K");
     }
-    print("256K classes", worst);
+    worst.print("256K classes");
 }
 
 TEST(CrossEntropyOnHost, AllIgnoredAndBadTargets)
@@ -283,7 +193,7 @@ TEST(CrossEntropyOnHost, AllIgnoredAndBadTargets)
     for (size_t i = 0; i < rows * classes; ++i) x.set(i, (long double)i * 0.25L);
     const std::vector<int64_t> ignored = {-100, -100, -100};
     actk_cross_entropy_options o = make(Options{0.1f, 0, 0}, ACTK_REDUCTION_MEAN);
-    Replay all = replay(o, ACTK_F32, rows, classes, x, classes, ignored);
+    CeOutputs all = replay(o, ACTK_F32, rows, classes, x, classes, ignored);
     EXPECT_TRUE(std::isnan(all.reduced));
     for (size_t i = 0; i < rows * classes; ++i) EXPECT_EQ(all.grad.get(i), 0.0L);
     o.reduction = ACTK_REDUCTION_SUM;
@@ -291,7 +201,7 @@ TEST(CrossEntropyOnHost, AllIgnoredAndBadTargets)
     /* a bad target: that row's loss and gradient NaN, the others as usual */
     const std::vector<int64_t> bad = {1, 4, -5};
     o.reduction = ACTK_REDUCTION_NONE;
-    Replay b = replay(o, ACTK_F32, rows, classes, x, classes, bad);
+    CeOutputs b = replay(o, ACTK_F32, rows, classes, x, classes, bad);
     EXPECT_FALSE(std::isnan(b.row_loss[0]));
     EXPECT_TRUE(std::isnan(b.row_loss[1]));
     EXPECT_TRUE(std::isnan(b.row_loss[2]));
