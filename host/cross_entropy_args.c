@@ -107,3 +107,31 @@ actk_status actk_check_cross_entropy_args(const char *fn, actk_cross_entropy_opt
     };
     return actk_check_buffers(fn, 1, buffers, 6);
 }
+
+actk_status actk_check_cross_entropy_workspace(const char *fn, actk_cross_entropy_options options, size_t elem, size_t rows,
+                                               size_t classes, const void *logits, size_t ld,
+                                               actk_index_type target_type, const void *targets, const float *loss,
+                                               const float *lse, const void *grad, size_t ldgrad, const int *error_flag,
+                                               const void *workspace, size_t workspace_bytes)
+{
+    if (options.reduction == ACTK_REDUCTION_NONE) return ACTK_SUCCESS; /* not used */
+    const size_t need = actk_cuda_cross_entropy_workspace_size(options.reduction, rows);
+    if (workspace == NULL || workspace_bytes < need)
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace needs %zu bytes (actk_cuda_cross_entropy_workspace_size), got %zu%s",
+                         fn, need, workspace_bytes, workspace == NULL ? " and NULL" : "");
+    if ((uintptr_t)workspace % 16 != 0)
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is not 16-byte aligned", fn);
+    const size_t index_size = target_type == ACTK_INDEX_I64 ? 8 : 4;
+    const size_t logits_bytes = rows ? ((rows - 1) * ld + classes) * elem : 0;
+    const size_t grad_bytes = rows && grad ? ((rows - 1) * ldgrad + classes) * elem : 0;
+    const actk_buffer buffers[7] = {
+        {"workspace", workspace, need, "workspace_bytes", 1, 0},
+        {"logits", logits, logits_bytes, "(rows-1)*ld+classes", 0, 0},
+        {"targets", targets, rows * index_size, "rows", 0, 0},
+        {"loss", loss, sizeof(float), "1", 1, 0},
+        {"lse", lse, lse ? rows * sizeof(float) : 0, "rows", 1, 0},
+        {"grad", grad, grad_bytes, "(rows-1)*ldgrad+classes", 1, 0},
+        {"error_flag", error_flag, error_flag ? sizeof(int) : 0, "1", 1, 0},
+    };
+    return actk_check_buffers(fn, 1, buffers, 7);
+}
