@@ -17,7 +17,7 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: bench_gpu [--ops relu,gelu,...,softmax,log_softmax,prelu,maxout,rrelu,\n"
-            "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu|all]\n"
+            "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu,cross_entropy|all]\n"
             "                 [--dtypes f32,f16,bf16,f64] [--sizes 4K,1M,64M] [--shapes 65536x1024,256x64x4096]\n"
             "                 [--reps N] [--quick] [--json FILE] [--csv FILE] [--no-check] [--help]\n"
             "Measures each op's throughput against the device-to-device memcpy bandwidth measured in the\n"
@@ -87,7 +87,7 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
             if (actk_op_from_name(n, &op) != ACTK_SUCCESS && strcmp(n, "softmax") && strcmp(n, "log_softmax") &&
                 strcmp(n, "prelu") && strcmp(n, "maxout") && strcmp(n, "rrelu") && strcmp(n, "swiglu") &&
                 strcmp(n, "geglu") && strcmp(n, "geglu_tanh") && strcmp(n, "reglu") && strcmp(n, "glu") &&
-                strcmp(n, "clamped_swiglu")) {
+                strcmp(n, "clamped_swiglu") && strcmp(n, "cross_entropy")) {
                 fprintf(stderr, "bench_gpu: unknown op %s\n", n);
                 return 0;
             }
@@ -182,10 +182,10 @@ void bench_print_row(const bench_row *row, int gpu)
 
 int bench_print_summary(const bench_results *r, int gpu)
 {
-    const char *families[] = {"eltwise", "softmax", "prelu", "maxout", "rrelu"};
+    const char *families[] = {"eltwise", "softmax", "prelu", "maxout", "rrelu", "xent"};
     int failures = 0;
     printf("\nsummary%s\n", gpu ? " (% of the memcpy bandwidth measured in this run at the same byte count)" : "");
-    for (int f = 0; f < 5; ++f) {
+    for (int f = 0; f < (int)(sizeof families / sizeof families[0]); ++f) {
         double worst = 1e300, log_sum = 0;
         int count = 0, under = 0, fails = 0;
         const bench_row *worst_row = NULL;

@@ -838,6 +838,9 @@ static void bench_overhead(gpu *g)
     cudaFree(y);
 }
 
+/* bench_cross_entropy_cuda.c */
+int bench_cross_entropy_gpu(const bench_options *o, bench_results *results, void *stream, int reps, int trials);
+
 int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *device, size_t device_size)
 {
     gpu g;
@@ -872,6 +875,7 @@ int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *dev
     if (rc == 0) rc = bench_softmax(&g, o, results);
     if (rc == 0) rc = bench_structured(&g, o, results);
     if (rc == 0) rc = bench_gated(&g, o, results);
+    if (rc == 0) rc = bench_cross_entropy_gpu(o, results, g.stream, g.reps, g.trials);
     if (rc == 0) bench_overhead(&g);
 #ifdef BENCH_WITH_CUDNN
     if (g.cudnn) cudnnDestroy(g.cudnn);
