@@ -25,6 +25,8 @@
  *  - cross_entropy_reduce_kernel (SUM, MEAN): one block of
  *    kCeReduceThreads sums the rows' losses in the order of ce_partial_sum
  *    and a halving tree, and writes the one loss.
+ * Instantiated per storage type and soft-cap on/off (the cap's tanh and
+ * sech^2 are most of a column's work; the plain kernel does not carry them).
  * Launch limits: grids are 1-dimensional and capped at the resident block
  * count; rows and columns are size_t throughout (64-bit offsets).
  * In place (grad == logits, same ld): each column is read in pass 1 by the
@@ -92,9 +94,17 @@ __device__ CeAcc block_merge(CeAcc a, float z_t, CeShared &sh, float *z_t_out)
     return sh.row;
 }
 
-template <bool kI64> __device__ __forceinline__ long long target_at(const void *targets, size_t row)
+__device__ __forceinline__ long long target_at(const void *targets, bool i64, size_t row)
 {
-    return kI64 ? (long long)static_cast<const long long *>(targets)[row] : (long long)static_cast<const int *>(targets)[row];
+    return i64 ? (long long)static_cast<const long long *>(targets)[row] : (long long)static_cast<const int *>(targets)[row];
+}
+
+/* The capped logit; without a cap (kCap false) the cap code is not compiled
+ * in at all (it is most of a column's instructions). */
+template <bool kCap> __device__ __forceinline__ CeLogit logit(float x, float cap)
+{
+    if (kCap) return ce_logit(x, cap);
+    return {x, 1.0f};
 }
 
 /* Row state: 0 normal, 1 ignored, 2 target out of range. */
@@ -104,13 +114,13 @@ __device__ __forceinline__ int row_state(long long t, const CeConfig &c)
     return (t < 0 || (unsigned long long)t >= c.classes) ? 2 : 0;
 }
 
-template <class S, bool kI64>
-__global__ void __launch_bounds__(kCeThreads) cross_entropy_count_kernel(const void *targets, size_t rows, CeConfig c,
-                                                                          unsigned long long *count)
+template <class S>
+__global__ void __launch_bounds__(kCeThreads) cross_entropy_count_kernel(const void *targets, bool i64, size_t rows,
+                                                                          CeConfig c, unsigned long long *count)
 {
     __shared__ unsigned long long partial[kCeThreads];
     unsigned long long n = 0;
-    for (size_t r = threadIdx.x; r < rows; r += blockDim.x) n += target_at<kI64>(targets, r) != c.ignore_index;
+    for (size_t r = threadIdx.x; r < rows; r += blockDim.x) n += target_at(targets, i64, r) != c.ignore_index;
     partial[threadIdx.x] = n;
     __syncthreads();
     for (int half = kCeThreads / 2; half > 0; half /= 2) {
@@ -122,9 +132,9 @@ __global__ void __launch_bounds__(kCeThreads) cross_entropy_count_kernel(const v
 
 /* row_loss: `loss` for NONE, the workspace's per-row array otherwise.
  * count: the workspace header for MEAN, else NULL. */
-template <class S, bool kI64>
+template <class S, bool kCap>
 __global__ void __launch_bounds__(kCeThreads)
-    cross_entropy_row_kernel(const S *logits, size_t ld, const void *targets, size_t rows, CeConfig c, float *row_loss,
+    cross_entropy_row_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c, float *row_loss,
                              float *lse, S *grad, size_t ldgrad, int *error_flag,
                              const unsigned long long *count, bool cache_row)
 {
@@ -137,27 +147,27 @@ __global__ void __launch_bounds__(kCeThreads)
     const float scale = ce_grad_scale(c, count ? *count : 0);
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const S *x = logits + row * ld;
-        const long long t = target_at<kI64>(targets, row);
+        const long long t = target_at(targets, i64, row);
         const int state = row_state(t, c);
         CeAcc acc = ce_acc_empty();
         for (size_t j = threadIdx.x; j < classes; j += blockDim.x) {
             const S raw = x[j];
             if (cache_row) cache[j] = raw;
-            ce_acc_add(acc, ce_logit(T::load(raw), c.cap).z, smoothing);
+            ce_acc_add(acc, logit<kCap>(T::load(raw), c.cap).z, smoothing);
         }
-        const float z_t_own = threadIdx.x == 0 && state == 0 ? ce_logit(T::load(x[(size_t)t]), c.cap).z : 0.0f;
+        const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
         float z_t;
         acc = block_merge(acc, z_t_own, sh, &z_t); /* its barriers also publish the cache */
         const CeRow r = ce_row(acc, z_t, state, c, scale);
         if (threadIdx.x == 0) {
             row_loss[row] = r.loss;
             if (lse) lse[row] = r.lse.hi + r.lse.lo;
-            if (state == 2 && error_flag) *error_flag = 1;
+            if (state == 2 && error_flag) atomicExch(error_flag, 1); /* many blocks may report: an atomic store */
         }
         if (grad) {
             S *g = grad + row * ldgrad;
             for (size_t j = threadIdx.x; j < classes; j += blockDim.x) {
-                const CeLogit l = ce_logit(T::load(cache_row ? cache[j] : x[j]), c.cap);
+                const CeLogit l = logit<kCap>(T::load(cache_row ? cache[j] : x[j]), c.cap);
                 g[j] = T::store(ce_grad(l, state == 0 && (long long)j == t, r));
             }
         }
@@ -179,13 +189,14 @@ __global__ void __launch_bounds__(kCeReduceThreads)
     if (threadIdx.x == 0) *loss = ce_finish(partial[0], mean, mean ? *count : 0);
 }
 
-template <class S, bool kI64> cudaError_t launch_typed(const actk_ce_launch_args *a, const actk_device_facts *device,
+template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args *a, const actk_device_facts *device,
                                                        cudaStream_t stream, actk_ce_launch *info)
 {
     const CeConfig c = {a->options.label_smoothing, a->options.z_loss, a->options.softcap, a->options.grad_scale,
                         a->options.ignore_index, (unsigned long long)a->classes,
                         a->options.reduction == ACTK_REDUCTION_MEAN};
     const bool reduce = a->options.reduction != ACTK_REDUCTION_NONE;
+    const bool i64 = a->target_type == ACTK_INDEX_I64;
     unsigned long long *count = nullptr;
     float *row_loss = a->loss;
     if (reduce) {
@@ -193,12 +204,12 @@ template <class S, bool kI64> cudaError_t launch_typed(const actk_ce_launch_args
         row_loss = reinterpret_cast<float *>(static_cast<unsigned char *>(a->workspace) + ACTK_CE_WORKSPACE_HEADER);
     }
     if (c.mean) { /* also for no rows: the sum needs the count (0) */
-        cross_entropy_count_kernel<S, kI64><<<1, kCeThreads, 0, stream>>>(a->targets, a->rows, c, count);
+        cross_entropy_count_kernel<S><<<1, kCeThreads, 0, stream>>>(a->targets, i64, a->rows, c, count);
         const cudaError_t err = cudaGetLastError();
         if (err != cudaSuccess) return err;
     }
     if (a->rows > 0) {
-        const void *kernel = (const void *)cross_entropy_row_kernel<S, kI64>;
+        const void *kernel = (const void *)cross_entropy_row_kernel<S, kCap>;
         size_t allowed = 0;
         cudaError_t err = dynamic_smem_limit(kernel, *device, &allowed);
         if (err != cudaSuccess) return err;
@@ -208,8 +219,8 @@ template <class S, bool kI64> cudaError_t launch_typed(const actk_ce_launch_args
         unsigned grid = 1;
         err = resident_grid(kernel, *device, kCeThreads, dynamic, a->rows, &grid);
         if (err != cudaSuccess) return err;
-        cross_entropy_row_kernel<S, kI64><<<grid, kCeThreads, dynamic, stream>>>(
-            static_cast<const S *>(a->logits), a->ld, a->targets, a->rows, c, row_loss, a->lse,
+        cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
+            static_cast<const S *>(a->logits), a->ld, a->targets, i64, a->rows, c, row_loss, a->lse,
             static_cast<S *>(a->grad), a->ldgrad, a->error_flag, c.mean ? count : nullptr, cache_row);
         err = cudaGetLastError();
         if (err != cudaSuccess) return err;
@@ -228,8 +239,8 @@ template <class S, bool kI64> cudaError_t launch_typed(const actk_ce_launch_args
 template <class S> cudaError_t launch_dtype(const actk_ce_launch_args *a, const actk_device_facts *device,
                                             cudaStream_t stream, actk_ce_launch *info)
 {
-    return a->target_type == ACTK_INDEX_I64 ? launch_typed<S, true>(a, device, stream, info)
-                                            : launch_typed<S, false>(a, device, stream, info);
+    return a->options.softcap > 0.0f ? launch_typed<S, true>(a, device, stream, info)
+                                     : launch_typed<S, false>(a, device, stream, info);
 }
 
 } // namespace
