@@ -7,6 +7,7 @@
 #define ACTK_HOST_CROSS_ENTROPY_ARGS_H
 
 #include "internal.h"
+#include "../kernels/cross_entropy_layout.h" /* ACTK_CE_WORKSPACE_HEADER */
 
 /* Validates a cross-entropy call: options, dtype (f32/f16/bf16; f64 is
  * ACTK_ERROR_NOT_SUPPORTED), target type, classes >= 1 when rows > 0,
@@ -27,12 +28,5 @@ actk_status actk_check_cross_entropy_workspace(const char *fn, actk_cross_entrop
                                                actk_index_type target_type, const void *targets, const float *loss,
                                                const float *lse, const void *grad, size_t ldgrad, const int *error_flag,
                                                const void *workspace, size_t workspace_bytes);
-
-/* GPU workspace for SUM/MEAN: a 16-byte header (the count of non-ignored
- * rows, unsigned long long) then `rows` floats (the rows' losses); the
- * kernels' header says the same. */
-#ifndef ACTK_CE_WORKSPACE_HEADER
-#define ACTK_CE_WORKSPACE_HEADER 16
-#endif
 
 #endif

@@ -7,6 +7,7 @@
 #define ACTK_KERNELS_CROSS_ENTROPY_LAUNCH_H
 
 #include "actk/actk.h"
+#include "cross_entropy_layout.h"
 #include "device_facts.h"
 
 #include <cuda_runtime_api.h>
@@ -16,11 +17,6 @@
 extern "C" {
 #endif
 
-/* The workspace of SUM/MEAN: a header (the non-ignored row count, an
- * unsigned long long) then `rows` floats. */
-#ifndef ACTK_CE_WORKSPACE_HEADER
-#define ACTK_CE_WORKSPACE_HEADER 16
-#endif
 
 typedef struct {
     actk_cross_entropy_options options;

@@ -557,7 +557,9 @@ ACTK_API actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_
  * NULL: forward only). grad may equal logits with ldgrad == ld (in place:
  * the logits are replaced by the gradient); no other overlap is allowed.
  * Numerics: f32 is computed in float with float-float pairs, f16/bf16 the
- * same after their exact conversion to float; no FP64 (README "Cross-entropy").
+ * same after their exact conversion to float; no FP64 (bounds: README "Fused
+ * softmax cross-entropy").
+ * Statuses as in the conventions; f64 logits give ACTK_ERROR_NOT_SUPPORTED.
  */
 typedef enum {
     ACTK_REDUCTION_NONE = 0, /* one loss per row */
