@@ -232,3 +232,34 @@ TEST(CrossEntropyOnHost, ReductionOrderManyRows)
 }
 
 } // namespace
+
+namespace {
+
+/* The soft-cap on its own: z = cap tanh(x / cap) and dz/dx = sech^2(x / cap)
+ * in float against long double, over a sweep of x (both signs, 1e-6 to
+ * 1e4 times the cap) and caps from 2^-10 to 1000. The derivative keeps its
+ * relative accuracy where tanh saturates (it is not 1 - t^2). */
+TEST(CrossEntropyOnHost, SoftCapAgainstLongDouble)
+{
+    long double worst_z = 0, worst_d = 0;
+    for (float cap : {0x1p-10f, 0.5f, 2.0f, 15.0f, 30.0f, 1000.0f})
+        for (int k = -600; k <= 400; ++k) {
+            const float x = (float)(cap * std::pow(10.0L, k / 100.0L)) * (k % 2 ? -1.0f : 1.0f);
+            const CeLogit l = ce_logit(x, cap);
+            const long double y = (long double)x / cap, c = std::cosh(y);
+            const long double z = cap * std::tanh(y), d = 1 / (c * c);
+            const long double ulp_z = ulp_distance(ACTK_F32, l.z, z), ulp_d = ulp_distance(ACTK_F32, l.dzdx, d);
+            EXPECT_LE(ulp_z, 2) << "x " << x << " cap " << cap << ": " << l.z << " vs " << (double)z;
+            EXPECT_LE(ulp_d, 4) << "x " << x << " cap " << cap << ": " << l.dzdx << " vs " << (double)d;
+            worst_z = std::max(worst_z, ulp_z);
+            worst_d = std::max(worst_d, ulp_d);
+        }
+    /* infinities saturate exactly; NaN stays NaN */
+    EXPECT_EQ(ce_logit(INFINITY, 3.0f).z, 3.0f);
+    EXPECT_EQ(ce_logit(-INFINITY, 3.0f).z, -3.0f);
+    EXPECT_EQ(ce_logit(INFINITY, 3.0f).dzdx, 0.0f);
+    EXPECT_TRUE(std::isnan(ce_logit(NAN, 3.0f).z));
+    std::printf("soft-cap: z within %.0Lf ulp, dz/dx within %.0Lf ulp of long double\n", worst_z, worst_d);
+}
+
+} // namespace
