@@ -16,7 +16,7 @@
 static void usage(FILE *to)
 {
     fprintf(to, "usage: bench_gpu [--ops relu,gelu,...,softmax,log_softmax,prelu,maxout,rrelu,\n"
-                "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu|all]\n"
+                "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu,cross_entropy|all]\n"
                 "                 [--dtypes f32,f16,bf16,f64] [--sizes 4K,1M,64M] [--shapes 65536x1024,256x64x4096]\n"
                 "                 [--reps N] [--quick] [--cpu] [--json FILE] [--csv FILE] [--no-check] [--help]\n"
                 "Measures each op's throughput against the device-to-device memcpy bandwidth measured in the\n"
@@ -130,7 +130,7 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
             if (actk_op_from_name(n, &op) != ACTK_SUCCESS && strcmp(n, "softmax") && strcmp(n, "log_softmax") &&
                 strcmp(n, "prelu") && strcmp(n, "maxout") && strcmp(n, "rrelu") && strcmp(n, "swiglu") &&
                 strcmp(n, "geglu") && strcmp(n, "geglu_tanh") && strcmp(n, "reglu") && strcmp(n, "glu") &&
-                strcmp(n, "clamped_swiglu")) {
+                strcmp(n, "clamped_swiglu") && strcmp(n, "cross_entropy")) {
                 fprintf(stderr, "bench_gpu: unknown op %s\n", n);
                 return 0;
             }

@@ -858,6 +858,8 @@ static int hook_copies_for(void *g, size_t bytes) { return copies_for(g, bytes);
 static void hook_finish_row(void *g, bench_row *row, double ms) { finish_row(g, row, ms, -1); }
 /* bench_softmax_options_rows' view of memcpy_gbps */
 static double memcpy_gbps_of(void *g, size_t bytes) { return memcpy_gbps((gpu *)g, bytes); }
+/* bench_cross_entropy_cuda.c */
+int bench_cross_entropy_gpu(const bench_options *o, bench_results *results, void *stream, int reps, int trials);
 
 int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *device, size_t device_size)
 {
@@ -900,6 +902,7 @@ int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *dev
     const bench_gpu_hooks hooks = {&g, g.stream, hook_time_calls, hook_copies_for, hook_finish_row, init_row};
     if (rc == 0) rc = bench_quant(&hooks, o, results);
     if (rc == 0) rc = bench_softmax_options_rows(o, results, g.stream, memcpy_gbps_of, &g);
+    if (rc == 0) rc = bench_cross_entropy_gpu(o, results, g.stream, g.reps, g.trials);
     if (rc == 0) bench_overhead(&g);
 #ifdef BENCH_WITH_CUDNN
     if (g.cudnn) cudnnDestroy(g.cudnn);

@@ -2,7 +2,9 @@
 """Side by side with PyTorch on the same device tensors.
 
 Loads libactk.so with ctypes and, for each op and dtype (and the gated ops
-swiglu, geglu, reglu, glu against PyTorch's composites), times PyTorch's op
+swiglu, geglu, reglu, glu against PyTorch's composites; the fused
+cross-entropy against F.cross_entropy(..., label_smoothing=0.1) + backward),
+times PyTorch's op
 and actk's on the same CUDA tensors (CUDA events, median of trials, after a
 warm-up), and reports the max difference of each result from a float64
 reference computed by PyTorch on the GPU (in ULP of the dtype).
@@ -41,6 +43,9 @@ class Quant(ctypes.Structure):  # actk_quant
     _fields_ = [("format", ctypes.c_int), ("mode", ctypes.c_int), ("group_size", ctypes.c_size_t), ("scale_pow2", ctypes.c_int),
                 ("scale", ctypes.c_void_p), ("amax", ctypes.c_void_p), ("scale_inv", ctypes.c_void_p),
                 ("scales", ctypes.c_void_p), ("mx_scales", ctypes.c_void_p)]
+class CeOptions(ctypes.Structure):
+    _fields_ = [("ignore_index", ctypes.c_longlong), ("label_smoothing", ctypes.c_float), ("z_loss", ctypes.c_float),
+                ("softcap", ctypes.c_float), ("reduction", ctypes.c_int), ("grad_scale", ctypes.c_float)]
 
 
 def load(path):
@@ -61,6 +66,11 @@ def load(path):
     lib.actk_cuda_forward_2d_quant.argtypes = [Act, i, size, size, ptr, size, ptr, ctypes.POINTER(Quant), ptr, size, ptr]
     lib.actk_cuda_gated_forward_quant.argtypes = [Act, i, i, i, size, size, ptr, size, ptr, ctypes.POINTER(Quant), ptr, size,
                                                   ptr]
+    lib.actk_cross_entropy_default.restype = CeOptions
+    lib.actk_cuda_cross_entropy_workspace_size.restype = size
+    lib.actk_cuda_cross_entropy_workspace_size.argtypes = [i, size]
+    lib.actk_cuda_cross_entropy_forward_backward.argtypes = [CeOptions, i, size, size, ptr, size, i, ptr, ptr, ptr, ptr, size,
+                                                             ptr, ptr, size, ptr]
     lib.actk_last_error.restype = ctypes.c_char_p
     return lib
 
@@ -210,6 +220,7 @@ def main():
     parser.add_argument("--rows", type=int, default=65536)
     parser.add_argument("--cols", type=int, default=1024)
     parser.add_argument("--dtypes", default="f32,bf16")
+    parser.add_argument("--ce-tokens", type=int, default=4096, help="cross-entropy rows at vocab 32K (fewer for larger vocabularies)")
     parser.add_argument("--json")
     parser.add_argument("--options", action="store_true", help="only the softmax options against the masked composite")
     parser.add_argument("--attention", default="32,16,2048,2048", help="batch,heads,q_len,k_len for --options")
@@ -308,6 +319,46 @@ def main():
             for r in rows[-2:]:
                 print(f"{r['op']:<12} {r['dtype']:<5} {r['direction']:<8} {r['torch_us']:>10.1f} {r['actk_us']:>10.1f} "
                       f"{r['torch_us'] / r['actk_us']:>7.2f}x {r['torch_ulp']:>10.1f} {r['actk_ulp']:>10.1f}")
+        # fused cross-entropy: MEAN, label smoothing 0.1, gradient in place over the logits (actk) against
+        # F.cross_entropy + backward (PyTorch writes a separate gradient); references in float64
+        for vocab in (32768, 131072, 262144):
+            crows = max(1, min(args.ce_tokens * 32768 // vocab, args.n // vocab))
+            xc = x[: crows * vocab].view(crows, vocab)
+            tc = torch.randint(0, vocab, (crows,), device="cuda", dtype=torch.int64)
+            x64 = xc.to(torch.float64).requires_grad_(True)
+            ref = F.cross_entropy(x64, tc, label_smoothing=0.1)
+            (dref,) = torch.autograd.grad(ref, x64)
+
+            def torch_ce():
+                xt = xc.detach().requires_grad_(True)
+                loss = F.cross_entropy(xt, tc, label_smoothing=0.1)
+                (dx,) = torch.autograd.grad(loss, xt)
+                return loss, dx
+
+            opts = lib.actk_cross_entropy_default()
+            opts.label_smoothing = 0.1
+            ws = torch.empty(lib.actk_cuda_cross_entropy_workspace_size(2, crows) // 4 + 4, device="cuda", dtype=torch.float32)
+            loss_ours = torch.empty(1, device="cuda", dtype=torch.float32)
+            work = xc.clone()
+
+            def ours(buf):
+                check(lib, lib.actk_cuda_cross_entropy_forward_backward(opts, code, crows, vocab, buf.data_ptr(), vocab, 1, tc.data_ptr(),
+                                                                        loss_ours.data_ptr(), None, buf.data_ptr(), vocab, None,
+                                                                        ws.data_ptr(), ws.numel() * 4, stream), "cross_entropy")
+
+            t_torch = timed(torch_ce)
+            t_ours = timed(lambda: ours(work))
+            work.copy_(xc)
+            ours(work)  # the gradient of the original logits, in place
+            loss_torch, dtorch = torch_ce()
+            rows.append({"op": "cross_entropy", "dtype": dname, "direction": "fwd+bwd", "shape": f"{crows}x{vocab}",
+                         "torch_us": t_torch * 1e3, "actk_us": t_ours * 1e3,
+                         "torch_ulp": max_ulp(dtorch, dref, dt), "actk_ulp": max_ulp(work, dref, dt),
+                         "torch_loss_err": abs(float(loss_torch) - float(ref)), "actk_loss_err": abs(float(loss_ours) - float(ref))})
+            r = rows[-1]
+            print(f"{r['op']:<12} {r['dtype']:<5} {r['direction']:<8} {r['torch_us']:>10.1f} {r['actk_us']:>10.1f} "
+                  f"{r['torch_us'] / r['actk_us']:>7.2f}x {r['torch_ulp']:>10.1f} {r['actk_ulp']:>10.1f}  ({r['shape']}; "
+                  f"loss error torch {r['torch_loss_err']:.2e}, actk {r['actk_loss_err']:.2e})")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__, "rows": rows}, handle, indent=1)

@@ -704,3 +704,116 @@ TEST(Api, SoftmaxOptionsBadInputMatrix)
         else EXPECT_EQ(s, ACTK_ERROR_INVALID_VALUE) << actk_last_error(); /* host pointers */
     }
 }
+
+/* ---- fused cross-entropy: the bad-input matrix over both entry points ---- */
+
+namespace {
+
+actk_status call_ce(bool cuda, actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes,
+                    const void *logits, size_t ld, actk_index_type index, const void *targets, float *loss, float *lse,
+                    void *grad, size_t ldgrad, int *flag, void *ws, size_t ws_bytes)
+{
+    if (cuda)
+        return actk_cuda_cross_entropy_forward_backward(o, dtype, rows, classes, logits, ld, index, targets, loss, lse,
+                                                        grad, ldgrad, flag, ws, ws_bytes, nullptr);
+    return actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, logits, ld, index, targets, loss, lse, grad,
+                                                   ldgrad);
+}
+
+} // namespace
+
+TEST(Api, CrossEntropyDefaultsArePyTorchs)
+{
+    const actk_cross_entropy_options o = actk_cross_entropy_default();
+    EXPECT_EQ(o.ignore_index, -100);
+    EXPECT_EQ(o.label_smoothing, 0.0f);
+    EXPECT_EQ(o.z_loss, 0.0f);
+    EXPECT_EQ(o.softcap, 0.0f);
+    EXPECT_EQ(o.reduction, ACTK_REDUCTION_MEAN);
+    EXPECT_EQ(o.grad_scale, 1.0f);
+    EXPECT_EQ(actk_cuda_cross_entropy_workspace_size(ACTK_REDUCTION_NONE, 1000), 0u);
+    EXPECT_GE(actk_cuda_cross_entropy_workspace_size(ACTK_REDUCTION_MEAN, 1000), 1000 * sizeof(float));
+}
+
+TEST(Api, CrossEntropyBadInputMatrixEveryEntryPoint)
+{
+    const size_t rows = 4, classes = 8;
+    alignas(16) static float storage[1024];
+    for (float &v : storage) v = 0.25f;
+    float *x = storage, *loss = storage + 128, *lse = storage + 256, *grad = storage + 384;
+    alignas(16) static unsigned char ws[4096];
+    const int64_t targets[rows] = {0, 1, 7, -100};
+    const size_t out_floats = 1024 - 128;
+    std::vector<float> poison(out_floats);
+    std::memset(poison.data(), 0xA5, out_floats * sizeof(float));
+    const actk_cross_entropy_options good = actk_cross_entropy_default();
+    for (bool cuda : {false, true}) {
+        const char *name = cuda ? "actk_cuda_cross_entropy_forward_backward" : "actk_cpu_cross_entropy_forward_backward";
+        SCOPED_TRACE(name);
+        auto expect = [&](actk_status want, const char *needle, actk_cross_entropy_options o, actk_dtype dtype, size_t r,
+                          size_t c, const void *px, size_t ld, actk_index_type index, const void *pt, float *pl,
+                          float *plse, void *pg, size_t ldg, int *flag = nullptr, size_t ws_bytes = sizeof ws) {
+            std::memcpy(storage + 128, poison.data(), out_floats * sizeof(float));
+            const actk_status got = call_ce(cuda, o, dtype, r, c, px, ld, index, pt, pl, plse, pg, ldg, flag, ws, ws_bytes);
+            EXPECT_EQ(got, want) << needle << ": " << actk_last_error();
+            EXPECT_NE(std::strstr(actk_last_error(), name), nullptr) << actk_last_error();
+            EXPECT_NE(std::strstr(actk_last_error(), needle), nullptr) << actk_last_error();
+            EXPECT_EQ(std::memcmp(storage + 128, poison.data(), out_floats * sizeof(float)), 0) << "wrote on failure (" << needle << ")";
+        };
+        const auto I64 = ACTK_INDEX_I64;
+        actk_cross_entropy_options o = good;
+        o.reduction = (actk_reduction)3;
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_reduction", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+        for (float eps : {-0.1f, 1.5f, NAN}) {
+            o = good;
+            o.label_smoothing = eps;
+            expect(ACTK_ERROR_INVALID_VALUE, "label_smoothing", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+        }
+        for (float z : {-1.0f, INFINITY, NAN}) {
+            o = good;
+            o.z_loss = z;
+            expect(ACTK_ERROR_INVALID_VALUE, "z_loss", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+        }
+        for (float cap : {-1.0f, INFINITY, NAN, 1e-30f}) {
+            o = good;
+            o.softcap = cap;
+            expect(ACTK_ERROR_INVALID_VALUE, "softcap", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+        }
+        o = good;
+        o.grad_scale = INFINITY;
+        expect(ACTK_ERROR_INVALID_VALUE, "grad_scale", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", good, (actk_dtype)9, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_NOT_SUPPORTED, "f64", good, ACTK_F64, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_index_type", good, ACTK_F32, rows, classes, x, classes, (actk_index_type)2, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "classes = 0", good, ACTK_F32, rows, 0, x, classes, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "ld = 7 is less than classes = 8", good, ACTK_F32, rows, classes, x, 7, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "ldgrad = 7 is less than", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, 7);
+        expect(ACTK_ERROR_INVALID_VALUE, "overflows size_t", good, ACTK_F32, 3, classes, x, SIZE_MAX / 2, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "logits is NULL", good, ACTK_F32, rows, classes, nullptr, classes, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "targets is NULL", good, ACTK_F32, rows, classes, x, classes, I64, nullptr, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "loss is NULL", good, ACTK_F32, rows, classes, x, classes, I64, targets, nullptr, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "loss is NULL", good, ACTK_F32, 0, classes, nullptr, classes, I64, nullptr, nullptr, nullptr, nullptr, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "not aligned", good, ACTK_F32, rows, classes, reinterpret_cast<char *>(x) + 2, classes, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "targets is not aligned", good, ACTK_F32, rows, classes, x, classes, I64, reinterpret_cast<const char *>(targets) + 4, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "lse is not aligned", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, reinterpret_cast<float *>(reinterpret_cast<char *>(lse) + 1), grad, classes);
+        /* overlaps: grad over part of the logits; in place with another ld; outputs overlapping */
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, grad, classes, I64, targets, loss, lse, grad + 1, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "in place", good, ACTK_F32, rows, classes, grad, classes, I64, targets, loss, lse, grad, classes + 1);
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, loss, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse + 2, lse, classes);
+        if (cuda) {
+            expect(ACTK_ERROR_INVALID_VALUE, "workspace needs", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes, nullptr, 8);
+            expect(ACTK_ERROR_INVALID_VALUE, "error_flag is not aligned", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes,
+                   reinterpret_cast<int *>(reinterpret_cast<char *>(storage + 1000) + 2));
+        } else {
+            /* the CPU path rejects an out-of-range target before writing */
+            const int64_t bad[rows] = {0, 8, 1, 2};
+            expect(ACTK_ERROR_INVALID_VALUE, "targets[1] = 8 is out of range", good, ACTK_F32, rows, classes, x, classes, I64, bad, loss, lse, grad, classes);
+        }
+        /* a valid call on host memory: CPU succeeds; CUDA says no device (or rejects host pointers) */
+        const actk_status valid = call_ce(cuda, good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes, nullptr, ws, sizeof ws);
+        if (!cuda) EXPECT_EQ(valid, ACTK_SUCCESS) << actk_last_error();
+        else if (actk_cuda_device_count() == 0) EXPECT_EQ(valid, ACTK_ERROR_NO_DEVICE);
+        else EXPECT_EQ(valid, ACTK_ERROR_INVALID_VALUE);
+    }
+}

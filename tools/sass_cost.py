@@ -16,7 +16,7 @@ the op's code P + 1 times (a 16-byte pack of P elements, unrolled, plus the
 scalar head/tail loop), so "per element" divides by P + 1. --csv writes
 these rows.
 
-Structured kernels (softmax, PReLU, Maxout, RReLU; storage type taken from
+Structured kernels (softmax, PReLU, Maxout, RReLU, cross-entropy; storage type taken from
 the first type argument of the mangled name): one line per kernel and dtype
 with its instantiations summed. --kernels-csv writes every kernel, both kinds.
 
@@ -41,7 +41,7 @@ ELEMENTS_PER_PACK = {"f32": 4, "f64": 2, "f16": 8, "bf16": 8}  # 16 bytes
 DIRECTION = {"ForwardFn": "forward", "BackwardFn": "backward", "BackwardFromYFn": "from_y"}
 ELEMENTWISE = re.compile(r"ILi\d+E(f|d|6__half|13__nv_bfloat16)NS_\d+(ForwardFn|BackwardFn|BackwardFromYFn)INS_\d+(\w+?)Op")
 FIRST_TYPE_ARGUMENT = re.compile(r"I(?:L[^E]*E)*(f|d|6__half|13__nv_bfloat16)(?=[EL]|NS_|\d)")
-STRUCTURED_FAMILIES = ("softmax", "prelu", "maxout", "rrelu")
+STRUCTURED_FAMILIES = ("softmax", "prelu", "maxout", "rrelu", "cross_entropy")
 # One instruction: address comment, optional predicate, mnemonic with its modifiers.
 INSTRUCTION = re.compile(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)")
 # Instructions of the FP32 pipe (float and packed-half arithmetic), for GPUs

@@ -805,6 +805,96 @@ ACTK_API actk_status actk_cuda_softmax_backward_ex(actk_softmax_kind kind, actk_
                                                    size_t inner, const actk_softmax_options *options, const void *y,
                                                    const void *dy, void *dx, actk_stream stream);
 
+/* ---- fused softmax cross-entropy ------------------------------------------
+ *
+ * Loss and gradient of a classifier head in one pass over the logits, as
+ * PyTorch's F.cross_entropy(logits, target, ignore_index=..., reduction=...,
+ * label_smoothing=eps) plus two extensions (z-loss, logit soft-cap). Per row
+ * r of `rows` (logits row at logits + r * ld, `classes` values, f32/f16/bf16),
+ * with target t = targets[r]:
+ *   z_j   = cap > 0 ? cap * tanh(x_j / cap) : x_j        (soft-cap)
+ *   lse   = log(sum_j exp(z_j))
+ *   loss  = (1 - eps) (lse - z_t) + eps (lse - mean_j z_j) + z_loss * lse^2
+ *   dL/dx_j = g * ((1 + 2 z_loss lse) softmax(z)_j - (1 - eps) [j == t]
+ *             - eps / classes) * (cap > 0 ? 1 - tanh^2(x_j / cap) : 1)
+ * where g is grad_scale (the upstream gradient of the loss), divided by the
+ * number of non-ignored rows for MEAN. A row whose target equals
+ * ignore_index has loss 0 and gradient 0 (its lse is still written).
+ * Reductions: NONE writes `rows` losses; SUM one value (0 for no rows);
+ * MEAN one value, the sum over the non-ignored rows divided by their count
+ * (as PyTorch); with every row ignored (or no rows) MEAN gives NaN, as
+ * PyTorch does, and the gradient is 0. Sums run in a fixed order (the same
+ * bits on every run and GPU).
+ * Non-finite logits: a non-ignored row with NaN, with +inf, or with every
+ * value -inf (after the soft-cap) has a NaN loss, lse and gradient (PyTorch's
+ * loss is NaN there too); a target logit of -inf in an otherwise finite row
+ * gives loss +inf and a finite gradient.
+ * Targets out of range (t < 0 or t >= classes, and t != ignore_index): the
+ * CPU path rejects the call (ACTK_ERROR_INVALID_VALUE naming the row,
+ * nothing written). The GPU path cannot look at device targets without a
+ * copy, so it gives that row loss NaN, lse as computed and gradient NaN
+ * (so SUM/MEAN are NaN; MEAN counts the row), and, when error_flag is not
+ * NULL, stores 1 to the int32 *error_flag in device memory; it never
+ * stores 0 there: clear it before the call (cudaMemsetAsync) and read it
+ * whenever convenient.
+ * Outputs: loss (float, `rows` values for NONE, else 1), lse (float, rows
+ * values, or NULL), grad (logits' dtype, row stride ldgrad >= classes, or
+ * NULL: forward only). grad may equal logits with ldgrad == ld (in place:
+ * the logits are replaced by the gradient); no other overlap is allowed.
+ * Numerics: f32 is computed in float with float-float pairs, f16/bf16 the
+ * same after their exact conversion to float; no FP64 (bounds: README "Fused
+ * softmax cross-entropy").
+ * Statuses as in the conventions; f64 logits give ACTK_ERROR_NOT_SUPPORTED.
+ */
+typedef enum {
+    ACTK_REDUCTION_NONE = 0, /* one loss per row */
+    ACTK_REDUCTION_SUM = 1,  /* the sum of the rows' losses */
+    ACTK_REDUCTION_MEAN = 2, /* the sum over the non-ignored rows / their count */
+    ACTK_REDUCTION_MAX_ENUM = 0x7fffffff
+} actk_reduction;
+
+typedef enum {
+    ACTK_INDEX_I32 = 0, /* int32_t targets */
+    ACTK_INDEX_I64 = 1, /* int64_t targets (PyTorch's long) */
+    ACTK_INDEX_MAX_ENUM = 0x7fffffff
+} actk_index_type;
+
+typedef struct {
+    long long ignore_index; /* rows with this target are skipped (-100, as PyTorch) */
+    float label_smoothing;  /* eps in [0, 1] (0) */
+    float z_loss;           /* finite coefficient >= 0 of lse^2 (0: off) */
+    float softcap;          /* finite cap >= 0 of cap * tanh(x / cap) (0: off) */
+    actk_reduction reduction; /* (MEAN, as PyTorch) */
+    float grad_scale;       /* finite upstream gradient of the (reduced) loss (1) */
+} actk_cross_entropy_options;
+
+/* PyTorch's defaults: ignore_index -100, no smoothing, no z-loss, no cap,
+ * MEAN, grad_scale 1. */
+ACTK_API actk_cross_entropy_options actk_cross_entropy_default(void);
+
+/* The oracle: long double throughout, each output rounded once. */
+ACTK_API actk_status actk_cpu_cross_entropy_forward_backward(actk_cross_entropy_options options, actk_dtype dtype,
+                                                             size_t rows, size_t classes, const void *logits,
+                                                             size_t ld, actk_index_type target_type,
+                                                             const void *targets, float *loss, float *lse, void *grad,
+                                                             size_t ldgrad);
+/* Bytes of device workspace the GPU call needs: 0 for NONE, else a few
+ * bytes per row (the rows' losses before the fixed-order sum). The library
+ * never allocates. */
+ACTK_API size_t actk_cuda_cross_entropy_workspace_size(actk_reduction reduction, size_t rows);
+/* The GPU form (device pointers, asynchronous on `stream`): a block per
+ * row, the row cached in shared memory when it fits the device (logits read
+ * once, gradient written once), else read twice. workspace: 16-byte
+ * aligned, at least actk_cuda_cross_entropy_workspace_size bytes, not
+ * overlapping anything else. error_flag: see above (may be NULL). */
+ACTK_API actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options options, actk_dtype dtype,
+                                                              size_t rows, size_t classes, const void *logits,
+                                                              size_t ld, actk_index_type target_type,
+                                                              const void *targets, float *loss, float *lse,
+                                                              void *grad, size_t ldgrad, int *error_flag,
+                                                              void *workspace, size_t workspace_bytes,
+                                                              actk_stream stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

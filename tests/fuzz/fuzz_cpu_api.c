@@ -7,6 +7,7 @@
  *       9/10 rrelu fwd/bwd (structured: see fuzz_structured below)
  *       header[0] >= 0xF0: the gated entry points (see fuzz_gated at the end;
  *       bit 2: fuzz_2d, else bit 3: fuzz_gated_bias)
+ *       header[0] in [0xD0, 0xE0): the cross-entropy (see fuzz_cross_entropy at the end)
  *   [1] op (values past the last op test the rejection path)
  *   [2] dtype (values past f64 likewise)
  *   [3] flags: bit 0 = raw parameters from [4..11] instead of PyTorch's
@@ -205,6 +206,7 @@ static int fuzz_structured(int entry, const unsigned char *header, const uint8_t
 
 static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t value_bytes);
 static int fuzz_quant(const unsigned char *header, const uint8_t *values, size_t value_bytes);
+static int fuzz_cross_entropy(const unsigned char *header, const uint8_t *values, size_t value_bytes);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -212,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(header, data, size < 12 ? size : 12);
     if (header[0] >= 0xF0) return fuzz_gated(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     if (header[0] >= 0xE0) return fuzz_quant(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
+    if (header[0] >= 0xD0) return fuzz_cross_entropy(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     if (header[0] % 11 >= 3) return fuzz_structured(header[0] % 11, header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     const int entry = header[0] % 11;
     const actk_op op = (actk_op)(header[1] % (ACTK_OP_COUNT + 2));
@@ -674,5 +677,105 @@ static int fuzz_quant(const unsigned char *header, const uint8_t *values, size_t
               : actk_cpu_forward_2d_quant(act, dtype, rows, cols, px, ldx, pb, pq, py, ldy);
     check(st2 == ACTK_SUCCESS);
     check(memcmp(again, y, sizeof again) == 0);
+/* The fused cross-entropy (header[0] in [0xD0, 0xE0)). [0] & 3: reduction (3 is
+ * not one); [1] bits 0-1: label smoothing 0 / 0.1 / 1 / 1.5 (rejected),
+ * bit 2: z-loss 1e-3, bit 3: soft-cap [9] / 8 (0: off), bit 4: int32
+ * targets; [2] dtype; [3] bits 2-4 mode: 0 separate, 1 in place, 2 no
+ * gradient, 3 gradient one element into the logits, 4 logits NULL, 5 loss
+ * NULL, 6 ld below classes, 7 an out-of-range target; [4] rows % 5;
+ * [5] classes % 9; [6] padding % 3; [7] ignore_index: -100 or [7] % 9.
+ * The first rows bytes of the payload are the targets ((int8) % 10, or
+ * ignore_index when the byte is 0xFF), the rest the logits. Checks:
+ * documented status; failures name the function and write nothing;
+ * successes are deterministic, the same in place, give loss >= 0 (or NaN)
+ * per row, loss 0 and gradient 0 on ignored rows. */
+static int fuzz_cross_entropy(const unsigned char *header, const uint8_t *values, size_t value_bytes)
+{
+    static const float smoothing[4] = {0.0f, 0.1f, 1.0f, 1.5f};
+    actk_cross_entropy_options o = actk_cross_entropy_default();
+    o.reduction = (actk_reduction)(header[0] & 3);
+    o.label_smoothing = smoothing[header[1] & 3];
+    o.z_loss = (header[1] & 4) ? 1e-3f : 0.0f;
+    o.softcap = (header[1] & 8) ? header[9] / 8.0f : 0.0f;
+    o.ignore_index = header[7] & 0x80 ? -100 : header[7] % 9;
+    const actk_index_type index = (header[1] & 16) ? ACTK_INDEX_I32 : ACTK_INDEX_I64;
+    const actk_dtype dtype = (actk_dtype)(header[2] % 5);
+    const int mode = (header[3] >> 2) & 7;
+    const size_t rows = header[4] % 5, classes = header[5] % 9, pad = header[6] % 3;
+    const size_t ld = mode == 6 && classes ? classes - 1 : classes + pad;
+    const size_t elem = actk_dtype_size(dtype) ? actk_dtype_size(dtype) : 4;
+    enum { BYTES = 64 * 8 }; /* the largest span, 3 * 10 + 8 elements, one element in, of f64 */
+    static unsigned char x[BYTES], grad[BYTES], poison[BYTES], copy[BYTES], first[BYTES];
+    static float loss[8], lse[8], loss_poison[8], loss_first[8];
+    int64_t t64[4];
+    int32_t t32[4];
+    for (size_t r = 0; r < 4; ++r) {
+        const uint8_t b = r < value_bytes ? values[r] : 0;
+        t64[r] = b == 0xFF ? o.ignore_index : (signed char)b % 10;
+        if (mode == 7 && r == 0) t64[r] = (int64_t)classes + (b & 1 ? 1000000 : 0);
+        if (mode == 7 && r == 0 && o.ignore_index == t64[r]) t64[r] = -1;
+        t32[r] = (int32_t)t64[r];
+    }
+    memset(x, 0, sizeof x);
+    if (value_bytes > 4) memcpy(x, values + 4, value_bytes - 4 < sizeof x ? value_bytes - 4 : sizeof x);
+    memset(grad, 0xA5, sizeof grad);
+    memset(poison, 0xA5, sizeof poison);
+    memset(loss, 0xA5, sizeof loss);
+    memset(lse, 0xA5, sizeof lse);
+    memset(loss_poison, 0xA5, sizeof loss_poison);
+    const void *targets = index == ACTK_INDEX_I32 ? (const void *)t32 : (const void *)t64;
+    const void *px = x;
+    void *pg = grad;
+    float *pl = loss;
+    switch (mode) {
+    case 1: pg = x; break;
+    case 2: pg = NULL; break;
+    case 3: pg = x + elem; break;
+    case 4: px = NULL; break;
+    case 5: pl = NULL; break;
+    default: break;
+    }
+    /* every target in range or ignored? (the CPU rejects the others) */
+    int targets_ok = 1;
+    for (size_t r = 0; r < rows; ++r)
+        if (t64[r] != o.ignore_index && (t64[r] < 0 || t64[r] >= (int64_t)classes)) targets_ok = 0;
+    const int bad_options = o.reduction > ACTK_REDUCTION_MEAN || o.label_smoothing > 1.0f || dtype > ACTK_F64;
+    const int has_rows = rows > 0;
+    const int must_fail = bad_options || dtype == ACTK_F64 || (has_rows && classes == 0) || (mode == 6 && classes > 0) ||
+                          (has_rows && classes > 0 && (mode == 3 || mode == 4 || !targets_ok)) ||
+                          (mode == 5 && (has_rows || o.reduction != ACTK_REDUCTION_NONE));
+    memcpy(copy, x, sizeof x);
+    const actk_status st =
+        actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, px, ld, index, targets, pl, lse, pg, ld);
+    check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE || st == ACTK_ERROR_NOT_SUPPORTED);
+    if (st == ACTK_ERROR_NOT_SUPPORTED) check(dtype == ACTK_F64);
+    if (must_fail) check(st != ACTK_SUCCESS);
+    if (st != ACTK_SUCCESS) {
+        check(strstr(actk_last_error(), "actk_cpu_cross_entropy_forward_backward") != NULL);
+        check(memcmp(grad, poison, sizeof grad) == 0);
+        check(memcmp(loss, loss_poison, sizeof loss) == 0);
+        check(memcmp(lse, loss_poison, sizeof lse) == 0);
+        check(memcmp(x, copy, sizeof x) == 0);
+        return 0;
+    }
+    if (mode != 0 || rows == 0) return 0;
+    for (size_t r = 0; r < rows && o.reduction == ACTK_REDUCTION_NONE; ++r) {
+        check(isnan(loss[r]) || loss[r] >= 0.0f);
+        if (t64[r] == o.ignore_index) check(loss[r] == 0.0f);
+    }
+    for (size_t r = 0; r < rows; ++r)
+        if (t64[r] == o.ignore_index)
+            for (size_t j = 0; j < classes; ++j) check(load(dtype, grad, r * ld + j) == 0.0);
+    /* deterministic, and in place gives the same bits */
+    memcpy(first, grad, sizeof grad);
+    memcpy(loss_first, loss, sizeof loss);
+    check(actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, x, ld, index, targets, loss, lse, grad, ld) ==
+          ACTK_SUCCESS);
+    check(memcmp(first, grad, sizeof grad) == 0);
+    check(memcmp(loss_first, loss, sizeof loss) == 0);
+    check(actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, x, ld, index, targets, loss, lse, x, ld) ==
+          ACTK_SUCCESS);
+    for (size_t r = 0; r < rows; ++r) check(memcmp(x + r * ld * elem, first + r * ld * elem, classes * elem) == 0);
+    check(memcmp(loss_first, loss, sizeof loss) == 0);
     return 0;
 }

@@ -1,0 +1,236 @@
+/*
+ * cross_entropy_math.cuh - the per-element, per-row and per-batch math of
+ * the fused softmax cross-entropy (kernels/cross_entropy.cu; formulas in
+ * actk.h), __host__ __device__ so that tests/test_cross_entropy_on_host.cpp
+ * replays the kernels' orders on the host against the long double oracle.
+ *
+ * Every dtype (f32, f16, bf16) computes in float with the f32 softmax
+ * policy (softmax_f32.cuh, F32Math): the logits of f16/bf16 convert to
+ * float exactly, so one path serves all three. No FP64 anywhere:
+ *  - the row's log-sum-exp comes from the online (max, rest) state of the
+ *    softmax (MaxSum<F32Math>, merged in a fixed order) as a float-float
+ *    pair lse = max + log1p(rest);
+ *  - the smoothing term needs the sum of the row's logits: float-float
+ *    (Compensated<float>);
+ *  - the loss, lse - z_t and lse - mean(z) cancel when the model is
+ *    confident, so they are formed from the pair exactly (two_sum) and the
+ *    loss is assembled in pairs and rounded once;
+ *  - the gradient p_j - (1 - eps)[j == t] - eps / C cancels at the target:
+ *    p_j = e^(z_j - lse) comes as a pair (exp_core with the pair's low
+ *    part), the difference is taken in pairs and the product with the
+ *    scale g dz/dx rounded once;
+ *  - the soft-cap cap * tanh(x / cap) uses x / cap as a pair (the residual
+ *    of the division by FMA), and tanh and its derivative sech^2 =
+ *    4E / (1 + E)^2, E = e^(-2|y|), from one exponential, so the derivative
+ *    keeps its relative accuracy where tanh saturates.
+ * Non-finite values: each pair result falls back to the plain float value
+ * when that is not finite (a pair would make NaN of inf - inf).
+ */
+#ifndef ACTK_KERNELS_CROSS_ENTROPY_MATH_CUH
+#define ACTK_KERNELS_CROSS_ENTROPY_MATH_CUH
+
+#include "softmax_math.cuh" /* MaxSum, SoftmaxRow<F32Math>, Compensated, f32:: */
+
+#include <stddef.h>
+
+namespace actk {
+
+using CeMath = F32Math;
+using CeRowMath = SoftmaxRow<CeMath>;
+using CePair = f32::Pair;
+
+/* Threads per block of the row kernel and of the final sum. */
+constexpr int kCeThreads = 512;
+constexpr int kCeReduceThreads = 256;
+
+/* Per-call constants, formed on the host. */
+struct CeConfig {
+    float eps;          /* label smoothing */
+    float z_loss;       /* coefficient of lse^2 */
+    float cap;          /* soft-cap; 0: off */
+    float grad_scale;   /* upstream gradient (before MEAN's division) */
+    long long ignore_index;
+    unsigned long long classes;
+    int mean;           /* reduction MEAN: the gradient scale is divided by the count */
+};
+
+ACTK_HD bool ce_finite(float v) { return v - v == 0.0f; }
+
+/* An integer as a float pair (exact up to 2^48). */
+ACTK_HD CePair ce_count_pair(unsigned long long n)
+{
+    const float hi = (float)n;
+    const long long rest = (long long)(n - (unsigned long long)hi); /* |rest| < 2^40 for n < 2^64: two's complement */
+    return {hi, (float)rest};
+}
+
+/* ---- soft-cap ------------------------------------------------------------------ */
+
+struct CeLogit {
+    float z;    /* the (capped) logit */
+    float dzdx; /* its derivative: sech^2(x / cap), 1 without a cap */
+};
+
+ACTK_HD CeLogit ce_logit(float x, float cap)
+{
+    if (cap == 0.0f) return {x, 1.0f};
+    const float q = x / cap;                        /* IEEE division on host and device */
+    const float a = fabsf(q);
+    const float rl = a < 0x1p100f ? fmaf(-q, cap, x) / cap : 0.0f; /* y = q + rl (residual of the division) */
+    if (a < 0.35f) {
+        /* tanh(q + rl) = tanh(q) + rl sech^2(q) to far below an ulp */
+        float t = f32::tanh<F32Hardware>(q);
+        const float s = fmaf(-t, t, 1.0f); /* >= 0.88: no cancellation */
+        t = fmaf(rl, s, t);
+        return {cap * t, fmaf(-t, t, 1.0f)};
+    }
+    /* E = e^(-2|y|), -2|y| = -2a - 2 rl sign(q), as exp_core's pair */
+    const CePair e = f32::scaled(f32::exp_core(-2.0f * a, q > 0.0f ? -2.0f * rl : 2.0f * rl));
+    const CePair one_minus = f32::add(CePair{1.0f, 0.0f}, CePair{-e.hi, -e.lo});
+    const CePair one_plus = f32::add(CePair{1.0f, 0.0f}, e);
+    const float t = f32::divide<F32Hardware>(one_minus, one_plus);
+    const float sech2 = f32::divide<F32Hardware>(CePair{4.0f * e.hi, 4.0f * e.lo}, f32::mul(one_plus, one_plus));
+    return {cap * copysignf(t, q), sech2}; /* NaN x: NaN through e */
+}
+
+/* ---- row statistics -------------------------------------------------------------- */
+
+/* What a thread (then the block) knows of a row: the softmax's online
+ * (max, rest) and, for smoothing, the sum of the logits. */
+struct CeAcc {
+    MaxSum<CeMath> ms;
+    Compensated<float> sum_z;
+};
+
+ACTK_HD CeAcc ce_acc_empty() { return {MaxSum<CeMath>::empty(), {0.0f, 0.0f}}; }
+
+/* The logits are summed times 2^-32 (exact above 2^-94 in magnitude; the
+ * smaller ones' loss is far below the loss's rounding) so that the sum of
+ * up to 2^32 logits near the float maximum does not overflow. */
+constexpr float kCeSumScale = 0x1p-32f;
+constexpr float kCeSumUnscale = 0x1p32f;
+
+ACTK_HD void ce_acc_add(CeAcc &a, float z, bool smoothing)
+{
+    CeRowMath::online_add(a.ms, z);
+    if (smoothing) a.sum_z = a.sum_z.plus(z * kCeSumScale);
+}
+
+ACTK_HD CeAcc ce_acc_merge(CeAcc a, CeAcc b) { return {CeRowMath::merge(a.ms, b.ms), a.sum_z.plus(b.sum_z)}; }
+
+/* ---- the row's loss and what its gradient needs ---------------------------------- */
+
+struct CeRow {
+    CePair lse;      /* NaN when the row's max is not finite */
+    float loss;      /* 0 for an ignored row; NaN for a bad target */
+    CePair coeff;    /* 1 + 2 z_loss lse */
+    CePair keep;     /* 1 - eps, exact */
+    CePair uniform;  /* eps / classes */
+    float scale;     /* g: the gradient's scale for this row */
+    int state;       /* 0: normal; 1: ignored (gradient 0); 2: bad target (gradient NaN) */
+};
+
+/* The gradient's scale: grad_scale, divided by the count of non-ignored
+ * rows for MEAN (a count of 0 leaves no row to scale). */
+ACTK_HD float ce_grad_scale(const CeConfig &c, unsigned long long count)
+{
+    if (!c.mean || count == 0) return c.grad_scale;
+    return f32::divide<F32Hardware>(CePair{c.grad_scale, 0.0f}, ce_count_pair(count));
+}
+
+/* acc: the merged row; z_t: the target's capped logit (any value when
+ * ignored or bad). */
+ACTK_HD CeRow ce_row(const CeAcc &acc, float z_t, int state, const CeConfig &c, float scale)
+{
+    CeRow r;
+    r.lse = CeRowMath::row_scale<true>(acc.ms).total; /* max + log1p(rest); NaN pair for a non-finite max */
+    r.keep = f32::two_sum(1.0f, -c.eps);
+    r.uniform = f32::divide_pair<F32Hardware>(CePair{c.eps, 0.0f}, ce_count_pair(c.classes));
+    r.coeff = c.z_loss == 0.0f ? CePair{1.0f, 0.0f} : f32::add(CePair{1.0f, 0.0f}, f32::mul(r.lse, 2.0f * c.z_loss));
+    r.scale = scale;
+    r.state = state;
+    if (state == 1) {
+        r.loss = 0.0f;
+        return r;
+    }
+    if (state == 2 || r.lse.hi != r.lse.hi) {
+        r.loss = NAN;
+        return r;
+    }
+    /* (1 - eps) (lse - z_t) + eps (lse - mean z) + z_loss lse^2 in pairs;
+     * a term of weight 0 is left out (0 * inf). `plain`, the same in
+     * float, decides when a term is not finite (the pairs would make NaN
+     * of an infinity). */
+    const CePair classes = ce_count_pair(c.classes);
+    CePair sum = {0.0f, 0.0f};
+    float plain = 0.0f;
+    if (c.eps < 1.0f) {
+        plain += r.keep.hi * (r.lse.hi - z_t);
+        if (ce_finite(z_t)) sum = f32::mul(f32::add(r.lse, -z_t), r.keep);
+    }
+    if (c.eps > 0.0f) {
+        const float mean_plain = acc.sum_z.hi / classes.hi * kCeSumUnscale;
+        plain += c.eps * (r.lse.hi - mean_plain);
+        if (ce_finite(mean_plain)) {
+            const CePair m = f32::divide_pair<F32Hardware>(CePair{acc.sum_z.hi, acc.sum_z.lo}, classes);
+            const CePair mean = {m.hi * kCeSumUnscale, m.lo * kCeSumUnscale};
+            sum = f32::add(sum, f32::mul(f32::add(r.lse, CePair{-mean.hi, -mean.lo}), c.eps));
+        }
+    }
+    if (c.z_loss > 0.0f) {
+        plain += c.z_loss * (r.lse.hi * r.lse.hi);
+        sum = f32::add(sum, f32::mul(f32::mul(r.lse, r.lse), c.z_loss));
+    }
+    const float paired = sum.hi + sum.lo;
+    r.loss = ce_finite(plain) && ce_finite(paired) ? paired : plain;
+    return r;
+}
+
+/* dL/dx_j for the (capped) logit l of column j. */
+ACTK_HD float ce_grad(CeLogit l, bool is_target, const CeRow &r)
+{
+    if (r.state == 1) return 0.0f;
+    if (r.state == 2) return NAN;
+    /* p = e^(z - lse) from the exact difference z - lse.hi and lse.lo */
+    const CePair d = f32::two_sum(l.z, -r.lse.hi);
+    /* renormalised with lse.lo (which may be large for a huge lse): exp_core
+     * wants a small low part. Below -120, p is 0 and the low part may be NaN
+     * (z = -inf): dropped. */
+    const CePair arg = d.hi < -120.0f ? CePair{d.hi, 0.0f} : f32::add(d, -r.lse.lo);
+    const CePair p = f32::scaled(CeRowMath::exp_core_nan_safe(arg.hi, arg.hi < -120.0f ? 0.0f : arg.lo));
+    CePair v = f32::mul(p, r.coeff);
+    v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});
+    if (is_target) v = f32::add(v, CePair{-r.keep.hi, -r.keep.lo});
+    const CePair g = f32::two_prod(r.scale, l.dzdx);
+    const CePair out = f32::mul(v, g);
+    const float result = out.hi + out.lo;
+    return r.lse.hi != r.lse.hi ? r.lse.hi : result;
+}
+
+/* ---- the batch's fixed-order sum (SUM, MEAN) -------------------------------------- *
+ * Thread t of the one block sums the rows t, t + kCeReduceThreads, ... in
+ * order (float-float), then a tree halves the partial sums: i += i + half
+ * for half = 128, 64, ..., 1. Depends on the row count only. */
+
+ACTK_HD Compensated<float> ce_partial_sum(const float *losses, size_t rows, int thread)
+{
+    Compensated<float> acc = {0.0f, 0.0f};
+    for (size_t i = (size_t)thread; i < rows; i += kCeReduceThreads) acc = acc.plus(losses[i]);
+    return acc;
+}
+
+/* The tree's step for one slot (the kernel runs all slots < half at once). */
+ACTK_HD Compensated<float> ce_tree_step(Compensated<float> a, Compensated<float> b) { return a.plus(b); }
+
+/* The reduced loss from the whole sum. */
+ACTK_HD float ce_finish(Compensated<float> total, int mean, unsigned long long count)
+{
+    if (!mean) return total.value();
+    if (count == 0) return NAN; /* as PyTorch's mean of nothing */
+    if (!ce_finite(total.hi)) return total.hi / (float)count;
+    return f32::divide<F32Hardware>(CePair{total.hi, total.lo}, ce_count_pair(count));
+}
+
+} // namespace actk
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * test_cross_entropy_gpu.cpp - actk_cuda_cross_entropy_forward_backward
+ * against the long double oracle (cross_entropy_check.h's rule) on fresh
+ * random rows: every option alone and combined, every dtype and reduction,
+ * int32 and int64 targets, ignored rows, all-ignored batches, extreme
+ * logits, one class, rows too long for shared memory (256K classes: read
+ * twice), in place, strided rows, the bad-target flag, determinism.
+ * Outputs are poisoned before each call and surrounded by guard bands.
+ * Skips without a GPU (fails with ACTK_REQUIRE_GPU set).
+ */
+#include "cross_entropy_check.h"
+#include "gpu_util.h"
+
+#include <cuda_runtime_api.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+
+using namespace actk_test;
+
+namespace {
+
+class CrossEntropyGpu : public Gpu {};
+
+struct Call {
+    actk_cross_entropy_options o;
+    actk_dtype dtype;
+    size_t rows, classes, ld;
+    actk_index_type index = ACTK_INDEX_I64;
+    bool in_place = false;
+    size_t ldgrad = 0; /* 0: classes (dense) */
+    bool with_grad = true;
+};
+
+/* Runs the call on the GPU; fills got (grad compacted to rows x classes)
+ * and *flag (the error flag after the call). */
+void run(const Call &c, const Buffer &x, const std::vector<int64_t> &t, CeOutputs &got, int *flag)
+{
+    const size_t elem = actk_dtype_size(c.dtype);
+    const size_t ldgrad = c.in_place ? c.ld : (c.ldgrad ? c.ldgrad : c.classes);
+    const size_t x_span = c.rows ? (c.rows - 1) * c.ld + c.classes : 0;
+    const size_t g_span = c.rows ? (c.rows - 1) * ldgrad + c.classes : 0;
+    const size_t index_size = c.index == ACTK_INDEX_I64 ? 8 : 4;
+    const size_t loss_count = c.o.reduction == ACTK_REDUCTION_NONE ? c.rows : 1;
+    DeviceBuffer d_x(x_span * elem, 0), d_t(c.rows * index_size, 0), d_loss(loss_count * 4, 0), d_lse(c.rows * 4, 0),
+        d_grad(g_span * elem, 0), d_flag(4, 0);
+    const size_t ws_bytes = actk_cuda_cross_entropy_workspace_size(c.o.reduction, c.rows);
+    void *d_ws = nullptr;
+    ASSERT_EQ(cudaMalloc(&d_ws, ws_bytes ? ws_bytes : 16), cudaSuccess);
+    cudaMemset(d_ws, 0x7B, ws_bytes ? ws_bytes : 16); /* stale contents must not matter */
+    ASSERT_TRUE(d_x.base && d_t.base && d_loss.base && d_lse.base && d_grad.base && d_flag.base);
+    d_x.upload(x.data());
+    if (c.index == ACTK_INDEX_I64) {
+        d_t.upload(t.data());
+    } else {
+        std::vector<int32_t> t32(t.begin(), t.end());
+        d_t.upload(t32.data());
+    }
+    CUDA_OK(cudaMemset(d_flag.data(), 0, 4));
+    void *grad = c.with_grad ? (c.in_place ? d_x.data() : d_grad.data()) : nullptr;
+    const actk_status s = actk_cuda_cross_entropy_forward_backward(
+        c.o, c.dtype, c.rows, c.classes, d_x.data(), c.ld, c.index, d_t.data(), static_cast<float *>(d_loss.data()),
+        static_cast<float *>(d_lse.data()), grad, ldgrad, static_cast<int *>(d_flag.data()), d_ws, ws_bytes, nullptr);
+    ASSERT_EQ(s, ACTK_SUCCESS) << actk_last_error();
+    CUDA_OK(cudaDeviceSynchronize());
+    std::vector<float> loss(loss_count);
+    d_loss.download(loss.data());
+    if (c.o.reduction == ACTK_REDUCTION_NONE) got.row_loss = loss;
+    else got.reduced = loss[0];
+    got.lse.resize(c.rows);
+    d_lse.download(got.lse.data());
+    d_flag.download(flag);
+    if (c.with_grad) {
+        Buffer g(c.dtype, g_span);
+        (c.in_place ? d_x : d_grad).download(g.data());
+        for (size_t r = 0; r < c.rows; ++r)
+            for (size_t j = 0; j < c.classes; ++j) got.grad.set(r * c.classes + j, g.get(r * ldgrad + j));
+        if (c.in_place) {
+            for (size_t r = 0; r + 1 < c.rows; ++r)
+                for (size_t j = c.classes; j < c.ld; ++j) {
+                    EXPECT_EQ(ulp_distance(c.dtype, g.get(r * c.ld + j), x.get(r * c.ld + j)), 0) << "padding written";
+                }
+        }
+    }
+    EXPECT_TRUE(d_x.guards_intact());
+    EXPECT_TRUE(d_loss.guards_intact());
+    EXPECT_TRUE(d_lse.guards_intact());
+    EXPECT_TRUE(d_grad.guards_intact());
+    EXPECT_TRUE(d_flag.guards_intact());
+    cudaFree(d_ws);
+}
+
+Buffer random_logits(actk_dtype dtype, size_t n, std::mt19937_64 &rng, double spread)
+{
+    Buffer x(dtype, n);
+    std::normal_distribution<double> normal(0.0, spread);
+    for (size_t i = 0; i < n; ++i) x.set(i, normal(rng));
+    return x;
+}
+
+struct Opt {
+    float eps, z_loss, cap;
+};
+const Opt kOpts[] = {{0, 0, 0}, {0.1f, 0, 0}, {1, 0, 0}, {0, 1e-4f, 0}, {0, 0, 30}, {0.1f, 1e-4f, 15}};
+
+actk_cross_entropy_options make(Opt p, actk_reduction reduction)
+{
+    actk_cross_entropy_options o = actk_cross_entropy_default();
+    o.label_smoothing = p.eps;
+    o.z_loss = p.z_loss;
+    o.softcap = p.cap;
+    o.reduction = reduction;
+    return o;
+}
+
+TEST_F(CrossEntropyGpu, EveryOptionDtypeReductionAgainstOracle)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
+        for (const Opt &p : kOpts)
+            for (size_t classes : {1, 7, 1000, 32768}) {
+                CeWorst worst;
+                const size_t rows = classes > 1000 ? 3 : 9, ld = classes + 3;
+                const Buffer x = random_logits(dtype, rows * ld, rng, 4.0);
+                std::vector<int64_t> t(rows);
+                for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
+                t[rows - 1] = -100;
+                for (actk_reduction red : {ACTK_REDUCTION_NONE, ACTK_REDUCTION_SUM, ACTK_REDUCTION_MEAN}) {
+                    Call c{make(p, red), dtype, rows, classes, ld};
+                    c.index = red == ACTK_REDUCTION_SUM ? ACTK_INDEX_I32 : ACTK_INDEX_I64;
+                    c.ldgrad = red == ACTK_REDUCTION_MEAN ? classes + 1 : 0; /* strided gradient too */
+                    CeOutputs got(dtype, rows * classes);
+                    int flag = -1;
+                    run(c, x, t, got, &flag);
+                    if (HasFatalFailure()) return;
+                    EXPECT_EQ(flag, 0);
+                    if (!ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst, "gpu")) return;
+                }
+            }
+}
+
+TEST_F(CrossEntropyGpu, LongRowsReadTwiceAndInPlace)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+        for (bool in_place : {false, true}) {
+            const size_t rows = 3, classes = 262144, ld = classes;
+            const Buffer x = random_logits(dtype, rows * ld, rng, 3.0);
+            const std::vector<int64_t> t = {5, 262143, -100};
+            Call c{make(Opt{0.1f, 1e-4f, 0}, ACTK_REDUCTION_MEAN), dtype, rows, classes, ld};
+            c.in_place = in_place;
+            CeOutputs got(dtype, rows * classes);
+            int flag = -1;
+            run(c, x, t, got, &flag);
+            if (HasFatalFailure()) return;
+            CeWorst worst;
+            ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst, in_place ? "256K in place" : "256K");
+        }
+}
+
+TEST_F(CrossEntropyGpu, InPlaceStridedMatchesSeparate)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    const size_t rows = 17, classes = 3000, ld = 3008;
+    const Buffer x = random_logits(ACTK_F16, rows * ld, rng, 5.0);
+    std::vector<int64_t> t(rows);
+    for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
+    Call c{make(Opt{0.05f, 0, 20}, ACTK_REDUCTION_SUM), ACTK_F16, rows, classes, ld};
+    CeOutputs separate(ACTK_F16, rows * classes), in_place(ACTK_F16, rows * classes);
+    int flag = -1;
+    run(c, x, t, separate, &flag);
+    c.in_place = true;
+    run(c, x, t, in_place, &flag);
+    if (HasFatalFailure()) return;
+    EXPECT_EQ(separate.grad.bytes, in_place.grad.bytes);
+    EXPECT_EQ(separate.reduced, in_place.reduced);
+    CeWorst worst;
+    ce_check(c.o, ACTK_F16, rows, classes, x, ld, t, in_place, true, worst, "in place");
+}
+
+TEST_F(CrossEntropyGpu, ExtremeLogitsAllIgnoredAndOneClass)
+{
+    const float inf = INFINITY;
+    const std::vector<std::vector<float>> rows_in = {{1, inf, 2}, {1, NAN, 2},   {-inf, -inf, -inf}, {-inf, 1, 2},
+                                                     {1e30f, -1e30f, 0}, {-1e30f, 1e30f, 0}, {3e38f, 3e38f, 3e38f}};
+    const size_t classes = 3, rows = rows_in.size();
+    Buffer x(ACTK_F32, rows * classes);
+    for (size_t r = 0; r < rows; ++r)
+        for (size_t j = 0; j < classes; ++j) x.set(r * classes + j, rows_in[r][j]);
+    const std::vector<int64_t> t(rows, 0);
+    for (const Opt &p : kOpts) {
+        Call c{make(p, ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, classes};
+        CeOutputs got(ACTK_F32, rows * classes);
+        int flag = -1;
+        run(c, x, t, got, &flag);
+        if (HasFatalFailure()) return;
+        CeWorst worst;
+        ce_check(c.o, ACTK_F32, rows, classes, x, classes, t, got, true, worst, "extreme");
+    }
+    /* every row ignored: MEAN NaN, SUM 0, gradient 0 */
+    const std::vector<int64_t> ignored(rows, -100);
+    for (actk_reduction red : {ACTK_REDUCTION_MEAN, ACTK_REDUCTION_SUM}) {
+        Call c{make(kOpts[1], red), ACTK_F32, rows, classes, classes};
+        CeOutputs got(ACTK_F32, rows * classes);
+        int flag = -1;
+        run(c, x, ignored, got, &flag);
+        if (HasFatalFailure()) return;
+        if (red == ACTK_REDUCTION_MEAN) {
+            EXPECT_TRUE(std::isnan(got.reduced));
+        } else {
+            EXPECT_EQ(got.reduced, 0.0f);
+        }
+        for (size_t i = 0; i < rows * classes; ++i) EXPECT_EQ(got.grad.get(i), 0.0L);
+    }
+    /* one class */
+    Buffer one(ACTK_BF16, 4);
+    for (size_t i = 0; i < 4; ++i) one.set(i, (long double)i - 1.5L);
+    Call c{make(kOpts[5], ACTK_REDUCTION_NONE), ACTK_BF16, 4, 1, 1};
+    CeOutputs got(ACTK_BF16, 4);
+    int flag = -1;
+    run(c, one, std::vector<int64_t>(4, 0), got, &flag);
+    if (HasFatalFailure()) return;
+    CeWorst worst;
+    ce_check(c.o, ACTK_BF16, 4, 1, one, 1, std::vector<int64_t>(4, 0), got, true, worst, "one class");
+}
+
+TEST_F(CrossEntropyGpu, BadTargetsSetTheFlagAndPoisonTheirRows)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    const size_t rows = 6, classes = 50;
+    const Buffer x = random_logits(ACTK_F32, rows * classes, rng, 2.0);
+    const std::vector<int64_t> t = {3, 50, -1, -100, (int64_t)1 << 40, 49};
+    for (actk_index_type index : {ACTK_INDEX_I64, ACTK_INDEX_I32}) {
+        Call c{make(kOpts[1], ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, classes};
+        c.index = index;
+        std::vector<int64_t> used = t;
+        if (index == ACTK_INDEX_I32) used[4] = INT32_MIN;
+        CeOutputs got(ACTK_F32, rows * classes);
+        int flag = -1;
+        run(c, x, used, got, &flag);
+        if (HasFatalFailure()) return;
+        EXPECT_EQ(flag, 1);
+        for (size_t r : {1, 2, 4}) {
+            EXPECT_TRUE(std::isnan(got.row_loss[r])) << r;
+            for (size_t j = 0; j < classes; ++j) EXPECT_TRUE(std::isnan((double)got.grad.get(r * classes + j)));
+        }
+        /* the good rows as the oracle says (the oracle sees the bad rows ignored) */
+        std::vector<int64_t> good = used;
+        for (size_t r : {1, 2, 4}) good[r] = -100;
+        CeOutputs kept(ACTK_F32, rows * classes);
+        kept.row_loss = got.row_loss;
+        kept.lse = got.lse;
+        for (size_t r : {1, 2, 4}) kept.row_loss[r] = 0;
+        for (size_t i = 0; i < rows * classes; ++i) kept.grad.set(i, got.grad.get(i));
+        for (size_t r : {1, 2, 4})
+            for (size_t j = 0; j < classes; ++j) kept.grad.set(r * classes + j, 0);
+        CeWorst worst;
+        ce_check(c.o, ACTK_F32, rows, classes, x, classes, good, kept, true, worst, "bad targets");
+        /* MEAN: NaN */
+        c.o.reduction = ACTK_REDUCTION_MEAN;
+        CeOutputs mean(ACTK_F32, rows * classes);
+        run(c, x, used, mean, &flag);
+        EXPECT_TRUE(std::isnan(mean.reduced));
+        EXPECT_EQ(flag, 1);
+    }
+}
+
+TEST_F(CrossEntropyGpu, DeterministicAcrossRuns)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    const size_t rows = 300, classes = 5000;
+    const Buffer x = random_logits(ACTK_BF16, rows * classes, rng, 6.0);
+    std::vector<int64_t> t(rows);
+    for (size_t r = 0; r < rows; ++r) t[r] = r % 7 == 0 ? -100 : (int64_t)(rng() % classes);
+    Call c{make(kOpts[5], ACTK_REDUCTION_MEAN), ACTK_BF16, rows, classes, classes};
+    CeOutputs a(ACTK_BF16, rows * classes), b(ACTK_BF16, rows * classes);
+    int flag = -1;
+    run(c, x, t, a, &flag);
+    run(c, x, t, b, &flag);
+    if (HasFatalFailure()) return;
+    EXPECT_EQ(std::memcmp(&a.reduced, &b.reduced, 4), 0);
+    EXPECT_EQ(a.grad.bytes, b.grad.bytes);
+    CeWorst worst;
+    ce_check(c.o, ACTK_BF16, rows, classes, x, classes, t, a, true, worst, "determinism");
+}
+
+} // namespace

@@ -1,0 +1,265 @@
+/*
+ * test_cross_entropy_on_host.cpp - the cross-entropy kernels' math
+ * (kernels/cross_entropy_math.cuh) replayed on the host in the kernels'
+ * own orders: a block of 512 threads per row (thread k takes columns k,
+ * k + 512, ...; per-warp butterflies, then warp 0 merges the warps'
+ * results), thread 0's target logit, the per-column gradient, and the
+ * batch's fixed-order sum (256 strided partial sums, then a halving tree).
+ * Every output is compared with the long double oracle
+ * (actk_cpu_cross_entropy_forward_backward) on random rows, every option
+ * alone and combined, every dtype, special rows and a 256K-class row.
+ * Runs without a GPU.
+ *
+ * Bounds (README "Cross-entropy"): lse within 4 ULP (f32); the loss within
+ * 4 ULP or, where it cancels, 4 eps (2^-24) times (|lse| + 1) absolutely;
+ * the gradient within 4 ULP (f32) / 1 ULP (f16, bf16) or 4 eps of the
+ * terms' magnitude g (coeff p + 1) where p - target cancels. With the
+ * soft-cap the capped logit itself is rounded to float (error eps |z|), so
+ * the loss and lse bound is 8 eps (|z_max| + |lse| + 1) absolutely.
+ */
+#include "actk/actk.h"
+#include "cross_entropy_math.cuh"
+#include "cross_entropy_check.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+
+using namespace actk_test;
+using namespace actk;
+
+namespace {
+
+CeAcc butterfly(std::vector<CeAcc> lanes)
+{
+    for (int offset = 16; offset > 0; offset /= 2) {
+        std::vector<CeAcc> next(32);
+        for (int l = 0; l < 32; ++l) next[l] = ce_acc_merge(lanes[l], lanes[l ^ offset]);
+        lanes = next;
+    }
+    return lanes[0];
+}
+
+/* The row kernel's block merge, as the device runs it. */
+CeAcc block_reduce(const std::vector<float> &z, bool smoothing)
+{
+    std::vector<CeAcc> per_thread(kCeThreads, ce_acc_empty());
+    for (size_t k = 0; k < z.size(); ++k) ce_acc_add(per_thread[k % kCeThreads], z[k], smoothing);
+    std::vector<CeAcc> warps;
+    for (int w = 0; w < kCeThreads / 32; ++w)
+        warps.push_back(butterfly(std::vector<CeAcc>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32)));
+    warps.resize(32, ce_acc_empty());
+    return butterfly(warps);
+}
+
+/* What the kernels write for this call (grad: rows x classes, dense). */
+CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
+              const std::vector<int64_t> &t)
+{
+    const CeConfig c = {o.label_smoothing, o.z_loss, o.softcap, o.grad_scale, o.ignore_index,
+                        (unsigned long long)classes, o.reduction == ACTK_REDUCTION_MEAN};
+    unsigned long long count = 0;
+    for (int64_t v : t) count += v != o.ignore_index;
+    const float scale = ce_grad_scale(c, c.mean ? count : 0);
+    CeOutputs out(dtype, rows * classes);
+    for (size_t r = 0; r < rows; ++r) {
+        std::vector<float> xs(classes), z(classes);
+        for (size_t j = 0; j < classes; ++j) {
+            xs[j] = (float)x.get(r * ld + j);
+            z[j] = ce_logit(xs[j], c.cap).z;
+        }
+        const long long target = t[r];
+        const int state = target == o.ignore_index ? 1 : (target < 0 || (unsigned long long)target >= classes) ? 2 : 0;
+        const float z_t = state == 0 ? z[(size_t)target] : 0.0f;
+        const CeRow row = ce_row(block_reduce(z, c.eps > 0.0f), z_t, state, c, scale);
+        out.row_loss.push_back(row.loss);
+        out.lse.push_back(row.lse.hi + row.lse.lo);
+        for (size_t j = 0; j < classes; ++j)
+            out.grad.set(r * classes + j, ce_grad(ce_logit(xs[j], c.cap), state == 0 && (long long)j == target, row));
+    }
+    /* the reduce kernel's order */
+    std::vector<Compensated<float>> partial(kCeReduceThreads);
+    for (int k = 0; k < kCeReduceThreads; ++k) partial[k] = ce_partial_sum(out.row_loss.data(), rows, k);
+    for (int half = kCeReduceThreads / 2; half > 0; half /= 2)
+        for (int k = 0; k < half; ++k) partial[k] = ce_tree_step(partial[k], partial[k + half]);
+    out.reduced = ce_finish(partial[0], c.mean, c.mean ? count : 0);
+    return out;
+}
+
+/* The replayed outputs against the oracle (cross_entropy_check.h), and the
+ * reduction's order against the exact sum of the same rounded row losses. */
+void compare(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
+             const std::vector<int64_t> &t, CeWorst &worst, const char *what)
+{
+    const CeOutputs got = replay(o, dtype, rows, classes, x, ld, t);
+    if (!ce_check(o, dtype, rows, classes, x, ld, t, got, true, worst, what)) return;
+    if (o.reduction == ACTK_REDUCTION_NONE) return;
+    unsigned long long count = 0;
+    for (int64_t v : t) count += v != o.ignore_index;
+    long double exact = 0;
+    for (float v : got.row_loss) exact += v;
+    if (o.reduction == ACTK_REDUCTION_MEAN) exact = count ? exact / count : (long double)NAN;
+    EXPECT_TRUE(ce_same_special(got.reduced, exact));
+    if (std::isfinite(exact)) {
+        EXPECT_LE(ulp_distance(ACTK_F32, got.reduced, exact), 1) << got.reduced << " vs " << (double)exact;
+    }
+}
+
+struct Options {
+    float eps, z_loss, cap;
+};
+const Options kOptions[] = {{0, 0, 0},    {0.1f, 0, 0}, {1, 0, 0},   {0, 1e-4f, 0},
+                            {0, 0, 30},   {0, 0, 2},    {0.1f, 1e-4f, 15}};
+
+actk_cross_entropy_options make(Options p, actk_reduction reduction)
+{
+    actk_cross_entropy_options o = actk_cross_entropy_default();
+    o.label_smoothing = p.eps;
+    o.z_loss = p.z_loss;
+    o.softcap = p.cap;
+    o.reduction = reduction;
+    return o;
+}
+
+TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
+{
+    std::mt19937_64 rng(1616);
+    for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
+        for (const Options &p : kOptions) {
+            CeWorst worst;
+            for (size_t classes : {1, 2, 31, 513, 4099}) {
+                for (double spread : {0.5, 4.0, 30.0}) {
+                    const size_t rows = 4, ld = classes + 5;
+                    Buffer x(dtype, rows * ld);
+                    std::normal_distribution<double> normal(0.0, spread);
+                    for (size_t i = 0; i < rows * ld; ++i) x.set(i, normal(rng));
+                    std::vector<int64_t> t(rows);
+                    for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
+                    t[1] = -100; /* one ignored row */
+                    /* a confident row: its target far above the rest (the loss cancels) */
+                    x.set(2 * ld + (size_t)t[2], 12.0 * spread);
+                    for (actk_reduction red : {ACTK_REDUCTION_NONE, ACTK_REDUCTION_SUM, ACTK_REDUCTION_MEAN}) {
+                        compare(make(p, red), dtype, rows, classes, x, ld, t, worst, "random");
+                        if (HasFatalFailure() || HasFailure()) return;
+                    }
+                }
+            }
+            char name[96];
+            std::snprintf(name, sizeof name, "%s eps %g z %g cap %g", actk_dtype_name(dtype), p.eps, p.z_loss, p.cap);
+            worst.print(name);
+        }
+}
+
+TEST(CrossEntropyOnHost, SpecialRows)
+{
+    const float inf = INFINITY;
+    const std::vector<std::vector<float>> rows_in = {
+        {1, inf, 2}, {1, NAN, 2}, {-inf, -inf, -inf}, {-inf, 1, 2}, {1e30f, -1e30f, 0}, {-1e30f, 1e30f, 0},
+        {3e38f, 3e38f, 3e38f}, {-3e38f, 0, 1}, {0, 0, 0}, {5, 5, -inf}};
+    CeWorst worst;
+    for (const Options &p : kOptions) {
+        const size_t classes = 3, rows = rows_in.size();
+        Buffer x(ACTK_F32, rows * classes);
+        for (size_t r = 0; r < rows; ++r)
+            for (size_t j = 0; j < classes; ++j) x.set(r * classes + j, rows_in[r][j]);
+        std::vector<int64_t> t(rows, 0);
+        compare(make(p, ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, x, classes, t, worst, "special");
+        if (HasFailure()) return;
+    }
+    worst.print("special rows f32");
+}
+
+TEST(CrossEntropyOnHost, LongRow256K)
+{
+    const size_t classes = 262144, rows = 2;
+    std::mt19937_64 rng(7);
+    CeWorst worst;
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
+        Buffer x(dtype, rows * classes);
+        std::normal_distribution<double> normal(0.0, 3.0);
+        for (size_t i = 0; i < rows * classes; ++i) x.set(i, normal(rng));
+        const std::vector<int64_t> t = {12345, 262143};
+        compare(make(Options{0.1f, 1e-4f, 0}, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "256K");
+    }
+    worst.print("256K classes");
+}
+
+TEST(CrossEntropyOnHost, AllIgnoredAndBadTargets)
+{
+    const size_t classes = 4, rows = 3;
+    Buffer x(ACTK_F32, rows * classes);
+    for (size_t i = 0; i < rows * classes; ++i) x.set(i, (long double)i * 0.25L);
+    const std::vector<int64_t> ignored = {-100, -100, -100};
+    actk_cross_entropy_options o = make(Options{0.1f, 0, 0}, ACTK_REDUCTION_MEAN);
+    CeOutputs all = replay(o, ACTK_F32, rows, classes, x, classes, ignored);
+    EXPECT_TRUE(std::isnan(all.reduced));
+    for (size_t i = 0; i < rows * classes; ++i) EXPECT_EQ(all.grad.get(i), 0.0L);
+    o.reduction = ACTK_REDUCTION_SUM;
+    EXPECT_EQ(replay(o, ACTK_F32, rows, classes, x, classes, ignored).reduced, 0.0f);
+    /* a bad target: that row's loss and gradient NaN, the others as usual */
+    const std::vector<int64_t> bad = {1, 4, -5};
+    o.reduction = ACTK_REDUCTION_NONE;
+    CeOutputs b = replay(o, ACTK_F32, rows, classes, x, classes, bad);
+    EXPECT_FALSE(std::isnan(b.row_loss[0]));
+    EXPECT_TRUE(std::isnan(b.row_loss[1]));
+    EXPECT_TRUE(std::isnan(b.row_loss[2]));
+    EXPECT_FALSE(std::isnan(b.lse[1]));
+    for (size_t j = 0; j < classes; ++j) {
+        EXPECT_FALSE(std::isnan(b.grad.get(j)));
+        EXPECT_TRUE(std::isnan(b.grad.get(classes + j)));
+    }
+    o.reduction = ACTK_REDUCTION_MEAN;
+    EXPECT_TRUE(std::isnan(replay(o, ACTK_F32, rows, classes, x, classes, bad).reduced));
+}
+
+TEST(CrossEntropyOnHost, ReductionOrderManyRows)
+{
+    /* 5000 rows of losses spanning magnitudes: the fixed order against the exact sum */
+    std::mt19937_64 rng(9);
+    std::vector<float> losses(5000);
+    std::exponential_distribution<float> e(0.1f);
+    for (float &v : losses) v = e(rng) * (rng() % 7 == 0 ? 1e4f : 1.0f);
+    std::vector<Compensated<float>> partial(kCeReduceThreads);
+    for (int k = 0; k < kCeReduceThreads; ++k) partial[k] = ce_partial_sum(losses.data(), losses.size(), k);
+    for (int half = kCeReduceThreads / 2; half > 0; half /= 2)
+        for (int k = 0; k < half; ++k) partial[k] = ce_tree_step(partial[k], partial[k + half]);
+    long double exact = 0;
+    for (float v : losses) exact += v;
+    EXPECT_LE(actk_test::ulp_distance(ACTK_F32, ce_finish(partial[0], 0, 0), exact), 1);
+    EXPECT_LE(actk_test::ulp_distance(ACTK_F32, ce_finish(partial[0], 1, 4321), exact / 4321), 1);
+}
+
+} // namespace
+
+namespace {
+
+/* The soft-cap on its own: z = cap tanh(x / cap) and dz/dx = sech^2(x / cap)
+ * in float against long double, over a sweep of x (both signs, 1e-6 to
+ * 1e4 times the cap) and caps from 2^-10 to 1000. The derivative keeps its
+ * relative accuracy where tanh saturates (it is not 1 - t^2). */
+TEST(CrossEntropyOnHost, SoftCapAgainstLongDouble)
+{
+    long double worst_z = 0, worst_d = 0;
+    for (float cap : {0x1p-10f, 0.5f, 2.0f, 15.0f, 30.0f, 1000.0f})
+        for (int k = -600; k <= 400; ++k) {
+            const float x = (float)(cap * std::pow(10.0L, k / 100.0L)) * (k % 2 ? -1.0f : 1.0f);
+            const CeLogit l = ce_logit(x, cap);
+            const long double y = (long double)x / cap, c = std::cosh(y);
+            const long double z = cap * std::tanh(y), d = 1 / (c * c);
+            const long double ulp_z = ulp_distance(ACTK_F32, l.z, z), ulp_d = ulp_distance(ACTK_F32, l.dzdx, d);
+            EXPECT_LE(ulp_z, 2) << "x " << x << " cap " << cap << ": " << l.z << " vs " << (double)z;
+            EXPECT_LE(ulp_d, 4) << "x " << x << " cap " << cap << ": " << l.dzdx << " vs " << (double)d;
+            worst_z = std::max(worst_z, ulp_z);
+            worst_d = std::max(worst_d, ulp_d);
+        }
+    /* infinities saturate exactly; NaN stays NaN */
+    EXPECT_EQ(ce_logit(INFINITY, 3.0f).z, 3.0f);
+    EXPECT_EQ(ce_logit(-INFINITY, 3.0f).z, -3.0f);
+    EXPECT_EQ(ce_logit(INFINITY, 3.0f).dzdx, 0.0f);
+    EXPECT_TRUE(std::isnan(ce_logit(NAN, 3.0f).z));
+    std::printf("soft-cap: z within %.0Lf ulp, dz/dx within %.0Lf ulp of long double\n", worst_z, worst_d);
+}
+
+} // namespace
