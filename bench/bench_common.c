@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_common.c - options, rows and output for bench_gpu (see bench_common.h).
  */

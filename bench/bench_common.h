@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_common.h - what bench_gpu's GPU and CPU modes share: options, the
  * result rows, typed host buffers, ULP distance, and output (table, JSON,

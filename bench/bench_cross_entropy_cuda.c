@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_cross_entropy_cuda.c - bench_gpu's rows for the fused softmax
  * cross-entropy (actk_cuda_cross_entropy_forward_backward): vocabularies of

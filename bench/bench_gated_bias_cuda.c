@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_gated_bias_cuda.c - bench_gpu rows for the gated backward with the
  * linear layer's bias fused in and its dbias (actk_cuda_gated_bias_backward,

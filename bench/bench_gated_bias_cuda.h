@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_gated_bias_cuda.h - the gated backward with fused bias and dbias in
  * bench_gpu's GPU mode (bench_gated_bias_cuda.c), and what bench_gpu_cuda.c

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_gpu.c - the library's main job: for every op, dtype and size, how
  * close is it to the memory-bandwidth limit and to cuDNN, and does the GPU

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_gpu_cuda.c - bench_gpu's GPU mode (see bench_gpu.c for what it
  * measures and how). C with the CUDA runtime and, when found, cuDNN.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_quant_cuda.c - bench_gpu rows for the FP8 outputs (issue 15):
  * silu over a 2-D tensor and SwiGLU, into E4M3, per-tensor, per-row,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_quant_cuda.h - bench_gpu's FP8-output rows (bench_quant_cuda.c),
  * called from bench_gpu_cuda.c with its timing helpers.

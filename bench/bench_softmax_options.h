@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_softmax_options.h - bench_gpu's rows for the softmax options
  * (bench_softmax_options_cuda.c), called once from bench_gpu_cuda.c.

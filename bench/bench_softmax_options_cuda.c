@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_softmax_options_cuda.c - bench_gpu rows for the softmax options
  * (issue 16): attention-shaped softmax (batch x heads x q_len x k_len, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Side by side with PyTorch on the same device tensors.
 
 Loads libactk.so with ctypes and, for each op and dtype (and the gated ops

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Charts from bench_gpu --json output (and optionally compare_torch.py --json).
 
 Usage: plot_bench.py BENCH.json OUT_DIR [--torch TORCH.json]

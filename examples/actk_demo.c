@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * actk_demo.c - runs every element-wise op forward and backward on the GPU
  * and checks each result against the CPU reference (max ULP error), or,

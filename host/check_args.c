@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * check_args.c - argument validation shared by every entry point (CPU and
  * CUDA, element-wise and structured), so all reject bad input identically

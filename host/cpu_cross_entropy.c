@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cpu_cross_entropy.c - actk_cpu_cross_entropy_forward_backward, the
  * oracle of the fused softmax cross-entropy (formulas in actk.h): every

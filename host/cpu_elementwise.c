@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cpu_elementwise.c - the actk_cpu_* element-wise entry points: validate,
  * then evaluate the long double reference per element and round once to

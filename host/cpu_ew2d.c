@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cpu_ew2d.c - the actk_cpu_*_2d entry points: element-wise ops over a
  * strided rows x cols matrix with an optional fused bias, and dbias. The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cpu_gated.c - the actk_cpu_* gated entry points: validate, then evaluate
  * the long double reference per output and round once to the storage type.

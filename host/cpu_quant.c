@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cpu_quant.c - the actk_cpu_*_quant entry points: the FP8-output oracle.
  * Each activation value is evaluated in long double (reference_math.c;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cpu_structured.c - CPU reference for softmax/log-softmax, PReLU, Maxout
  * and RReLU: long double arithmetic, compensated (Kahan-Babuska) sums,

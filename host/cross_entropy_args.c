@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cross_entropy_args.c - validation shared by actk_cpu_ and
  * actk_cuda_cross_entropy_forward_backward (see cross_entropy_args.h), the

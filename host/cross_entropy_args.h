@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cross_entropy_args.h - what the CPU and GPU cross-entropy entry points
  * share: the options' defaults, argument validation and the workspace

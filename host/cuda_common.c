@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_common.c - what every actk_cuda_* entry point shares: the device
  * check and the device facts (queried once per device ordinal, cached),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_common.h - helpers shared by the actk_cuda_* entry points.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_cross_entropy.c - actk_cuda_cross_entropy_forward_backward (built
  * with CUDA): validate as the CPU path does (cross_entropy_args.c), check

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_cross_entropy_stub.c - actk_cuda_cross_entropy_forward_backward in a
  * build without CUDA: validates like every build, then returns

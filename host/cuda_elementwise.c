@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_elementwise.c - the actk_cuda_* element-wise entry points (built
  * when CUDA is enabled). Validates on the host exactly as the CPU path

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_ew2d.c - the actk_cuda_*_2d entry points (built with CUDA):
  * validate as the CPU path does (ew2d_args.c), check the workspace, the

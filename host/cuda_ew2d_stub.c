@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_ew2d_stub.c - the actk_cuda_*_2d entry points of a build without
  * CUDA: they validate their arguments like every build, then return

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_gated.c - the actk_cuda_* gated entry points (built with CUDA).
  * Validates on the host exactly as the CPU path does (gated_args.c),

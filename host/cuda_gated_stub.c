@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_gated_stub.c - the actk_cuda_* gated entry points of a build without
  * CUDA: they validate their arguments like every build, then return

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_quant.c - the actk_cuda_*_quant entry points (built with CUDA):
  * validate as the CPU path does (quant_args.c), check the device, stream

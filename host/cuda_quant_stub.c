@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_quant_stub.c - the actk_cuda_*_quant entry points of a build without
  * CUDA: they validate their arguments like every build, then return

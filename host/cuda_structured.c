@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_structured.c - the actk_cuda_* entry points of softmax, PReLU,
  * Maxout and RReLU: the same validation as the CPU path

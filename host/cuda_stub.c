@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_stub.c - the actk_cuda_* entry points of a build without CUDA. They
  * still validate their arguments (so bad input is reported the same way in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cuda_test_hooks.h - internal functions the GPU tests use to see, and
  * steer, which softmax kernel a call takes. Exported from the library

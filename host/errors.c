@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * errors.c - status names and the per-thread "last error" message.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ew2d_args.c - argument validation and the dbias plan of the 2-D
  * element-wise entry points (see ew2d_args.h).

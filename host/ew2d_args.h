@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ew2d_args.h - what the 2-D element-wise entry points (row strides,
  * optional fused bias and dbias) share: argument validation and the GPU's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fp8_reference.c - the FP8 oracle (see fp8_reference.h): decoding from the
  * format's definition, encoding by binary search over the decoded codes.

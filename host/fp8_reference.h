@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fp8_reference.h - the CPU oracle of the FP8 outputs: exact decoding of
  * every FP8 code to long double and a slow, independent encoder (the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gated_args.c - argument validation for the gated activations (see
  * gated_args.h), shared by the CPU and CUDA entry points so both reject bad

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gated_args.h - what the gated entry points (CPU and CUDA) share: the
  * description of one gated activation, where gate and up sit in a row, and

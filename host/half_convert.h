@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * half_convert.h - f16 and bf16 conversions for the host (C and C++).
  * Rounding from long double is done once, to nearest even, straight to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * internal.h - declarations shared by the host-side C files of actk.
  * Not installed; not part of the public API.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ops.c - the op table (names, PyTorch defaults, which ops support a
  * backward pass from y; generated from kernels/op_list.h), parameter

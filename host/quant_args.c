@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * quant_args.c - validation of the FP8-output calls (see quant_args.h),
  * shared by the CPU and CUDA entry points so both reject bad input

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * quant_args.h - what the FP8-output entry points (CPU and CUDA) share:
  * validation of the quantization descriptor together with the rest of a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * reference_math.c - long double definitions of every op, its derivative
  * and its derivative from the output. This is the oracle the GPU results

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * reference_math.h - the CPU reference ("oracle") for every element-wise
  * op: values and derivatives in long double, formulated so that tails do

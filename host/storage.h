@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * storage.h - element i of a typed buffer as long double, and storing a
  * long double rounded once to the storage type. Shared by the CPU paths

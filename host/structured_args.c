@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * structured_args.c - argument validation for softmax, PReLU, Maxout and
  * RReLU (see structured_args.h).

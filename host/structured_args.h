@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * structured_args.h - validation of the structured ops' arguments, shared
  * by the CPU and CUDA entry points.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * activation_math.cuh - the math of every element-wise op, as small structs
  * that the element-wise engine (elementwise_engine.cuh) plugs in. This

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * compensated.cuh - double-word ("float-float", "double-double") sums:
  * a value kept as an unevaluated sum hi + lo of two numbers of type T

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cross_entropy.cu - the fused softmax cross-entropy (actk.h): per row of
  * logits, the loss, the log-sum-exp and the gradient with respect to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cross_entropy_launch.h - the C entry into the cross-entropy kernels
  * (cross_entropy.cu), called by host/cuda_cross_entropy.c after

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cross_entropy_layout.h - the GPU cross-entropy's workspace layout, shared
  * by the host validation (host/cross_entropy_args.c) and the kernels

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cross_entropy_math.cuh - the per-element, per-row and per-batch math of
  * the fused softmax cross-entropy (kernels/cross_entropy.cu; formulas in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * dbias_reduce.cuh - the deterministic column sums behind every fused dbias
  * (2-D element-wise and gated backward).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * device_facts.h - what the launchers need to know about a CUDA device,
  * queried once per device ordinal at run time (host/cuda_common.c) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * dtype_dispatch.cuh - calls f(S{}) with a value of the storage type for a
  * runtime dtype, so each structured kernel file instantiates its template

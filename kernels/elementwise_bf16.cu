@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* elementwise_bf16.cu - element-wise kernels for bf16 storage (see elementwise_engine.cuh). */
 #include "elementwise_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* elementwise_dispatch.cu - dtype dispatch behind actk_launch_elementwise(). */
 #include "elementwise_launch.cuh"
 #include "elementwise_launch.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * elementwise_engine.cuh - the one generic element-wise kernel every op
  * plugs into.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* elementwise_f16.cu - element-wise kernels for f16 storage (see elementwise_engine.cuh). */
 #include "elementwise_launch.cuh"
 

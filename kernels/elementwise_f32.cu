@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* elementwise_f32.cu - element-wise kernels for f32 storage (see elementwise_engine.cuh). */
 #include "elementwise_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* elementwise_f64.cu - element-wise kernels for f64 storage (see elementwise_engine.cuh). */
 #include "elementwise_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * elementwise_launch.cuh - op x direction dispatch for one storage type.
  * Included by one .cu file per dtype (elementwise_f32.cu, ...) so the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * elementwise_launch.h - the C entry into the element-wise kernels, called
  * by host/cuda_elementwise.c after the arguments have been validated.

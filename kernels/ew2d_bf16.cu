@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* ew2d_bf16.cu - 2-D element-wise kernels (strides, fused bias, dbias) for bf16 storage (see ew2d_engine.cuh). */
 #include "ew2d_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* ew2d_dispatch.cu - dtype dispatch behind actk_launch_2d(). */
 #include "ew2d_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ew2d_engine.cuh - element-wise ops over a strided rows x cols matrix with
  * an optional fused bias: y = act(x + bias[c]); backward dx = dy *

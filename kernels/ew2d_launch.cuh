@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ew2d_launch.cuh - op dispatch of the 2-D element-wise kernels for one
  * storage type; included by one .cu file per dtype (ew2d_f32.cu, ...). One

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ew2d_launch.h - the C entry into the 2-D element-wise kernels (row
  * strides, optional fused bias, dbias), called by host/cuda_ew2d.c after

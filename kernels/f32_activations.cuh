@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * f32_activations.cuh - the f32 formulas of the ops whose generic form
  * (activation_math.cuh) loses too much in float: the logistic family

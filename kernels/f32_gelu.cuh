@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * f32_gelu.cuh - gelu (erf form) and gelu_tanh for f32 storage, forward and
  * derivative (times dy), computed in float only: IEEE add, multiply and fma,

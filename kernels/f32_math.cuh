@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * f32_math.cuh - single-precision building blocks for the f32 kernels, and
  * F32Math, the math policy of f32 storage (math_policies.cuh).

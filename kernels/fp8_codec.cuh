@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fp8_codec.cuh - float <-> FP8 (OCP 8-bit floating point: E4M3 and E5M2)
  * by integer bit work, the same on host and device (__host__ __device__,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gated_dbias_engine.cuh - the backward pass of a gated activation with the
  * linear layer's bias fused in, and its dbias:

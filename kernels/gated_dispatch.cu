@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* gated_dispatch.cu - dtype dispatch behind actk_launch_gated(). */
 #include "gated_launch.cuh"
 

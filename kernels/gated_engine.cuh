@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gated_engine.cuh - the kernels behind every gated activation.
  *

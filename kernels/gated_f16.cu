@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* gated_f16.cu - gated kernels for f16 storage (see gated_engine.cuh). */
 #include "gated_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* gated_f32.cu - gated kernels for f32 storage (see gated_engine.cuh). */
 #include "gated_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* gated_f64.cu - gated kernels for f64 storage (see gated_engine.cuh). */
 #include "gated_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gated_launch.cuh - op x direction dispatch of the gated kernels for one
  * storage type. Included by one .cu file per dtype (gated_f32.cu, ...), so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gated_launch.h - the C entry into the gated kernels, called by
  * host/cuda_gated.c after the arguments have been validated.

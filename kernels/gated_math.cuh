@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gated_math.cuh - the math of the gated activations, per (gate, up) pair,
  * on top of the element-wise ops of activation_math.cuh. __host__ __device__

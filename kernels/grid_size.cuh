@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * grid_size.cuh - the one grid-sizing rule of the grid-stride launchers
  * (element-wise, ew2d, gated, PReLU forward, Maxout, RReLU): as many blocks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * index_walk.cuh - the coordinates of a loop index that advances by a fixed
  * step, kept up to date with adds and compares instead of a 64-bit divide

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * launch_cache.cuh - per-(device, kernel) launch facts, computed once and
  * shared by every host thread:

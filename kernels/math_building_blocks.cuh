@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * math_building_blocks.cuh - pieces several element-wise ops share, each
  * written once against a math policy M (math_policies.cuh): sigmoid and its

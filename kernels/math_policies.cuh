@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * math_policies.cuh - the numerics under the element-wise ops: the
  * float/double overload set (m_exp, m_fma, ...), constants rounded once per

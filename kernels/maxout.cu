@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * maxout.cu - Maxout along dim = units * pieces of an (outer, dim, inner)
  * tensor: one thread per output element (o, u, i) in a grid-stride loop

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * op_functors.cuh - one struct per element-wise op (what it computes,
  * forward and backward, on top of math_building_blocks.cuh and a math

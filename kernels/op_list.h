@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * op_list.h - every element-wise op, named once. The C op table
  * (host/ops.c: names, defaults, backward-from-y support), the kernels' op

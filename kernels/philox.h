@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * philox.h - Philox4x32-10 (Salmon et al., "Parallel random numbers: as
  * easy as 1, 2, 3", SC'11) and the RReLU slope drawn from it. One source

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * prelu.cu - PReLU with learnable per-channel slopes on an
  * (outer, channels, inner) tensor.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * prelu_math.cuh - the arithmetic of PReLU's dslope sum (kernels/prelu.cu),
  * __host__ __device__ so tests/test_prelu_reduction_on_host.cpp replays

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * prelu_plan.h - how the GPU PReLU backward (kernels/prelu.cu) splits the
  * dslope reduction, computed on the host from the shape alone (so the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* quant_dispatch.cu - dtype dispatch behind actk_launch_quant() (FP8 outputs; f64 input is rejected by the host). */
 #include "quant_launch.cuh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * quant_engine.cuh - the FP8-output kernel: an activation value per output
  * (2-D element-wise with optional bias, or gated), scaled and encoded to

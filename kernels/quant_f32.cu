@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* quant_f32.cu - FP8-output kernels for f32 input (see quant_engine.cuh). */
 #include "quant_launch.cuh"
 

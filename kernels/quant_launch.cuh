@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * quant_launch.cuh - op dispatch of the FP8-output kernel for one storage
  * type; included by one .cu file per dtype (quant_f32.cu, ...). One kernel

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * quant_launch.h - the C entry into the FP8-output kernels, called by
  * host/cuda_quant.c after validation.

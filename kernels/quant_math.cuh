@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * quant_math.cuh - the scale rules of the FP8 outputs (README "FP8
  * outputs"), __host__ __device__ and float-only, so the host tests run the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * rrelu.cu - RReLU forward and backward. One thread per group of four
  * elements (grid-stride): one Philox4x32-10 call (philox.h, the same source

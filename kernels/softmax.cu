@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * softmax.cu - softmax and log-softmax along dim of an (outer, dim, inner)
  * tensor, forward and backward.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * softmax_f32.cuh - softmax and log-softmax math for f32 storage in float
  * (no FP64), within the f32 promise (4 ULP forward; backward 4 ULP or,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * softmax_math.cuh - the per-element and per-row math of the softmax
  * kernels (softmax.cu), __host__ __device__ so that

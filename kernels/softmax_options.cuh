@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * softmax_options.cuh - what the softmax options (actk.h: scale,
  * temperature, LSE, safe rows, attention masks) change in a row, as a

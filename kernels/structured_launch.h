@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * structured_launch.h - the C entry into the softmax, PReLU, Maxout and
  * RReLU kernels, called by host/cuda_structured.c after validation.

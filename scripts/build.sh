@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Configures and builds actk into build/ (Release). CUDA is used when nvcc
 # is on PATH or in /usr/local/cuda/bin. Extra arguments go to cmake.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Usage: scripts/cuda_tools.sh [DIR]
 # Prints a PATH prefix under which cuobjdump and nvdisasm (cuobjdump -sass runs
 # nvdisasm) are found: the ones already on PATH, the CUDA toolkit's, or else

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Everything a session with a GPU should run, in one go, logs under
 # ${OUT:-build/gpu-session}: device facts, build, every test (GPU ones
 # included), compute-sanitizer (memcheck, racecheck, initcheck, synccheck),

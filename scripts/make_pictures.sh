@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Regenerates every picture in docs/gallery/ from the library's own outputs:
 # actk_curves evaluates f and f' of every op (CPU path, and the GPU path
 # with a GPU-vs-CPU ULP figure when a CUDA device is present), then

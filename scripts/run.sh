@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The main job: build, then run bench_gpu (every op family: throughput
 # against the memcpy limit and cuDNN, agreement with the CPU reference).
 # Without arguments it runs `bench_gpu --quick`; any arguments go to bench_gpu

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the GPU tests under compute-sanitizer's four tools (memcheck,
 # racecheck, initcheck, synccheck) and prints one line per tool. Needs a
 # CUDA device and compute-sanitizer (shipped with the CUDA toolkit).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Static SASS instruction counts of the element-wise kernels, per op, dtype
 # and direction, and of the structured kernels (tools/sass_cost.py), from the
 # objects of a build made by scripts/build.sh. Only one architecture's SASS

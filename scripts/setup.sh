@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs what building and testing actk needs, if it is missing:
 # a C/C++ toolchain, CMake (>= 3.25), pkg-config, GoogleTest and
 # Debian's python3-matplotlib (for the pictures), clang with libFuzzer, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds actk and runs every test:
 #   1. the CPU path built with AddressSanitizer + UndefinedBehaviorSanitizer, all tests;
 #   2. the libFuzzer harness over the CPU API for ACTK_FUZZ_SECONDS (default 60) seconds,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * agreement.h - compares a result buffer with the CPU reference (the
  * oracle) under the library's promised bounds:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks bench_gpu's CPU mode: every option is honoured or rejected, and the
 JSON/CSV hold null (never -1, 0 or "pass": true) for what was not measured.
 

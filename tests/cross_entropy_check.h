@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * cross_entropy_check.h - the cross-entropy's accuracy rule, shared by the
  * host replay (test_cross_entropy_on_host.cpp) and the GPU test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gated_util.h - helpers for the gated tests: the gated activations under
  * test, row packing in every layout, the oracle (actk_cpu_gated_*), and the

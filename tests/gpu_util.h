@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gpu_util.h - GPU test helpers: a skip-without-device fixture, CUDA call
  * checks, and device buffers with guard bands that prove nothing outside

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the built library into a temporary prefix, then builds and runs a
 # consumer program against it with find_package(actk) (shared and static)
 # and with pkg-config. Usage: install_consumer_test.sh BUILD_DIR SOURCE_DIR

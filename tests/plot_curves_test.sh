@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs actk_curves and plot_curves.py into a temporary folder and checks
 # that every expected PNG exists and is a non-empty PNG file.
 # Usage: plot_curves_test.sh ACTK_CURVES PYTHON PLOT_SCRIPT

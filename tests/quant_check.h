@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * quant_check.h - what the FP8-output tests share: the case description,
  * inputs with edge rows, the f32 oracle values, and the agreement rule of

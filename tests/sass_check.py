@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Static SASS checks of the built library (issue 11, item 4); no GPU needed.
 
 Usage: sass_check.py --library LIB --cuda ON|OFF --archs "CMAKE_CUDA_ARCHITECTURES"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_api.cpp - the C API's contract: names, defaults, version, status
  * strings, per-thread errors, and bad input rejected with the documented

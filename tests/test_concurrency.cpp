@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_concurrency.cpp - several host threads calling the library at once:
  * CPU calls (and, with a GPU, CUDA calls on each thread's own stream) give

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_cpu_reference.cpp - the CPU path (the oracle) checked against
  * independent facts: textbook formulas at moderate points, finite

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_cross_entropy_cpu.cpp - the CPU oracle of the fused softmax
  * cross-entropy against values derived by hand for tiny rows and against

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_cross_entropy_gpu.cpp - actk_cuda_cross_entropy_forward_backward
  * against the long double oracle (cross_entropy_check.h's rule) on fresh

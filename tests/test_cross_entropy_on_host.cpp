@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_cross_entropy_on_host.cpp - the cross-entropy kernels' math
  * (kernels/cross_entropy_math.cuh) replayed on the host in the kernels'

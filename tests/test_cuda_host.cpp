@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_cuda_host.cpp - the host side of the CUDA path that needs no GPU:
  * how CUDA errors map to actk statuses (an argument CUDA rejects is

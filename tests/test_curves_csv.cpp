@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_curves_csv.cpp - runs the actk_curves tool and checks its CSV
  * against the CPU API: header, one row per op and grid point, the grid

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_dbias_reduction_on_host.cpp - the GPU's fused dbias reduction
  * (kernels/dbias_reduce.cuh, used by the 2-D element-wise and the gated

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_device_math_on_host.cpp - the GPU kernels' math (kernels/
  * activation_math.cuh) compiled for the host and checked against the long

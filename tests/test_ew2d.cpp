@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_ew2d.cpp - the 2-D element-wise entry points (row strides, fused
  * bias, dbias). CPU: without bias the same bits as the 1-D element-wise

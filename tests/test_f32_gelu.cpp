@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_f32_gelu.cpp - the float-only gelu and gelu_tanh of the f32 kernels
  * (kernels/f32_gelu.cuh), compiled for the host, against the CPU reference

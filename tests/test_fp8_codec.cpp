@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_fp8_codec.cpp - the kernels' FP8 codec (kernels/fp8_codec.cuh) and
  * scale rules (kernels/quant_math.cuh), compiled for the host, against the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_gated_bias.cpp - the gated backward with fused bias and dbias
  * (actk_*_gated_bias_backward) and clamped SwiGLU with a bias

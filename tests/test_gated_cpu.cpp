@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_gated_cpu.cpp - the gated oracle (actk_cpu_gated_*, actk_cpu_clamped_
  * swiglu_*) against independent formulas: known values (SwiGLU, PyTorch's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_gated_gpu.cpp - the gated kernels against the CPU oracle. Every op
  * (and clamped SwiGLU) x dtype x direction on random inputs led by the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_gated_math_on_host.cpp - the gated kernels' math (kernels/
  * gated_math.cuh on top of activation_math.cuh) compiled for the host and

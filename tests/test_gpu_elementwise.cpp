@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_gpu_elementwise.cpp - the GPU path against the CPU reference.
  * Every op x dtype x direction on fresh random inputs plus the special and

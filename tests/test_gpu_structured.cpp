@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_gpu_structured.cpp - softmax/log-softmax, PReLU, Maxout and RReLU
  * on the GPU against the CPU reference, on shapes that reach every kernel

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_grid_size.cpp - the grid-sizing rule of the grid-stride launchers
  * (kernels/grid_size.cuh), on the host: one block per `block` items, at

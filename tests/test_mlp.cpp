@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_mlp.cpp - correctness of the MLP example's training: the analytic
  * gradients of the whole network (linear layers, actk activations and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_op_traits.cpp - the op list (kernels/op_list.h), the C op table
  * generated from it (host/ops.c: names, defaults, backward-from-y support),

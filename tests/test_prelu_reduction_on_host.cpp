@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_prelu_reduction_on_host.cpp - PReLU's dslope reduction
  * (kernels/prelu.cu) replayed on the host in the kernels' own order (the

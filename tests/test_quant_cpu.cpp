@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_quant_cpu.cpp - the CPU FP8-output path (actk_cpu_*_quant) against
  * the f32 oracle under the agreement rule (quant_check.h), every mode x

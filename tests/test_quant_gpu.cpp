@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_quant_gpu.cpp - the CUDA FP8-output kernels (actk_cuda_*_quant)
  * against the f32 oracle under the agreement rule (quant_check.h): every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_quant_on_host.cpp - the FP8-output kernel's math on the host: the
  * activation in float under the kernels' policy (MathFor: F32Math for f32,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_softmax_math_on_host.cpp - the softmax kernels' math
  * (kernels/softmax_math.cuh) replayed on the host in the kernels' own

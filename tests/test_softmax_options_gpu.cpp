@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_softmax_options_gpu.cpp - the softmax options (scale, temperature,
  * LSE, safe rows, causal / padding / additive masks) on the GPU against the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_structured_cpu.cpp - softmax/log-softmax, PReLU, Maxout and RReLU on
  * the CPU path against independent checks: naive formulas at moderate

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * test_util.h - helpers shared by the tests: typed buffers, ULP distance,
  * random inputs, and the accuracy bounds the library promises.

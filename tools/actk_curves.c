@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * actk_curves.c - evaluates f(x) and f'(x) of element-wise ops on a grid,
  * through the CPU reference path and, when a CUDA device is present, the

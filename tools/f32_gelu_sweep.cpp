@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * f32_gelu_sweep.cpp - dense accuracy check of the float-only gelu and
  * gelu_tanh (kernels/f32_gelu.cuh) against long double references, on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * f32_rounding_survey.cpp - how often the f32 kernels' math (the ops of
  * kernels/activation_math.cuh under F32Math, kernels/f32_math.cuh,

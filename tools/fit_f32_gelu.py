@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Fits the polynomials of the float-only gelu and gelu_tanh math
 (kernels/f32_gelu.cuh) with mpmath and numpy.
 

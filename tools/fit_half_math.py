@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Fits the polynomials of HalfMath and F32Math (kernels/math_policies.cuh)
 with mpmath.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Turns actk_curves CSV into PNG pictures.
 
 Usage: plot_curves.py CURVES.csv OUT_DIR

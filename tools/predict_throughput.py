@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Predicted % of memcpy speed per element-wise op on several GPUs, from static SASS counts.
 
 Usage: predict_throughput.py [SASS_CSV] [--update docs/PERF.md]

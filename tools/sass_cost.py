@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Static instruction counts of actk's kernels, from SASS.
 
 Usage: sass_cost.py OBJ_OR_SASS [...] [--arch sm_90] [--csv FILE] [--kernels-csv FILE]

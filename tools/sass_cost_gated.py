@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Static SASS instruction counts of actk's gated kernels (kernels/gated_*.cu).
 
 Usage: sass_cost_gated.py OBJ_OR_SASS [...] [--csv FILE]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks (default) or adds (--fix) the SPDX licence line in every source file.
 
 Source files: tracked (git ls-files) or, outside a git checkout, found under

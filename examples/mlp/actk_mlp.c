@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * actk_mlp.c - the activation experiment: the same MLP (784-256-128-10)
  * trained with different activations (Adam, lr 1e-3, batch 16, 3 epochs,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mlp_data.c - IDX (MNIST format) reader over zlib's gzip stream.
  * IDX: big-endian magic (0x0000 08 dims), then dims as big-endian u32,

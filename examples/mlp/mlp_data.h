@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mlp_data.h - loads MNIST-style IDX files (gzip) into float images scaled
  * to [0, 1] and int labels.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mlp_gpu.cu - the GPU path of the activation experiment (see mlp_gpu.h).
  *

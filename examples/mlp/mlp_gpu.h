@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mlp_gpu.h - the experiment's MLP on the GPU: cuBLAS for the matrix
  * products, actk's CUDA kernels for the activations and the log-softmax,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mlp_model.c - the experiment's MLP on the host (see mlp_model.h).
  * Matrix products: CBLAS sgemm, row-major. Activations, their gradients,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mlp_model.h - the experiment's MLP (in - h1 - act - h2 - act - classes)
  * on the host: parameters, PyTorch-style initialisation, one training step

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * actk.h - public C API of actk, a library of neural-network activation
  * kernels for CUDA GPUs with a CPU reference path.

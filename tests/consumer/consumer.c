@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* consumer.c - a tiny program built against an installed actk, proving
  * that find_package(actk) and pkg-config both work. */
 #include <actk/actk.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fuzz_cpu_api.c - libFuzzer harness over the CPU element-wise API.
  *
