@@ -678,6 +678,9 @@ static int fuzz_quant(const unsigned char *header, const uint8_t *values, size_t
               : actk_cpu_forward_2d_quant(act, dtype, rows, cols, px, ldx, pb, pq, py, ldy);
     check(st2 == ACTK_SUCCESS);
     check(memcmp(again, y, sizeof again) == 0);
+    return 0;
+}
+
 /* The fused cross-entropy (header[0] in [0xD0, 0xE0)). [0] & 3: reduction (3 is
  * not one); [1] bits 0-1: label smoothing 0 / 0.1 / 1 / 1.5 (rejected),
  * bit 2: z-loss 1e-3, bit 3: soft-cap [9] / 8 (0: off), bit 4: int32
