@@ -36,7 +36,7 @@ static actk_status cuda_gated(const char *fn, int backward, actk_gated_desc d, a
                                              {backward ? "dx" : "y", out},
                                              {"bias", d.bias},
                                              {"dbias", db.dbias},
-                                             {"workspace", db.dbias ? db.workspace : NULL}};
+                                             {"workspace", db.dbias && plan.workspace_bytes ? db.workspace : NULL}};
     s = actk_cuda_prepare(fn, stream, pointers, work || zero_dbias ? 6 : 0, &sm_count);
     if (s != ACTK_SUCCESS) return s;
     if (zero_dbias) {

@@ -160,6 +160,29 @@ TEST_F(CrossEntropyGpu, LongRowsReadTwiceAndInPlace)
         }
 }
 
+/* Many more rows than the persistent grid holds: each block does several
+ * rows, so the row cache and the merge scratch are reused (review: no other
+ * case gives a block a second row). */
+TEST_F(CrossEntropyGpu, ManyRowsReuseEachBlocksSharedState)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+        for (bool in_place : {false, true}) {
+            const size_t rows = 20000, classes = 1000, ld = classes;
+            const Buffer x = random_logits(dtype, rows * ld, rng, 4.0);
+            std::vector<int64_t> t(rows);
+            for (size_t r = 0; r < rows; ++r) t[r] = r % 97 == 5 ? -100 : (int64_t)(rng() % classes);
+            Call c{make(Opt{0.1f, 1e-4f, 0}, ACTK_REDUCTION_MEAN), dtype, rows, classes, ld};
+            c.in_place = in_place;
+            CeOutputs got(dtype, rows * classes);
+            int flag = -1;
+            run(c, x, t, got, &flag);
+            if (HasFatalFailure()) return;
+            CeWorst worst;
+            ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst, in_place ? "many rows in place" : "many rows");
+        }
+}
+
 TEST_F(CrossEntropyGpu, InPlaceStridedMatchesSeparate)
 {
     std::mt19937_64 rng(std::random_device{}());

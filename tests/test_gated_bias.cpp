@@ -508,6 +508,9 @@ TEST_F(GatedBiasGpu, FusedBiasLayoutsStridesInPlaceAndSlices)
     for (const actk_dtype dtype : kAllDtypes)
         check_case(some[0], dtype, {1000, 2051, 4102, 2051, 0, ACTK_GATED_INTERLEAVED, ACTK_GATE_FIRST, false, true, true}, rng);
     check_case(some[3], ACTK_BF16, {3000, 700, 1400, 700, 0, ACTK_GATED_CONCAT, ACTK_GATE_SECOND, true, true, true}, rng);
+    /* narrow and tall: the plan's 65535 slices, grid.y at its limit (review) */
+    for (const actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+        check_case(some[0], dtype, {70000, 3, 6, 3, 0, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, false, true, true}, rng);
 }
 
 /* Clamped SwiGLU's fused-bias forward against the oracle (grid values). */

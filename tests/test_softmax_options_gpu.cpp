@@ -273,6 +273,28 @@ TEST_F(Gpu, SoftmaxOptionsOnEveryPathAgreeWithTheReference)
     for (actk_softmax_path p : want) EXPECT_TRUE(paths_seen.count(p)) << "never ran " << actk_internal_softmax_path_name(p);
 }
 
+/* Many more rows than the persistent grids hold, so each warp, block and
+ * cluster does several rows and the barriers that guard shared state from
+ * one row to the next run (review: no other case gives any block a second
+ * row). Forward and backward via check_case, one option set without masks
+ * and the combined masked one. */
+TEST_F(Gpu, SoftmaxOptionsPersistentLoopsRunSeveralRows)
+{
+    std::mt19937_64 rng(2026);
+    const Case big[] = {
+        {20000, 64, 1, 8, 10},  /* warp: more rows than resident warps on any GPU today */
+        {2048, 1500, 1, 8, 16}, /* block (cached) */
+        {300, 20000, 1, 3, 10}, /* cluster with many rows; block without clusters */
+    };
+    for (int hide = 0; hide < 2; ++hide) {
+        actk_internal_softmax_disable_clusters(hide);
+        for (const Case &c : big)
+            for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+                for (int k : {kComboCount - 3, kComboCount - 2}) check_case(ACTK_SOFTMAX, dtype, c, kCombos[k], rng);
+        actk_internal_softmax_disable_clusters(0);
+    }
+}
+
 /* Non-NULL options at their defaults take the plain kernels: the same bits. */
 TEST_F(Gpu, SoftmaxDefaultOptionsGiveThePlainBits)
 {

@@ -620,7 +620,9 @@ ACTK_API actk_status actk_cuda_clamped_swiglu_bias_backward(float alpha, float l
  *              caller sets *amax = 0 before the first call (the
  *              reduction is an integer max on the bits of |y|, so the
  *              result does not depend on the order; a negative initial
- *              value counts as larger than every finite |y|). scale_inv
+ *              value - including -0.0f, whose sign bit is set - counts
+ *              as larger than every finite |y|: zero it with +0.0f or
+ *              cudaMemset). scale_inv
  *              (may be NULL): 1 / scale rounded to float.
  *  PER_ROW     per row: amax = largest finite |y| in the row (inf and NaN
  *              are encoded as themselves but do not set the scale);
