@@ -734,7 +734,7 @@ static int fuzz_cross_entropy(const unsigned char *header, const uint8_t *values
     switch (mode) {
     case 1: pg = x; break;
     case 2: pg = NULL; break;
-    case 3: pg = x + elem; break;
+    case 3: pg = x + elem; break; /* overlaps the logits unless their span is one element */
     case 4: px = NULL; break;
     case 5: pl = NULL; break;
     default: break;
@@ -746,7 +746,7 @@ static int fuzz_cross_entropy(const unsigned char *header, const uint8_t *values
     const int bad_options = o.reduction > ACTK_REDUCTION_MEAN || o.label_smoothing > 1.0f || dtype > ACTK_F64;
     const int has_rows = rows > 0;
     const int must_fail = bad_options || dtype == ACTK_F64 || (has_rows && classes == 0) || (mode == 6 && classes > 0) ||
-                          (has_rows && classes > 0 && (mode == 3 || mode == 4 || !targets_ok)) ||
+                          (has_rows && classes > 0 && ((mode == 3 && (rows - 1) * ld + classes > 1) || mode == 4 || !targets_ok)) ||
                           (mode == 5 && (has_rows || o.reduction != ACTK_REDUCTION_NONE));
     memcpy(copy, x, sizeof x);
     const actk_status st =
