@@ -19,11 +19,13 @@ static void usage(FILE *to)
     fprintf(to, "usage: bench_gpu [--ops relu,gelu,...,softmax,log_softmax,prelu,maxout,rrelu,\n"
                 "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu,cross_entropy|all]\n"
                 "                 [--dtypes f32,f16,bf16,f64] [--sizes 4K,1M,64M] [--shapes 65536x1024,256x64x4096]\n"
-                "                 [--reps N] [--quick] [--cpu] [--json FILE] [--csv FILE] [--no-check] [--help]\n"
+                "                 [--reps N] [--quick] [--cpu] [--all] [--json FILE] [--csv FILE] [--no-check] [--help]\n"
                 "Measures each op's throughput against the device-to-device memcpy bandwidth measured in the\n"
                 "same run at the same byte count, against cuDNN where it has the op, and checks agreement with\n"
                 "the CPU reference (max ULP, PASS/FAIL against the promised bounds). Exit status 1 if any\n"
                 "agreement check fails.\n"
+                "stdout shows a summary per family; --all prints every row as well (--json/--csv always hold\n"
+                "every row).\n"
                 "CPU mode (--cpu, or no CUDA device): times the CPU reference path, one warm-up call then the median\n"
                 "of --reps calls per row (default 5, --quick 3), element-wise ops at --sizes (default 256K, --quick\n"
                 "32K), the others at --shapes (default 256x1024, --quick 32x1024); nothing is checked and the\n"
@@ -92,6 +94,7 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
             o->cpu = 1;
             continue;
         }
+        if (!strcmp(a, "--all")) { o->all_rows = 1; continue; }
         if (!v) { fprintf(stderr, "bench_gpu: %s needs a value\n", a); usage(stderr); return 0; }
         ++i;
         if (!strcmp(a, "--ops")) ops = v;
@@ -225,8 +228,13 @@ void bench_add(bench_results *r, const bench_row *row)
     r->rows[r->count++] = *row;
 }
 
+static int print_rows; /* --all */
+
+void bench_set_print_rows(int on) { print_rows = on; }
+
 void bench_print_header(int gpu)
 {
+    if (!print_rows) return;
     if (gpu)
         printf("%-8s %-14s %-10s %-5s %-18s %10s %9s %8s %10s %8s %10s %s\n", "family", "op", "direction", "dtype",
                "shape", "time_us", "GB/s", "%memcpy", "cudnn_us", "speedup", "max_ulp", "check");
@@ -237,6 +245,7 @@ void bench_print_header(int gpu)
 
 void bench_print_row(const bench_row *row, int gpu)
 {
+    if (!print_rows) return;
     char cudnn[16] = "-", speedup[16] = "-", ulp[16] = "-";
     if (row->cudnn_ms >= 0) {
         snprintf(cudnn, sizeof cudnn, "%.1f", row->cudnn_ms * 1e3);

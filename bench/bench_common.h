@@ -26,6 +26,7 @@ typedef struct {
     size_t shapes[BENCH_MAX_LIST][3];     /* outer x dim [x inner] */
     int reps, trials, quick, check;
     int cpu;                                   /* --cpu: the CPU mode even where a GPU is present */
+    int all_rows;                              /* --all: print every row, not only the summary per family */
     int sizes_given, shapes_given, reps_given; /* the user chose them (else the mode's defaults apply) */
     const char *json, *csv;
 } bench_options;
@@ -52,6 +53,9 @@ void bench_use_cpu_defaults(bench_options *o);
 /* 1 if `name` was selected (--ops), for an op or a structured family. */
 int bench_selected(const bench_options *o, const char *name);
 void bench_add(bench_results *r, const bench_row *row);
+/* Rows go to stdout only after bench_set_print_rows(1) (--all); the summary
+ * and the JSON/CSV files always cover every row. */
+void bench_set_print_rows(int on);
 void bench_print_header(int gpu);
 void bench_print_row(const bench_row *row, int gpu);
 /* Summary per family; returns the number of agreement failures. */

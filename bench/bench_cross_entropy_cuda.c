@@ -12,7 +12,7 @@
  * With --check, a sample of rows is compared with the CPU oracle (the
  * in-place gradient of the first call, before timing overwrote it).
  */
-#include "bench_common.h"
+#include "bench_gpu_cuda.h"
 
 #include <cuda_runtime_api.h>
 
@@ -121,12 +121,11 @@ done:
     return worst;
 }
 
-int bench_cross_entropy_gpu(const bench_options *o, bench_results *results, void *stream_handle, int reps, int trials);
-
-int bench_cross_entropy_gpu(const bench_options *o, bench_results *results, void *stream_handle, int reps, int trials)
+int bench_cross_entropy_gpu(const bench_gpu_services *svc, const bench_options *o, bench_results *results)
 {
     if (!bench_selected(o, "cross_entropy")) return 0;
-    cudaStream_t stream = (cudaStream_t)stream_handle;
+    cudaStream_t stream = svc->stream;
+    const int reps = svc->reps, trials = svc->trials;
     static const size_t vocab[3] = {32768, 131072, 262144};
     static const actk_dtype dtypes[2] = {ACTK_BF16, ACTK_F32};
     const size_t tokens = o->quick ? 1024 : 8192; /* rows x classes at 32K: 8192 x 32768 = 2^28 */

@@ -15,7 +15,7 @@
  * 4 ULP, f16/bf16 1, f64 9), dbias within what that bound allows for a sum
  * of such values (bound * eps * sum|dx| per column, plus 2 ULP).
  */
-#include "bench_gated_bias_cuda.h"
+#include "bench_gpu_cuda.h"
 
 #include <cuda_runtime_api.h>
 

@@ -310,6 +310,7 @@ int main(int argc, char **argv)
 {
     bench_options o;
     if (!bench_parse_options(argc, argv, &o)) return 2;
+    bench_set_print_rows(o.all_rows);
     bench_results results = {NULL, 0, 0};
     char device[256] = "cpu";
     int gpu = 0, rc = 0;

@@ -10,7 +10,7 @@
  * away fails (one step: a value at a rounding boundary, or a scale the
  * GPU's float amax moved across one).
  */
-#include "bench_quant_cuda.h"
+#include "bench_gpu_cuda.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #define QUANT_MAX_COPIES 32
 
 typedef struct {
-    const bench_gpu_hooks *h;
+    const bench_gpu_services *h;
     int gated;
     actk_act act;
     actk_dtype dtype;
@@ -109,7 +109,7 @@ static void check_quant(quant_ctx *s, const void *h_x, bench_row *row)
     free(inv);
 }
 
-int bench_quant(const bench_gpu_hooks *h, const bench_options *o, bench_results *results)
+int bench_quant(const bench_gpu_services *h, const bench_options *o, bench_results *results)
 {
     if (!bench_selected(o, "fp8")) return 0;
     for (int gated = 0; gated < 2; ++gated)
@@ -138,7 +138,7 @@ int bench_quant(const bench_gpu_hooks *h, const bench_options *o, bench_results 
                     const size_t groups = m == 0 ? 0 : m == 1 ? 1 : m == 2 ? s.cols / 128 : s.cols / 32;
                     const size_t scale_bytes = m == 3 ? s.rows * groups : s.rows * groups * sizeof(float);
                     const size_t bytes = in_bytes + n + scale_bytes;
-                    s.copies = h->copies_for(h->g, bytes);
+                    s.copies = h->copies_for(h->gpu, bytes);
                     if (s.copies > QUANT_MAX_COPIES) s.copies = QUANT_MAX_COPIES;
                     int fail = cudaMalloc((void **)&s.scale, 2 * sizeof(float)) != cudaSuccess ||
                                cudaMalloc((void **)&s.scale_inv, (s.rows * groups + 1) * sizeof(float)) != cudaSuccess ||
@@ -155,9 +155,9 @@ int bench_quant(const bench_gpu_hooks *h, const bench_options *o, bench_results 
                     bench_row row;
                     h->init_row(&row, "fp8", gated ? "swiglu" : "silu", name, dtype, shape, bytes);
                     row.elements = n;
-                    const double ms = h->time_calls(h->g, enqueue_quant, &s, s.copies);
+                    const double ms = h->time_calls(h->gpu, enqueue_quant, &s, s.copies);
                     if (ms < 0) return -1;
-                    h->finish_row(h->g, &row, ms);
+                    h->finish_row(h->gpu, &row, ms);
                     if (o->check) check_quant(&s, h_x, &row);
                     bench_add(results, &row);
                     bench_print_row(&row, 1);

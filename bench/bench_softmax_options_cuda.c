@@ -12,10 +12,7 @@
  * CPU reference (actk_cpu_softmax_*_ex on the slice). Called once from
  * bench_gpu_cuda.c (bench_softmax_options_rows).
  */
-#include "bench_common.h"
-#include "bench_softmax_options.h"
-
-#include <cuda_runtime_api.h>
+#include "bench_gpu_cuda.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -171,10 +168,10 @@ static void check_slices(const run_ctx *r, const actk_softmax_options *host_opti
     free(want);
 }
 
-int bench_softmax_options_rows(const bench_options *o, bench_results *results, cudaStream_t stream,
-                               double (*memcpy_gbps)(void *ctx, size_t bytes), void *memcpy_ctx)
+int bench_softmax_options_rows(const bench_gpu_services *svc, const bench_options *o, bench_results *results)
 {
     if (!bench_selected(o, "softmax_options")) return 0;
+    cudaStream_t stream = svc->stream;
     /* 32 x 16 x 2048 x 2048 as the issue asks; --quick: 2 x 16 x 1024 x 1024 */
     const attention_shape shape = o->quick ? (attention_shape){2, 16, 1024, 1024} : (attention_shape){32, 16, 2048, 2048};
     for (int t = 0; t < o->n_dtypes; ++t) {
@@ -251,7 +248,7 @@ int bench_softmax_options_rows(const bench_options *o, bench_results *results, c
             if (ms <= 0) { rc = -1; break; }
             row.ms = ms;
             row.gbps = (double)bytes / (ms * 1e-3) / 1e9;
-            row.memcpy_gbps = memcpy_gbps(memcpy_ctx, bytes);
+            row.memcpy_gbps = svc->memcpy_gbps(svc->gpu, bytes);
             row.pct_memcpy = row.memcpy_gbps > 0 ? 100.0 * row.gbps / row.memcpy_gbps : 0;
             if (o->check) {
                 if (enqueue(&r) || cudaStreamSynchronize(stream) != cudaSuccess) row.pass = 0;

@@ -4,7 +4,9 @@
 JSON/CSV hold null (never -1, 0 or "pass": true) for what was not measured.
 
 Usage: bench_cpu_check.py BENCH_GPU WORK_DIR
-Runs `bench_gpu --cpu` with tiny sizes and shapes, then checks the rows
+Runs `bench_gpu --cpu` with tiny sizes and shapes, with and without --all
+(stdout: the summary only by default, every row as well with --all; the
+JSON/CSV hold every row either way), then checks the rows
 against what was asked for (computed here from the options, not read back
 from the program), and runs a list of bad options that must each be rejected
 with exit status 2, a message on stderr and no output file.
@@ -64,14 +66,24 @@ def run(bench, args):
     return subprocess.run([bench] + args, capture_output=True, text=True, timeout=600)
 
 
-def check_good_run(bench, work):
+def row_lines(out, keys):
+    """The keys (family, op, direction, dtype, shape) that stdout prints as table rows."""
+    printed = set()
+    for line in out.splitlines():
+        words = tuple(line.split()[:5])
+        if words in keys:
+            printed.add(words)
+    return printed
+
+
+def check_good_run(bench, work, all_rows):
     json_path, csv_path = os.path.join(work, "cpu.json"), os.path.join(work, "cpu.csv")
     for p in (json_path, csv_path):
         if os.path.exists(p):
             os.remove(p)
     args = ["--cpu", "--ops", ",".join(OPS), "--dtypes", ",".join(DTYPES), "--sizes", ",".join(SIZES),
             "--shapes", ",".join(shape_text(s) for s in SHAPES), "--reps", str(REPS), "--json", json_path,
-            "--csv", csv_path]
+            "--csv", csv_path] + (["--all"] if all_rows else [])
     p = run(bench, args)
     check(p.returncode == 0, f"good run exit status {p.returncode}: {p.stderr.strip()}")
     if p.returncode != 0:
@@ -117,6 +129,12 @@ def check_good_run(bench, work):
         count = sum(1 for k in want if k[0] == family)
         check(any(line.split()[:2] == [family, str(count)] for line in out.splitlines() if line.strip()),
               f"summary has no line '{family} {count}'")
+    printed = row_lines(out, set(want))
+    if all_rows:
+        missing = sorted(set(want) - printed)
+        check(not missing, f"--all: rows not printed on stdout: {missing[:6]}{' ...' if len(missing) > 6 else ''}")
+    else:
+        check(not printed, f"rows printed without --all: {sorted(printed)[:6]}")
     check(f"median\nof {REPS} timed calls" in out or f"median of {REPS}" in out.replace("\n", " "),
           "stdout does not say the time is a median over --reps calls")
 
@@ -154,7 +172,8 @@ def main():
         return 2
     bench, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
-    check_good_run(bench, work)
+    check_good_run(bench, work, all_rows=False)
+    check_good_run(bench, work, all_rows=True)
     check_rejections(bench, work)
     for f in failures:
         print("FAIL:", f)
