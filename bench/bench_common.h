@@ -7,6 +7,7 @@
 #ifndef ACTK_BENCH_COMMON_H
 #define ACTK_BENCH_COMMON_H
 
+#include "../kernels/direction.h"
 #include <actk/actk.h>
 
 #include <stddef.h>

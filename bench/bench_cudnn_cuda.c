@@ -124,14 +124,14 @@ void bench_cudnn_close(bench_gpu *g)
     g->cudnn = NULL;
 }
 
-double bench_cudnn_activation_ms(bench_gpu *g, actk_act act, actk_dtype dtype, size_t n, int dir,
+double bench_cudnn_activation_ms(bench_gpu *g, actk_act act, actk_dtype dtype, size_t n, actk_direction dir,
                                  const bench_rotation *in0, const bench_rotation *in1, const bench_rotation *out,
                                  int copies)
 {
     cudnnActivationMode_t mode;
     double coef, ms = -1;
-    cudnn_call e = {(cudnnHandle_t)g->cudnn, dtype, dir == 1, in0, in1, out, NULL, NULL, CUDNN_SOFTMAX_ACCURATE};
-    if (g->cudnn && dir < 2 && cudnn_mode(act, &mode, &coef) && n % 1024 == 0 &&
+    cudnn_call e = {(cudnnHandle_t)g->cudnn, dtype, dir == ACTK_DIR_BACKWARD, in0, in1, out, NULL, NULL, CUDNN_SOFTMAX_ACCURATE};
+    if (g->cudnn && dir != ACTK_DIR_BACKWARD_FROM_Y && cudnn_mode(act, &mode, &coef) && n % 1024 == 0 &&
         (e.tensor = cudnn_tensor(dtype, 1, n / 1024, 1024)) != NULL) {
         cudnnCreateActivationDescriptor(&e.act_desc);
         cudnnSetActivationDescriptor(e.act_desc, mode, CUDNN_PROPAGATE_NAN, coef);
@@ -170,7 +170,7 @@ void bench_cudnn_open(bench_gpu *g, const struct cudaDeviceProp *prop, int l2_by
 
 void bench_cudnn_close(bench_gpu *g) { g->cudnn = NULL; }
 
-double bench_cudnn_activation_ms(bench_gpu *g, actk_act act, actk_dtype dtype, size_t n, int dir,
+double bench_cudnn_activation_ms(bench_gpu *g, actk_act act, actk_dtype dtype, size_t n, actk_direction dir,
                                  const bench_rotation *in0, const bench_rotation *in1, const bench_rotation *out,
                                  int copies)
 {

@@ -30,7 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *direction_name(int dir) { return dir == 0 ? "forward" : dir == 1 ? "backward" : "from_y"; }
+static const char *direction_name(actk_direction dir)
+{
+    return dir == ACTK_DIR_FORWARD ? "forward" : dir == ACTK_DIR_BACKWARD ? "backward" : "from_y";
+}
 
 /* ============================ CPU mode ============================ */
 
@@ -38,7 +41,7 @@ static const char *direction_name(int dir) { return dir == 0 ? "forward" : dir =
 typedef struct {
     enum { CPU_ELTWISE, CPU_SOFTMAX, CPU_PRELU, CPU_MAXOUT, CPU_RRELU, CPU_GATED } family;
     actk_act act;            /* element-wise op; the gate's op for gated */
-    int dir;                 /* 0 forward, 1 backward, 2 backward from y (element-wise only) */
+    actk_direction dir;      /* backward from y: element-wise only */
     int variant;             /* softmax: the kind; gated: 1 = clamped SwiGLU */
     actk_gate_position gate; /* gated */
     actk_gated_layout layout;
@@ -50,11 +53,11 @@ typedef struct {
 
 static actk_status run_cpu_call(const cpu_call *c)
 {
-    const int bwd = c->dir != 0;
+    const int bwd = c->dir != ACTK_DIR_FORWARD;
     switch (c->family) {
     case CPU_ELTWISE:
-        if (c->dir == 0) return actk_cpu_forward(c->act, c->dtype, c->n, c->x, c->out);
-        if (c->dir == 1) return actk_cpu_backward(c->act, c->dtype, c->n, c->x, c->dy, c->out);
+        if (c->dir == ACTK_DIR_FORWARD) return actk_cpu_forward(c->act, c->dtype, c->n, c->x, c->out);
+        if (c->dir == ACTK_DIR_BACKWARD) return actk_cpu_backward(c->act, c->dtype, c->n, c->x, c->dy, c->out);
         return actk_cpu_backward_from_y(c->act, c->dtype, c->n, c->x, c->dy, c->out);
     case CPU_SOFTMAX:
         /* backward takes the forward's output as y (out2 holds it, see cpu_shaped_rows) */
@@ -187,10 +190,10 @@ static int cpu_eltwise_rows(const bench_options *o, bench_results *results, actk
             c.x = x;
             c.dy = dy;
             c.out = out;
-            for (c.dir = 0; !rc && c.dir < 3; ++c.dir) {
-                if (c.dir == 2 && !actk_op_has_backward_from_y(c.act.op)) continue;
+            for (c.dir = ACTK_DIR_FORWARD; !rc && c.dir <= ACTK_DIR_BACKWARD_FROM_Y; ++c.dir) {
+                if (c.dir == ACTK_DIR_BACKWARD_FROM_Y && !actk_op_has_backward_from_y(c.act.op)) continue;
                 rc = cpu_row(o, results, &c, "eltwise", actk_op_name(c.act.op), direction_name(c.dir), shape,
-                             n * elem * (c.dir == 0 ? 2 : 3), n);
+                             n * elem * (c.dir == ACTK_DIR_FORWARD ? 2 : 3), n);
             }
         }
         free(x);
@@ -237,17 +240,17 @@ static int cpu_shaped_rows(const bench_options *o, bench_results *results, actk_
             c.family = CPU_SOFTMAX;
             c.variant = kind;
             c.out2 = y;
-            c.dir = 0;
+            c.dir = ACTK_DIR_FORWARD;
             rc = actk_cpu_softmax_forward((actk_softmax_kind)kind, dtype, outer, dim, inner, x, y) != ACTK_SUCCESS;
             if (rc) fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
-            for (; !rc && c.dir < 2; ++c.dir)
+            for (; !rc && c.dir <= ACTK_DIR_BACKWARD; ++c.dir)
                 rc = cpu_row(o, results, &c, "softmax", name, direction_name(c.dir), shape, n * elem * (c.dir ? 3 : 2),
                              n);
         }
         if (!rc && bench_selected(o, "prelu") && dim <= ((size_t)1 << 20)) { /* channels, not rows of a million */
             c.family = CPU_PRELU;
             c.out2 = dslope;
-            for (c.dir = 0; !rc && c.dir < 2; ++c.dir)
+            for (c.dir = ACTK_DIR_FORWARD; !rc && c.dir <= ACTK_DIR_BACKWARD; ++c.dir)
                 rc = cpu_row(o, results, &c, "prelu", "prelu", direction_name(c.dir), shape,
                              (c.dir ? 3 * n + 2 * dim : 2 * n + dim) * elem, n);
         }
@@ -255,13 +258,13 @@ static int cpu_shaped_rows(const bench_options *o, bench_results *results, actk_
             c.family = CPU_MAXOUT;
             c.pieces = dim % 4 == 0 ? 4 : dim % 2 == 0 ? 2 : 1;
             const size_t small = n / c.pieces; /* y and dy */
-            for (c.dir = 0; !rc && c.dir < 2; ++c.dir)
+            for (c.dir = ACTK_DIR_FORWARD; !rc && c.dir <= ACTK_DIR_BACKWARD; ++c.dir)
                 rc = cpu_row(o, results, &c, "maxout", "maxout", direction_name(c.dir), shape,
                              (c.dir ? 2 * n + small : n + small) * elem, n);
         }
         if (!rc && bench_selected(o, "rrelu")) {
             c.family = CPU_RRELU;
-            for (c.dir = 0; !rc && c.dir < 2; ++c.dir)
+            for (c.dir = ACTK_DIR_FORWARD; !rc && c.dir <= ACTK_DIR_BACKWARD; ++c.dir)
                 rc = cpu_row(o, results, &c, "rrelu", "rrelu", direction_name(c.dir), shape, (c.dir ? 3 : 2) * n * elem,
                              n);
         }
@@ -275,7 +278,7 @@ static int cpu_shaped_rows(const bench_options *o, bench_results *results, actk_
             c.variant = cpu_gated_kinds[k].clamped;
             c.gate = cpu_gated_kinds[k].gate;
             c.layout = cpu_gated_kinds[k].layout;
-            for (c.dir = 0; !rc && c.dir < 2; ++c.dir)
+            for (c.dir = ACTK_DIR_FORWARD; !rc && c.dir <= ACTK_DIR_BACKWARD; ++c.dir)
                 rc = cpu_row(o, results, &c, "gated", cpu_gated_kinds[k].name, direction_name(c.dir), gated_shape,
                              (c.dir ? 5 : 3) * n * elem, n);
         }

@@ -77,7 +77,7 @@ void bench_cudnn_open(bench_gpu *g, const struct cudaDeviceProp *prop, int l2_by
 void bench_cudnn_close(bench_gpu *g);
 /* Median ms of cuDNN's activation (dir 0 forward, 1 backward) on the same
  * buffers, or -1 where cuDNN has no such op or call. */
-double bench_cudnn_activation_ms(bench_gpu *g, actk_act act, actk_dtype dtype, size_t n, int dir,
+double bench_cudnn_activation_ms(bench_gpu *g, actk_act act, actk_dtype dtype, size_t n, actk_direction dir,
                                  const bench_rotation *in0, const bench_rotation *in1, const bench_rotation *out,
                                  int copies);
 double bench_cudnn_softmax_ms(bench_gpu *g, actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,

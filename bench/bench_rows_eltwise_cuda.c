@@ -18,7 +18,7 @@ typedef struct {
     actk_act act;
     actk_dtype dtype;
     size_t n;
-    int dir;
+    actk_direction dir;
     bench_rotation in0, in1, out;
 } eltwise_ctx;
 
@@ -26,8 +26,8 @@ static int enqueue_eltwise(void *ctx, int c)
 {
     eltwise_ctx *e = ctx;
     actk_status s;
-    if (e->dir == 0) s = actk_cuda_forward(e->act, e->dtype, e->n, e->in0.p[c], e->out.p[c], e->g->stream);
-    else if (e->dir == 1) s = actk_cuda_backward(e->act, e->dtype, e->n, e->in0.p[c], e->in1.p[c], e->out.p[c], e->g->stream);
+    if (e->dir == ACTK_DIR_FORWARD) s = actk_cuda_forward(e->act, e->dtype, e->n, e->in0.p[c], e->out.p[c], e->g->stream);
+    else if (e->dir == ACTK_DIR_BACKWARD) s = actk_cuda_backward(e->act, e->dtype, e->n, e->in0.p[c], e->in1.p[c], e->out.p[c], e->g->stream);
     else s = actk_cuda_backward_from_y(e->act, e->dtype, e->n, e->in0.p[c], e->in1.p[c], e->out.p[c], e->g->stream);
     if (s != ACTK_SUCCESS) fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
     return s != ACTK_SUCCESS;
@@ -66,8 +66,8 @@ static void check_eltwise(eltwise_ctx *e, const void *h_in0, const void *h_in1, 
             bench_store(e->dtype, a, k, bench_load(e->dtype, h_in0, idx[k]));
             bench_store(e->dtype, b, k, bench_load(e->dtype, h_in1, idx[k]));
         }
-        actk_status s = e->dir == 0 ? actk_cpu_forward(e->act, e->dtype, m, a, want)
-                      : e->dir == 1 ? actk_cpu_backward(e->act, e->dtype, m, a, b, want)
+        actk_status s = e->dir == ACTK_DIR_FORWARD ? actk_cpu_forward(e->act, e->dtype, m, a, want)
+                      : e->dir == ACTK_DIR_BACKWARD ? actk_cpu_backward(e->act, e->dtype, m, a, b, want)
                                     : actk_cpu_backward_from_y(e->act, e->dtype, m, a, b, want);
         double worst = 0;
         for (size_t k = 0; s == ACTK_SUCCESS && k < m; ++k) {
@@ -75,7 +75,7 @@ static void check_eltwise(eltwise_ctx *e, const void *h_in0, const void *h_in1, 
             if (u > worst) worst = u;
         }
         row->max_ulp = s == ACTK_SUCCESS ? worst : INFINITY;
-        row->pass = row->max_ulp <= bench_ulp_bound(e->dtype, e->dir == 0);
+        row->pass = row->max_ulp <= bench_ulp_bound(e->dtype, e->dir == ACTK_DIR_FORWARD);
     }
     free(got); free(idx); free(a); free(b); free(want);
 }
@@ -93,7 +93,7 @@ int bench_eltwise(bench_gpu *g, const bench_options *o, bench_results *results)
             snprintf(shape, sizeof shape, "%zu", n);
             for (int op = 0; op < ACTK_OP_COUNT; ++op) {
                 if (!bench_selected(o, actk_op_name((actk_op)op))) continue;
-                for (int dir = 0; dir < 3; ++dir) {
+                for (actk_direction dir = ACTK_DIR_FORWARD; dir <= ACTK_DIR_BACKWARD_FROM_Y; ++dir) {
                     eltwise_ctx e;
                     memset(&e, 0, sizeof e);
                     e.g = g;
@@ -101,16 +101,16 @@ int bench_eltwise(bench_gpu *g, const bench_options *o, bench_results *results)
                     e.dtype = dtype;
                     e.n = n;
                     e.dir = dir;
-                    if (dir == 2 && !actk_op_has_backward_from_y(e.act.op)) continue;
-                    const size_t bytes = n * elem * (dir == 0 ? 2 : 3);
+                    if (dir == ACTK_DIR_BACKWARD_FROM_Y && !actk_op_has_backward_from_y(e.act.op)) continue;
+                    const size_t bytes = n * elem * (dir == ACTK_DIR_FORWARD ? 2 : 3);
                     const int copies = bench_copies_for(g, bytes);
-                    if (bench_rotation_alloc(&e.in0, n * elem, copies, h_x) || bench_rotation_alloc(&e.in1, n * elem, dir ? copies : 0, h_dy) ||
+                    if (bench_rotation_alloc(&e.in0, n * elem, copies, h_x) || bench_rotation_alloc(&e.in1, n * elem, dir != ACTK_DIR_FORWARD ? copies : 0, h_dy) ||
                         bench_rotation_alloc(&e.out, n * elem, copies, NULL)) {
                         fprintf(stderr, "bench_gpu: out of device memory at n = %zu\n", n);
                         return -1;
                     }
                     bench_row row;
-                    bench_init_row(&row, "eltwise", actk_op_name(e.act.op), dir == 0 ? "forward" : dir == 1 ? "backward" : "from_y",
+                    bench_init_row(&row, "eltwise", actk_op_name(e.act.op), dir == ACTK_DIR_FORWARD ? "forward" : dir == ACTK_DIR_BACKWARD ? "backward" : "from_y",
                              dtype, shape, bytes);
                     const double ms = bench_time_calls(g, enqueue_eltwise, &e, copies);
                     if (ms < 0) return -1;

@@ -21,7 +21,7 @@ static actk_status cuda_elementwise(const char *fn, actk_direction dir, actk_act
     status = actk_cuda_prepare(fn, stream, pointers, n == 0 ? 0 : 3, &sm_count);
     if (status != ACTK_SUCCESS || n == 0) return status;
 
-    const cudaError_t err = actk_launch_elementwise((int)dir, act, dtype, n, in0, in1, out, sm_count, (cudaStream_t)stream);
+    const cudaError_t err = actk_launch_elementwise(dir, act, dtype, n, in0, in1, out, sm_count, (cudaStream_t)stream);
     if (err != cudaSuccess) return actk_cuda_failure(fn, "kernel launch", err);
     return ACTK_SUCCESS;
 }

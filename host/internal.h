@@ -21,12 +21,8 @@ actk_status actk_fail(actk_status status, const char *fmt, ...)
 /* Validates an activation's op and parameters; messages name `fn`. */
 actk_status actk_check_act(const char *fn, actk_act act);
 
-/* Which element-wise entry point is being checked. */
-typedef enum {
-    ACTK_DIR_FORWARD = 0,         /* (x) -> y          */
-    ACTK_DIR_BACKWARD = 1,        /* (x, dy) -> dx     */
-    ACTK_DIR_BACKWARD_FROM_Y = 2  /* (y, dy) -> dx     */
-} actk_direction;
+/* Which element-wise entry point is being checked: actk_direction. */
+#include "../kernels/direction.h"
 
 /* Validates everything about an element-wise call that can be checked on
  * the host without touching the data: op and parameters, dtype, n, NULL

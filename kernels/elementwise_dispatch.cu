@@ -4,17 +4,17 @@
 #include "elementwise_launch.h"
 
 namespace actk {
-extern template cudaError_t launch_elementwise_typed<float>(int, actk_act, size_t, const void *, const void *,
+extern template cudaError_t launch_elementwise_typed<float>(actk_direction, actk_act, size_t, const void *, const void *,
                                                             void *, int, cudaStream_t);
-extern template cudaError_t launch_elementwise_typed<double>(int, actk_act, size_t, const void *, const void *,
+extern template cudaError_t launch_elementwise_typed<double>(actk_direction, actk_act, size_t, const void *, const void *,
                                                              void *, int, cudaStream_t);
-extern template cudaError_t launch_elementwise_typed<__half>(int, actk_act, size_t, const void *, const void *,
+extern template cudaError_t launch_elementwise_typed<__half>(actk_direction, actk_act, size_t, const void *, const void *,
                                                              void *, int, cudaStream_t);
-extern template cudaError_t launch_elementwise_typed<__nv_bfloat16>(int, actk_act, size_t, const void *,
+extern template cudaError_t launch_elementwise_typed<__nv_bfloat16>(actk_direction, actk_act, size_t, const void *,
                                                                     const void *, void *, int, cudaStream_t);
 } // namespace actk
 
-extern "C" cudaError_t actk_launch_elementwise(int direction, actk_act act, actk_dtype dtype, size_t n,
+extern "C" cudaError_t actk_launch_elementwise(actk_direction direction, actk_act act, actk_dtype dtype, size_t n,
                                                const void *in0, const void *in1, void *out, int sm_count,
                                                cudaStream_t stream)
 {

@@ -8,6 +8,7 @@
 #define ACTK_KERNELS_ELEMENTWISE_LAUNCH_CUH
 
 #include "activation_math.cuh"
+#include "direction.h"
 #include "elementwise_engine.cuh"
 
 #include <type_traits>
@@ -30,7 +31,7 @@ template <class Op, class M, class C = typename M::T> struct BackwardFromYFn {
 };
 
 template <class S>
-cudaError_t launch_elementwise_typed(int direction, actk_act act, size_t n, const void *in0, const void *in1,
+cudaError_t launch_elementwise_typed(actk_direction direction, actk_act act, size_t n, const void *in0, const void *in1,
                                      void *out, int sm_count, cudaStream_t stream)
 {
     using C = typename StorageTraits<S>::Compute;
@@ -43,9 +44,9 @@ cudaError_t launch_elementwise_typed(int direction, actk_act act, size_t n, cons
     auto launch = [&](auto op) -> cudaError_t {
         using Op = decltype(op);
         switch (direction) {
-        case 0: return launch_elementwise_kernel<1, S>(ForwardFn<Op, M>{p}, a, a, y, n, sm_count, stream);
-        case 1: return launch_elementwise_kernel<2, S>(BackwardFn<Op, M>{p}, a, b, y, n, sm_count, stream);
-        case 2:
+        case ACTK_DIR_FORWARD: return launch_elementwise_kernel<1, S>(ForwardFn<Op, M>{p}, a, a, y, n, sm_count, stream);
+        case ACTK_DIR_BACKWARD: return launch_elementwise_kernel<2, S>(BackwardFn<Op, M>{p}, a, b, y, n, sm_count, stream);
+        case ACTK_DIR_BACKWARD_FROM_Y:
             if constexpr (Op::kHasFromY)
                 return launch_elementwise_kernel<2, S>(BackwardFromYFn<Op, M>{p}, a, b, y, n, sm_count, stream);
             else

@@ -7,6 +7,7 @@
 #define ACTK_KERNELS_ELEMENTWISE_LAUNCH_H
 
 #include "actk/actk.h"
+#include "direction.h"
 
 #include <cuda_runtime_api.h>
 #include <stddef.h>
@@ -15,9 +16,9 @@
 extern "C" {
 #endif
 
-/* direction: 0 forward (in0 = x), 1 backward (in0 = x, in1 = dy),
- * 2 backward from y (in0 = y, in1 = dy). Returns the launch error. */
-cudaError_t actk_launch_elementwise(int direction, actk_act act, actk_dtype dtype, size_t n,
+/* ACTK_DIR_FORWARD: in0 = x; ACTK_DIR_BACKWARD: in0 = x, in1 = dy;
+ * ACTK_DIR_BACKWARD_FROM_Y: in0 = y, in1 = dy. Returns the launch error. */
+cudaError_t actk_launch_elementwise(actk_direction direction, actk_act act, actk_dtype dtype, size_t n,
                                     const void *in0, const void *in1, void *out, int sm_count,
                                     cudaStream_t stream);
 
