@@ -39,6 +39,7 @@ else
 fi
 if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
   step torch     python3 bench/compare_torch.py --lib build/libactk.so --json "$out/torch.json"
+  step torch_options python3 bench/compare_torch.py --lib build/libactk.so --options --json "$out/torch_options.json"
 fi
 if [ -n "$python" ]; then
   torch_arg=()
