@@ -16,7 +16,9 @@
  * path and launch shape are reported to the caller for the tests):
  *  - inner == 1, dim <= 1024: softmax_*_warp_kernel, one warp per row, the
  *    row held in registers (kCols values per lane), warp-shuffle reductions.
- *    One read and one write of device memory.
+ *    One read and one write of device memory. Rows of dim <= 16 take a
+ *    group of 1 to 16 lanes instead (the same kernel, kWidth < 32), several
+ *    rows per warp.
  *  - inner == 1, dim > 1024, on a device with thread-block clusters
  *    (compute capability >= 9.0 and cudaDevAttrClusterLaunch), when dim >
  *    16384 or there are fewer than 2 rows per SM: softmax_*_cluster_kernel,
@@ -89,28 +91,50 @@ template <class M> __device__ __forceinline__ MaxSum<M> warp_merge(MaxSum<M> s)
     return s;
 }
 
+/* The reductions below work over a group of kWidth lanes (a power of two,
+ * 1 to 32; the whole warp by default): lanes l and l ^ offset, offset <
+ * kWidth, lie in the same aligned group, so each group's butterfly stays
+ * inside it. Every lane of the warp takes part (full mask). */
+
 /* Butterfly sums: every lane ends with the same bits (the adds commute). */
-__device__ __forceinline__ int warp_sum(int v)
+template <int kWidth = kWarp> __device__ __forceinline__ int warp_sum(int v)
 {
 #pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    for (int offset = kWidth / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
     return v;
 }
 
-template <class M> __device__ __forceinline__ typename SoftmaxAcc<M>::type warp_acc_sum(typename SoftmaxAcc<M>::type v)
+template <class M, int kWidth = kWarp>
+__device__ __forceinline__ typename SoftmaxAcc<M>::type warp_acc_sum(typename SoftmaxAcc<M>::type v)
 {
 #pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) v = acc_add<M>(v, shfl_xor(v, offset));
+    for (int offset = kWidth / 2; offset > 0; offset /= 2) v = acc_add<M>(v, shfl_xor(v, offset));
     return v;
 }
 
-/* NaN-propagating max over the warp; lane 0's result is broadcast so every
- * lane holds the same bits (nan_max(+0, -0) and nan_max(-0, +0) differ). */
-template <class C> __device__ __forceinline__ C warp_max(C v)
+/* NaN-propagating max over the group; the group's lane 0 result is
+ * broadcast so every lane holds the same bits (nan_max(+0, -0) and
+ * nan_max(-0, +0) differ). */
+template <int kWidth = kWarp, class C> __device__ __forceinline__ C warp_max(C v)
 {
+    if constexpr (kWidth == 1) {
+        return v;
+    } else {
 #pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) v = nan_max(v, __shfl_xor_sync(0xffffffffu, v, offset));
-    return __shfl_sync(0xffffffffu, v, 0);
+        for (int offset = kWidth / 2; offset > 0; offset /= 2) v = nan_max(v, __shfl_xor_sync(0xffffffffu, v, offset));
+        return __shfl_sync(0xffffffffu, v, 0, kWidth);
+    }
+}
+
+/* Whether any lane of the group votes true. */
+template <int kWidth> __device__ __forceinline__ bool group_any(bool vote)
+{
+    if constexpr (kWidth == kWarp) {
+        return __any_sync(0xffffffffu, vote);
+    } else {
+        const unsigned group_mask = ((1u << kWidth) - 1u) << ((threadIdx.x % kWarp) & ~(unsigned)(kWidth - 1));
+        return (__ballot_sync(0xffffffffu, vote) & group_mask) != 0u;
+    }
 }
 
 /* ---- the options' row outcomes (softmax_options.cuh) -------------------------- */
@@ -141,80 +165,104 @@ __device__ __forceinline__ RowOutput<typename M::T> row_output(const Opt &opt, c
     return {zero, zero_value, zero ? zero_value : softmax_value<kLog>(C(-INFINITY), scale)};
 }
 
-/* ---- inner == 1, dim <= 1024: a warp per row ------------------------------- */
+/* ---- inner == 1, dim <= 1024: a warp (or a group of lanes) per row ---------
+ *
+ * A row takes a group of kWidth lanes (a power of two): the whole warp for
+ * dim > 16 (kWidth = 32), and for short rows a group of the next power of
+ * two >= dim lanes (4, 8 or 16; dim 1 and 2: one lane holding the row), so
+ * a warp works on 32 / kWidth rows at once and its butterflies take
+ * log2(kWidth) steps. Lane l of a group holds columns l + k kWidth, k <
+ * kCols. The warp turns the row loop as one (every lane shuffles with the
+ * full mask): a group whose row lies past the end computes on an empty row
+ * and writes nothing. The reduction order within a group is that of a warp
+ * over the same columns (the missing lanes would only add exact zeros). */
 
-template <class S, int kCols, bool kLog, class Opt>
+template <class S, int kCols, int kWidth, bool kLog, class Opt>
 __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(Opt opt, const S *x, S *y, size_t rows, int dim)
 {
+    static_assert(kWidth >= 1 && kWidth <= kWarp && (kWidth & (kWidth - 1)) == 0, "a power-of-two group of lanes");
     using T = StorageTraits<S>;
     using C = typename T::Compute;
     using M = typename MathFor<T::kDtype>::type;
-    const int lane = threadIdx.x % kWarp;
+    constexpr int kGroups = kWarp / kWidth; /* rows per warp per turn */
+    const int lane = threadIdx.x % kWidth;
+    const size_t group = (threadIdx.x % kWarp) / kWidth;
     const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
-    for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
-        const S *xr = x + row * dim;
-        const auto view = opt.row(row, row, (size_t)dim);
-        const int live = (int)view.live((size_t)dim); /* masked keys count as -inf, unread */
+    for (size_t first = ((size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp) * kGroups; first < rows;
+         first += warps * kGroups) {
+        const size_t row = first + group;
+        const bool have_row = kGroups == 1 || row < rows;
+        const size_t at = have_row ? row : first; /* a real row for the options' per-row lookups */
+        const S *xr = x + at * dim;
+        const auto view = opt.row(at, at, (size_t)dim);
+        const int live = have_row ? (int)view.live((size_t)dim) : 0; /* masked keys count as -inf, unread */
         C v[kCols];
         typename SoftmaxTerm<M>::type e[kCols];
         C m = C(-INFINITY);
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
-            const int col = lane + k * kWarp;
+            const int col = lane + k * kWidth;
             v[k] = col < live ? view.scaled(T::load(xr[col]), (size_t)col) : C(-INFINITY);
             m = nan_max(m, v[k]);
         }
-        m = warp_max(m);
+        m = warp_max<kWidth>(m);
         /* two passes over the registers (softmax_term): one exp per element */
         typename SoftmaxAcc<M>::type rest = acc_zero<M>();
         int ties = 0;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) e[k] = softmax_term<M>(v[k], m, rest, ties);
-        const MaxSum<M> stats = two_pass_stats<M>(m, warp_acc_sum<M>(rest), warp_sum(ties));
+        const MaxSum<M> stats = two_pass_stats<M>(m, warp_acc_sum<M, kWidth>(rest), warp_sum<kWidth>(ties));
         const RowScale<M> scale = row_scale<kLog>(stats);
-        if (lane == 0) opt.write_lse(row, stats);
+        if (lane == 0 && have_row) opt.write_lse(row, stats);
         const bool zero_row = opt.safe() && m == C(-INFINITY); /* safe: nothing unmasked and finite */
-        S *yr = y + row * dim;
+        S *yr = y + at * dim;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
-            const int col = lane + k * kWarp;
-            if (col < dim)
+            const int col = lane + k * kWidth;
+            if (have_row && col < dim)
                 yr[col] = T::store(zero_row ? C(kLog ? -INFINITY : 0) : softmax_value_from_term<kLog, M>(v[k], e[k], scale));
         }
     }
 }
 
-template <class S, int kCols, bool kLog, class Opt>
+template <class S, int kCols, int kWidth, bool kLog, class Opt>
 __global__ void __launch_bounds__(128) softmax_backward_warp_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t rows,
                                                                     int dim)
 {
+    static_assert(kWidth >= 1 && kWidth <= kWarp && (kWidth & (kWidth - 1)) == 0, "a power-of-two group of lanes");
     using T = StorageTraits<S>;
     using C = typename T::Compute;
     using M = typename MathFor<T::kDtype>::type;
-    const int lane = threadIdx.x % kWarp;
+    constexpr int kGroups = kWarp / kWidth;
+    const int lane = threadIdx.x % kWidth;
+    const size_t group = (threadIdx.x % kWarp) / kWidth;
     const size_t warps = (size_t)gridDim.x * (blockDim.x / kWarp);
-    for (size_t row = (size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; row < rows; row += warps) {
-        const size_t base = row * dim;
-        const auto view = opt.row(row, row, (size_t)dim);
-        const int live = (int)view.live((size_t)dim); /* masked: unread, dx = 0 */
+    for (size_t first = ((size_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp) * kGroups; first < rows;
+         first += warps * kGroups) {
+        const size_t row = first + group;
+        const bool have_row = kGroups == 1 || row < rows;
+        const size_t at = have_row ? row : first;
+        const size_t base = at * dim;
+        const auto view = opt.row(at, at, (size_t)dim);
+        const int live = have_row ? (int)view.live((size_t)dim) : 0; /* masked: unread, dx = 0 */
         C yv[kCols], gv[kCols];
         typename SoftmaxAcc<M>::type partial = acc_zero<M>();
         bool live_output = false;
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
-            const int col = lane + k * kWarp;
+            const int col = lane + k * kWidth;
             yv[k] = col < live ? T::load(y[base + col]) : C(0);
             gv[k] = col < live ? T::load(dy[base + col]) : C(0);
             partial = backward_term<M, kLog>(partial, yv[k], gv[k]);
             live_output |= col < live && output_is_live<kLog>(yv[k]);
         }
         bool zero_row = false;
-        if constexpr (Opt::kActive) zero_row = opt.safe() && !__any_sync(0xffffffffu, live_output);
-        const typename SoftmaxAcc<M>::type row_sum = warp_acc_sum<M>(partial);
+        if constexpr (Opt::kActive) zero_row = opt.safe() && !group_any<kWidth>(live_output);
+        const typename SoftmaxAcc<M>::type row_sum = warp_acc_sum<M, kWidth>(partial);
 #pragma unroll
         for (int k = 0; k < kCols; ++k) {
-            const int col = lane + k * kWarp;
-            if (col < dim)
+            const int col = lane + k * kWidth;
+            if (have_row && col < dim)
                 dx[base + col] = T::store(col < live && !zero_row ? view.scale_grad(softmax_grad<M, kLog>(yv[k], gv[k], row_sum)) : C(0));
         }
     }
@@ -612,32 +660,35 @@ cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner
 constexpr int kWarpThreads = 128; /* 4 rows per block in the warp kernels */
 constexpr size_t kWarpRowsUpTo = 1024;
 
-template <class Kernel, class... Args>
+/* kWidth lanes per row: a block of kWarpThreads handles kWarpThreads / kWidth rows per turn. */
+template <int kWidth, class Kernel, class... Args>
 cudaError_t launch_warp(Kernel kernel, size_t rows, const actk_device_facts &device, cudaStream_t stream,
                         actk_softmax_launch *launch, Args... args)
 {
-    constexpr size_t kRowsPerBlock = kWarpThreads / kWarp;
+    constexpr size_t kRowsPerBlock = kWarpThreads / kWidth;
     unsigned grid = 0;
     const cudaError_t err = resident_grid((const void *)kernel, device, kWarpThreads, 0, (rows + kRowsPerBlock - 1) / kRowsPerBlock, &grid);
     if (err != cudaSuccess) return err;
-    *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_WARP, grid, kWarpThreads, 1, 0, (size_t)grid * kRowsPerBlock};
+    *launch = actk_softmax_launch{kWidth == kWarp ? ACTK_SOFTMAX_PATH_WARP : ACTK_SOFTMAX_PATH_SUBWARP, grid, kWarpThreads, 1, 0,
+                                  (size_t)grid * kRowsPerBlock};
     kernel<<<grid, kWarpThreads, 0, stream>>>(args...);
     return cudaGetLastError();
 }
 
-template <class S, bool kLog, int kCols, class Opt>
+template <class S, bool kLog, int kCols, int kWidth = kWarp, class Opt>
 cudaError_t launch_warp_forward(const Opt &opt, const S *x, S *y, size_t rows, int dim, const actk_device_facts &device,
                                 cudaStream_t stream, actk_softmax_launch *launch)
 {
-    return launch_warp(softmax_forward_warp_kernel<S, kCols, kLog, Opt>, rows, device, stream, launch, opt, x, y, rows, dim);
+    return launch_warp<kWidth>(softmax_forward_warp_kernel<S, kCols, kWidth, kLog, Opt>, rows, device, stream, launch, opt, x,
+                               y, rows, dim);
 }
 
-template <class S, bool kLog, int kCols, class Opt>
+template <class S, bool kLog, int kCols, int kWidth = kWarp, class Opt>
 cudaError_t launch_warp_backward(const Opt &opt, const S *y, const S *dy, S *dx, size_t rows, int dim,
                                  const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
 {
-    return launch_warp(softmax_backward_warp_kernel<S, kCols, kLog, Opt>, rows, device, stream, launch, opt, y, dy, dx, rows,
-                       dim);
+    return launch_warp<kWidth>(softmax_backward_warp_kernel<S, kCols, kWidth, kLog, Opt>, rows, device, stream, launch, opt, y,
+                               dy, dx, rows, dim);
 }
 
 /* Values per lane for a warp-per-row kernel: the next power of two of dim/32. */
@@ -647,6 +698,13 @@ inline int cols_per_lane(size_t dim)
     while ((size_t)cols * kWarp < dim) cols *= 2;
     return cols;
 }
+
+/* Rows up to this length take a group of lanes (softmax_*_warp_kernel with
+ * kWidth < 32): dim 1 one lane, dim 2 one lane holding both values (a
+ * second lane would repeat the row's scale and add a shuffle per
+ * reduction for one element: PERF.md), dim 3..16 the next power of two of
+ * lanes, one value each. */
+constexpr size_t kSubwarpRowsUpTo = 16;
 
 /* A cluster per row (where the device has clusters) for long rows, and for
  * rows of the block range when there are too few of them to give every SM
@@ -675,6 +733,14 @@ cudaError_t softmax_forward_typed(const Opt &opt, size_t outer, size_t dim, size
     if (inner > 1)
         return launch_strided(softmax_forward_strided_kernel<S, kLog, Opt>, outer, dim, inner, 1, sizeof(S), device, stream,
                               launch, opt, x, y);
+    if (dim <= kSubwarpRowsUpTo) {
+        const int n = (int)dim;
+        if (dim == 1) return launch_warp_forward<S, kLog, 1, 1>(opt, x, y, outer, n, device, stream, launch);
+        if (dim == 2) return launch_warp_forward<S, kLog, 2, 1>(opt, x, y, outer, n, device, stream, launch);
+        if (dim <= 4) return launch_warp_forward<S, kLog, 1, 4>(opt, x, y, outer, n, device, stream, launch);
+        if (dim <= 8) return launch_warp_forward<S, kLog, 1, 8>(opt, x, y, outer, n, device, stream, launch);
+        return launch_warp_forward<S, kLog, 1, 16>(opt, x, y, outer, n, device, stream, launch);
+    }
     if (dim <= kWarpRowsUpTo) {
         switch (cols_per_lane(dim)) {
         case 1: return launch_warp_forward<S, kLog, 1>(opt, x, y, outer, (int)dim, device, stream, launch);
@@ -715,6 +781,14 @@ cudaError_t softmax_backward_typed(const Opt &opt, size_t outer, size_t dim, siz
     if (inner > 1)
         return launch_strided(softmax_backward_strided_kernel<S, kLog, Opt>, outer, dim, inner, 2, sizeof(S), device, stream,
                               launch, opt, y, dy, dx);
+    if (dim <= kSubwarpRowsUpTo) {
+        const int n = (int)dim;
+        if (dim == 1) return launch_warp_backward<S, kLog, 1, 1>(opt, y, dy, dx, outer, n, device, stream, launch);
+        if (dim == 2) return launch_warp_backward<S, kLog, 2, 1>(opt, y, dy, dx, outer, n, device, stream, launch);
+        if (dim <= 4) return launch_warp_backward<S, kLog, 1, 4>(opt, y, dy, dx, outer, n, device, stream, launch);
+        if (dim <= 8) return launch_warp_backward<S, kLog, 1, 8>(opt, y, dy, dx, outer, n, device, stream, launch);
+        return launch_warp_backward<S, kLog, 1, 16>(opt, y, dy, dx, outer, n, device, stream, launch);
+    }
     if (dim <= kWarpRowsUpTo) {
         switch (cols_per_lane(dim)) {
         case 1: return launch_warp_backward<S, kLog, 1>(opt, y, dy, dx, outer, (int)dim, device, stream, launch);

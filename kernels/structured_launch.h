@@ -29,6 +29,7 @@ typedef enum {
     ACTK_SOFTMAX_PATH_CLUSTER,        /* a thread-block cluster per row, chunks read twice */
     ACTK_SOFTMAX_PATH_STRIDED_TILED,  /* inner > 1: a thread per column, the column in a shared-memory tile */
     ACTK_SOFTMAX_PATH_STRIDED,        /* inner > 1: a thread per column, the column read twice */
+    ACTK_SOFTMAX_PATH_SUBWARP,        /* inner == 1, dim <= 16: a group of 1 to 16 lanes per row, several rows per warp */
     ACTK_SOFTMAX_PATH_COUNT
 } actk_softmax_path;
 

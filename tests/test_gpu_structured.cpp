@@ -94,6 +94,7 @@ actk_softmax_path expected_path(Shape s, actk_dtype dtype, bool backward)
     const size_t elem = actk_dtype_size(dtype), arrays = backward ? 2 : 1, margin = 1024;
     if (s.inner > 1)
         return s.dim * 128 * elem * arrays <= d.smem_optin ? ACTK_SOFTMAX_PATH_STRIDED_TILED : ACTK_SOFTMAX_PATH_STRIDED;
+    if (s.dim <= 16) return ACTK_SOFTMAX_PATH_SUBWARP;
     if (s.dim <= 1024) return ACTK_SOFTMAX_PATH_WARP;
     const bool clusters = d.cc_major >= 9 && d.cluster_launch && !clusters_hidden;
     const bool few_rows = s.outer < 2 * (size_t)d.sms;
@@ -194,7 +195,8 @@ TEST_F(Gpu, SoftmaxEveryDispatchPathAgreesWithTheReference)
 {
     std::mt19937_64 rng(2026);
     const Shape shapes[] = {
-        {257, 1, 1}, {129, 7, 1}, {64, 32, 1}, {65, 33, 1}, {33, 100, 1}, {17, 1000, 1}, {9, 1024, 1}, /* warp per row */
+        {257, 1, 1}, {129, 7, 1},                                                                     /* sub-warp groups */
+        {64, 32, 1}, {65, 33, 1}, {33, 100, 1}, {17, 1000, 1}, {9, 1024, 1},                          /* warp per row */
         {5, 1025, 1}, {3, 5000, 1}, {7, 16384, 1},                                                    /* block per row, row cached */
         {2, 40000, 1}, {3, 16385, 1},                                                                 /* cluster per row, chunks cached */
         {1, 300007, 1},                                                                               /* cluster; f64 chunks too big to cache */

@@ -3,7 +3,9 @@
  * test_softmax_math_on_host.cpp - the softmax kernels' math
  * (kernels/softmax_math.cuh) replayed on the host in the kernels' own
  * reduction orders: a warp per row (32 lanes with strided columns; the max
- * by a butterfly, then one term per element and butterfly sums), a block per row (512 threads, per-warp butterflies,
+ * by a butterfly, then one term per element and butterfly sums), rows of
+ * dim <= 16 in a group of 1 to 16 lanes (the same two passes over the
+ * group's lanes), a block per row (512 threads, per-warp butterflies,
  * then warp 0 merges the warp results), a cluster per row (each of C blocks
  * reduces its chunk as a block does, then the block results are merged in
  * rank order) and the strided kernel (serial).
@@ -18,11 +20,27 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 
 using namespace actk_test;
 using actk::MaxSum;
 
 namespace {
+
+/* threads = kSubwarp + w: the warp kernel's two passes over a group of w
+ * lanes (rows of dim <= 16, softmax.cu); threads = 32: over a whole warp. */
+constexpr int kSubwarp = 1000;
+bool two_pass(int threads) { return threads == 32 || threads > kSubwarp; }
+int two_pass_lanes(int threads) { return threads == 32 ? 32 : threads - kSubwarp; }
+
+/* The lanes softmax.cu gives a row of dim <= 16: one for dim 1 and 2 (the
+ * lane holds both), else the next power of two. */
+int subwarp_lanes(size_t dim)
+{
+    int lanes = 1;
+    while ((size_t)lanes < dim) lanes *= 2;
+    return dim <= 2 ? 1 : lanes;
+}
 
 /* M: the kernels' math policy for the dtype (actk::MathFor); C = M::T. */
 template <class M> MaxSum<M> butterfly(std::vector<MaxSum<M>> lanes)
@@ -63,31 +81,38 @@ template <class M, class C = typename M::T> MaxSum<M> reduce_row_any(const std::
     return total;
 }
 
-/* The warp kernel's two passes: lane l holds columns l, l + 32, ...; a
- * butterfly of nan_max (lane 0's result broadcast), then per lane the terms
- * in column order, then butterflies of the sums. Writes the outputs. */
+/* The warp kernel's two passes over `lanes` lanes (32, or a sub-warp group):
+ * lane l holds columns l, l + lanes, ...; a butterfly of nan_max (lane 0's
+ * result broadcast), then per lane the terms in column order, then
+ * butterflies of the sums (offsets lanes/2 down to 1, or `ascending`: 1 up,
+ * a wrong order kept to show the replay tells orders apart). Writes the
+ * outputs. */
 template <class M, class C = typename M::T>
-void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vector<C> &out)
+void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vector<C> &out, int lanes = 32, bool ascending = false)
 {
     using Acc = typename actk::SoftmaxAcc<M>::type;
-    std::vector<C> lane_max(32, C(-INFINITY));
-    std::vector<Acc> lane_rest(32, actk::acc_zero<M>());
-    std::vector<int> lane_ties(32, 0);
-    for (size_t d = 0; d < v.size(); ++d) lane_max[d % 32] = actk::nan_max(lane_max[d % 32], v[d]);
-    for (int offset = 16; offset > 0; offset /= 2) {
-        std::vector<C> next(32);
-        for (int l = 0; l < 32; ++l) next[l] = actk::nan_max(lane_max[l], lane_max[l ^ offset]);
+    const size_t L = (size_t)lanes;
+    std::vector<int> offsets;
+    for (int offset = lanes / 2; offset > 0; offset /= 2) offsets.push_back(offset);
+    if (ascending) std::reverse(offsets.begin(), offsets.end());
+    std::vector<C> lane_max(L, C(-INFINITY));
+    std::vector<Acc> lane_rest(L, actk::acc_zero<M>());
+    std::vector<int> lane_ties(L, 0);
+    for (size_t d = 0; d < v.size(); ++d) lane_max[d % L] = actk::nan_max(lane_max[d % L], v[d]);
+    for (int offset : offsets) {
+        std::vector<C> next(L);
+        for (size_t l = 0; l < L; ++l) next[l] = actk::nan_max(lane_max[l], lane_max[l ^ (size_t)offset]);
         lane_max = next;
     }
     const C m = lane_max[0];
     std::vector<typename actk::SoftmaxTerm<M>::type> e(v.size());
-    for (size_t d = 0; d < v.size(); ++d) e[d] = actk::softmax_term<M>(v[d], m, lane_rest[d % 32], lane_ties[d % 32]);
-    for (int offset = 16; offset > 0; offset /= 2) {
-        std::vector<Acc> next_rest(32);
-        std::vector<int> next_ties(32);
-        for (int l = 0; l < 32; ++l) {
-            next_rest[l] = actk::acc_add<M>(lane_rest[l], lane_rest[l ^ offset]);
-            next_ties[l] = lane_ties[l] + lane_ties[l ^ offset];
+    for (size_t d = 0; d < v.size(); ++d) e[d] = actk::softmax_term<M>(v[d], m, lane_rest[d % L], lane_ties[d % L]);
+    for (int offset : offsets) {
+        std::vector<Acc> next_rest(L);
+        std::vector<int> next_ties(L);
+        for (size_t l = 0; l < L; ++l) {
+            next_rest[l] = actk::acc_add<M>(lane_rest[l], lane_rest[l ^ (size_t)offset]);
+            next_ties[l] = lane_ties[l] + lane_ties[l ^ (size_t)offset];
         }
         lane_rest = next_rest;
         lane_ties = next_ties;
@@ -100,17 +125,17 @@ void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vec
 }
 
 /* Emulates the kernel for one dtype with its policy M (C = M::T: float for
- * f32, f16 and bf16). threads == 32 is the warp kernel (two passes), the
- * rest the online reductions. */
+ * f32, f16 and bf16). threads == 32 is the warp kernel (two passes),
+ * kSubwarp + w its sub-warp groups, the rest the online reductions. */
 template <class M, class C = typename M::T>
 void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
 {
     for (size_t r = 0; r < rows; ++r) {
         std::vector<C> v(dim);
         for (size_t d = 0; d < dim; ++d) v[d] = (C)x.get(r * dim + d);
-        if (threads == 32) {
+        if (two_pass(threads)) {
             std::vector<C> out;
-            warp_two_pass_row<M>(kind, v, out);
+            warp_two_pass_row<M>(kind, v, out, two_pass_lanes(threads));
             for (size_t d = 0; d < dim; ++d) y.set(r * dim + d, out[d]);
             continue;
         }
@@ -123,11 +148,13 @@ void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const
 
 /* ---- backward: the row sum in each kernel's order ---------------------------- */
 
+/* A butterfly over lanes.size() lanes (a power of two), offsets halving. */
 template <class M> typename actk::SoftmaxAcc<M>::type butterfly_sum(std::vector<typename actk::SoftmaxAcc<M>::type> lanes)
 {
-    for (int offset = 16; offset > 0; offset /= 2) {
-        std::vector<typename actk::SoftmaxAcc<M>::type> next(32);
-        for (int l = 0; l < 32; ++l) next[l] = actk::acc_add<M>(lanes[l], lanes[l ^ offset]);
+    const size_t n = lanes.size();
+    for (size_t offset = n / 2; offset > 0; offset /= 2) {
+        std::vector<typename actk::SoftmaxAcc<M>::type> next(n);
+        for (size_t l = 0; l < n; ++l) next[l] = actk::acc_add<M>(lanes[l], lanes[l ^ offset]);
         lanes = next;
     }
     return lanes[0];
@@ -147,7 +174,8 @@ typename actk::SoftmaxAcc<M>::type block_row_sum(const std::vector<C> &y, const 
 }
 
 /* threads: 32 the warp kernel (lane l holds columns l + 32 k, k below the
- * power of two the kernel unrolls, zeros beyond dim), 512 a block, < 0 a
+ * power of two the kernel unrolls, zeros beyond dim), kSubwarp + w its
+ * groups of w lanes (the same with w for 32), 512 a block, < 0 a
  * cluster of -threads blocks (their sums added in rank order), 1 serial. */
 template <class M, bool kLog, class C = typename M::T>
 typename actk::SoftmaxAcc<M>::type row_sum(const std::vector<C> &y, const std::vector<C> &dy, int threads)
@@ -159,13 +187,14 @@ typename actk::SoftmaxAcc<M>::type row_sum(const std::vector<C> &y, const std::v
         for (size_t d = 0; d < dim; ++d) a = actk::backward_term<M, kLog>(a, y[d], dy[d]);
         return a;
     }
-    if (threads == 32) {
+    if (two_pass(threads)) {
+        const size_t width = (size_t)two_pass_lanes(threads);
         size_t cols = 1;
-        while (cols * 32 < dim) cols *= 2;
-        std::vector<Acc> lanes(32, actk::acc_zero<M>());
-        for (size_t l = 0; l < 32; ++l)
+        while (cols * width < dim) cols *= 2;
+        std::vector<Acc> lanes(width, actk::acc_zero<M>());
+        for (size_t l = 0; l < width; ++l)
             for (size_t k = 0; k < cols; ++k) {
-                const size_t col = l + 32 * k;
+                const size_t col = l + width * k;
                 lanes[l] = col < dim ? actk::backward_term<M, kLog>(lanes[l], y[col], dy[col]) : actk::backward_term<M, kLog>(lanes[l], C(0), C(0));
             }
         return butterfly_sum<M>(lanes);
@@ -212,9 +241,10 @@ struct Tally {
     }
 };
 
-/* The kernel each row length takes (inner = 1): a warp per row, a block per
- * row, or past 16384 a cluster of up to 8 blocks (softmax.cu). */
-int kernel_threads(size_t dim) { return dim <= 1024 ? 32 : dim <= 16384 ? 512 : -(int)std::min<size_t>(8, (dim + 8191) / 8192); }
+/* The kernel each row length takes (inner = 1): a sub-warp group up to 16,
+ * a warp per row, a block per row, or past 16384 a cluster of up to 8
+ * blocks (softmax.cu). */
+int kernel_threads(size_t dim) { return dim <= 16 ? kSubwarp + subwarp_lanes(dim) : dim <= 1024 ? 32 : dim <= 16384 ? 512 : -(int)std::min<size_t>(8, (dim + 8191) / 8192); }
 
 double forward_bound(actk_dtype dtype) { return dtype == ACTK_F32 ? 4 : 1; }
 
@@ -365,6 +395,7 @@ TEST(SoftmaxMathOnHost, DominantClassAndSpecialRows)
         Buffer x(dtype, rows.size());
         for (size_t k = 0; k < rows.size(); ++k) x.set(k, rows[k]);
         check(dtype, 32, rows.size() / 8, 8, x);
+        check(dtype, kSubwarp + 8, rows.size() / 8, 8, x); /* the kernel's order for dim 8: a group of 8 lanes */
         check(dtype, 1, rows.size() / 8, 8, x);
         check(dtype, -3, rows.size() / 8, 8, x); /* a cluster of 3 (chunks of 3, 3, 2) */
     }
@@ -388,26 +419,26 @@ TEST(SoftmaxMathOnHost, EqualValuesAreExact)
 
 namespace {
 
-/* The warp kernel's row statistics (its first pass), as warp_two_pass_row. */
-template <class M, class C = typename M::T> MaxSum<M> warp_stats(const std::vector<C> &v)
+/* The warp kernel's row statistics over `lanes` lanes, as warp_two_pass_row. */
+template <class M, class C = typename M::T> MaxSum<M> warp_stats(const std::vector<C> &v, int lanes = 32)
 {
-    std::vector<C> out;
     using Acc = typename actk::SoftmaxAcc<M>::type;
-    std::vector<C> lane_max(32, C(-INFINITY));
-    for (size_t d = 0; d < v.size(); ++d) lane_max[d % 32] = actk::nan_max(lane_max[d % 32], v[d]);
-    for (int offset = 16; offset > 0; offset /= 2) {
-        std::vector<C> next(32);
-        for (int l = 0; l < 32; ++l) next[l] = actk::nan_max(lane_max[l], lane_max[l ^ offset]);
+    const size_t L = (size_t)lanes;
+    std::vector<C> lane_max(L, C(-INFINITY));
+    for (size_t d = 0; d < v.size(); ++d) lane_max[d % L] = actk::nan_max(lane_max[d % L], v[d]);
+    for (size_t offset = L / 2; offset > 0; offset /= 2) {
+        std::vector<C> next(L);
+        for (size_t l = 0; l < L; ++l) next[l] = actk::nan_max(lane_max[l], lane_max[l ^ offset]);
         lane_max = next;
     }
     const C m = lane_max[0];
-    std::vector<Acc> rest(32, actk::acc_zero<M>());
-    std::vector<int> ties(32, 0);
-    for (size_t d = 0; d < v.size(); ++d) (void)actk::softmax_term<M>(v[d], m, rest[d % 32], ties[d % 32]);
-    for (int offset = 16; offset > 0; offset /= 2) {
-        std::vector<Acc> next_rest(32);
-        std::vector<int> next_ties(32);
-        for (int l = 0; l < 32; ++l) {
+    std::vector<Acc> rest(L, actk::acc_zero<M>());
+    std::vector<int> ties(L, 0);
+    for (size_t d = 0; d < v.size(); ++d) (void)actk::softmax_term<M>(v[d], m, rest[d % L], ties[d % L]);
+    for (size_t offset = L / 2; offset > 0; offset /= 2) {
+        std::vector<Acc> next_rest(L);
+        std::vector<int> next_ties(L);
+        for (size_t l = 0; l < L; ++l) {
             next_rest[l] = actk::acc_add<M>(rest[l], rest[l ^ offset]);
             next_ties[l] = ties[l] + ties[l ^ offset];
         }
@@ -439,7 +470,7 @@ void check_options(actk_dtype dtype, int threads, size_t rows, size_t dim, const
                 z[d] = (float)x.get(r * dim + d) * f;
                 max = actk::nan_max(max, z[d]);
             }
-            const MaxSum<M> s = threads == 32 ? warp_stats<M>(z) : reduce_row_any<M>(z, threads);
+            const MaxSum<M> s = two_pass(threads) ? warp_stats<M>(z, two_pass_lanes(threads)) : reduce_row_any<M>(z, threads);
             const float got_lse = actk::row_lse(s);
             const long double u_lse = ulp_distance(ACTK_F32, got_lse, lse[r]);
             /* f32: 4 ULP, or 4 eps of the max where max + log(sum) cancels.
@@ -456,8 +487,8 @@ void check_options(actk_dtype dtype, int threads, size_t rows, size_t dim, const
             lse_tally.by_allowance += u_lse > 4 && lse_ok;
             if (u_lse <= 4 && u_lse > lse_tally.worst) lse_tally.worst = u_lse;
             std::vector<float> out(dim);
-            if (threads == 32) {
-                warp_two_pass_row<M>(kind, z, out);
+            if (two_pass(threads)) {
+                warp_two_pass_row<M>(kind, z, out, two_pass_lanes(threads));
             } else {
                 for (size_t d = 0; d < dim; ++d)
                     out[d] = kind == ACTK_LOG_SOFTMAX ? actk::softmax_value<true>(z[d], actk::row_scale<true>(s))
@@ -504,4 +535,115 @@ TEST(SoftmaxMathOnHost, ScaledLogitsAndLseInEveryKernelOrder)
         y_tally.print((name + " scaled forward").c_str());
         lse_tally.print((name + " lse (float)").c_str());
     }
+}
+
+/* ---- rows of dim <= 16: sub-warp groups ------------------------------------- */
+
+/* Every row length of the sub-warp kernels (and the warp kernel's just past
+ * them) in the kernel's order, forward and backward, on every row pattern,
+ * within the bounds; many rows per length. */
+TEST(SoftmaxMathOnHost, SubwarpGroupsMeetTheBounds)
+{
+    std::mt19937_64 rng(1216);
+    for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16}) {
+        Tally forward[2], backward[2];
+        for (size_t dim = 1; dim <= 17; ++dim) {
+            const size_t rows = 64;
+            for (Pattern p : {Pattern::kUniform, Pattern::kAscending, Pattern::kDescending, Pattern::kTies, Pattern::kWide, Pattern::kOffset}) {
+                if (dtype != ACTK_F32 && p == Pattern::kOffset) continue; /* 1e5 + x is coarse in f16/bf16 */
+                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " dim " + std::to_string(dim) + " pattern " + std::to_string((int)p));
+                Buffer x(dtype, rows * dim), dy(dtype, rows * dim);
+                fill(x, rows, dim, p, rng);
+                std::uniform_real_distribution<double> g(-1, 1);
+                for (size_t k = 0; k < rows * dim; ++k) dy.set(k, p == Pattern::kTies ? 0.25 : g(rng));
+                check(dtype, kernel_threads(dim), rows, dim, x, forward);
+                check_backward(dtype, kernel_threads(dim), rows, dim, x, dy, backward);
+            }
+        }
+        const std::string name = actk_dtype_name(dtype) + std::string(" dim 1-17");
+        forward[0].print((name + " softmax forward").c_str());
+        forward[1].print((name + " log_softmax forward").c_str());
+        backward[0].print((name + " softmax backward").c_str());
+        backward[1].print((name + " log_softmax backward").c_str());
+    }
+}
+
+namespace {
+
+template <class V> bool same_bits(const V &a, const V &b) { return std::memcmp(&a, &b, sizeof(V)) == 0; }
+
+/* How the group order compares with others on random rows of each length
+ * 1..16: rows whose statistics or backward sums differ in any bit from the
+ * 32-lane warp order, from the group order with its butterfly offsets
+ * ascending (a wrong order), and from the serial online order. */
+template <class M> void compare_orders(size_t dim, size_t rows, std::mt19937_64 &rng, size_t differs[3])
+{
+    using C = typename M::T;
+    std::uniform_real_distribution<double> u(-15, 15), g(-1, 1);
+    const int lanes = subwarp_lanes(dim);
+    for (size_t r = 0; r < rows; ++r) {
+        std::vector<C> v(dim), y(dim), dy(dim);
+        for (size_t d = 0; d < dim; ++d) {
+            v[d] = (C)u(rng);
+            y[d] = (C)std::fabs(g(rng));
+            dy[d] = (C)g(rng);
+        }
+        const MaxSum<M> group = warp_stats<M>(v, lanes);
+        const auto group_sum = row_sum<M, false>(y, dy, kSubwarp + lanes);
+        const bool warp_same = same_bits(group, warp_stats<M>(v, 32)) && same_bits(group_sum, row_sum<M, false>(y, dy, 32));
+        std::vector<C> out_desc, out_asc;
+        warp_two_pass_row<M>(ACTK_SOFTMAX, v, out_desc, lanes);
+        warp_two_pass_row<M>(ACTK_SOFTMAX, v, out_asc, lanes, true);
+        /* the statistics with offsets ascending: the sums' association differs */
+        bool asc_same = true;
+        {
+            using Acc = typename actk::SoftmaxAcc<M>::type;
+            const size_t L = (size_t)lanes;
+            const C m = group.max;
+            std::vector<Acc> rest(L, actk::acc_zero<M>());
+            std::vector<int> ties(L, 0);
+            for (size_t d = 0; d < dim; ++d) (void)actk::softmax_term<M>(v[d], m, rest[d % L], ties[d % L]);
+            for (size_t offset = 1; offset < L; offset *= 2) {
+                std::vector<Acc> next(L);
+                std::vector<int> next_ties(L);
+                for (size_t l = 0; l < L; ++l) {
+                    next[l] = actk::acc_add<M>(rest[l], rest[l ^ offset]);
+                    next_ties[l] = ties[l] + ties[l ^ offset];
+                }
+                rest = next;
+                ties = next_ties;
+            }
+            asc_same = same_bits(group, actk::two_pass_stats<M>(m, rest[0], ties[0])) && out_desc == out_asc;
+        }
+        const bool serial_same = same_bits(group, reduce_row_any<M>(v, 1));
+        differs[0] += !warp_same;
+        differs[1] += !asc_same;
+        differs[2] += !serial_same;
+    }
+}
+
+} // namespace
+
+/* The group order is the warp order on short rows: a group of w lanes
+ * computes what 32 lanes would (the lanes beyond w would add exact zeros to
+ * every sum and -inf to the max), bit for bit, so the warp kernel's bounds
+ * and the replays above carry over. The comparison can tell orders apart:
+ * the same butterfly with its offsets ascending, and the serial online
+ * order, give other bits on some rows. */
+TEST(SoftmaxMathOnHost, SubwarpGroupOrderIsTheWarpOrderOnShortRows)
+{
+    std::mt19937_64 rng(4242);
+    size_t f32[3] = {0, 0, 0}, half[3] = {0, 0, 0};
+    for (size_t dim = 1; dim <= 16; ++dim) {
+        compare_orders<actk::MathFor<ACTK_F32>::type>(dim, 2000, rng, f32);
+        compare_orders<actk::MathFor<ACTK_F16>::type>(dim, 2000, rng, half);
+    }
+    printf("  rows differing from the group order (of 32000): f32 warp %zu, ascending %zu, serial %zu; f16/bf16 policy warp %zu, "
+           "ascending %zu, serial %zu\n",
+           f32[0], f32[1], f32[2], half[0], half[1], half[2]);
+    EXPECT_EQ(f32[0], 0u);
+    EXPECT_EQ(half[0], 0u);
+    EXPECT_GT(f32[1] + half[1], 0u) << "a wrong butterfly order went unnoticed";
+    EXPECT_GT(f32[2], 0u) << "the serial order went unnoticed";
+    EXPECT_GT(half[2], 0u) << "the serial order went unnoticed";
 }

@@ -3,7 +3,7 @@
  * test_softmax_options_gpu.cpp - the softmax options (scale, temperature,
  * LSE, safe rows, causal / padding / additive masks) on the GPU against the
  * CPU reference (actk_cpu_softmax_*_ex with the same options), on every
- * dispatch path (warp, block cached and uncached, cluster cached and
+ * dispatch path (sub-warp, warp, block cached and uncached, cluster cached and
  * uncached, strided tiled and uncached), with clusters shown and hidden,
  * every dtype, forward and backward. Each options call must take the path
  * the plain call takes on that shape (cuda_test_hooks.h), and the test
@@ -231,7 +231,10 @@ void check_case(actk_softmax_kind kind, actk_dtype dtype, const Case &c, const C
 }
 
 const Case kCases[] = {
-    {40, 1, 1, 2, 10},      /* warp, rows of one (bottom-right causal with q_len > k_len: fully masked rows) */
+    {40, 1, 1, 2, 10},      /* sub-warp (a lane per row), rows of one (bottom-right causal with q_len > k_len: fully masked rows) */
+    {42, 2, 1, 3, 7},       /* sub-warp, one lane holding the row's two values */
+    {48, 10, 1, 2, 12},     /* sub-warp, 16 lanes per row (2 rows per warp); causal rows of 1..10 live keys */
+    {36, 4, 1, 3, 3},       /* sub-warp, 4 lanes per row (8 rows per warp; the last warp's groups partly past the end) */
     {64, 33, 1, 4, 8},      /* warp */
     {9, 1024, 1, 3, 3},     /* warp, the longest warp row */
     {5, 5000, 1, 1, 5},     /* block (clusters hidden) or cluster (few rows) */
@@ -264,7 +267,7 @@ TEST_F(Gpu, SoftmaxOptionsOnEveryPathAgreeWithTheReference)
     cudaGetDevice(&device);
     cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
     cudaDeviceGetAttribute(&clusters, cudaDevAttrClusterLaunch, device);
-    std::vector<actk_softmax_path> want = {ACTK_SOFTMAX_PATH_WARP, ACTK_SOFTMAX_PATH_BLOCK_CACHED, ACTK_SOFTMAX_PATH_BLOCK,
+    std::vector<actk_softmax_path> want = {ACTK_SOFTMAX_PATH_SUBWARP, ACTK_SOFTMAX_PATH_WARP, ACTK_SOFTMAX_PATH_BLOCK_CACHED, ACTK_SOFTMAX_PATH_BLOCK,
                                            ACTK_SOFTMAX_PATH_STRIDED_TILED, ACTK_SOFTMAX_PATH_STRIDED};
     if (major >= 9 && clusters) {
         want.push_back(ACTK_SOFTMAX_PATH_CLUSTER_CACHED);
@@ -283,6 +286,8 @@ TEST_F(Gpu, SoftmaxOptionsPersistentLoopsRunSeveralRows)
     std::mt19937_64 rng(2026);
     const Case big[] = {
         {20000, 64, 1, 8, 10},  /* warp: more rows than resident warps on any GPU today */
+        {400000, 10, 1, 8, 10}, /* sub-warp, 16 lanes per row: more rows than the resident groups */
+        {600000, 1, 1, 4, 6},   /* sub-warp, a lane per row */
         {2048, 1500, 1, 8, 16}, /* block (cached) */
         {300, 20000, 1, 3, 10}, /* cluster with many rows; block without clusters */
     };
