@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * softmax_strided.cuh - softmax and log-softmax along dim of an (outer, dim,
+ * inner) tensor with inner > 1 (channel softmax of NCHW, say), forward and
+ * backward; part of softmax.cu (included by it after the row helpers
+ * row_output and output_is_live, inside the same anonymous namespace).
+ *
+ * Launch shape (softmax_strided_plan.h): 1-D blocks of `groups` tiles x
+ * `split` threads along dim x `width` columns; thread (g, ty, tx) owns
+ * column (o, i) = tile g of the block's turn, lane tx, and walks d = ty,
+ * ty + split, ... so adjacent threads read adjacent addresses (a warp's
+ * loads are contiguous runs: 32 consecutive i, or for inner < 32 whole
+ * (d, 0..inner) rows one after the other). Each thread keeps its own online
+ * (max, rest) (or backward sum) in the dtype's math policy (softmax_math.cuh,
+ * softmax_f32.cuh for f32: the same float-float accuracy as the other
+ * paths), then the split threads of a column merge in shared memory in a
+ * fixed tree: for h = split_pow2 / 2 .. 1, ty < h merges ty + h (if below
+ * split) into itself, lower ty first. The order is fixed by the plan, so the
+ * bits do not depend on the device or the grid; the host replays it
+ * (tests/test_softmax_strided_on_host.cpp). Then each thread writes its own
+ * elements. The column's elements may be kept in a shared-memory tile
+ * (thread-private slots, [g][d][tx]: no barrier, no bank conflict) so the
+ * second pass reads shared memory; the launcher takes it only when it keeps
+ * as many warps resident as without it, up to 32 per SM.
+ * The grid is persistent (resident_grid): blocks loop over turns of
+ * `groups` tiles; the loop condition is block-uniform, so every thread
+ * reaches every barrier (threads without a column merge empty stats).
+ * 64-bit offsets throughout. __launch_bounds__(256, 4): at most 64
+ * registers, so 4 blocks (32 warps) fit an SM's register file.
+ *
+ * Options (softmax_options.cuh) work as on the other paths: the row of
+ * per-row arrays (temperature, LSE) is c = o * inner + i; masks are refused
+ * on the host for inner > 1, so every key is live here.
+ * Preconditions (host): inner >= 2, dim >= 1, outer >= 1; the plan from
+ * strided_plan(outer, dim, inner); dynamic shared memory = the tile when
+ * cache_tile (groups * dim * width elements per array).
+ */
+#ifndef ACTK_KERNELS_SOFTMAX_STRIDED_CUH
+#define ACTK_KERNELS_SOFTMAX_STRIDED_CUH
+
+#include "softmax_strided_plan.h"
+
+namespace actk {
+namespace {
+
+/* What a thread of a strided block works on in the current turn. */
+struct StridedSlot {
+    size_t column; /* o * inner + i: the per-row arrays' index */
+    size_t base;   /* offset of x[o, 0, i] */
+    size_t outer_index;
+    bool active;   /* false past the last tile or past inner */
+};
+
+struct StridedCoords {
+    unsigned g, ty, tx;
+    __device__ StridedCoords(const StridedPlan &p)
+    {
+        const unsigned t = threadIdx.x, per_group = p.split * p.width;
+        g = t / per_group;
+        ty = (t % per_group) / p.width;
+        tx = t % p.width;
+    }
+    __device__ StridedSlot slot(const StridedPlan &p, size_t first_tile, size_t dim, size_t inner) const
+    {
+        const size_t tile = first_tile + g;
+        const size_t o = tile / p.tiles_per_outer;
+        const size_t i = (tile % p.tiles_per_outer) * p.width + tx;
+        const bool active = tile < p.tiles && i < inner;
+        return {o * inner + i, (o * dim) * inner + i, o, active};
+    }
+    /* where this thread's column's merged result sits in the scratch */
+    __device__ unsigned head(const StridedPlan &p) const { return g * p.split * p.width + tx; }
+};
+
+/* The fixed reduction tree over the split threads of each column; every
+ * thread of the block must call it (barriers). Returns the column's total. */
+template <class V, class Merge>
+__device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, V mine, V *scratch, Merge merge_two)
+{
+    scratch[threadIdx.x] = mine;
+    __syncthreads();
+    for (unsigned h = p.split_pow2 / 2; h >= 1; h /= 2) {
+        if (at.ty < h && at.ty + h < p.split) scratch[threadIdx.x] = merge_two(scratch[threadIdx.x], scratch[threadIdx.x + h * p.width]);
+        __syncthreads();
+    }
+    const V total = scratch[at.head(p)];
+    __syncthreads(); /* every read done before the next turn writes the scratch */
+    return total;
+}
+
+template <class S, bool kLog, class Opt>
+__global__ void __launch_bounds__(kStridedBlockThreads, 4)
+    softmax_forward_strided_kernel(Opt opt, const S *x, S *y, size_t outer, size_t dim, size_t inner, StridedPlan plan,
+                                   bool cache_tile)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
+    extern __shared__ unsigned char dynamic_smem[];
+    S *tile = reinterpret_cast<S *>(dynamic_smem);
+    __shared__ MaxSum<M> scratch[kStridedBlockThreads];
+    (void)outer;
+    const StridedCoords at(plan);
+    const size_t slot_base = (size_t)at.g * dim * plan.width + at.tx; /* tile slot of d: slot_base + d * width */
+    for (size_t first = (size_t)blockIdx.x * plan.groups; first < plan.tiles; first += (size_t)gridDim.x * plan.groups) {
+        const StridedSlot c = at.slot(plan, first, dim, inner);
+        const auto view = opt.row(c.outer_index, c.column, dim); /* no masks here (inner > 1): every key live */
+        MaxSum<M> s = MaxSum<M>::empty();
+        if (c.active)
+            for (size_t d = at.ty; d < dim; d += plan.split) {
+                const S raw = x[c.base + d * inner];
+                if (cache_tile) tile[slot_base + d * plan.width] = raw;
+                online_add(s, view.scaled(T::load(raw), d));
+            }
+        const MaxSum<M> total = strided_tree(plan, at, s, scratch, [](MaxSum<M> a, MaxSum<M> b) { return merge(a, b); });
+        if (!c.active) continue; /* after the barriers */
+        const RowScale<M> scale = row_scale<kLog>(total);
+        if (at.ty == 0) opt.write_lse(c.column, total);
+        const RowOutput<C> out = row_output<kLog>(opt, total, scale);
+        for (size_t d = at.ty; d < dim; d += plan.split) {
+            const S raw = cache_tile ? tile[slot_base + d * plan.width] : x[c.base + d * inner];
+            y[c.base + d * inner] = T::store(out.of(softmax_value<kLog>(view.scaled(T::load(raw), d), scale)));
+        }
+    }
+}
+
+/* The backward's per-column state: the row sum and (options) whether any
+ * output depended on x. */
+template <class Acc> struct StridedBackwardSum {
+    Acc sum;
+    int live;
+};
+
+template <class S, bool kLog, class Opt>
+__global__ void __launch_bounds__(kStridedBlockThreads, 4)
+    softmax_backward_strided_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t outer, size_t dim, size_t inner,
+                                    StridedPlan plan, bool cache_tile)
+{
+    using T = StorageTraits<S>;
+    using C = typename T::Compute;
+    using M = typename MathFor<T::kDtype>::type;
+    using Acc = typename SoftmaxAcc<M>::type;
+    using State = StridedBackwardSum<Acc>;
+    extern __shared__ unsigned char dynamic_smem[];
+    S *tile_y = reinterpret_cast<S *>(dynamic_smem);
+    S *tile_dy = tile_y + (cache_tile ? (size_t)plan.groups * dim * plan.width : 0);
+    __shared__ State scratch[kStridedBlockThreads];
+    (void)outer;
+    const StridedCoords at(plan);
+    const size_t slot_base = (size_t)at.g * dim * plan.width + at.tx;
+    for (size_t first = (size_t)blockIdx.x * plan.groups; first < plan.tiles; first += (size_t)gridDim.x * plan.groups) {
+        const StridedSlot c = at.slot(plan, first, dim, inner);
+        const auto view = opt.row(c.outer_index, c.column, dim); /* no masks here (inner > 1) */
+        State s = {acc_zero<M>(), 0};
+        if (c.active)
+            for (size_t d = at.ty; d < dim; d += plan.split) {
+                const S ry = y[c.base + d * inner], rg = dy[c.base + d * inner];
+                if (cache_tile) {
+                    tile_y[slot_base + d * plan.width] = ry;
+                    tile_dy[slot_base + d * plan.width] = rg;
+                }
+                s.sum = backward_term<M, kLog>(s.sum, T::load(ry), T::load(rg));
+                s.live |= output_is_live<kLog>(T::load(ry)) ? 1 : 0;
+            }
+        const State total = strided_tree(plan, at, s, scratch, [](State a, State b) {
+            return State{acc_add<M>(a.sum, b.sum), a.live | b.live};
+        });
+        if (!c.active) continue; /* after the barriers */
+        const bool zero_row = Opt::kActive && opt.safe() && !total.live;
+        for (size_t d = at.ty; d < dim; d += plan.split) {
+            const size_t idx = c.base + d * inner;
+            const S ry = cache_tile ? tile_y[slot_base + d * plan.width] : y[idx];
+            const S rg = cache_tile ? tile_dy[slot_base + d * plan.width] : dy[idx];
+            dx[idx] = T::store(zero_row ? C(0) : view.scale_grad(softmax_grad<M, kLog>(T::load(ry), T::load(rg), total.sum)));
+        }
+    }
+}
+
+/* The persistent grid and the tile decision for a strided kernel with
+ * `arrays` cached arrays of `elem` bytes, then the launch. The tile is taken
+ * when it fits this kernel's dynamic shared memory on this device and keeps
+ * at least as many threads resident as the uncached kernel, up to 1024 (32
+ * warps) per SM: a tile that costs occupancy below that loses more latency
+ * hiding than the second read (from L2, the block's own recent reads) costs. */
+template <class Kernel, class... Args>
+cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner, size_t arrays, size_t elem,
+                           const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch, Args... args)
+{
+    const StridedPlan plan = strided_plan(outer, dim, inner);
+    size_t allowed = 0;
+    cudaError_t err = dynamic_smem_limit((const void *)kernel, device, &allowed);
+    if (err != cudaSuccess) return err;
+    size_t uncached_blocks = 1;
+    err = resident_blocks_per_sm((const void *)kernel, device, (int)plan.threads, 0, &uncached_blocks);
+    if (err != cudaSuccess) return err;
+    const size_t tile_bytes = (size_t)plan.groups * dim * plan.width * elem * arrays;
+    bool cache_tile = false;
+    if (tile_bytes <= allowed) {
+        size_t cached_blocks = 1;
+        err = resident_blocks_per_sm((const void *)kernel, device, (int)plan.threads, tile_bytes, &cached_blocks);
+        if (err != cudaSuccess) return err;
+        const size_t wanted = uncached_blocks * plan.threads < 1024 ? uncached_blocks * plan.threads : 1024;
+        cache_tile = cached_blocks * plan.threads >= wanted;
+    }
+    const size_t dynamic = cache_tile ? tile_bytes : 0;
+    unsigned grid = 0;
+    err = resident_grid((const void *)kernel, device, (int)plan.threads, dynamic, plan.blocks, &grid);
+    if (err != cudaSuccess) return err;
+    *launch = actk_softmax_launch{cache_tile ? ACTK_SOFTMAX_PATH_STRIDED_TILED : ACTK_SOFTMAX_PATH_STRIDED, grid,
+                                  plan.threads, 1, dynamic, (size_t)grid * plan.groups * plan.width};
+    kernel<<<grid, plan.threads, dynamic, stream>>>(args..., outer, dim, inner, plan, cache_tile);
+    return cudaGetLastError();
+}
+
+} // namespace
+} // namespace actk
+
+#endif
