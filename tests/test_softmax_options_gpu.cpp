@@ -239,7 +239,8 @@ const Case kCases[] = {
     {1, 300007, 1, 1, 1},   /* cluster; f64 chunks (and the backward's) beyond shared memory; block uncached without clusters */
     {3, 7, 5, 0, 0},        /* strided, tiled */
     {4, 64, 49, 0, 0},      /* strided, tiled */
-    {2, 300, 3, 0, 0},      /* strided; f64 (and backward f32) beyond the tile */
+    {2, 300, 3, 0, 0},      /* strided (inner < 32: lanes over (d, i)) */
+    {1, 40000, 3, 0, 0},    /* strided, the tile beyond shared memory on every GPU: read twice */
 };
 
 } // namespace
