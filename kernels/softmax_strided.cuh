@@ -43,6 +43,11 @@
 namespace actk {
 namespace {
 
+/* Elements of its column a thread loads before it sums them (or writes
+ * them): one 128-byte warp load in flight per warp would cover about a
+ * third of the bytes an SM needs in flight at DRAM latency (PERF.md). */
+constexpr int kStridedBatch = 4;
+
 /* What a thread of a strided block works on in the current turn. */
 struct StridedSlot {
     size_t column; /* o * inner + i: the per-row arrays' index */
@@ -107,19 +112,38 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
         const auto view = opt.row(c.outer_index, c.column, dim); /* no masks here (inner > 1): every key live */
         MaxSum<M> s = MaxSum<M>::empty();
         if (c.active)
-            for (size_t d = at.ty; d < dim; d += plan.split) {
-                const S raw = x[c.base + d * inner];
-                if (cache_tile) tile[slot_base + d * plan.width] = raw;
-                online_add(s, view.scaled(T::load(raw), d));
+            for (size_t d0 = at.ty; d0 < dim; d0 += kStridedBatch * plan.split) {
+                S raw[kStridedBatch]; /* loads first: kStridedBatch in flight per thread */
+#pragma unroll
+                for (int k = 0; k < kStridedBatch; ++k) {
+                    const size_t d = d0 + k * plan.split;
+                    if (d < dim) raw[k] = x[c.base + d * inner];
+                }
+#pragma unroll
+                for (int k = 0; k < kStridedBatch; ++k) { /* then the sums, in increasing d */
+                    const size_t d = d0 + k * plan.split;
+                    if (d >= dim) break;
+                    if (cache_tile) tile[slot_base + d * plan.width] = raw[k];
+                    online_add(s, view.scaled(T::load(raw[k]), d));
+                }
             }
         const MaxSum<M> total = strided_tree(plan, at, s, scratch, [](MaxSum<M> a, MaxSum<M> b) { return merge(a, b); });
         if (!c.active) continue; /* after the barriers */
         const RowScale<M> scale = row_scale<kLog>(total);
         if (at.ty == 0) opt.write_lse(c.column, total);
         const RowOutput<C> out = row_output<kLog>(opt, total, scale);
-        for (size_t d = at.ty; d < dim; d += plan.split) {
-            const S raw = cache_tile ? tile[slot_base + d * plan.width] : x[c.base + d * inner];
-            y[c.base + d * inner] = T::store(out.of(softmax_value<kLog>(view.scaled(T::load(raw), d), scale)));
+        for (size_t d0 = at.ty; d0 < dim; d0 += kStridedBatch * plan.split) {
+            S raw[kStridedBatch]; /* all reads before the writes: y == x is allowed, each element is read before its own write */
+#pragma unroll
+            for (int k = 0; k < kStridedBatch; ++k) {
+                const size_t d = d0 + k * plan.split;
+                if (d < dim) raw[k] = cache_tile ? tile[slot_base + d * plan.width] : x[c.base + d * inner];
+            }
+#pragma unroll
+            for (int k = 0; k < kStridedBatch; ++k) {
+                const size_t d = d0 + k * plan.split;
+                if (d < dim) y[c.base + d * inner] = T::store(out.of(softmax_value<kLog>(view.scaled(T::load(raw[k]), d), scale)));
+            }
         }
     }
 }
@@ -153,25 +177,50 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
         const auto view = opt.row(c.outer_index, c.column, dim); /* no masks here (inner > 1) */
         State s = {acc_zero<M>(), 0};
         if (c.active)
-            for (size_t d = at.ty; d < dim; d += plan.split) {
-                const S ry = y[c.base + d * inner], rg = dy[c.base + d * inner];
-                if (cache_tile) {
-                    tile_y[slot_base + d * plan.width] = ry;
-                    tile_dy[slot_base + d * plan.width] = rg;
+            for (size_t d0 = at.ty; d0 < dim; d0 += kStridedBatch * plan.split) {
+                S ry[kStridedBatch], rg[kStridedBatch]; /* loads first, then the sum in increasing d */
+#pragma unroll
+                for (int k = 0; k < kStridedBatch; ++k) {
+                    const size_t d = d0 + k * plan.split;
+                    if (d < dim) {
+                        ry[k] = y[c.base + d * inner];
+                        rg[k] = dy[c.base + d * inner];
+                    }
                 }
-                s.sum = backward_term<M, kLog>(s.sum, T::load(ry), T::load(rg));
-                s.live |= output_is_live<kLog>(T::load(ry)) ? 1 : 0;
+#pragma unroll
+                for (int k = 0; k < kStridedBatch; ++k) {
+                    const size_t d = d0 + k * plan.split;
+                    if (d >= dim) break;
+                    if (cache_tile) {
+                        tile_y[slot_base + d * plan.width] = ry[k];
+                        tile_dy[slot_base + d * plan.width] = rg[k];
+                    }
+                    s.sum = backward_term<M, kLog>(s.sum, T::load(ry[k]), T::load(rg[k]));
+                    s.live |= output_is_live<kLog>(T::load(ry[k])) ? 1 : 0;
+                }
             }
         const State total = strided_tree(plan, at, s, scratch, [](State a, State b) {
             return State{acc_add<M>(a.sum, b.sum), a.live | b.live};
         });
         if (!c.active) continue; /* after the barriers */
         const bool zero_row = Opt::kActive && opt.safe() && !total.live;
-        for (size_t d = at.ty; d < dim; d += plan.split) {
-            const size_t idx = c.base + d * inner;
-            const S ry = cache_tile ? tile_y[slot_base + d * plan.width] : y[idx];
-            const S rg = cache_tile ? tile_dy[slot_base + d * plan.width] : dy[idx];
-            dx[idx] = T::store(zero_row ? C(0) : view.scale_grad(softmax_grad<M, kLog>(T::load(ry), T::load(rg), total.sum)));
+        for (size_t d0 = at.ty; d0 < dim; d0 += kStridedBatch * plan.split) {
+            S ry[kStridedBatch], rg[kStridedBatch]; /* reads before writes (dx may be dy) */
+#pragma unroll
+            for (int k = 0; k < kStridedBatch; ++k) {
+                const size_t d = d0 + k * plan.split;
+                if (d < dim) {
+                    ry[k] = cache_tile ? tile_y[slot_base + d * plan.width] : y[c.base + d * inner];
+                    rg[k] = cache_tile ? tile_dy[slot_base + d * plan.width] : dy[c.base + d * inner];
+                }
+            }
+#pragma unroll
+            for (int k = 0; k < kStridedBatch; ++k) {
+                const size_t d = d0 + k * plan.split;
+                if (d < dim)
+                    dx[c.base + d * inner] =
+                        T::store(zero_row ? C(0) : view.scale_grad(softmax_grad<M, kLog>(T::load(ry[k]), T::load(rg[k]), total.sum)));
+            }
         }
     }
 }
