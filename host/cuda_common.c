@@ -246,6 +246,7 @@ const char *actk_internal_softmax_path_name(actk_softmax_path path)
     case ACTK_SOFTMAX_PATH_CLUSTER: return "cluster (uncached)";
     case ACTK_SOFTMAX_PATH_STRIDED_TILED: return "strided (tile cached)";
     case ACTK_SOFTMAX_PATH_STRIDED: return "strided (uncached)";
+    case ACTK_SOFTMAX_PATH_STRIDED_CLUSTER: return "strided (cluster per tile group)";
     case ACTK_SOFTMAX_PATH_COUNT: break;
     }
     return "?";

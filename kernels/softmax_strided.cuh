@@ -15,10 +15,17 @@
  * softmax_f32.cuh for f32: the same float-float accuracy as the other
  * paths), then the split threads of a column merge in shared memory in a
  * fixed tree: for h = split_pow2 / 2 .. 1, ty < h merges ty + h (if below
- * split) into itself, lower ty first. The order is fixed by the plan, so the
- * bits do not depend on the device or the grid; the host replays it
- * (tests/test_softmax_strided_on_host.cpp). Then each thread writes its own
- * elements. The column's elements may be kept in a shared-memory tile
+ * split) into itself, lower ty first. Each thread issues kStridedBatch
+ * loads before it sums them (same order). The order is fixed by the plan,
+ * so the bits do not depend on the grid; the host replays it
+ * (tests/softmax_strided_replay.h). Then each thread writes its own
+ * elements (each read before its own write: y == x is fine).
+ * Few tile groups (fewer blocks than SMs, sm_90+, strided_cluster_blocks):
+ * a cluster of K blocks shares each group, rank r taking d = r split + ty
+ * + k K split; the ranks' tree results are merged in rank order through
+ * distributed shared memory (each block reads all K, so all hold the same
+ * total), no tile; the order then depends on K (the SM count): the replay
+ * takes K from the launch. The column's elements may be kept in a shared-memory tile
  * (thread-private slots, [g][d][tx]: no barrier, no bank conflict) so the
  * second pass reads shared memory; the launcher takes it only when it keeps
  * as many warps resident as without it, up to 32 per SM.
@@ -33,7 +40,9 @@
  * on the host for inner > 1, so every key is live here.
  * Preconditions (host): inner >= 2, dim >= 1, outer >= 1; the plan from
  * strided_plan(outer, dim, inner); dynamic shared memory = the tile when
- * cache_tile (groups * dim * width elements per array).
+ * cache_tile (groups * dim * width elements per array); cluster_blocks > 1
+ * only in a cluster launch of that many blocks (grid a multiple of it) on
+ * sm_90+ code, and then cache_tile false.
  */
 #ifndef ACTK_KERNELS_SOFTMAX_STRIDED_CUH
 #define ACTK_KERNELS_SOFTMAX_STRIDED_CUH
@@ -80,7 +89,7 @@ struct StridedCoords {
 /* The fixed reduction tree over the split threads of each column; every
  * thread of the block must call it (barriers). Returns the column's total. */
 template <class V, class Merge>
-__device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, V mine, V *scratch, Merge merge_two)
+__device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, unsigned cluster_blocks, V mine, V *scratch, Merge merge_two)
 {
     scratch[threadIdx.x] = mine;
     __syncthreads();
@@ -88,6 +97,17 @@ __device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, V mine,
         if (at.ty < h && at.ty + h < p.split) scratch[threadIdx.x] = merge_two(scratch[threadIdx.x], scratch[threadIdx.x + h * p.width]);
         __syncthreads();
     }
+#if ACTK_HAS_CLUSTERS
+    if (cluster_blocks > 1) { /* block-uniform: the cluster path, launched only on sm_90+ */
+        cg::cluster_group cluster = cg::this_cluster();
+        cluster.sync(); /* every block's tree done, visible cluster-wide */
+        V total = *cluster.map_shared_rank(&scratch[at.head(p)], 0);
+        for (unsigned r = 1; r < cluster_blocks; ++r) total = merge_two(total, *cluster.map_shared_rank(&scratch[at.head(p)], r));
+        cluster.sync(); /* every remote read done before the next turn writes the scratch */
+        return total;
+    }
+#endif
+    (void)cluster_blocks;
     const V total = scratch[at.head(p)];
     __syncthreads(); /* every read done before the next turn writes the scratch */
     return total;
@@ -96,7 +116,7 @@ __device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, V mine,
 template <class S, bool kLog, class Opt>
 __global__ void __launch_bounds__(kStridedBlockThreads, 4)
     softmax_forward_strided_kernel(Opt opt, const S *x, S *y, size_t outer, size_t dim, size_t inner, StridedPlan plan,
-                                   bool cache_tile)
+                                   bool cache_tile, unsigned cluster_blocks)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -107,41 +127,45 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
     (void)outer;
     const StridedCoords at(plan);
     const size_t slot_base = (size_t)at.g * dim * plan.width + at.tx; /* tile slot of d: slot_base + d * width */
-    for (size_t first = (size_t)blockIdx.x * plan.groups; first < plan.tiles; first += (size_t)gridDim.x * plan.groups) {
+    /* a cluster of K blocks shares its tiles: block rank r takes d = r split + ty + k K split */
+    const unsigned rank = blockIdx.x % cluster_blocks;
+    const size_t d_begin = (size_t)rank * plan.split + at.ty, d_step = (size_t)cluster_blocks * plan.split;
+    const size_t turn = (size_t)(gridDim.x / cluster_blocks) * plan.groups;
+    for (size_t first = (size_t)(blockIdx.x / cluster_blocks) * plan.groups; first < plan.tiles; first += turn) {
         const StridedSlot c = at.slot(plan, first, dim, inner);
         const auto view = opt.row(c.outer_index, c.column, dim); /* no masks here (inner > 1): every key live */
         MaxSum<M> s = MaxSum<M>::empty();
         if (c.active)
-            for (size_t d0 = at.ty; d0 < dim; d0 += kStridedBatch * plan.split) {
+            for (size_t d0 = d_begin; d0 < dim; d0 += kStridedBatch * d_step) {
                 S raw[kStridedBatch]; /* loads first: kStridedBatch in flight per thread */
 #pragma unroll
                 for (int k = 0; k < kStridedBatch; ++k) {
-                    const size_t d = d0 + k * plan.split;
+                    const size_t d = d0 + k * d_step;
                     if (d < dim) raw[k] = x[c.base + d * inner];
                 }
 #pragma unroll
                 for (int k = 0; k < kStridedBatch; ++k) { /* then the sums, in increasing d */
-                    const size_t d = d0 + k * plan.split;
+                    const size_t d = d0 + k * d_step;
                     if (d >= dim) break;
                     if (cache_tile) tile[slot_base + d * plan.width] = raw[k];
                     online_add(s, view.scaled(T::load(raw[k]), d));
                 }
             }
-        const MaxSum<M> total = strided_tree(plan, at, s, scratch, [](MaxSum<M> a, MaxSum<M> b) { return merge(a, b); });
+        const MaxSum<M> total = strided_tree(plan, at, cluster_blocks, s, scratch, [](MaxSum<M> a, MaxSum<M> b) { return merge(a, b); });
         if (!c.active) continue; /* after the barriers */
         const RowScale<M> scale = row_scale<kLog>(total);
-        if (at.ty == 0) opt.write_lse(c.column, total);
+        if (at.ty == 0 && rank == 0) opt.write_lse(c.column, total); /* once per column, cluster or not */
         const RowOutput<C> out = row_output<kLog>(opt, total, scale);
-        for (size_t d0 = at.ty; d0 < dim; d0 += kStridedBatch * plan.split) {
+        for (size_t d0 = d_begin; d0 < dim; d0 += kStridedBatch * d_step) {
             S raw[kStridedBatch]; /* all reads before the writes: y == x is allowed, each element is read before its own write */
 #pragma unroll
             for (int k = 0; k < kStridedBatch; ++k) {
-                const size_t d = d0 + k * plan.split;
+                const size_t d = d0 + k * d_step;
                 if (d < dim) raw[k] = cache_tile ? tile[slot_base + d * plan.width] : x[c.base + d * inner];
             }
 #pragma unroll
             for (int k = 0; k < kStridedBatch; ++k) {
-                const size_t d = d0 + k * plan.split;
+                const size_t d = d0 + k * d_step;
                 if (d < dim) y[c.base + d * inner] = T::store(out.of(softmax_value<kLog>(view.scaled(T::load(raw[k]), d), scale)));
             }
         }
@@ -158,7 +182,7 @@ template <class Acc> struct StridedBackwardSum {
 template <class S, bool kLog, class Opt>
 __global__ void __launch_bounds__(kStridedBlockThreads, 4)
     softmax_backward_strided_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t outer, size_t dim, size_t inner,
-                                    StridedPlan plan, bool cache_tile)
+                                    StridedPlan plan, bool cache_tile, unsigned cluster_blocks)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -172,16 +196,20 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
     (void)outer;
     const StridedCoords at(plan);
     const size_t slot_base = (size_t)at.g * dim * plan.width + at.tx;
-    for (size_t first = (size_t)blockIdx.x * plan.groups; first < plan.tiles; first += (size_t)gridDim.x * plan.groups) {
+    /* a cluster of K blocks shares its tiles: block rank r takes d = r split + ty + k K split */
+    const unsigned rank = blockIdx.x % cluster_blocks;
+    const size_t d_begin = (size_t)rank * plan.split + at.ty, d_step = (size_t)cluster_blocks * plan.split;
+    const size_t turn = (size_t)(gridDim.x / cluster_blocks) * plan.groups;
+    for (size_t first = (size_t)(blockIdx.x / cluster_blocks) * plan.groups; first < plan.tiles; first += turn) {
         const StridedSlot c = at.slot(plan, first, dim, inner);
         const auto view = opt.row(c.outer_index, c.column, dim); /* no masks here (inner > 1) */
         State s = {acc_zero<M>(), 0};
         if (c.active)
-            for (size_t d0 = at.ty; d0 < dim; d0 += kStridedBatch * plan.split) {
+            for (size_t d0 = d_begin; d0 < dim; d0 += kStridedBatch * d_step) {
                 S ry[kStridedBatch], rg[kStridedBatch]; /* loads first, then the sum in increasing d */
 #pragma unroll
                 for (int k = 0; k < kStridedBatch; ++k) {
-                    const size_t d = d0 + k * plan.split;
+                    const size_t d = d0 + k * d_step;
                     if (d < dim) {
                         ry[k] = y[c.base + d * inner];
                         rg[k] = dy[c.base + d * inner];
@@ -189,7 +217,7 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
                 }
 #pragma unroll
                 for (int k = 0; k < kStridedBatch; ++k) {
-                    const size_t d = d0 + k * plan.split;
+                    const size_t d = d0 + k * d_step;
                     if (d >= dim) break;
                     if (cache_tile) {
                         tile_y[slot_base + d * plan.width] = ry[k];
@@ -199,16 +227,16 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
                     s.live |= output_is_live<kLog>(T::load(ry[k])) ? 1 : 0;
                 }
             }
-        const State total = strided_tree(plan, at, s, scratch, [](State a, State b) {
+        const State total = strided_tree(plan, at, cluster_blocks, s, scratch, [](State a, State b) {
             return State{acc_add<M>(a.sum, b.sum), a.live | b.live};
         });
         if (!c.active) continue; /* after the barriers */
         const bool zero_row = Opt::kActive && opt.safe() && !total.live;
-        for (size_t d0 = at.ty; d0 < dim; d0 += kStridedBatch * plan.split) {
+        for (size_t d0 = d_begin; d0 < dim; d0 += kStridedBatch * d_step) {
             S ry[kStridedBatch], rg[kStridedBatch]; /* reads before writes (dx may be dy) */
 #pragma unroll
             for (int k = 0; k < kStridedBatch; ++k) {
-                const size_t d = d0 + k * plan.split;
+                const size_t d = d0 + k * d_step;
                 if (d < dim) {
                     ry[k] = cache_tile ? tile_y[slot_base + d * plan.width] : y[c.base + d * inner];
                     rg[k] = cache_tile ? tile_dy[slot_base + d * plan.width] : dy[c.base + d * inner];
@@ -216,7 +244,7 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
             }
 #pragma unroll
             for (int k = 0; k < kStridedBatch; ++k) {
-                const size_t d = d0 + k * plan.split;
+                const size_t d = d0 + k * d_step;
                 if (d < dim)
                     dx[c.base + d * inner] =
                         T::store(zero_row ? C(0) : view.scale_grad(softmax_grad<M, kLog>(T::load(ry[k]), T::load(rg[k]), total.sum)));
@@ -230,7 +258,10 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
  * when it fits this kernel's dynamic shared memory on this device and keeps
  * at least as many threads resident as the uncached kernel, up to 1024 (32
  * warps) per SM: a tile that costs occupancy below that loses more latency
- * hiding than the second read (from L2, the block's own recent reads) costs. */
+ * hiding than the second read (from L2, the block's own recent reads) costs.
+ * The cluster configuration (strided_cluster_blocks) is decided before any
+ * launch: taken when cudaOccupancyMaxActiveClusters says one fits, else the
+ * plain launch; a launch that fails is reported, never retried. */
 template <class Kernel, class... Args>
 cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner, size_t arrays, size_t elem,
                            const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch, Args... args)
@@ -239,6 +270,40 @@ cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner
     size_t allowed = 0;
     cudaError_t err = dynamic_smem_limit((const void *)kernel, device, &allowed);
     if (err != cudaSuccess) return err;
+    if (const unsigned cluster = strided_cluster_blocks(plan, dim, device); cluster > 1) {
+        size_t ptx = 0;
+        err = kernel_ptx_version((const void *)kernel, device, &ptx);
+        if (err != cudaSuccess) return err;
+        cudaLaunchAttribute attribute[1];
+        attribute[0].id = cudaLaunchAttributeClusterDimension;
+        attribute[0].val.clusterDim.x = cluster;
+        attribute[0].val.clusterDim.y = 1;
+        attribute[0].val.clusterDim.z = 1;
+        cudaLaunchConfig_t config = {};
+        config.gridDim = dim3(cluster);
+        config.blockDim = dim3(plan.threads);
+        config.dynamicSmemBytes = 0;
+        config.stream = stream;
+        config.attrs = attribute;
+        config.numAttrs = 1;
+        int resident = 0;
+        if (ptx >= 90 && cudaOccupancyMaxActiveClusters(&resident, kernel, &config) != cudaSuccess) {
+            (void)cudaGetLastError(); /* a refused query is "not resident": the plain launch */
+            resident = 0;
+        }
+        if (ptx >= 90 && resident >= 1) {
+            const size_t clusters = (size_t)resident < plan.blocks ? (size_t)resident : plan.blocks;
+            config.gridDim = dim3((unsigned)(clusters * cluster));
+            *launch = actk_softmax_launch{ACTK_SOFTMAX_PATH_STRIDED_CLUSTER, config.gridDim.x, plan.threads, cluster, 0,
+                                          clusters * plan.groups * plan.width};
+            err = cudaLaunchKernelEx(&config, kernel, args..., outer, dim, inner, plan, false, cluster);
+            if (err != cudaSuccess) {
+                (void)cudaGetLastError(); /* reported through the status; leave no stale error behind */
+                return err;
+            }
+            return cudaGetLastError();
+        }
+    }
     size_t uncached_blocks = 1;
     err = resident_blocks_per_sm((const void *)kernel, device, (int)plan.threads, 0, &uncached_blocks);
     if (err != cudaSuccess) return err;
@@ -257,7 +322,7 @@ cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner
     if (err != cudaSuccess) return err;
     *launch = actk_softmax_launch{cache_tile ? ACTK_SOFTMAX_PATH_STRIDED_TILED : ACTK_SOFTMAX_PATH_STRIDED, grid,
                                   plan.threads, 1, dynamic, (size_t)grid * plan.groups * plan.width};
-    kernel<<<grid, plan.threads, dynamic, stream>>>(args..., outer, dim, inner, plan, cache_tile);
+    kernel<<<grid, plan.threads, dynamic, stream>>>(args..., outer, dim, inner, plan, cache_tile, 1u);
     return cudaGetLastError();
 }
 

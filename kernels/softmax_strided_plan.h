@@ -22,10 +22,14 @@
  *    contiguous run);
  *  - split_pow2: the smallest power of two >= split, the span of the
  *    reduction tree (step h = split_pow2 / 2, ..., 1: thread ty < h merges
- *    ty + h when that is below split).
+ *    ty + h when that is below split);
+ *  - fewer blocks than SMs (few, long columns): a cluster per block's
+ *    tiles on sm_90+ (strided_cluster_blocks, below).
  */
 #ifndef ACTK_KERNELS_SOFTMAX_STRIDED_PLAN_H
 #define ACTK_KERNELS_SOFTMAX_STRIDED_PLAN_H
+
+#include "device_facts.h"
 
 #include <stddef.h>
 
@@ -60,6 +64,30 @@ inline StridedPlan strided_plan(size_t outer, size_t dim, size_t inner)
     p.tiles = outer * p.tiles_per_outer;
     p.blocks = (p.tiles + p.groups - 1) / p.groups;
     return p;
+}
+
+/* Few tiles (fewer blocks than SMs) with long columns: a cluster of K
+ * blocks shares each block's tiles, each block taking 1/K of dim, merged
+ * through distributed shared memory in rank order (softmax_strided.cuh).
+ * K fills the SMs, at most 8 (the portable cluster size), and only while
+ * each thread keeps at least kStridedClusterMinPerThread elements; K >= 2 or no
+ * cluster. Only where the device has clusters (the launcher also checks
+ * that the kernel was compiled for them and that a cluster is resident).
+ * No tile on this path (so few columns are small: the second read hits
+ * L2). Returns K, or 1 for the plain launch. */
+constexpr size_t kStridedClusterMinPerThread = 16;
+constexpr unsigned kStridedMaxCluster = 8; /* the portable cluster size */
+
+inline unsigned strided_cluster_blocks(const StridedPlan &plan, size_t dim, const actk_device_facts &device)
+{
+    if (!actk_device_has_clusters(&device)) return 1;
+    const size_t sms = (size_t)(device.sm_count > 0 ? device.sm_count : 1);
+    if (plan.blocks >= sms) return 1;
+    size_t k = (sms + plan.blocks - 1) / plan.blocks;                     /* blocks to fill the SMs */
+    const size_t by_length = dim / ((size_t)plan.split * kStridedClusterMinPerThread); /* each thread keeps enough work */
+    if (k > by_length) k = by_length;
+    if (k > kStridedMaxCluster) k = kStridedMaxCluster;
+    return k >= 2 ? (unsigned)k : 1;
 }
 
 } // namespace actk

@@ -29,6 +29,7 @@ typedef enum {
     ACTK_SOFTMAX_PATH_CLUSTER,        /* a thread-block cluster per row, chunks read twice */
     ACTK_SOFTMAX_PATH_STRIDED_TILED,  /* inner > 1: columns x threads along dim, the columns in a shared-memory tile */
     ACTK_SOFTMAX_PATH_STRIDED,        /* inner > 1: columns x threads along dim, read twice */
+    ACTK_SOFTMAX_PATH_STRIDED_CLUSTER, /* inner > 1, few tiles (sm_90+): a cluster of blocks shares each block's tiles */
     ACTK_SOFTMAX_PATH_COUNT
 } actk_softmax_path;
 

@@ -97,11 +97,21 @@ size_t strided_tile_bytes(Shape s, actk_dtype dtype, bool backward)
     return (size_t)plan.groups * plan.width * s.dim * actk_dtype_size(dtype) * (backward ? 2 : 1);
 }
 
+/* The cluster size the strided dispatch picks for a shape on this device
+ * (softmax_strided_plan.h), whether or not it has clusters. */
+unsigned strided_cluster(Shape s)
+{
+    const DeviceView d = device_view();
+    actk_device_facts facts = {0, d.sms, 9, 0, d.smem_optin, 1};
+    return actk::strided_cluster_blocks(actk::strided_plan(s.outer, s.dim, s.inner), s.dim, facts);
+}
+
 actk_softmax_path expected_path(Shape s, actk_dtype dtype, bool backward)
 {
     const DeviceView d = device_view();
     const size_t elem = actk_dtype_size(dtype), arrays = backward ? 2 : 1, margin = 1024;
     if (s.inner > 1) {
+        if (d.cc_major >= 9 && d.cluster_launch && !clusters_hidden && strided_cluster(s) > 1) return ACTK_SOFTMAX_PATH_STRIDED_CLUSTER;
         /* The strided kernels (softmax_strided.cuh) take the tile only when it
          * fits and costs no occupancy (a query this test cannot repeat), so
          * the path is certain only at the ends: a tile beyond the opt-in
@@ -139,10 +149,12 @@ actk_softmax_launch expect_path(Shape s, actk_dtype dtype, bool backward)
     }
     if (s.inner > 1) { /* the launch follows the plan (softmax_strided_plan.h) */
         const actk::StridedPlan plan = actk::strided_plan(s.outer, s.dim, s.inner);
+        const unsigned cluster = got.path == ACTK_SOFTMAX_PATH_STRIDED_CLUSTER ? strided_cluster(s) : 1u;
         EXPECT_EQ(got.block, plan.threads);
-        EXPECT_EQ(got.cluster, 1u);
-        EXPECT_LE((size_t)got.grid, plan.blocks);
-        EXPECT_EQ(got.rows_per_pass, (size_t)got.grid * plan.groups * plan.width);
+        EXPECT_EQ(got.cluster, cluster);
+        EXPECT_EQ(got.grid % cluster, 0u);
+        EXPECT_LE((size_t)(got.grid / cluster), plan.blocks);
+        EXPECT_EQ(got.rows_per_pass, (size_t)(got.grid / cluster) * plan.groups * plan.width);
         EXPECT_EQ(got.dynamic_smem, got.path == ACTK_SOFTMAX_PATH_STRIDED_TILED ? strided_tile_bytes(s, dtype, backward) : 0u);
     }
     EXPECT_GT(got.grid, 0u);
@@ -451,10 +463,12 @@ TEST_F(Gpu, SoftmaxUncachedBranches)
 {
     std::mt19937_64 rng(707);
     for (actk_dtype dtype : {ACTK_F32, ACTK_F64, ACTK_F16}) {
-        check_softmax(ACTK_SOFTMAX, dtype, {1, 40000, 3}, rng);     /* strided, tile beyond shared memory */
-        check_softmax(ACTK_LOG_SOFTMAX, dtype, {2, 8000, 33}, rng);
-        EXPECT_EQ(expected_path({1, 40000, 3}, dtype, false), ACTK_SOFTMAX_PATH_STRIDED);
-        EXPECT_EQ(expected_path({2, 8000, 33}, dtype, true), ACTK_SOFTMAX_PATH_STRIDED);
+        without_clusters([&] { /* few tiles: the cluster path where clusters exist */
+            check_softmax(ACTK_SOFTMAX, dtype, {1, 40000, 3}, rng); /* strided, tile beyond shared memory */
+            check_softmax(ACTK_LOG_SOFTMAX, dtype, {2, 8000, 33}, rng);
+            EXPECT_EQ(expected_path({1, 40000, 3}, dtype, false), ACTK_SOFTMAX_PATH_STRIDED);
+            EXPECT_EQ(expected_path({2, 8000, 33}, dtype, true), ACTK_SOFTMAX_PATH_STRIDED);
+        });
         without_clusters([&] {
             check_softmax(ACTK_SOFTMAX, dtype, {2, 300007, 1}, rng); /* block, row not cached */
             EXPECT_EQ(expected_path({2, 300007, 1}, dtype, false), ACTK_SOFTMAX_PATH_BLOCK);
@@ -478,18 +492,18 @@ void check_strided_replay_bits(actk_softmax_kind kind, Shape s, std::mt19937_64 
     std::uniform_real_distribution<double> g(-1, 1);
     for (size_t k = 0; k < n; ++k) dy.set(k, g(rng));
     ASSERT_EQ(actk_cpu_softmax_forward(kind, kDtype, s.outer, s.dim, s.inner, x.data(), y_ref.data()), ACTK_SUCCESS);
-    strided_forward_replay<M>(kind, kDtype, s.outer, s.dim, s.inner, x, want_y);
-    strided_backward_replay<M>(kind, s.outer, s.dim, s.inner, y_ref, dy, want_dx);
     DeviceBuffer d_x(bytes, 0), d_y(bytes, 0), d_yref(bytes, 0), d_dy(bytes, 0), d_dx(bytes, 0);
     ASSERT_TRUE(d_x.base && d_y.base && d_yref.base && d_dy.base && d_dx.base);
     d_x.upload(x.data());
     d_yref.upload(y_ref.data());
     d_dy.upload(dy.data());
     ASSERT_EQ(actk_cuda_softmax_forward(kind, kDtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
-    expect_path(s, kDtype, false);
+    const unsigned forward_cluster = expect_path(s, kDtype, false).cluster; /* the replay takes the cluster order the launch took */
     ASSERT_EQ(actk_cuda_softmax_backward(kind, kDtype, s.outer, s.dim, s.inner, d_yref.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS)
         << actk_last_error();
-    expect_path(s, kDtype, true);
+    const unsigned backward_cluster = expect_path(s, kDtype, true).cluster;
+    strided_forward_replay<M>(kind, kDtype, s.outer, s.dim, s.inner, x, want_y, StridedOrder::kTree, {}, nullptr, forward_cluster);
+    strided_backward_replay<M>(kind, s.outer, s.dim, s.inner, y_ref, dy, want_dx, StridedOrder::kTree, backward_cluster);
     CUDA_OK(cudaDeviceSynchronize());
     d_y.download(got_y.data());
     d_dx.download(got_dx.data());
@@ -529,6 +543,17 @@ TEST_F(Gpu, SoftmaxStridedIssueShapes)
             check_strided_replay_bits<ACTK_F16>(kind, s, rng);
             check_strided_replay_bits<ACTK_BF16>(kind, s, rng);
         }
+    /* few tiles on a GPU without clusters (one block per tile group) */
+    without_clusters([&] {
+        check_softmax(ACTK_SOFTMAX, ACTK_F32, {2, 20000, 3}, rng);
+        check_strided_replay_bits<ACTK_F32>(ACTK_SOFTMAX, {1, 20000, 3}, rng);
+    });
+    /* the cluster path, where the device has clusters: asserted, not assumed */
+    const DeviceView d = device_view();
+    if (d.cc_major >= 9 && d.cluster_launch) {
+        EXPECT_GT(strided_cluster({2, 20000, 3}), 1u);
+        EXPECT_EQ(expected_path({2, 20000, 3}, ACTK_F32, false), ACTK_SOFTMAX_PATH_STRIDED_CLUSTER);
+    }
 }
 
 /* Softmax calls are capturable in a CUDA graph (nothing synchronises or

@@ -240,7 +240,7 @@ const Case kCases[] = {
     {3, 7, 5, 0, 0},        /* strided, tiled */
     {4, 64, 49, 0, 0},      /* strided, tiled */
     {2, 300, 3, 0, 0},      /* strided (inner < 32: lanes over (d, i)) */
-    {1, 40000, 3, 0, 0},    /* strided, the tile beyond shared memory on every GPU: read twice */
+    {1, 40000, 3, 0, 0},    /* strided, one tile group: a cluster (sm_90+); else the tile beyond shared memory: read twice */
 };
 
 } // namespace
@@ -270,6 +270,7 @@ TEST_F(Gpu, SoftmaxOptionsOnEveryPathAgreeWithTheReference)
     if (major >= 9 && clusters) {
         want.push_back(ACTK_SOFTMAX_PATH_CLUSTER_CACHED);
         want.push_back(ACTK_SOFTMAX_PATH_CLUSTER);
+        want.push_back(ACTK_SOFTMAX_PATH_STRIDED_CLUSTER); /* {1, 40000, 3}: one tile group */
     }
     for (actk_softmax_path p : want) EXPECT_TRUE(paths_seen.count(p)) << "never ran " << actk_internal_softmax_path_name(p);
 }

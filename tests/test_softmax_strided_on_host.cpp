@@ -48,15 +48,15 @@ void fill(Buffer &x, size_t outer, size_t dim, size_t inner, Pattern p, std::mt1
 
 /* Elements beyond the forward bound (replay vs reference); prints the first. */
 size_t forward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner, const Buffer &x, bool plain_float,
-                      StridedOrder order, long double *worst = nullptr)
+                      StridedOrder order, long double *worst = nullptr, unsigned cluster = 1)
 {
     const size_t n = outer * dim * inner;
     Buffer got(dtype, n), want(dtype, n);
     EXPECT_EQ(actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, x.data(), want.data()), ACTK_SUCCESS);
     if (dtype == ACTK_F32 && !plain_float)
-        strided_forward_replay<F32>(kind, dtype, outer, dim, inner, x, got, order);
+        strided_forward_replay<F32>(kind, dtype, outer, dim, inner, x, got, order, {}, nullptr, cluster);
     else
-        strided_forward_replay<Half>(kind, dtype, outer, dim, inner, x, got, order);
+        strided_forward_replay<Half>(kind, dtype, outer, dim, inner, x, got, order, {}, nullptr, cluster);
     size_t bad = 0;
     for (size_t k = 0; k < n; ++k) {
         const long double u = ulp_distance(dtype, got.get(k), want.get(k));
@@ -66,7 +66,8 @@ size_t forward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, si
     return bad;
 }
 
-size_t backward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner, const Buffer &x, const Buffer &dy)
+size_t backward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner, const Buffer &x, const Buffer &dy,
+                       unsigned cluster = 1)
 {
     const size_t n = outer * dim * inner;
     const long double eps = dtype == ACTK_F32 ? 0x1p-24L : dtype == ACTK_F16 ? 0x1p-11L : 0x1p-8L;
@@ -74,9 +75,9 @@ size_t backward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, s
     EXPECT_EQ(actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, x.data(), y.data()), ACTK_SUCCESS);
     EXPECT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, y.data(), dy.data(), want.data()), ACTK_SUCCESS);
     if (dtype == ACTK_F32)
-        strided_backward_replay<F32>(kind, outer, dim, inner, y, dy, got);
+        strided_backward_replay<F32>(kind, outer, dim, inner, y, dy, got, StridedOrder::kTree, cluster);
     else
-        strided_backward_replay<Half>(kind, outer, dim, inner, y, dy, got);
+        strided_backward_replay<Half>(kind, outer, dim, inner, y, dy, got, StridedOrder::kTree, cluster);
     size_t bad = 0;
     for (size_t o = 0; o < outer; ++o)
         for (size_t i = 0; i < inner; ++i) {
@@ -99,6 +100,9 @@ size_t backward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, s
 struct StridedShape {
     size_t outer, dim, inner;
 };
+
+/* An H100's facts as the dispatch sees them (for the cluster choice). */
+const actk_device_facts kH100 = {0, 132, 9, 0, 227 * 1024, 1};
 
 } // namespace
 
@@ -124,6 +128,15 @@ TEST(SoftmaxStridedOnHost, PlanShapes)
     const actk::StridedPlan ragged = actk::strided_plan(2, 50, 33); /* 33 = 32 + 1: two tiles per o */
     EXPECT_EQ(ragged.tiles_per_outer, 2u);
     EXPECT_EQ(ragged.tiles, 4u);
+    /* the cluster choice (sm_90+, fewer blocks than SMs, long columns) */
+    actk_device_facts no_clusters = kH100;
+    no_clusters.cluster_launch = 0;
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 20000, 3), 20000, kH100), 8u);
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 20000, 3), 20000, no_clusters), 1u);
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 300, 3), 300, kH100), 1u);         /* 300 / (85 x 16) < 2 */
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 1000, 64), 1000, kH100), 7u);     /* 4 blocks: 1000 / 128 */
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(8, 256, 3136), 256, kH100), 1u);     /* 784 blocks */
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(40, 20000, 33), 20000, kH100), 2u);  /* 80 blocks: 2 fill 132 SMs */
     for (size_t inner : {2u, 3u, 5u, 7u, 9u, 17u, 31u, 32u, 33u, 64u, 3136u})
         for (size_t dim : {1u, 2u, 5u, 64u, 300u, 20000u}) {
             const actk::StridedPlan p = actk::strided_plan(3, dim, inner);
@@ -156,9 +169,14 @@ TEST(SoftmaxStridedOnHost, KernelOrderMeetsTheBounds)
                 fill(x, s.outer, s.dim, s.inner, p, rng);
                 std::uniform_real_distribution<double> g(-1, 1);
                 for (size_t k = 0; k < n; ++k) dy.set(k, p == Pattern::kTies ? 0.25 : g(rng));
-                for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
-                    EXPECT_EQ(forward_misses(kind, dtype, s.outer, s.dim, s.inner, x, false, StridedOrder::kTree, &worst), 0u);
-                    EXPECT_EQ(backward_misses(kind, dtype, s.outer, s.dim, s.inner, x, dy), 0u);
+                /* the plain order, and the cluster order the few-tiles shapes take on an H100 (132 SMs) */
+                const unsigned cluster = actk::strided_cluster_blocks(actk::strided_plan(s.outer, s.dim, s.inner), s.dim, kH100);
+                for (unsigned k : {1u, cluster}) {
+                    for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
+                        EXPECT_EQ(forward_misses(kind, dtype, s.outer, s.dim, s.inner, x, false, StridedOrder::kTree, &worst, k), 0u) << "cluster " << k;
+                        EXPECT_EQ(backward_misses(kind, dtype, s.outer, s.dim, s.inner, x, dy, k), 0u) << "cluster " << k;
+                    }
+                    if (cluster == 1) break;
                 }
             }
         printf("  %s strided forward: worst %.0Lf ulp\n", actk_dtype_name(dtype), worst);
