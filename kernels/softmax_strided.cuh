@@ -133,7 +133,9 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
     const size_t turn = (size_t)(gridDim.x / cluster_blocks) * plan.groups;
     for (size_t first = (size_t)(blockIdx.x / cluster_blocks) * plan.groups; first < plan.tiles; first += turn) {
         const StridedSlot c = at.slot(plan, first, dim, inner);
-        const auto view = opt.row(c.outer_index, c.column, dim); /* no masks here (inner > 1): every key live */
+        /* no masks here (inner > 1): every key live. A thread without a column
+         * asks for row 0 (the per-row arrays end at outer * inner). */
+        const auto view = opt.row(c.active ? c.outer_index : 0, c.active ? c.column : 0, dim);
         MaxSum<M> s = MaxSum<M>::empty();
         if (c.active)
             for (size_t d0 = d_begin; d0 < dim; d0 += kStridedBatch * d_step) {
@@ -202,7 +204,9 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
     const size_t turn = (size_t)(gridDim.x / cluster_blocks) * plan.groups;
     for (size_t first = (size_t)(blockIdx.x / cluster_blocks) * plan.groups; first < plan.tiles; first += turn) {
         const StridedSlot c = at.slot(plan, first, dim, inner);
-        const auto view = opt.row(c.outer_index, c.column, dim); /* no masks here (inner > 1) */
+        /* no masks here (inner > 1): every key live. A thread without a column
+         * asks for row 0 (the per-row arrays end at outer * inner). */
+        const auto view = opt.row(c.active ? c.outer_index : 0, c.active ? c.column : 0, dim);
         State s = {acc_zero<M>(), 0};
         if (c.active)
             for (size_t d0 = d_begin; d0 < dim; d0 += kStridedBatch * d_step) {
