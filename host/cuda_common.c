@@ -244,8 +244,9 @@ const char *actk_internal_softmax_path_name(actk_softmax_path path)
     case ACTK_SOFTMAX_PATH_BLOCK: return "block (uncached)";
     case ACTK_SOFTMAX_PATH_CLUSTER_CACHED: return "cluster (chunks cached)";
     case ACTK_SOFTMAX_PATH_CLUSTER: return "cluster (uncached)";
-    case ACTK_SOFTMAX_PATH_STRIDED_TILED: return "strided (column tile)";
+    case ACTK_SOFTMAX_PATH_STRIDED_TILED: return "strided (tile cached)";
     case ACTK_SOFTMAX_PATH_STRIDED: return "strided (uncached)";
+    case ACTK_SOFTMAX_PATH_STRIDED_CLUSTER: return "strided (cluster per tile group)";
     case ACTK_SOFTMAX_PATH_SUBWARP: return "sub-warp (lanes per row)";
     case ACTK_SOFTMAX_PATH_COUNT: break;
     }

@@ -33,10 +33,11 @@
  *    row cached in shared memory when it fits the device's opt-in limit
  *    (forward), else read twice - on GPUs without clusters this is also the
  *    path of rows of any length.
- *  - inner > 1: softmax_*_strided_kernel, one thread per (outer, inner)
- *    column, adjacent threads on adjacent inner indices so every access is
- *    coalesced; the column is kept in a shared-memory tile when it fits
- *    (dim up to ~450 f32 forward on an H100), else read twice.
+ *  - inner > 1: softmax_*_strided_kernel (softmax_strided.cuh), a block
+ *    of columns x threads along dim, the dim threads of a column merged in
+ *    shared memory in a fixed tree; warps read contiguous runs (inner < 32:
+ *    lanes over (d, i)); the columns kept in a shared-memory tile when that
+ *    costs no occupancy, else read twice.
  * Every grid is persistent: at most the blocks the device holds at once
  * (launch_cache.cuh), each looping over rows or columns.
  * Rows that are all -inf, or hold +inf or NaN, give NaN (as the CPU path).
@@ -560,100 +561,15 @@ cudaError_t launch_cluster(Kernel kernel, size_t rows, size_t dim, size_t chunk_
     return cudaSuccess; /* no resident configuration: the caller takes the block kernel */
 }
 
-/* ---- inner > 1: a thread per (outer, inner) column -------------------------- */
+/* ---- inner > 1: softmax_strided.cuh ------------------------------------------ */
 
-/* Each thread's column can be cached in a shared-memory tile laid out
- * [d][thread] (thread-private slots: no barriers, no bank conflicts), so the
- * second pass reads shared memory instead of device memory. */
-constexpr int kStridedThreads = 128;
+} // namespace
+} // namespace actk
 
-template <class S, bool kLog, class Opt>
-__global__ void __launch_bounds__(kStridedThreads) softmax_forward_strided_kernel(Opt opt, const S *x, S *y, size_t outer,
-                                                                                  size_t dim, size_t inner, bool cache_column)
-{
-    using T = StorageTraits<S>;
-    using C = typename T::Compute;
-    using M = typename MathFor<T::kDtype>::type;
-    extern __shared__ unsigned char dynamic_smem[];
-    S *tile = reinterpret_cast<S *>(dynamic_smem);
-    const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
-    for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
-        const size_t base = (c / inner) * dim * inner + c % inner;
-        const auto view = opt.row(c / inner, c, dim); /* no masks here (inner > 1): every key live */
-        MaxSum<M> s = MaxSum<M>::empty();
-        for (size_t d = 0; d < dim; ++d) {
-            const S raw = x[base + d * inner];
-            if (cache_column) tile[d * blockDim.x + threadIdx.x] = raw;
-            online_add(s, view.scaled(T::load(raw), d));
-        }
-        const RowScale<M> scale = row_scale<kLog>(s);
-        opt.write_lse(c, s);
-        const RowOutput<C> out = row_output<kLog>(opt, s, scale);
-        for (size_t d = 0; d < dim; ++d) {
-            const S raw = cache_column ? tile[d * blockDim.x + threadIdx.x] : x[base + d * inner];
-            y[base + d * inner] = T::store(out.of(softmax_value<kLog>(view.scaled(T::load(raw), d), scale)));
-        }
-    }
-}
+#include "softmax_strided.cuh" /* the strided kernels and launch_strided */
 
-template <class S, bool kLog, class Opt>
-__global__ void __launch_bounds__(kStridedThreads) softmax_backward_strided_kernel(Opt opt, const S *y, const S *dy, S *dx,
-                                                                                   size_t outer, size_t dim, size_t inner,
-                                                                                   bool cache_column)
-{
-    using T = StorageTraits<S>;
-    using C = typename T::Compute;
-    using M = typename MathFor<T::kDtype>::type;
-    extern __shared__ unsigned char dynamic_smem[];
-    S *tile_y = reinterpret_cast<S *>(dynamic_smem);
-    S *tile_dy = tile_y + (cache_column ? dim * blockDim.x : 0);
-    const size_t columns = outer * inner, stride = (size_t)gridDim.x * blockDim.x;
-    for (size_t c = (size_t)blockIdx.x * blockDim.x + threadIdx.x; c < columns; c += stride) {
-        const size_t base = (c / inner) * dim * inner + c % inner;
-        const auto view = opt.row(c / inner, c, dim); /* no masks here (inner > 1) */
-        typename SoftmaxAcc<M>::type row_sum = acc_zero<M>();
-        bool live_output = false;
-        for (size_t d = 0; d < dim; ++d) {
-            const S ry = y[base + d * inner], rg = dy[base + d * inner];
-            if (cache_column) {
-                tile_y[d * blockDim.x + threadIdx.x] = ry;
-                tile_dy[d * blockDim.x + threadIdx.x] = rg;
-            }
-            row_sum = backward_term<M, kLog>(row_sum, T::load(ry), T::load(rg));
-            live_output |= output_is_live<kLog>(T::load(ry));
-        }
-        const bool zero_row = Opt::kActive && opt.safe() && !live_output;
-        for (size_t d = 0; d < dim; ++d) {
-            const size_t idx = base + d * inner;
-            const S ry = cache_column ? tile_y[d * blockDim.x + threadIdx.x] : y[idx];
-            const S rg = cache_column ? tile_dy[d * blockDim.x + threadIdx.x] : dy[idx];
-            dx[idx] = T::store(zero_row ? C(0) : view.scale_grad(softmax_grad<M, kLog>(T::load(ry), T::load(rg), row_sum)));
-        }
-    }
-}
-
-/* Launches a strided kernel, with the column tile when it fits the
- * kernel's dynamic shared memory on this device. */
-template <class Kernel, class... Args>
-cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner, size_t arrays, size_t elem,
-                           const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch, Args... args)
-{
-    size_t allowed = 0;
-    cudaError_t err = dynamic_smem_limit((const void *)kernel, device, &allowed);
-    if (err != cudaSuccess) return err;
-    const size_t tile_bytes = dim * kStridedThreads * elem * arrays;
-    const bool cache_column = tile_bytes <= allowed;
-    const size_t dynamic = cache_column ? tile_bytes : 0;
-    const size_t columns = outer * inner;
-    unsigned grid = 0;
-    err = resident_grid((const void *)kernel, device, kStridedThreads, dynamic, (columns + kStridedThreads - 1) / kStridedThreads,
-                        &grid);
-    if (err != cudaSuccess) return err;
-    *launch = actk_softmax_launch{cache_column ? ACTK_SOFTMAX_PATH_STRIDED_TILED : ACTK_SOFTMAX_PATH_STRIDED, grid,
-                                  kStridedThreads, 1, dynamic, (size_t)grid * kStridedThreads};
-    kernel<<<grid, kStridedThreads, dynamic, stream>>>(args..., outer, dim, inner, cache_column);
-    return cudaGetLastError();
-}
+namespace actk {
+namespace {
 
 /* ---- launch ------------------------------------------------------------------ */
 

@@ -27,8 +27,9 @@ typedef enum {
     ACTK_SOFTMAX_PATH_BLOCK,          /* a block per row, the row read twice from device memory */
     ACTK_SOFTMAX_PATH_CLUSTER_CACHED, /* a thread-block cluster per row, chunks cached in shared memory */
     ACTK_SOFTMAX_PATH_CLUSTER,        /* a thread-block cluster per row, chunks read twice */
-    ACTK_SOFTMAX_PATH_STRIDED_TILED,  /* inner > 1: a thread per column, the column in a shared-memory tile */
-    ACTK_SOFTMAX_PATH_STRIDED,        /* inner > 1: a thread per column, the column read twice */
+    ACTK_SOFTMAX_PATH_STRIDED_TILED,  /* inner > 1: columns x threads along dim, the columns in a shared-memory tile */
+    ACTK_SOFTMAX_PATH_STRIDED,        /* inner > 1: columns x threads along dim, read twice */
+    ACTK_SOFTMAX_PATH_STRIDED_CLUSTER, /* inner > 1, few tiles (sm_90+): a cluster of blocks shares each block's tiles */
     ACTK_SOFTMAX_PATH_SUBWARP,        /* inner == 1, dim <= 16: a group of 1 to 16 lanes per row, several rows per warp */
     ACTK_SOFTMAX_PATH_COUNT
 } actk_softmax_path;

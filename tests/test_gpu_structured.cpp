@@ -15,6 +15,7 @@
  */
 #include "cuda_test_hooks.h"
 #include "gpu_util.h"
+#include "softmax_strided_replay.h"
 #include "test_util.h"
 
 #include <algorithm>
@@ -88,12 +89,39 @@ template <class F> void without_clusters(F body)
     clusters_hidden = false;
 }
 
+/* The strided kernels' shared-memory tile for a shape: the plan's columns
+ * of a block times dim, one array forward, two backward. */
+size_t strided_tile_bytes(Shape s, actk_dtype dtype, bool backward)
+{
+    const actk::StridedPlan plan = actk::strided_plan(s.outer, s.dim, s.inner);
+    return (size_t)plan.groups * plan.width * s.dim * actk_dtype_size(dtype) * (backward ? 2 : 1);
+}
+
+/* The cluster size the strided dispatch picks for a shape on this device
+ * (softmax_strided_plan.h), whether or not it has clusters. */
+unsigned strided_cluster(Shape s)
+{
+    const DeviceView d = device_view();
+    actk_device_facts facts = {0, d.sms, 9, 0, d.smem_optin, 1};
+    return actk::strided_cluster_blocks(actk::strided_plan(s.outer, s.dim, s.inner), s.dim, facts);
+}
+
 actk_softmax_path expected_path(Shape s, actk_dtype dtype, bool backward)
 {
     const DeviceView d = device_view();
     const size_t elem = actk_dtype_size(dtype), arrays = backward ? 2 : 1, margin = 1024;
-    if (s.inner > 1)
-        return s.dim * 128 * elem * arrays <= d.smem_optin ? ACTK_SOFTMAX_PATH_STRIDED_TILED : ACTK_SOFTMAX_PATH_STRIDED;
+    if (s.inner > 1) {
+        if (d.cc_major >= 9 && d.cluster_launch && !clusters_hidden && strided_cluster(s) > 1) return ACTK_SOFTMAX_PATH_STRIDED_CLUSTER;
+        /* The strided kernels (softmax_strided.cuh) take the tile only when it
+         * fits and costs no occupancy (a query this test cannot repeat), so
+         * the path is certain only at the ends: a tile beyond the opt-in
+         * shared memory is never taken, one of at most 2 KiB always is;
+         * between them either (ACTK_SOFTMAX_PATH_COUNT), and expect_path
+         * checks the launch against the plan instead. */
+        const size_t tile = strided_tile_bytes(s, dtype, backward);
+        if (tile > d.smem_optin) return ACTK_SOFTMAX_PATH_STRIDED;
+        return tile <= 2048 ? ACTK_SOFTMAX_PATH_STRIDED_TILED : ACTK_SOFTMAX_PATH_COUNT;
+    }
     if (s.dim <= 16) return ACTK_SOFTMAX_PATH_SUBWARP;
     if (s.dim <= 1024) return ACTK_SOFTMAX_PATH_WARP;
     const bool clusters = d.cc_major >= 9 && d.cluster_launch && !clusters_hidden;
@@ -113,8 +141,23 @@ actk_softmax_launch expect_path(Shape s, actk_dtype dtype, bool backward)
 {
     const actk_softmax_launch got = actk_internal_last_softmax_launch();
     const actk_softmax_path want = expected_path(s, dtype, backward);
-    EXPECT_EQ(got.path, want) << (backward ? "backward" : "forward") << " ran " << actk_internal_softmax_path_name(got.path)
-                              << ", expected " << actk_internal_softmax_path_name(want);
+    if (want == ACTK_SOFTMAX_PATH_COUNT) {
+        EXPECT_TRUE(got.path == ACTK_SOFTMAX_PATH_STRIDED_TILED || got.path == ACTK_SOFTMAX_PATH_STRIDED)
+            << (backward ? "backward" : "forward") << " ran " << actk_internal_softmax_path_name(got.path) << ", expected a strided path";
+    } else {
+        EXPECT_EQ(got.path, want) << (backward ? "backward" : "forward") << " ran " << actk_internal_softmax_path_name(got.path)
+                                  << ", expected " << actk_internal_softmax_path_name(want);
+    }
+    if (s.inner > 1) { /* the launch follows the plan (softmax_strided_plan.h) */
+        const actk::StridedPlan plan = actk::strided_plan(s.outer, s.dim, s.inner);
+        const unsigned cluster = got.path == ACTK_SOFTMAX_PATH_STRIDED_CLUSTER ? strided_cluster(s) : 1u;
+        EXPECT_EQ(got.block, plan.threads);
+        EXPECT_EQ(got.cluster, cluster);
+        EXPECT_EQ(got.grid % cluster, 0u);
+        EXPECT_LE((size_t)(got.grid / cluster), plan.blocks);
+        EXPECT_EQ(got.rows_per_pass, (size_t)(got.grid / cluster) * plan.groups * plan.width);
+        EXPECT_EQ(got.dynamic_smem, got.path == ACTK_SOFTMAX_PATH_STRIDED_TILED ? strided_tile_bytes(s, dtype, backward) : 0u);
+    }
     EXPECT_GT(got.grid, 0u);
     if (got.cluster > 1) {
         EXPECT_EQ(got.grid % got.cluster, 0u);
@@ -409,27 +452,109 @@ TEST_F(Gpu, SoftmaxGridStrideLoopsTurnMoreThanOnce)
     for (const Shape &s : shapes) check_softmax(ACTK_SOFTMAX, ACTK_F32, s, rng, kBothLoop);
     check_softmax(ACTK_LOG_SOFTMAX, ACTK_BF16, {100000, 64, 1}, rng, kBothLoop);
     without_clusters([&] { check_softmax(ACTK_SOFTMAX, ACTK_F32, {600, 20000, 1}, rng, kBothLoop); });
-    /* strided: the forward tile allows one block per SM, so 262144 columns
-     * loop; the untiled backward holds more columns at once, so its loop is
-     * covered by a shape with more, short columns */
-    check_softmax(ACTK_SOFTMAX, ACTK_F32, {64, 300, 4096}, rng, kForwardLoops);
+    /* strided: 64 x 128 tiles of 32 columns, more blocks than any GPU holds
+     * at once (8 per SM at most); and many short columns */
+    check_softmax(ACTK_SOFTMAX, ACTK_F32, {64, 300, 4096}, rng, kBothLoop);
     check_softmax(ACTK_SOFTMAX, ACTK_F32, {1, 3, 700001}, rng, kBothLoop);
 }
 
-/* The branches no other shape reaches on a big GPU: the strided kernel
- * without its column tile, and the block kernel without the row cache
+/* The branches no other shape reaches on a big GPU: the strided kernels
+ * without their tile, and the block kernel without the row cache
  * (rows longer than shared memory on a GPU without clusters). */
 TEST_F(Gpu, SoftmaxUncachedBranches)
 {
     std::mt19937_64 rng(707);
     for (actk_dtype dtype : {ACTK_F32, ACTK_F64, ACTK_F16}) {
-        check_softmax(ACTK_SOFTMAX, dtype, {3, 1000, 7}, rng);       /* strided, tile too big */
-        check_softmax(ACTK_LOG_SOFTMAX, dtype, {2, 2000, 33}, rng);
-        EXPECT_EQ(expected_path({3, 1000, 7}, dtype, false), ACTK_SOFTMAX_PATH_STRIDED);
+        without_clusters([&] { /* few tiles: the cluster path where clusters exist */
+            check_softmax(ACTK_SOFTMAX, dtype, {1, 40000, 3}, rng); /* strided, tile beyond shared memory */
+            check_softmax(ACTK_LOG_SOFTMAX, dtype, {2, 8000, 33}, rng);
+            EXPECT_EQ(expected_path({1, 40000, 3}, dtype, false), ACTK_SOFTMAX_PATH_STRIDED);
+            EXPECT_EQ(expected_path({2, 8000, 33}, dtype, true), ACTK_SOFTMAX_PATH_STRIDED);
+        });
         without_clusters([&] {
             check_softmax(ACTK_SOFTMAX, dtype, {2, 300007, 1}, rng); /* block, row not cached */
             EXPECT_EQ(expected_path({2, 300007, 1}, dtype, false), ACTK_SOFTMAX_PATH_BLOCK);
         });
+    }
+}
+
+/* The strided kernels give the bits of their host replay
+ * (softmax_strided_replay.h, the order the host test holds to the bounds):
+ * forward from x, backward from the reference y; f32, f16 and bf16 (the
+ * host build of the same math gives the device's bits, -fmad=false). */
+template <actk_dtype kDtype>
+void check_strided_replay_bits(actk_softmax_kind kind, Shape s, std::mt19937_64 &rng)
+{
+    using M = typename actk::MathFor<kDtype>::type;
+    const size_t n = s.outer * s.dim * s.inner, bytes = n * actk_dtype_size(kDtype);
+    SCOPED_TRACE(std::string("replay bits ") + (kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(kDtype) + " " +
+                 std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
+    Buffer x = softmax_inputs(kDtype, n, rng), y_ref(kDtype, n), dy(kDtype, n), want_y(kDtype, n), want_dx(kDtype, n), got_y(kDtype, n),
+           got_dx(kDtype, n);
+    std::uniform_real_distribution<double> g(-1, 1);
+    for (size_t k = 0; k < n; ++k) dy.set(k, g(rng));
+    ASSERT_EQ(actk_cpu_softmax_forward(kind, kDtype, s.outer, s.dim, s.inner, x.data(), y_ref.data()), ACTK_SUCCESS);
+    DeviceBuffer d_x(bytes, 0), d_y(bytes, 0), d_yref(bytes, 0), d_dy(bytes, 0), d_dx(bytes, 0);
+    ASSERT_TRUE(d_x.base && d_y.base && d_yref.base && d_dy.base && d_dx.base);
+    d_x.upload(x.data());
+    d_yref.upload(y_ref.data());
+    d_dy.upload(dy.data());
+    ASSERT_EQ(actk_cuda_softmax_forward(kind, kDtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    const unsigned forward_cluster = expect_path(s, kDtype, false).cluster; /* the replay takes the cluster order the launch took */
+    ASSERT_EQ(actk_cuda_softmax_backward(kind, kDtype, s.outer, s.dim, s.inner, d_yref.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS)
+        << actk_last_error();
+    const unsigned backward_cluster = expect_path(s, kDtype, true).cluster;
+    strided_forward_replay<M>(kind, kDtype, s.outer, s.dim, s.inner, x, want_y, StridedOrder::kTree, {}, nullptr, forward_cluster);
+    strided_backward_replay<M>(kind, s.outer, s.dim, s.inner, y_ref, dy, want_dx, StridedOrder::kTree, backward_cluster);
+    CUDA_OK(cudaDeviceSynchronize());
+    d_y.download(got_y.data());
+    d_dx.download(got_dx.data());
+    EXPECT_TRUE(d_y.guards_intact());
+    EXPECT_TRUE(d_dx.guards_intact());
+    size_t differ_y = 0, differ_dx = 0;
+    for (size_t k = 0; k < n; ++k) {
+        const long double a = got_y.get(k), b = want_y.get(k), c = got_dx.get(k), e = want_dx.get(k);
+        differ_y += !(a == b || (a != a && b != b));
+        differ_dx += !(c == e || (c != c && e != e));
+    }
+    EXPECT_EQ(differ_y, 0u) << "forward outputs differ from the replay's bits";
+    EXPECT_EQ(differ_dx, 0u) << "backward outputs differ from the replay's bits";
+}
+
+/* Issue 12 item 11's shapes on the strided kernels: a long dim on few
+ * columns, NCHW channel softmax (C = 128 .. 450 over 56 x 56), every odd
+ * inner up to 33 (inner < 32: lanes over (d, i); 33: a ragged second tile),
+ * short columns packed several per block; against the reference, the
+ * path and launch asserted, and on some the replay's bits. */
+TEST_F(Gpu, SoftmaxStridedIssueShapes)
+{
+    std::mt19937_64 rng(1111);
+    check_softmax(ACTK_SOFTMAX, ACTK_F32, {2, 20000, 3}, rng);      /* few columns, long dim */
+    check_softmax(ACTK_LOG_SOFTMAX, ACTK_BF16, {2, 20000, 3}, rng);
+    for (size_t channels : {128u, 256u, 450u}) {
+        check_softmax(ACTK_SOFTMAX, ACTK_F32, {8, channels, 56 * 56}, rng);
+        check_softmax(ACTK_LOG_SOFTMAX, ACTK_F16, {8, channels, 56 * 56}, rng);
+    }
+    check_softmax(ACTK_SOFTMAX, ACTK_F64, {2, 450, 56 * 56}, rng);
+    for (size_t inner = 1; inner <= 33; inner += 2)
+        for (actk_dtype dtype : kAllDtypes) check_softmax(inner % 4 == 1 ? ACTK_SOFTMAX : ACTK_LOG_SOFTMAX, dtype, {3, 77, inner}, rng);
+    for (actk_dtype dtype : kAllDtypes) check_softmax(ACTK_SOFTMAX, dtype, {1000, 3, 5}, rng); /* 17 o per block */
+    for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX})
+        for (const Shape &s : {Shape{2, 300, 7}, Shape{3, 450, 64}, Shape{1, 20000, 3}, Shape{4, 5, 33}}) {
+            check_strided_replay_bits<ACTK_F32>(kind, s, rng);
+            check_strided_replay_bits<ACTK_F16>(kind, s, rng);
+            check_strided_replay_bits<ACTK_BF16>(kind, s, rng);
+        }
+    /* few tiles on a GPU without clusters (one block per tile group) */
+    without_clusters([&] {
+        check_softmax(ACTK_SOFTMAX, ACTK_F32, {2, 20000, 3}, rng);
+        check_strided_replay_bits<ACTK_F32>(ACTK_SOFTMAX, {1, 20000, 3}, rng);
+    });
+    /* the cluster path, where the device has clusters: asserted, not assumed */
+    const DeviceView d = device_view();
+    if (d.cc_major >= 9 && d.cluster_launch) {
+        EXPECT_GT(strided_cluster({2, 20000, 3}), 1u);
+        EXPECT_EQ(expected_path({2, 20000, 3}, ACTK_F32, false), ACTK_SOFTMAX_PATH_STRIDED_CLUSTER);
     }
 }
 

@@ -242,7 +242,8 @@ const Case kCases[] = {
     {1, 300007, 1, 1, 1},   /* cluster; f64 chunks (and the backward's) beyond shared memory; block uncached without clusters */
     {3, 7, 5, 0, 0},        /* strided, tiled */
     {4, 64, 49, 0, 0},      /* strided, tiled */
-    {2, 300, 3, 0, 0},      /* strided; f64 (and backward f32) beyond the tile */
+    {2, 300, 3, 0, 0},      /* strided (inner < 32: lanes over (d, i)) */
+    {1, 40000, 3, 0, 0},    /* strided, one tile group: a cluster (sm_90+); else the tile beyond shared memory: read twice */
 };
 
 } // namespace
@@ -272,6 +273,7 @@ TEST_F(Gpu, SoftmaxOptionsOnEveryPathAgreeWithTheReference)
     if (major >= 9 && clusters) {
         want.push_back(ACTK_SOFTMAX_PATH_CLUSTER_CACHED);
         want.push_back(ACTK_SOFTMAX_PATH_CLUSTER);
+        want.push_back(ACTK_SOFTMAX_PATH_STRIDED_CLUSTER); /* {1, 40000, 3}: one tile group */
     }
     for (actk_softmax_path p : want) EXPECT_TRUE(paths_seen.count(p)) << "never ran " << actk_internal_softmax_path_name(p);
 }

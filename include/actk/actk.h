@@ -274,8 +274,9 @@ ACTK_API actk_status actk_cpu_softmax_backward(actk_softmax_kind kind, actk_dtyp
 /* The GPU forms of the two above (device pointers, asynchronous on
  * `stream`, no allocation). The kernel is chosen by shape: a warp per row
  * (dim <= 1024), a block per row, a thread-block cluster per row on compute
- * capability 9.0 and newer for long rows or few rows, a thread per column
- * when inner > 1. Every path gives the same bounds and is deterministic. */
+ * capability 9.0 and newer for long rows or few rows, a block of columns
+ * times threads along dim when inner > 1. Every path gives the same bounds
+ * and is deterministic. */
 ACTK_API actk_status actk_cuda_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
                                                size_t inner, const void *x, void *y, actk_stream stream);
 ACTK_API actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, size_t outer,
