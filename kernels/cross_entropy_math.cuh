@@ -128,6 +128,8 @@ struct CeRow {
     CePair keep;     /* 1 - eps, exact */
     CePair uniform;  /* eps / classes */
     float scale;     /* g: the gradient's scale for this row */
+    CePair inv;      /* 1 / sum e^(z - max), for the cached kernel's p = e inv */
+    float plain_factor; /* inv rounded, times g; finite only where the plain gradient applies (ce_grad_cached) */
     int state;       /* 0: normal; 1: ignored (gradient 0); 2: bad target (gradient NaN) */
 };
 
@@ -150,6 +152,11 @@ ACTK_HD CeRow ce_row(const CeAcc &acc, float z_t, int state, const CeConfig &c, 
     r.coeff = c.z_loss == 0.0f ? CePair{1.0f, 0.0f} : f32::add(CePair{1.0f, 0.0f}, f32::mul(r.lse, 2.0f * c.z_loss));
     r.scale = scale;
     r.state = state;
+    r.inv = CeRowMath::row_scale<false>(acc.ms).total; /* NaN pair for a non-finite max */
+    /* no smoothing, no z-loss: away from the target the gradient is g p, a
+     * product of positive factors, so plain float keeps it within ~3 ulp */
+    const bool plain_grad = c.eps == 0.0f && c.z_loss == 0.0f;
+    r.plain_factor = plain_grad ? (r.inv.hi + r.inv.lo) * scale : NAN;
     if (state == 1) {
         r.loss = 0.0f;
         return r;
@@ -203,6 +210,83 @@ ACTK_HD float ce_grad(CeLogit l, bool is_target, const CeRow &r)
     v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});
     if (is_target) v = f32::add(v, CePair{-r.keep.hi, -r.keep.lo});
     const CePair g = f32::two_prod(r.scale, l.dzdx);
+    const CePair out = f32::mul(v, g);
+    const float result = out.hi + out.lo;
+    return r.lse.hi != r.lse.hi ? r.lse.hi : result;
+}
+
+/* ---- the cached row: one exponential per logit ------------------------------------ *
+ * cross_entropy_cached_kernel (rows that fit in shared memory) runs three
+ * passes over the row: pass 1 the row's max (nan_max, in the same strided
+ * order) and the logits' sum; pass 2 e = e^(z - max) once per column, its
+ * sum (the rest below the max, float-float, and the ties) and e kept in
+ * the cache; pass 3 the gradient from e, p = e / sum. The statistics are
+ * those of the softmax's two-pass form (ref = max), so ce_row gives the
+ * same lse as for the online form. */
+
+/* Pass 2's state: the rest of sum e^(z - max) over the columns below the
+ * max (relative to the max), the count of columns equal to it, and the
+ * logits' sum from pass 1. Merged in the fixed order of the block. */
+struct CeExpSum {
+    Compensated<float> rest;
+    int ties;
+    Compensated<float> sum_z;
+};
+
+ACTK_HD CeExpSum ce_exp_sum_empty() { return {{0.0f, 0.0f}, 0, {0.0f, 0.0f}}; }
+
+ACTK_HD CeExpSum ce_exp_sum_merge(CeExpSum a, CeExpSum b)
+{
+    return {a.rest.plus(b.rest), a.ties + b.ties, a.sum_z.plus(b.sum_z)};
+}
+
+/* Pass 1, per column: the running max and, for smoothing, the logits' sum. */
+ACTK_HD void ce_max_add(float &max, Compensated<float> &sum_z, float z, bool smoothing)
+{
+    max = nan_max(max, z);
+    if (smoothing) sum_z = sum_z.plus(z * kCeSumScale);
+}
+
+/* Pass 2, per column, for a finite row max: adds e^(z - max) to the sum
+ * and returns it rounded once (the cached value; 0 below e^-104, NaN for a
+ * NaN z cannot occur: the max would be NaN). A column equal to the max
+ * counts as a tie (its e is exactly 1). Terms below e^-86 are left out of
+ * the sum (under 2^-124 of it: the max's own 1 is in it). */
+ACTK_HD float ce_exp_add(CeExpSum &s, float z, float max)
+{
+    const f32::ExpParts e = CeRowMath::exp_core_diff(z, max);
+    const float k_scale = e.k >= -124 ? f32::pow2(e.k) : 0.0f;
+    const bool tie = z == max;
+    s.rest = CeRowMath::add_positive(s.rest, tie ? CePair{0.0f, 0.0f} : CePair{e.m.hi * k_scale, e.m.lo * k_scale});
+    s.ties += tie ? 1 : 0;
+    return f32::scale_once(e.m.hi, e.k);
+}
+
+/* The row's statistics in ce_row's form from the max and the merged pass 2
+ * state (a max of -inf: every column -inf, the empty state; NaN or +inf:
+ * no sum, ce_row makes the row NaN as for the online form). */
+ACTK_HD CeAcc ce_acc_from_exp_sum(float max, const CeExpSum &s)
+{
+    if (max == -INFINITY) return {MaxSum<CeMath>::empty(), s.sum_z};
+    if (!(max < INFINITY)) return {{max, 0.0f, {0.0f, 0.0f}, 0}, s.sum_z};
+    return {{max, max, s.rest, s.ties - 1}, s.sum_z};
+}
+
+/* dL/dx_j from the cached e_j = e^(z_j - max) (rounded once) and dz/dx:
+ * p = e inv. With no smoothing and no z-loss a column other than the
+ * target is g p dz/dx in plain float (e, inv, the factor and the products
+ * each round once: about 3 ulp); otherwise p and the differences are taken
+ * in pairs as in ce_grad. */
+ACTK_HD float ce_grad_cached(float e, float dzdx, bool is_target, const CeRow &r)
+{
+    if (r.state == 1) return 0.0f;
+    if (r.state == 2) return NAN;
+    if (!is_target && r.plain_factor == r.plain_factor) return (e * r.plain_factor) * dzdx;
+    const CePair p = f32::mul(r.inv, e);
+    CePair v = f32::mul(p, r.coeff);
+    v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});
+    if (is_target) v = f32::add(v, CePair{-r.keep.hi, -r.keep.lo});
+    const CePair g = f32::two_prod(r.scale, dzdx);
     const CePair out = f32::mul(v, g);
     const float result = out.hi + out.lo;
     return r.lse.hi != r.lse.hi ? r.lse.hi : result;
