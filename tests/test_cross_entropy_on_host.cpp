@@ -190,32 +190,33 @@ actk_cross_entropy_options make(Options p, actk_reduction reduction)
 TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
 {
     for (Path path : {Path::kCached, Path::kStreamed}) {
-    std::mt19937_64 rng(1616);
-    for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
-        for (const Options &p : kOptions) {
-            CeWorst worst;
-            for (size_t classes : {1, 2, 31, 513, 4099}) {
-                for (double spread : {0.5, 4.0, 30.0}) {
-                    const size_t rows = 4, ld = classes + 5;
-                    Buffer x(dtype, rows * ld);
-                    std::normal_distribution<double> normal(0.0, spread);
-                    for (size_t i = 0; i < rows * ld; ++i) x.set(i, normal(rng));
-                    std::vector<int64_t> t(rows);
-                    for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
-                    t[1] = -100; /* one ignored row */
-                    /* a confident row: its target far above the rest (the loss cancels) */
-                    x.set(2 * ld + (size_t)t[2], 12.0 * spread);
-                    for (actk_reduction red : {ACTK_REDUCTION_NONE, ACTK_REDUCTION_SUM, ACTK_REDUCTION_MEAN}) {
-                        compare(make(p, red), dtype, rows, classes, x, ld, t, worst, "random", path);
-                        if (HasFatalFailure() || HasFailure()) return;
+        std::mt19937_64 rng(1616);
+        for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
+            for (const Options &p : kOptions) {
+                CeWorst worst;
+                for (size_t classes : {1, 2, 31, 513, 4099}) {
+                    for (double spread : {0.5, 4.0, 30.0}) {
+                        const size_t rows = 4, ld = classes + 5;
+                        Buffer x(dtype, rows * ld);
+                        std::normal_distribution<double> normal(0.0, spread);
+                        for (size_t i = 0; i < rows * ld; ++i) x.set(i, normal(rng));
+                        std::vector<int64_t> t(rows);
+                        for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
+                        t[1] = -100; /* one ignored row */
+                        /* a confident row: its target far above the rest (the loss cancels) */
+                        x.set(2 * ld + (size_t)t[2], 12.0 * spread);
+                        for (actk_reduction red : {ACTK_REDUCTION_NONE, ACTK_REDUCTION_SUM, ACTK_REDUCTION_MEAN}) {
+                            compare(make(p, red), dtype, rows, classes, x, ld, t, worst, "random", path);
+                            if (HasFatalFailure() || HasFailure()) return;
+                        }
                     }
                 }
+                char name[96];
+                std::snprintf(name, sizeof name, "%s %s eps %g z %g cap %g",
+                              path == Path::kCached ? "cached" : "streamed", actk_dtype_name(dtype), p.eps, p.z_loss,
+                              p.cap);
+                worst.print(name);
             }
-            char name[96];
-            std::snprintf(name, sizeof name, "%s %s eps %g z %g cap %g", path == Path::kCached ? "cached" : "streamed",
-                          actk_dtype_name(dtype), p.eps, p.z_loss, p.cap);
-            worst.print(name);
-        }
     }
 }
 
@@ -226,17 +227,17 @@ TEST(CrossEntropyOnHost, SpecialRows)
         {1, inf, 2}, {1, NAN, 2}, {-inf, -inf, -inf}, {-inf, 1, 2}, {1e30f, -1e30f, 0}, {-1e30f, 1e30f, 0},
         {3e38f, 3e38f, 3e38f}, {-3e38f, 0, 1}, {0, 0, 0}, {5, 5, -inf}};
     for (Path path : {Path::kCached, Path::kStreamed}) {
-    CeWorst worst;
-    for (const Options &p : kOptions) {
-        const size_t classes = 3, rows = rows_in.size();
-        Buffer x(ACTK_F32, rows * classes);
-        for (size_t r = 0; r < rows; ++r)
-            for (size_t j = 0; j < classes; ++j) x.set(r * classes + j, rows_in[r][j]);
-        std::vector<int64_t> t(rows, 0);
-        compare(make(p, ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, x, classes, t, worst, "special", path);
-        if (HasFailure()) return;
-    }
-    worst.print(path == Path::kCached ? "cached special rows f32" : "streamed special rows f32");
+        CeWorst worst;
+        for (const Options &p : kOptions) {
+            const size_t classes = 3, rows = rows_in.size();
+            Buffer x(ACTK_F32, rows * classes);
+            for (size_t r = 0; r < rows; ++r)
+                for (size_t j = 0; j < classes; ++j) x.set(r * classes + j, rows_in[r][j]);
+            std::vector<int64_t> t(rows, 0);
+            compare(make(p, ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, x, classes, t, worst, "special", path);
+            if (HasFailure()) return;
+        }
+        worst.print(path == Path::kCached ? "cached special rows f32" : "streamed special rows f32");
     }
 }
 
@@ -245,16 +246,16 @@ TEST(CrossEntropyOnHost, LongRow256K)
     const size_t classes = 262144, rows = 2;
     std::mt19937_64 rng(7);
     for (Path path : {Path::kCached, Path::kStreamed}) {
-    CeWorst worst;
-    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
-        Buffer x(dtype, rows * classes);
-        std::normal_distribution<double> normal(0.0, 3.0);
-        for (size_t i = 0; i < rows * classes; ++i) x.set(i, normal(rng));
-        const std::vector<int64_t> t = {12345, 262143};
-        for (Options p : {Options{0.1f, 1e-4f, 0}, Options{0, 0, 0}})
-            compare(make(p, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "256K", path);
-    }
-    worst.print(path == Path::kCached ? "cached 256K classes" : "streamed 256K classes");
+        CeWorst worst;
+        for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
+            Buffer x(dtype, rows * classes);
+            std::normal_distribution<double> normal(0.0, 3.0);
+            for (size_t i = 0; i < rows * classes; ++i) x.set(i, normal(rng));
+            const std::vector<int64_t> t = {12345, 262143};
+            for (Options p : {Options{0.1f, 1e-4f, 0}, Options{0, 0, 0}})
+                compare(make(p, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "256K", path);
+        }
+        worst.print(path == Path::kCached ? "cached 256K classes" : "streamed 256K classes");
     }
 }
 
@@ -303,9 +304,57 @@ TEST(CrossEntropyOnHost, CheaperOrdersFail)
     EXPECT_LE(streamed, 4);
     EXPECT_GT(plain_sum, 4);
     EXPECT_GT(rounded, 4);
-    std::printf("gradient away from the target, worst ulp: cached %.0Lf, streamed %.0Lf, cached with a plain sum %.0Lf, "
-                "with z - max rounded %.0Lf\n",
-                kernel, streamed, plain_sum, rounded);
+    std::printf(
+        "gradient away from the target, worst ulp: cached %.0Lf, streamed %.0Lf, cached with a plain sum %.0Lf, "
+        "with z - max rounded %.0Lf\n",
+        kernel, streamed, plain_sum, rounded);
+}
+
+TEST(CrossEntropyOnHost, AllIgnoredAndBadTargets)
+{
+    for (Path path : {Path::kCached, Path::kStreamed}) {
+        const size_t classes = 4, rows = 3;
+        Buffer x(ACTK_F32, rows * classes);
+        for (size_t i = 0; i < rows * classes; ++i) x.set(i, (long double)i * 0.25L);
+        const std::vector<int64_t> ignored = {-100, -100, -100};
+        actk_cross_entropy_options o = make(Options{0.1f, 0, 0}, ACTK_REDUCTION_MEAN);
+        CeOutputs all = replay(o, ACTK_F32, rows, classes, x, classes, ignored, path);
+        EXPECT_TRUE(std::isnan(all.reduced));
+        for (size_t i = 0; i < rows * classes; ++i) EXPECT_EQ(all.grad.get(i), 0.0L);
+        o.reduction = ACTK_REDUCTION_SUM;
+        EXPECT_EQ(replay(o, ACTK_F32, rows, classes, x, classes, ignored, path).reduced, 0.0f);
+        /* a bad target: that row's loss and gradient NaN, the others as usual */
+        const std::vector<int64_t> bad = {1, 4, -5};
+        o.reduction = ACTK_REDUCTION_NONE;
+        CeOutputs b = replay(o, ACTK_F32, rows, classes, x, classes, bad, path);
+        EXPECT_FALSE(std::isnan(b.row_loss[0]));
+        EXPECT_TRUE(std::isnan(b.row_loss[1]));
+        EXPECT_TRUE(std::isnan(b.row_loss[2]));
+        EXPECT_FALSE(std::isnan(b.lse[1]));
+        for (size_t j = 0; j < classes; ++j) {
+            EXPECT_FALSE(std::isnan(b.grad.get(j)));
+            EXPECT_TRUE(std::isnan(b.grad.get(classes + j)));
+        }
+        o.reduction = ACTK_REDUCTION_MEAN;
+        EXPECT_TRUE(std::isnan(replay(o, ACTK_F32, rows, classes, x, classes, bad, path).reduced));
+    }
+}
+
+TEST(CrossEntropyOnHost, ReductionOrderManyRows)
+{
+    /* 5000 rows of losses spanning magnitudes: the fixed order against the exact sum */
+    std::mt19937_64 rng(9);
+    std::vector<float> losses(5000);
+    std::exponential_distribution<float> e(0.1f);
+    for (float &v : losses) v = e(rng) * (rng() % 7 == 0 ? 1e4f : 1.0f);
+    std::vector<Compensated<float>> partial(kCeReduceThreads);
+    for (int k = 0; k < kCeReduceThreads; ++k) partial[k] = ce_partial_sum(losses.data(), losses.size(), k);
+    for (int half = kCeReduceThreads / 2; half > 0; half /= 2)
+        for (int k = 0; k < half; ++k) partial[k] = ce_tree_step(partial[k], partial[k + half]);
+    long double exact = 0;
+    for (float v : losses) exact += v;
+    EXPECT_LE(actk_test::ulp_distance(ACTK_F32, ce_finish(partial[0], 0, 0), exact), 1);
+    EXPECT_LE(actk_test::ulp_distance(ACTK_F32, ce_finish(partial[0], 1, 4321), exact / 4321), 1);
 }
 
 } // namespace
