@@ -251,7 +251,9 @@ __global__ void __launch_bounds__(kCeThreads)
 {
     using T = StorageTraits<S>;
     extern __shared__ float ce_cache[];
-    const size_t classes = (size_t)c.classes;
+    /* a cached row fits in shared memory: 32-bit column indices (fewer
+     * instructions per column than size_t) */
+    const unsigned classes = (unsigned)c.classes;
     float *dzdx = ce_cache + classes; /* used with the cap only */
     __shared__ CeCachedShared sh;
     const bool smoothing = c.eps > 0.0f;
@@ -263,7 +265,7 @@ __global__ void __launch_bounds__(kCeThreads)
         /* pass 1: z once (the cap's tanh and sech^2 here only), the max, the logits' sum */
         float m = -INFINITY;
         CeExpSum s = ce_exp_sum_empty();
-        for (size_t j = threadIdx.x; j < classes; j += blockDim.x) {
+        for (unsigned j = threadIdx.x; j < classes; j += blockDim.x) {
             const CeLogit l = logit<kCap>(T::load(x[j]), c.cap);
             ce_cache[j] = l.z;
             if (kCap) dzdx[j] = l.dzdx;
@@ -273,7 +275,7 @@ __global__ void __launch_bounds__(kCeThreads)
         const float max = block_max(m, sh);
         /* pass 2: e^(z - max) once per column, summed and kept (block-uniform branch) */
         if (max > -INFINITY && max < INFINITY)
-            for (size_t j = threadIdx.x; j < classes; j += blockDim.x) ce_cache[j] = ce_exp_add(s, ce_cache[j], max);
+            for (unsigned j = threadIdx.x; j < classes; j += blockDim.x) ce_cache[j] = ce_exp_add(s, ce_cache[j], max);
         float z_t;
         const CeExpSum total = block_sum(s, z_t_own, sh, &z_t);
         const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), z_t, state, c, scale);
@@ -286,8 +288,8 @@ __global__ void __launch_bounds__(kCeThreads)
          * max still holds z there: ce_grad_cached gives NaN for it) */
         if (grad) {
             S *g = grad + row * ldgrad;
-            for (size_t j = threadIdx.x; j < classes; j += blockDim.x)
-                g[j] = T::store(ce_grad_cached(ce_cache[j], kCap ? dzdx[j] : 1.0f, state == 0 && (long long)j == t, r));
+            for (unsigned j = threadIdx.x; j < classes; j += blockDim.x)
+                g[j] = T::store(ce_grad_cached(ce_cache[j], z_t, kCap ? dzdx[j] : 1.0f, state == 0 && (long long)j == t, r));
         }
     }
 }

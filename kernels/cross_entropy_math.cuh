@@ -247,19 +247,54 @@ ACTK_HD void ce_max_add(float &max, Compensated<float> &sum_z, float z, bool smo
     if (smoothing) sum_z = sum_z.plus(z * kCeSumScale);
 }
 
+/* e^(z - max) rounded to float (within about 1 ulp; subnormal results
+ * rounded once more), for z <= max, max finite: the cached kernel's one
+ * exponential per logit. It is kept, not summed as a pair, so it needs
+ * float accuracy only, at about half exp_core's instructions:
+ *   d = z - max exactly as a pair (two_sum): a rounded d would cost
+ *     |d| 2^-24 relative (80 ulp at d = -80);
+ *   k = rint(d log2 e), r = d - k LN2_H exact (as in exp_core), and the
+ *     low parts rl = d.lo - k (ln2 - LN2_H), |rl| < 2^-17;
+ *   e^(r + rl) = 1 + r + r^2 P(r) + rl e^r + O(rl^2), P Taylor through
+ *     r^6/8! (truncation below 2^-30 on |r| <= ln2/2), Horner in float:
+ *     every rounding but the last two is scaled by r^2 or smaller;
+ *   then 2^k by scale_once (one rounding for a subnormal result).
+ * d below -120 drops its low part (z = -inf makes it NaN) and is clamped
+ * to -150: e^-150 is 0 in float after scaling. z = max gives exactly 1. */
+ACTK_HD float ce_exp_below_max(float z, float max)
+{
+    const CePair d0 = f32::two_sum(z, -max);
+    const bool far = d0.hi < -120.0f;
+    const float d = far ? -150.0f : d0.hi, dl = far ? 0.0f : d0.lo;
+    const float shifter = 12582912.0f; /* 1.5 * 2^23 */
+    const float t = fmaf(d, 1.44269502f, shifter);
+    const float kf = t - shifter;
+    const int k = f32::bits_of(t) - f32::bits_of(shifter);
+    const float r = fmaf(kf, -0.693147182f, d);      /* exact (exp_core's argument) */
+    const float rl = fmaf(kf, 1.90465430e-09f, dl); /* ln2 - 0.693147182f = -1.9e-9 */
+    float p = 2.48015873e-05f; /* (e^r - 1 - r) / r^2 = 1/2 + r/6 + ... + r^6/8! */
+    p = fmaf(p, r, 1.98412698e-04f);
+    p = fmaf(p, r, 1.38888889e-03f);
+    p = fmaf(p, r, 8.33333377e-03f);
+    p = fmaf(p, r, 4.16666679e-02f);
+    p = fmaf(p, r, 1.66666672e-01f);
+    p = fmaf(p, r, 0.5f);
+    const float h = p * (r * r);                 /* r^2 P(r) <= 0.07: its roundings are below 2^-28 */
+    const float tail = h + fmaf(rl, r + h, rl); /* + rl e^r */
+    return f32::scale_once(1.0f + (r + tail), k);
+}
+
 /* Pass 2, per column, for a finite row max: adds e^(z - max) to the sum
- * and returns it rounded once (the cached value; 0 below e^-104, NaN for a
- * NaN z cannot occur: the max would be NaN). A column equal to the max
- * counts as a tie (its e is exactly 1). Terms below e^-86 are left out of
- * the sum (under 2^-124 of it: the max's own 1 is in it). */
+ * and returns it (the cached value). A column equal to the max counts as
+ * a tie (its e is exactly 1); the rest is summed float-float (a NaN z
+ * cannot occur: the max would be NaN). */
 ACTK_HD float ce_exp_add(CeExpSum &s, float z, float max)
 {
-    const f32::ExpParts e = CeRowMath::exp_core_diff(z, max);
-    const float k_scale = e.k >= -124 ? f32::pow2(e.k) : 0.0f;
+    const float e = ce_exp_below_max(z, max);
     const bool tie = z == max;
-    s.rest = CeRowMath::add_positive(s.rest, tie ? CePair{0.0f, 0.0f} : CePair{e.m.hi * k_scale, e.m.lo * k_scale});
+    s.rest = CeRowMath::add_positive(s.rest, CePair{tie ? 0.0f : e, 0.0f});
     s.ties += tie ? 1 : 0;
-    return f32::scale_once(e.m.hi, e.k);
+    return e;
 }
 
 /* The row's statistics in ce_row's form from the max and the merged pass 2
@@ -272,20 +307,22 @@ ACTK_HD CeAcc ce_acc_from_exp_sum(float max, const CeExpSum &s)
     return {{max, max, s.rest, s.ties - 1}, s.sum_z};
 }
 
-/* dL/dx_j from the cached e_j = e^(z_j - max) (rounded once) and dz/dx:
- * p = e inv. With no smoothing and no z-loss a column other than the
- * target is g p dz/dx in plain float (e, inv, the factor and the products
- * each round once: about 3 ulp); otherwise p and the differences are taken
- * in pairs as in ce_grad. */
-ACTK_HD float ce_grad_cached(float e, float dzdx, bool is_target, const CeRow &r)
+/* dL/dx_j from the cached e_j = e^(z_j - max) and dz/dx: p = e inv. With
+ * no smoothing and no z-loss a column other than the target is g p dz/dx
+ * in plain float (e, inv, the factor and the products each round once:
+ * about 4 ulp at worst); otherwise p and the differences are taken in
+ * pairs as in ce_grad. The target's column, where p - (1 - eps) cancels,
+ * is ce_grad itself from the target's logit z_t (one more exponential,
+ * as a pair, for one column of the row). */
+ACTK_HD float ce_grad_cached(float e, float z_t, float dzdx, bool is_target, const CeRow &r)
 {
+    if (is_target) return ce_grad(CeLogit{z_t, dzdx}, true, r);
     if (r.state == 1) return 0.0f;
     if (r.state == 2) return NAN;
-    if (!is_target && r.plain_factor == r.plain_factor) return (e * r.plain_factor) * dzdx;
+    if (r.plain_factor == r.plain_factor) return (e * r.plain_factor) * dzdx;
     const CePair p = f32::mul(r.inv, e);
     CePair v = f32::mul(p, r.coeff);
     v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});
-    if (is_target) v = f32::add(v, CePair{-r.keep.hi, -r.keep.lo});
     const CePair g = f32::two_prod(r.scale, dzdx);
     const CePair out = f32::mul(v, g);
     const float result = out.hi + out.lo;

@@ -140,7 +140,7 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
             const CeLogit l = ce_logit(xs[j], c.cap);
             const bool is_target = state == 0 && (long long)j == target;
             out.grad.set(r * classes + j, path == Path::kStreamed ? ce_grad(l, is_target, row)
-                                                                  : ce_grad_cached(e[j], l.dzdx, is_target, row));
+                                                                  : ce_grad_cached(e[j], z_t, l.dzdx, is_target, row));
         }
     }
     /* the reduce kernel's order */
@@ -308,6 +308,33 @@ TEST(CrossEntropyOnHost, CheaperOrdersFail)
         "gradient away from the target, worst ulp: cached %.0Lf, streamed %.0Lf, cached with a plain sum %.0Lf, "
         "with z - max rounded %.0Lf\n",
         kernel, streamed, plain_sum, rounded);
+}
+
+/* The cached kernel's exponential on its own: e^(z - max) within 1 ulp
+ * of long double wherever the result is normal (z - max from 0 to -87,
+ * maxes from -50 to 50 so that z - max is often inexact in float), one
+ * rounding more where it is subnormal, exactly 1 at the max, 0 for -inf
+ * and far below. */
+TEST(CrossEntropyOnHost, CachedExponentialAgainstLongDouble)
+{
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> below(-104, 0), at(-50, 50);
+    long double worst = 0;
+    for (int i = 0; i < 2000000; ++i) {
+        const float max = (float)at(rng), z = (float)(max + below(rng));
+        if (z > max) continue;
+        const float e = ce_exp_below_max(z, max);
+        const long double want = std::exp((long double)z - (long double)max);
+        const long double ulp = ulp_distance(ACTK_F32, e, want);
+        EXPECT_LE(ulp, want >= 0x1p-126L ? 1 : 2) << "z " << z << " max " << max << ": " << e << " vs " << (double)want;
+        if (ulp > 2) return;
+        if (want >= 0x1p-126L) worst = std::max(worst, ulp);
+    }
+    EXPECT_EQ(ce_exp_below_max(3.5f, 3.5f), 1.0f);
+    EXPECT_EQ(ce_exp_below_max(-1e30f, 1e30f), 0.0f);
+    EXPECT_EQ(ce_exp_below_max(-INFINITY, 2.0f), 0.0f);
+    EXPECT_EQ(ce_exp_below_max(-130.0f, 0.0f), 0.0f);
+    std::printf("cached kernel's e^(z - max): within %.0Lf ulp of long double (normal results)\n", worst);
 }
 
 TEST(CrossEntropyOnHost, AllIgnoredAndBadTargets)
