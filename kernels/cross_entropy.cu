@@ -265,15 +265,16 @@ __global__ void __launch_bounds__(kCeThreads)
         /* pass 1: z once (the cap's tanh and sech^2 here only), the max, the logits' sum */
         float m = -INFINITY;
         CeExpSum s = ce_exp_sum_empty();
-        for (unsigned j = threadIdx.x; j < classes; j += blockDim.x) {
-            const CeLogit l = logit<kCap>(T::load(x[j]), c.cap);
+        const S *xj = x + threadIdx.x; /* stepped with j: no 64-bit index arithmetic per column */
+        for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, xj += blockDim.x) {
+            const CeLogit l = logit<kCap>(T::load(*xj), c.cap);
             ce_cache[j] = l.z;
             if (kCap) dzdx[j] = l.dzdx;
             ce_max_add(m, s.sum_z, l.z, smoothing);
         }
         const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
         const float max = block_max(m, sh);
-        /* pass 2: e^(z - max) once per column, summed and kept (block-uniform branch) */
+        /* pass 2: e' = 2^48 e^(z - max) once per column, summed and kept (block-uniform branch) */
         if (max > -INFINITY && max < INFINITY)
             for (unsigned j = threadIdx.x; j < classes; j += blockDim.x) ce_cache[j] = ce_exp_add(s, ce_cache[j], max);
         float z_t;
@@ -287,9 +288,10 @@ __global__ void __launch_bounds__(kCeThreads)
         /* pass 3: the gradient from the cached e (a row with a non-finite
          * max still holds z there: ce_grad_cached gives NaN for it) */
         if (grad) {
-            S *g = grad + row * ldgrad;
-            for (unsigned j = threadIdx.x; j < classes; j += blockDim.x)
-                g[j] = T::store(ce_grad_cached(ce_cache[j], z_t, kCap ? dzdx[j] : 1.0f, state == 0 && (long long)j == t, r));
+            const unsigned target_column = state == 0 ? (unsigned)t : classes; /* classes: no column */
+            S *gj = grad + row * ldgrad + threadIdx.x;
+            for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, gj += blockDim.x)
+                *gj = T::store(ce_grad_cached(ce_cache[j], z_t, kCap ? dzdx[j] : 1.0f, j == target_column, r));
         }
     }
 }

@@ -111,6 +111,12 @@ ACTK_HD CeAcc ce_acc_empty() { return {MaxSum<CeMath>::empty(), {0.0f, 0.0f}}; }
 constexpr float kCeSumScale = 0x1p-32f;
 constexpr float kCeSumUnscale = 0x1p32f;
 
+/* The cached kernel keeps e' = 2^48 e^(z - max): normal for every z - max
+ * >= -120 (2^48 e^-120 > 2^-126), so it is rounded once, and a subnormal
+ * gradient is rounded once, at the end (ce_grad_cached). */
+constexpr float kCeExpScale = 0x1p48f;
+constexpr float kCeExpUnscale = 0x1p-48f;
+
 ACTK_HD void ce_acc_add(CeAcc &a, float z, bool smoothing)
 {
     CeRowMath::online_add(a.ms, z);
@@ -128,8 +134,8 @@ struct CeRow {
     CePair keep;     /* 1 - eps, exact */
     CePair uniform;  /* eps / classes */
     float scale;     /* g: the gradient's scale for this row */
-    CePair inv;      /* 1 / sum e^(z - max), for the cached kernel's p = e inv */
-    float plain_factor; /* inv rounded, times g; finite only where the plain gradient applies (ce_grad_cached) */
+    CePair inv;      /* 2^-48 / sum e^(z - max): the cached kernel's p = e' inv for its e' = 2^48 e^(z - max) */
+    float plain_factor; /* 2^48 inv rounded, times g; NaN where the plain gradient does not apply (ce_grad_cached) */
     int state;       /* 0: normal; 1: ignored (gradient 0); 2: bad target (gradient NaN) */
 };
 
@@ -152,11 +158,13 @@ ACTK_HD CeRow ce_row(const CeAcc &acc, float z_t, int state, const CeConfig &c, 
     r.coeff = c.z_loss == 0.0f ? CePair{1.0f, 0.0f} : f32::add(CePair{1.0f, 0.0f}, f32::mul(r.lse, 2.0f * c.z_loss));
     r.scale = scale;
     r.state = state;
-    r.inv = CeRowMath::row_scale<false>(acc.ms).total; /* NaN pair for a non-finite max */
+    const CePair inv = CeRowMath::row_scale<false>(acc.ms).total; /* NaN pair for a non-finite max */
+    r.inv = {inv.hi * kCeExpUnscale, inv.lo * kCeExpUnscale};       /* exact: inv >= 2^-64 */
     /* no smoothing, no z-loss: away from the target the gradient is g p, a
-     * product of positive factors, so plain float keeps it within ~3 ulp */
-    const bool plain_grad = c.eps == 0.0f && c.z_loss == 0.0f;
-    r.plain_factor = plain_grad ? (r.inv.hi + r.inv.lo) * scale : NAN;
+     * product of positive factors, so plain float keeps it within ~3 ulp
+     * (e' g inv must stay finite: |g| <= 2^64) */
+    const bool plain_grad = c.eps == 0.0f && c.z_loss == 0.0f && fabsf(scale) <= 0x1p64f;
+    r.plain_factor = plain_grad ? (inv.hi + inv.lo) * scale : NAN;
     if (state == 1) {
         r.loss = 0.0f;
         return r;
@@ -247,10 +255,10 @@ ACTK_HD void ce_max_add(float &max, Compensated<float> &sum_z, float z, bool smo
     if (smoothing) sum_z = sum_z.plus(z * kCeSumScale);
 }
 
-/* e^(z - max) rounded to float (within about 1 ulp; subnormal results
- * rounded once more), for z <= max, max finite: the cached kernel's one
- * exponential per logit. It is kept, not summed as a pair, so it needs
- * float accuracy only, at about half exp_core's instructions:
+/* e' = 2^48 e^(z - max) rounded to float (within 1 ulp), for z <= max,
+ * max finite: the cached kernel's one exponential per logit. It is kept,
+ * not summed as a pair, so it needs float accuracy only, at about half
+ * exp_core's instructions:
  *   d = z - max exactly as a pair (two_sum): a rounded d would cost
  *     |d| 2^-24 relative (80 ulp at d = -80);
  *   k = rint(d log2 e), r = d - k LN2_H exact (as in exp_core), and the
@@ -258,14 +266,16 @@ ACTK_HD void ce_max_add(float &max, Compensated<float> &sum_z, float z, bool smo
  *   e^(r + rl) = 1 + r + r^2 P(r) + rl e^r + O(rl^2), P Taylor through
  *     r^6/8! (truncation below 2^-30 on |r| <= ln2/2), Horner in float:
  *     every rounding but the last two is scaled by r^2 or smaller;
- *   then 2^k by scale_once (one rounding for a subnormal result).
- * d below -120 drops its low part (z = -inf makes it NaN) and is clamped
- * to -150: e^-150 is 0 in float after scaling. z = max gives exactly 1. */
+ *   then times 2^(k + 48), a normal power of two (k >= -174): exact.
+ * Below d = -120 the result is 0 (z = -inf included): e^-120 < 2^-173 is
+ * far below the sum's rounding, and the gradient g e^-120 rounds to 0 for
+ * |g| < 2^23 anyway.
+ * z = max gives exactly 2^48. */
 ACTK_HD float ce_exp_below_max(float z, float max)
 {
     const CePair d0 = f32::two_sum(z, -max);
     const bool far = d0.hi < -120.0f;
-    const float d = far ? -150.0f : d0.hi, dl = far ? 0.0f : d0.lo;
+    const float d = far ? -120.0f : d0.hi, dl = far ? 0.0f : d0.lo;
     const float shifter = 12582912.0f; /* 1.5 * 2^23 */
     const float t = fmaf(d, 1.44269502f, shifter);
     const float kf = t - shifter;
@@ -281,13 +291,14 @@ ACTK_HD float ce_exp_below_max(float z, float max)
     p = fmaf(p, r, 0.5f);
     const float h = p * (r * r);                 /* r^2 P(r) <= 0.07: its roundings are below 2^-28 */
     const float tail = h + fmaf(rl, r + h, rl); /* + rl e^r */
-    return f32::scale_once(1.0f + (r + tail), k);
+    const float e = (1.0f + (r + tail)) * f32::pow2(k + 48);
+    return far ? 0.0f : e;
 }
 
-/* Pass 2, per column, for a finite row max: adds e^(z - max) to the sum
- * and returns it (the cached value). A column equal to the max counts as
- * a tie (its e is exactly 1); the rest is summed float-float (a NaN z
- * cannot occur: the max would be NaN). */
+/* Pass 2, per column, for a finite row max: adds e' = 2^48 e^(z - max) to
+ * the sum and returns it (the cached value). A column equal to the max
+ * counts as a tie (its e' is exactly 2^48); the rest is summed float-float
+ * (a NaN z cannot occur: the max would be NaN). */
 ACTK_HD float ce_exp_add(CeExpSum &s, float z, float max)
 {
     const float e = ce_exp_below_max(z, max);
@@ -304,13 +315,15 @@ ACTK_HD CeAcc ce_acc_from_exp_sum(float max, const CeExpSum &s)
 {
     if (max == -INFINITY) return {MaxSum<CeMath>::empty(), s.sum_z};
     if (!(max < INFINITY)) return {{max, 0.0f, {0.0f, 0.0f}, 0}, s.sum_z};
-    return {{max, max, s.rest, s.ties - 1}, s.sum_z};
+    const Compensated<float> rest = {s.rest.hi * kCeExpUnscale, s.rest.lo * kCeExpUnscale}; /* undo e's 2^48 */
+    return {{max, max, rest, s.ties - 1}, s.sum_z};
 }
 
-/* dL/dx_j from the cached e_j = e^(z_j - max) and dz/dx: p = e inv. With
- * no smoothing and no z-loss a column other than the target is g p dz/dx
- * in plain float (e, inv, the factor and the products each round once:
- * about 4 ulp at worst); otherwise p and the differences are taken in
+/* dL/dx_j from the cached e'_j = 2^48 e^(z_j - max) and dz/dx: p = e' inv.
+ * With no smoothing and no z-loss a column other than the target is g p
+ * dz/dx in plain float (e', inv, the factor and the products each round
+ * once, a subnormal result once more at the end: about 4 ulp at worst);
+ * otherwise p and the differences are taken in
  * pairs as in ce_grad. The target's column, where p - (1 - eps) cancels,
  * is ce_grad itself from the target's logit z_t (one more exponential,
  * as a pair, for one column of the row). */
@@ -319,7 +332,7 @@ ACTK_HD float ce_grad_cached(float e, float z_t, float dzdx, bool is_target, con
     if (is_target) return ce_grad(CeLogit{z_t, dzdx}, true, r);
     if (r.state == 1) return 0.0f;
     if (r.state == 2) return NAN;
-    if (r.plain_factor == r.plain_factor) return (e * r.plain_factor) * dzdx;
+    if (r.plain_factor == r.plain_factor) return ((e * r.plain_factor) * dzdx) * kCeExpUnscale;
     const CePair p = f32::mul(r.inv, e);
     CePair v = f32::mul(p, r.coeff);
     v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});

@@ -310,31 +310,30 @@ TEST(CrossEntropyOnHost, CheaperOrdersFail)
         kernel, streamed, plain_sum, rounded);
 }
 
-/* The cached kernel's exponential on its own: e^(z - max) within 1 ulp
- * of long double wherever the result is normal (z - max from 0 to -87,
- * maxes from -50 to 50 so that z - max is often inexact in float), one
- * rounding more where it is subnormal, exactly 1 at the max, 0 for -inf
- * and far below. */
+/* The cached kernel's exponential on its own: e' = 2^48 e^(z - max)
+ * within 1 ulp of long double from z - max = 0 to -120 (maxes from -50 to
+ * 50 so that z - max is often inexact in float), exactly 2^48 at the max,
+ * 0 for -inf and below -120. */
 TEST(CrossEntropyOnHost, CachedExponentialAgainstLongDouble)
 {
     std::mt19937_64 rng(5);
-    std::uniform_real_distribution<double> below(-104, 0), at(-50, 50);
+    std::uniform_real_distribution<double> below(-120, 0), at(-50, 50);
     long double worst = 0;
     for (int i = 0; i < 2000000; ++i) {
         const float max = (float)at(rng), z = (float)(max + below(rng));
-        if (z > max) continue;
+        if (z > max || (long double)z - max < -120) continue;
         const float e = ce_exp_below_max(z, max);
-        const long double want = std::exp((long double)z - (long double)max);
+        const long double want = std::exp((long double)z - (long double)max) * 0x1p48L;
         const long double ulp = ulp_distance(ACTK_F32, e, want);
-        EXPECT_LE(ulp, want >= 0x1p-126L ? 1 : 2) << "z " << z << " max " << max << ": " << e << " vs " << (double)want;
-        if (ulp > 2) return;
-        if (want >= 0x1p-126L) worst = std::max(worst, ulp);
+        EXPECT_LE(ulp, 1) << "z " << z << " max " << max << ": " << e << " vs " << (double)want;
+        if (ulp > 1) return;
+        worst = std::max(worst, ulp);
     }
-    EXPECT_EQ(ce_exp_below_max(3.5f, 3.5f), 1.0f);
+    EXPECT_EQ(ce_exp_below_max(3.5f, 3.5f), 0x1p48f);
     EXPECT_EQ(ce_exp_below_max(-1e30f, 1e30f), 0.0f);
     EXPECT_EQ(ce_exp_below_max(-INFINITY, 2.0f), 0.0f);
-    EXPECT_EQ(ce_exp_below_max(-130.0f, 0.0f), 0.0f);
-    std::printf("cached kernel's e^(z - max): within %.0Lf ulp of long double (normal results)\n", worst);
+    EXPECT_EQ(ce_exp_below_max(-121.0f, 0.0f), 0.0f);
+    std::printf("cached kernel's 2^48 e^(z - max): within %.0Lf ulp of long double\n", worst);
 }
 
 TEST(CrossEntropyOnHost, AllIgnoredAndBadTargets)
