@@ -26,6 +26,9 @@
  *    keeps its relative accuracy where tanh saturates.
  * Non-finite values: each pair result falls back to the plain float value
  * when that is not finite (a pair would make NaN of inf - inf).
+ * The cached kernel (rows in shared memory) computes each column's
+ * exponential once, as a float kept in the cache (ce_exp_below_max), and
+ * the gradient from it (ce_grad_cached); see "the cached row" below.
  */
 #ifndef ACTK_KERNELS_CROSS_ENTROPY_MATH_CUH
 #define ACTK_KERNELS_CROSS_ENTROPY_MATH_CUH
