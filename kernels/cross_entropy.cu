@@ -290,8 +290,16 @@ __global__ void __launch_bounds__(kCeThreads)
         if (grad) {
             const unsigned target_column = state == 0 ? (unsigned)t : classes; /* classes: no column */
             S *gj = grad + row * ldgrad + threadIdx.x;
-            for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, gj += blockDim.x)
-                *gj = T::store(ce_grad_cached(ce_cache[j], z_t, kCap ? dzdx[j] : 1.0f, j == target_column, r));
+            if (ce_grad_cached_is_plain(r)) { /* block-uniform: the common case without per-column tests */
+                const float g_target = ce_grad_cached(0.0f, z_t, kCap ? dzdx[target_column] : 1.0f, true, r);
+                for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, gj += blockDim.x) {
+                    const float g = ce_grad_plain(ce_cache[j], kCap ? dzdx[j] : 1.0f, r);
+                    *gj = T::store(j == target_column ? g_target : g);
+                }
+            } else {
+                for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, gj += blockDim.x)
+                    *gj = T::store(ce_grad_cached(ce_cache[j], z_t, kCap ? dzdx[j] : 1.0f, j == target_column, r));
+            }
         }
     }
 }

@@ -330,12 +330,17 @@ ACTK_HD CeAcc ce_acc_from_exp_sum(float max, const CeExpSum &s)
  * pairs as in ce_grad. The target's column, where p - (1 - eps) cancels,
  * is ce_grad itself from the target's logit z_t (one more exponential,
  * as a pair, for one column of the row). */
+/* The plain gradient: a normal row (state 0) whose plain_factor is not NaN
+ * (ce_grad_cached_is_plain), a column other than the target. */
+ACTK_HD bool ce_grad_cached_is_plain(const CeRow &r) { return r.state == 0 && r.plain_factor == r.plain_factor; }
+ACTK_HD float ce_grad_plain(float e, float dzdx, const CeRow &r) { return ((e * r.plain_factor) * dzdx) * kCeExpUnscale; }
+
 ACTK_HD float ce_grad_cached(float e, float z_t, float dzdx, bool is_target, const CeRow &r)
 {
     if (is_target) return ce_grad(CeLogit{z_t, dzdx}, true, r);
     if (r.state == 1) return 0.0f;
     if (r.state == 2) return NAN;
-    if (r.plain_factor == r.plain_factor) return ((e * r.plain_factor) * dzdx) * kCeExpUnscale;
+    if (r.plain_factor == r.plain_factor) return ce_grad_plain(e, dzdx, r);
     const CePair p = f32::mul(r.inv, e);
     CePair v = f32::mul(p, r.coeff);
     v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});
