@@ -7,7 +7,12 @@
  */
 #include "cross_entropy_args.h"
 #include "cuda_common.h"
+#include "cuda_test_hooks.h"
 #include "../kernels/cross_entropy_launch.h"
+
+static _Thread_local actk_ce_launch last_launch;
+
+actk_ce_launch actk_internal_last_cross_entropy_launch(void) { return last_launch; }
 
 actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options options, actk_dtype dtype, size_t rows,
                                                      size_t classes, const void *logits, size_t ld,
@@ -16,6 +21,8 @@ actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options 
                                                      void *workspace, size_t workspace_bytes, actk_stream stream)
 {
     const char *fn = "actk_cuda_cross_entropy_forward_backward";
+    const actk_ce_launch none = {0, 0, 0};
+    last_launch = none;
     size_t elem;
     actk_status s = actk_check_cross_entropy_args(fn, options, dtype, rows, classes, logits, ld, target_type, targets,
                                                   loss, lse, grad, ldgrad, error_flag, &elem);
@@ -35,6 +42,7 @@ actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options 
                                       logits,  targets, loss, lse,     grad, error_flag, workspace};
     actk_ce_launch launch;
     const cudaError_t err = actk_launch_cross_entropy(&args, &facts, (cudaStream_t)stream, &launch);
+    last_launch = launch;
     if (err != cudaSuccess) return actk_cuda_failure(fn, "kernel launch", err);
     return ACTK_SUCCESS;
 }

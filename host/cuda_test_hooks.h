@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * cuda_test_hooks.h - internal functions the GPU tests use to see, and
- * steer, which softmax kernel a call takes. Exported from the library
+ * steer, which softmax kernel a call takes, and to see how the
+ * cross-entropy's row kernel was launched. Exported from the library
  * (the tests link the shared library) but not declared in the public
  * header and not part of the API. All state is per host thread.
  */
@@ -10,6 +11,7 @@
 
 #include "actk/actk.h"
 #include "../kernels/structured_launch.h"
+#include "../kernels/cross_entropy_launch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,6 +24,12 @@ ACTK_API const char *actk_internal_softmax_path_name(actk_softmax_path path);
 /* Non-zero: this thread's softmax calls dispatch as on a GPU without
  * thread-block clusters (the paths of pre-Hopper GPUs, on any GPU). */
 ACTK_API void actk_internal_softmax_disable_clusters(int disable);
+
+/* The row kernel's launch in this thread's last
+ * actk_cuda_cross_entropy_forward_backward call: cached (the row's floats
+ * in shared memory, logits read once) or not, grid and dynamic shared
+ * memory; all 0 when no row kernel was launched. */
+ACTK_API actk_ce_launch actk_internal_last_cross_entropy_launch(void);
 
 /* For the library itself. */
 void actk_internal_record_softmax_launch(const actk_softmax_launch *launch);

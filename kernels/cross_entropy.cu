@@ -8,21 +8,29 @@
  * Kernels, in stream order (the math is cross_entropy_math.cuh's):
  *  - cross_entropy_count_kernel (MEAN only): one block counts the
  *    non-ignored rows into the workspace header (an integer sum: any order
- *    gives the same count). The row kernel needs it before it writes a
+ *    gives the same count). The row kernels need it before they write a
  *    gradient, so it runs first.
- *  - cross_entropy_row_kernel: a block of kCeThreads per row, a persistent
- *    grid (blocks the device holds at once) walking the rows. Pass 1 reads
- *    the row once (thread k takes columns k, k + blockDim, ...), caching it
- *    in dynamic shared memory when the row fits the device's opt-in limit,
- *    and accumulates the softmax's online (max, rest) and the sum of the
- *    logits; a fixed-order block merge (warp butterflies, then warp 0 over
- *    the warps' results) gives the row's lse. Thread 0 writes the loss (to
- *    `loss` for NONE, to the workspace otherwise) and lse, and sets the
- *    error flag for a bad target. Pass 2 writes the gradient from the
- *    cache, or re-reads the row when it did not fit (so long rows are read
- *    twice: 256K classes of f32 is 1 MiB, beyond any block's shared
- *    memory). One read of the logits and one write of the gradient per row
- *    otherwise.
+ *  - cross_entropy_cached_kernel, for rows whose floats fit the device's
+ *    opt-in shared memory (classes x 4 bytes, x 8 with the soft-cap): a
+ *    block of kCeThreads per row, a persistent grid (blocks the device
+ *    holds at once) walking the rows, thread k taking columns k, k +
+ *    blockDim, ... in every pass. Pass 1 reads the row once from global
+ *    memory, keeps the (capped) logit z as float in shared memory (and
+ *    dz/dx with the cap: the tanh is computed once per logit) and takes
+ *    the row max and the logits' sum; a block max. Pass 2 turns each
+ *    cached z into e^(z - max), the one exponential per logit, summed
+ *    (float-float) and kept in place; a fixed-order block merge (warp
+ *    butterflies, then warp 0 over the warps' results). Thread 0 writes
+ *    the loss (to `loss` for NONE, to the workspace otherwise) and lse, and
+ *    sets the error flag for a bad target. Pass 3 writes the gradient from
+ *    the cached e (p = e / sum). The logits are read once and the gradient
+ *    written once.
+ *  - cross_entropy_row_kernel, for longer rows: the same block and grid.
+ *    Pass 1 reads the row and accumulates the softmax's online (max, rest)
+ *    (one exponential per logit) and the logits' sum, merged as above;
+ *    pass 2 re-reads the row and computes p = e^(z - lse) (a second
+ *    exponential). So long rows are read twice (256K classes of f32 is
+ *    1 MiB, beyond any block's shared memory).
  *  - cross_entropy_reduce_kernel (SUM, MEAN): one block of
  *    kCeReduceThreads sums the rows' losses in the order of ce_partial_sum
  *    and a halving tree, and writes the one loss.
@@ -31,9 +39,11 @@
  * Launch limits: grids are 1-dimensional and capped at the resident block
  * count; rows and columns are size_t throughout (64-bit offsets).
  * In place (grad == logits, same ld): each column is read in pass 1 by the
- * thread that writes it in pass 2, after the block merge's barriers; the
- * target's logit is read by thread 0 in pass 1. The barriers of the merge
- * are reached by every thread of the block (no divergent __syncthreads).
+ * thread that writes it in the last pass, after the block merges'
+ * barriers; the target's logit is read by thread 0 in pass 1. Every cached
+ * column is written and read by the one thread that owns it, so the cache
+ * needs no barrier of its own. The barriers of the merges are reached by
+ * every thread of the block (no divergent __syncthreads).
  * Preconditions (checked on the host): rows > 0, classes > 0, spans fit,
  * pointers aligned, grad == logits or disjoint, workspace large enough.
  */
@@ -137,11 +147,9 @@ template <class S, bool kCap>
 __global__ void __launch_bounds__(kCeThreads)
     cross_entropy_row_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c, float *row_loss,
                              float *lse, S *grad, size_t ldgrad, int *error_flag,
-                             const unsigned long long *count, bool cache_row)
+                             const unsigned long long *count)
 {
     using T = StorageTraits<S>;
-    extern __shared__ unsigned char dynamic_smem[];
-    S *cache = reinterpret_cast<S *>(dynamic_smem);
     __shared__ CeShared sh;
     const size_t classes = (size_t)c.classes;
     const bool smoothing = c.eps > 0.0f;
@@ -152,13 +160,11 @@ __global__ void __launch_bounds__(kCeThreads)
         const int state = row_state(t, c);
         CeAcc acc = ce_acc_empty();
         for (size_t j = threadIdx.x; j < classes; j += blockDim.x) {
-            const S raw = x[j];
-            if (cache_row) cache[j] = raw;
-            ce_acc_add(acc, logit<kCap>(T::load(raw), c.cap).z, smoothing);
+            ce_acc_add(acc, logit<kCap>(T::load(x[j]), c.cap).z, smoothing);
         }
         const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
         float z_t;
-        acc = block_merge(acc, z_t_own, sh, &z_t); /* its barriers also publish the cache */
+        acc = block_merge(acc, z_t_own, sh, &z_t);
         const CeRow r = ce_row(acc, z_t, state, c, scale);
         if (threadIdx.x == 0) {
             row_loss[row] = r.loss;
@@ -168,8 +174,131 @@ __global__ void __launch_bounds__(kCeThreads)
         if (grad) {
             S *g = grad + row * ldgrad;
             for (size_t j = threadIdx.x; j < classes; j += blockDim.x) {
-                const CeLogit l = logit<kCap>(T::load(cache_row ? cache[j] : x[j]), c.cap);
+                const CeLogit l = logit<kCap>(T::load(x[j]), c.cap);
                 g[j] = T::store(ce_grad(l, state == 0 && (long long)j == t, r));
+            }
+        }
+    }
+}
+
+/* The cached kernel's block reductions: the row max, then pass 2's sums
+ * with thread 0's target logit. Each starts with a barrier, so the scratch
+ * of the previous reduction (or row) is no longer read when it is
+ * overwritten; every thread reaches every barrier. */
+struct CeCachedShared {
+    float warp_max[kCeThreads / kWarp];
+    CeExpSum warp_sum[kCeThreads / kWarp];
+    float max;
+    CeExpSum sum;
+    float z_t;
+};
+
+__device__ __forceinline__ float warp_max(float m)
+{
+#pragma unroll
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) m = nan_max(m, __shfl_xor_sync(0xffffffffu, m, offset));
+    return m;
+}
+
+__device__ float block_max(float m, CeCachedShared &sh)
+{
+    m = warp_max(m);
+    const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+    __syncthreads();
+    if (lane == 0) sh.warp_max[warp] = m;
+    __syncthreads();
+    if (warp == 0) {
+        float t = lane < (int)(blockDim.x / kWarp) ? sh.warp_max[lane] : -INFINITY;
+        t = warp_max(t);
+        if (lane == 0) sh.max = t;
+    }
+    __syncthreads();
+    return sh.max;
+}
+
+__device__ __forceinline__ CeExpSum warp_sum(CeExpSum a)
+{
+#pragma unroll
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) a = ce_exp_sum_merge(a, shfl_xor(a, offset));
+    return a;
+}
+
+__device__ CeExpSum block_sum(CeExpSum a, float z_t, CeCachedShared &sh, float *z_t_out)
+{
+    a = warp_sum(a);
+    const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+    __syncthreads();
+    if (lane == 0) sh.warp_sum[warp] = a;
+    if (threadIdx.x == 0) sh.z_t = z_t;
+    __syncthreads();
+    if (warp == 0) {
+        CeExpSum t = lane < (int)(blockDim.x / kWarp) ? sh.warp_sum[lane] : ce_exp_sum_empty();
+        t = warp_sum(t);
+        if (lane == 0) sh.sum = t;
+    }
+    __syncthreads();
+    *z_t_out = sh.z_t;
+    return sh.sum;
+}
+
+/* Dynamic shared memory: `classes` floats (z, then e), then with the cap
+ * `classes` floats of dz/dx. row_loss, count: as for the row kernel. */
+template <class S, bool kCap>
+__global__ void __launch_bounds__(kCeThreads)
+    cross_entropy_cached_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
+                                float *row_loss, float *lse, S *grad, size_t ldgrad, int *error_flag,
+                                const unsigned long long *count)
+{
+    using T = StorageTraits<S>;
+    extern __shared__ float ce_cache[];
+    /* a cached row fits in shared memory: 32-bit column indices (fewer
+     * instructions per column than size_t) */
+    const unsigned classes = (unsigned)c.classes;
+    float *dzdx = ce_cache + classes; /* used with the cap only */
+    __shared__ CeCachedShared sh;
+    const bool smoothing = c.eps > 0.0f;
+    const float scale = ce_grad_scale(c, count ? *count : 0);
+    for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        const S *x = logits + row * ld;
+        const long long t = target_at(targets, i64, row);
+        const int state = row_state(t, c);
+        /* pass 1: z once (the cap's tanh and sech^2 here only), the max, the logits' sum */
+        float m = -INFINITY;
+        CeExpSum s = ce_exp_sum_empty();
+        const S *xj = x + threadIdx.x; /* stepped with j: no 64-bit index arithmetic per column */
+        for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, xj += blockDim.x) {
+            const CeLogit l = logit<kCap>(T::load(*xj), c.cap);
+            ce_cache[j] = l.z;
+            if (kCap) dzdx[j] = l.dzdx;
+            ce_max_add(m, s.sum_z, l.z, smoothing);
+        }
+        const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
+        const float max = block_max(m, sh);
+        /* pass 2: e' = 2^48 e^(z - max) once per column, summed and kept (block-uniform branch) */
+        if (max > -INFINITY && max < INFINITY)
+            for (unsigned j = threadIdx.x; j < classes; j += blockDim.x) ce_cache[j] = ce_exp_add(s, ce_cache[j], max);
+        float z_t;
+        const CeExpSum total = block_sum(s, z_t_own, sh, &z_t);
+        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), z_t, state, c, scale);
+        if (threadIdx.x == 0) {
+            row_loss[row] = r.loss;
+            if (lse) lse[row] = r.lse.hi + r.lse.lo;
+            if (state == 2 && error_flag) atomicExch(error_flag, 1); /* many blocks may report: an atomic store */
+        }
+        /* pass 3: the gradient from the cached e (a row with a non-finite
+         * max still holds z there: ce_grad_cached gives NaN for it) */
+        if (grad) {
+            const unsigned target_column = state == 0 ? (unsigned)t : classes; /* classes: no column */
+            S *gj = grad + row * ldgrad + threadIdx.x;
+            if (ce_grad_cached_is_plain(r)) { /* block-uniform: the common case without per-column tests */
+                const float g_target = ce_grad_cached(0.0f, z_t, kCap ? dzdx[target_column] : 1.0f, true, r);
+                for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, gj += blockDim.x) {
+                    const float g = ce_grad_plain(ce_cache[j], kCap ? dzdx[j] : 1.0f, r);
+                    *gj = T::store(j == target_column ? g_target : g);
+                }
+            } else {
+                for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, gj += blockDim.x)
+                    *gj = T::store(ce_grad_cached(ce_cache[j], z_t, kCap ? dzdx[j] : 1.0f, j == target_column, r));
             }
         }
     }
@@ -210,24 +339,32 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         if (err != cudaSuccess) return err;
     }
     if (a->rows > 0) {
-        const void *kernel = (const void *)cross_entropy_row_kernel<S, kCap>;
+        /* the cached kernel where the row's floats fit the opt-in shared memory */
+        const void *cached_kernel = (const void *)cross_entropy_cached_kernel<S, kCap>;
         size_t allowed = 0;
-        cudaError_t err = dynamic_smem_limit(kernel, *device, &allowed);
+        cudaError_t err = dynamic_smem_limit(cached_kernel, *device, &allowed);
         if (err != cudaSuccess) return err;
-        const size_t row_bytes = a->classes * sizeof(S);
-        const bool cache_row = row_bytes <= allowed;
-        const size_t dynamic = cache_row ? row_bytes : 0;
+        const size_t floats_per_column = kCap ? 2 : 1;
+        const bool cached = a->classes <= allowed / (floats_per_column * sizeof(float));
+        const void *kernel = cached ? cached_kernel : (const void *)cross_entropy_row_kernel<S, kCap>;
+        const size_t dynamic = cached ? a->classes * floats_per_column * sizeof(float) : 0;
         unsigned grid = 1;
         err = resident_grid(kernel, *device, kCeThreads, dynamic, a->rows, &grid);
         if (err != cudaSuccess) return err;
-        cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
-            static_cast<const S *>(a->logits), a->ld, a->targets, i64, a->rows, c, row_loss, a->lse,
-            static_cast<S *>(a->grad), a->ldgrad, a->error_flag, c.mean ? count : nullptr, cache_row);
+        const S *logits = static_cast<const S *>(a->logits);
+        S *grad = static_cast<S *>(a->grad);
+        const unsigned long long *row_count = c.mean ? count : nullptr;
+        if (cached)
+            cross_entropy_cached_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
+                logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag, row_count);
+        else
+            cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, 0, stream>>>(
+                logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag, row_count);
         err = cudaGetLastError();
         if (err != cudaSuccess) return err;
         info->grid = grid;
         info->dynamic_smem = dynamic;
-        info->cached = cache_row;
+        info->cached = cached;
     }
     if (reduce) {
         cross_entropy_reduce_kernel<S><<<1, kCeReduceThreads, 0, stream>>>(row_loss, a->rows, c.mean, count, a->loss);

@@ -26,6 +26,9 @@
  *    keeps its relative accuracy where tanh saturates.
  * Non-finite values: each pair result falls back to the plain float value
  * when that is not finite (a pair would make NaN of inf - inf).
+ * The cached kernel (rows in shared memory) computes each column's
+ * exponential once, as a float kept in the cache (ce_exp_below_max), and
+ * the gradient from it (ce_grad_cached); see "the cached row" below.
  */
 #ifndef ACTK_KERNELS_CROSS_ENTROPY_MATH_CUH
 #define ACTK_KERNELS_CROSS_ENTROPY_MATH_CUH
@@ -111,6 +114,12 @@ ACTK_HD CeAcc ce_acc_empty() { return {MaxSum<CeMath>::empty(), {0.0f, 0.0f}}; }
 constexpr float kCeSumScale = 0x1p-32f;
 constexpr float kCeSumUnscale = 0x1p32f;
 
+/* The cached kernel keeps e' = 2^48 e^(z - max): normal for every z - max
+ * >= -120 (2^48 e^-120 > 2^-126), so it is rounded once, and a subnormal
+ * gradient is rounded once, at the end (ce_grad_cached). */
+constexpr float kCeExpScale = 0x1p48f;
+constexpr float kCeExpUnscale = 0x1p-48f;
+
 ACTK_HD void ce_acc_add(CeAcc &a, float z, bool smoothing)
 {
     CeRowMath::online_add(a.ms, z);
@@ -128,6 +137,8 @@ struct CeRow {
     CePair keep;     /* 1 - eps, exact */
     CePair uniform;  /* eps / classes */
     float scale;     /* g: the gradient's scale for this row */
+    CePair inv;      /* 2^-48 / sum e^(z - max): the cached kernel's p = e' inv for its e' = 2^48 e^(z - max) */
+    float plain_factor; /* 2^48 inv rounded, times g; NaN where the plain gradient does not apply (ce_grad_cached) */
     int state;       /* 0: normal; 1: ignored (gradient 0); 2: bad target (gradient NaN) */
 };
 
@@ -150,6 +161,13 @@ ACTK_HD CeRow ce_row(const CeAcc &acc, float z_t, int state, const CeConfig &c, 
     r.coeff = c.z_loss == 0.0f ? CePair{1.0f, 0.0f} : f32::add(CePair{1.0f, 0.0f}, f32::mul(r.lse, 2.0f * c.z_loss));
     r.scale = scale;
     r.state = state;
+    const CePair inv = CeRowMath::row_scale<false>(acc.ms).total; /* NaN pair for a non-finite max */
+    r.inv = {inv.hi * kCeExpUnscale, inv.lo * kCeExpUnscale};       /* exact: inv >= 2^-64 */
+    /* no smoothing, no z-loss: away from the target the gradient is g p, a
+     * product of positive factors, so plain float keeps it within ~3 ulp
+     * (e' g inv must stay finite: |g| <= 2^64) */
+    const bool plain_grad = c.eps == 0.0f && c.z_loss == 0.0f && fabsf(scale) <= 0x1p64f;
+    r.plain_factor = plain_grad ? (inv.hi + inv.lo) * scale : NAN;
     if (state == 1) {
         r.loss = 0.0f;
         return r;
@@ -203,6 +221,130 @@ ACTK_HD float ce_grad(CeLogit l, bool is_target, const CeRow &r)
     v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});
     if (is_target) v = f32::add(v, CePair{-r.keep.hi, -r.keep.lo});
     const CePair g = f32::two_prod(r.scale, l.dzdx);
+    const CePair out = f32::mul(v, g);
+    const float result = out.hi + out.lo;
+    return r.lse.hi != r.lse.hi ? r.lse.hi : result;
+}
+
+/* ---- the cached row: one exponential per logit ------------------------------------ *
+ * cross_entropy_cached_kernel (rows that fit in shared memory) runs three
+ * passes over the row: pass 1 the row's max (nan_max, in the same strided
+ * order) and the logits' sum; pass 2 e = e^(z - max) once per column, its
+ * sum (the rest below the max, float-float, and the ties) and e kept in
+ * the cache; pass 3 the gradient from e, p = e / sum. The statistics are
+ * those of the softmax's two-pass form (ref = max), so ce_row gives the
+ * same lse as for the online form. */
+
+/* Pass 2's state: the rest of sum e^(z - max) over the columns below the
+ * max (relative to the max), the count of columns equal to it, and the
+ * logits' sum from pass 1. Merged in the fixed order of the block. */
+struct CeExpSum {
+    Compensated<float> rest;
+    int ties;
+    Compensated<float> sum_z;
+};
+
+ACTK_HD CeExpSum ce_exp_sum_empty() { return {{0.0f, 0.0f}, 0, {0.0f, 0.0f}}; }
+
+ACTK_HD CeExpSum ce_exp_sum_merge(CeExpSum a, CeExpSum b)
+{
+    return {a.rest.plus(b.rest), a.ties + b.ties, a.sum_z.plus(b.sum_z)};
+}
+
+/* Pass 1, per column: the running max and, for smoothing, the logits' sum. */
+ACTK_HD void ce_max_add(float &max, Compensated<float> &sum_z, float z, bool smoothing)
+{
+    max = nan_max(max, z);
+    if (smoothing) sum_z = sum_z.plus(z * kCeSumScale);
+}
+
+/* e' = 2^48 e^(z - max) rounded to float (within 1 ulp), for z <= max,
+ * max finite: the cached kernel's one exponential per logit. It is kept,
+ * not summed as a pair, so it needs float accuracy only, at about half
+ * exp_core's instructions:
+ *   d = z - max exactly as a pair (two_sum): a rounded d would cost
+ *     |d| 2^-24 relative (80 ulp at d = -80);
+ *   k = rint(d log2 e), r = d - k LN2_H exact (as in exp_core), and the
+ *     low parts rl = d.lo - k (ln2 - LN2_H), |rl| < 2^-17;
+ *   e^(r + rl) = 1 + r + r^2 P(r) + rl e^r + O(rl^2), P Taylor through
+ *     r^6/8! (truncation below 2^-30 on |r| <= ln2/2), Horner in float:
+ *     every rounding but the last two is scaled by r^2 or smaller;
+ *   then times 2^(k + 48), a normal power of two (k >= -174): exact.
+ * Below d = -120 the result is 0 (z = -inf included): e^-120 < 2^-173 is
+ * far below the sum's rounding, and the gradient g e^-120 rounds to 0 for
+ * |g| < 2^23 anyway.
+ * z = max gives exactly 2^48. */
+ACTK_HD float ce_exp_below_max(float z, float max)
+{
+    const CePair d0 = f32::two_sum(z, -max);
+    const bool far = d0.hi < -120.0f;
+    const float d = far ? -120.0f : d0.hi, dl = far ? 0.0f : d0.lo;
+    const float shifter = 12582912.0f; /* 1.5 * 2^23 */
+    const float t = fmaf(d, 1.44269502f, shifter);
+    const float kf = t - shifter;
+    const int k = f32::bits_of(t) - f32::bits_of(shifter);
+    const float r = fmaf(kf, -0.693147182f, d);      /* exact (exp_core's argument) */
+    const float rl = fmaf(kf, 1.90465430e-09f, dl); /* ln2 - 0.693147182f = -1.9e-9 */
+    float p = 2.48015873e-05f; /* (e^r - 1 - r) / r^2 = 1/2 + r/6 + ... + r^6/8! */
+    p = fmaf(p, r, 1.98412698e-04f);
+    p = fmaf(p, r, 1.38888889e-03f);
+    p = fmaf(p, r, 8.33333377e-03f);
+    p = fmaf(p, r, 4.16666679e-02f);
+    p = fmaf(p, r, 1.66666672e-01f);
+    p = fmaf(p, r, 0.5f);
+    const float h = p * (r * r);                 /* r^2 P(r) <= 0.07: its roundings are below 2^-28 */
+    const float tail = h + fmaf(rl, r + h, rl); /* + rl e^r */
+    const float e = (1.0f + (r + tail)) * f32::pow2(k + 48);
+    return far ? 0.0f : e;
+}
+
+/* Pass 2, per column, for a finite row max: adds e' = 2^48 e^(z - max) to
+ * the sum and returns it (the cached value). A column equal to the max
+ * counts as a tie (its e' is exactly 2^48); the rest is summed float-float
+ * (a NaN z cannot occur: the max would be NaN). */
+ACTK_HD float ce_exp_add(CeExpSum &s, float z, float max)
+{
+    const float e = ce_exp_below_max(z, max);
+    const bool tie = z == max;
+    s.rest = CeRowMath::add_positive(s.rest, CePair{tie ? 0.0f : e, 0.0f});
+    s.ties += tie ? 1 : 0;
+    return e;
+}
+
+/* The row's statistics in ce_row's form from the max and the merged pass 2
+ * state (a max of -inf: every column -inf, the empty state; NaN or +inf:
+ * no sum, ce_row makes the row NaN as for the online form). */
+ACTK_HD CeAcc ce_acc_from_exp_sum(float max, const CeExpSum &s)
+{
+    if (max == -INFINITY) return {MaxSum<CeMath>::empty(), s.sum_z};
+    if (!(max < INFINITY)) return {{max, 0.0f, {0.0f, 0.0f}, 0}, s.sum_z};
+    const Compensated<float> rest = {s.rest.hi * kCeExpUnscale, s.rest.lo * kCeExpUnscale}; /* undo e's 2^48 */
+    return {{max, max, rest, s.ties - 1}, s.sum_z};
+}
+
+/* dL/dx_j from the cached e'_j = 2^48 e^(z_j - max) and dz/dx: p = e' inv.
+ * With no smoothing and no z-loss a column other than the target is g p
+ * dz/dx in plain float (e', inv, the factor and the products each round
+ * once, a subnormal result once more at the end: about 4 ulp at worst);
+ * otherwise p and the differences are taken in
+ * pairs as in ce_grad. The target's column, where p - (1 - eps) cancels,
+ * is ce_grad itself from the target's logit z_t (one more exponential,
+ * as a pair, for one column of the row). */
+/* The plain gradient: a normal row (state 0) whose plain_factor is not NaN
+ * (ce_grad_cached_is_plain), a column other than the target. */
+ACTK_HD bool ce_grad_cached_is_plain(const CeRow &r) { return r.state == 0 && r.plain_factor == r.plain_factor; }
+ACTK_HD float ce_grad_plain(float e, float dzdx, const CeRow &r) { return ((e * r.plain_factor) * dzdx) * kCeExpUnscale; }
+
+ACTK_HD float ce_grad_cached(float e, float z_t, float dzdx, bool is_target, const CeRow &r)
+{
+    if (is_target) return ce_grad(CeLogit{z_t, dzdx}, true, r);
+    if (r.state == 1) return 0.0f;
+    if (r.state == 2) return NAN;
+    if (r.plain_factor == r.plain_factor) return ce_grad_plain(e, dzdx, r);
+    const CePair p = f32::mul(r.inv, e);
+    CePair v = f32::mul(p, r.coeff);
+    v = f32::add(v, CePair{-r.uniform.hi, -r.uniform.lo});
+    const CePair g = f32::two_prod(r.scale, dzdx);
     const CePair out = f32::mul(v, g);
     const float result = out.hi + out.lo;
     return r.lse.hi != r.lse.hi ? r.lse.hi : result;

@@ -5,11 +5,15 @@
  * random rows: every option alone and combined, every dtype and reduction,
  * int32 and int64 targets, ignored rows, all-ignored batches, extreme
  * logits, one class, rows too long for shared memory (256K classes: read
- * twice), in place, strided rows, the bad-target flag, determinism.
+ * twice), in place, strided rows, the bad-target flag, determinism; the
+ * row kernel's path and grid (cuda_test_hooks.h): cached rows up to the
+ * shared memory limit, one float more goes to the streamed kernel, more
+ * rows than the grid.
  * Outputs are poisoned before each call and surrounded by guard bands.
  * Skips without a GPU (fails with ACTK_REQUIRE_GPU set).
  */
 #include "cross_entropy_check.h"
+#include "cuda_test_hooks.h"
 #include "gpu_util.h"
 
 #include <cuda_runtime_api.h>
@@ -307,6 +311,72 @@ TEST_F(CrossEntropyGpu, DeterministicAcrossRuns)
     EXPECT_EQ(a.grad.bytes, b.grad.bytes);
     CeWorst worst;
     ce_check(c.o, ACTK_BF16, rows, classes, x, classes, t, a, true, worst, "determinism");
+}
+
+} // namespace
+
+namespace {
+
+/* Which row kernel ran, and its grid, at the edges of the cache: the
+ * longest row whose floats fit the device's opt-in shared memory (less
+ * 4 KiB for the kernel's static scratch) is cached, a row of one float
+ * more than the whole opt-in limit is not; the soft-cap caches two floats
+ * per column. Each against the oracle, in place and not. */
+TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
+{
+    int device = 0, optin = 0, sms = 0;
+    CUDA_OK(cudaGetDevice(&device));
+    CUDA_OK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    CUDA_OK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    std::mt19937_64 rng(std::random_device{}());
+    struct Case {
+        size_t classes;
+        Opt opt;
+        bool cached;
+    };
+    const size_t fit = ((size_t)optin - 4096) / 4, over = (size_t)optin / 4 + 1;
+    const Case cases[] = {{1000, {0, 0, 0}, true},       {1000, {0, 0, 30}, true}, {fit, {0, 0, 0}, true},
+                          {fit / 2, {0.1f, 1e-4f, 15}, true}, {over, {0, 0, 0}, false}, {fit, {0, 0, 30}, false}};
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+        for (const Case &k : cases)
+            for (bool in_place : {false, true}) {
+                const size_t rows = 3, ld = k.classes;
+                const Buffer x = random_logits(dtype, rows * ld, rng, 4.0);
+                const std::vector<int64_t> t = {0, (int64_t)k.classes - 1, -100};
+                Call c{make(k.opt, ACTK_REDUCTION_MEAN), dtype, rows, k.classes, ld};
+                c.in_place = in_place;
+                CeOutputs got(dtype, rows * k.classes);
+                int flag = -1;
+                run(c, x, t, got, &flag);
+                if (HasFatalFailure()) return;
+                const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
+                SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " classes " << k.classes << " cap " << k.opt.cap);
+                EXPECT_EQ(l.cached, k.cached ? 1 : 0);
+                EXPECT_EQ(l.dynamic_smem, k.cached ? k.classes * 4 * (k.opt.cap > 0 ? 2 : 1) : 0);
+                EXPECT_EQ(l.grid, rows); /* fewer rows than the device holds blocks */
+                EXPECT_EQ(flag, 0);
+                CeWorst worst;
+                ce_check(c.o, dtype, rows, k.classes, x, ld, t, got, true, worst, k.cached ? "cached limit" : "streamed");
+            }
+    /* more rows than the grid: each block walks several rows (both kernels) */
+    for (size_t classes : {(size_t)1000, over}) {
+        const size_t rows = classes > 1000 ? 4 * (size_t)sms + 3 : 20000, ld = classes;
+        const Buffer x = random_logits(ACTK_F32, rows * ld, rng, 4.0);
+        std::vector<int64_t> t(rows);
+        for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
+        Call c{make(Opt{0.1f, 0, 0}, ACTK_REDUCTION_SUM), ACTK_F32, rows, classes, ld};
+        CeOutputs got(ACTK_F32, rows * classes);
+        int flag = -1;
+        run(c, x, t, got, &flag);
+        if (HasFatalFailure()) return;
+        const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
+        EXPECT_EQ(l.cached, classes == 1000 ? 1 : 0);
+        EXPECT_GE(l.grid, 1u);
+        EXPECT_LT(l.grid, rows);
+        EXPECT_LE(l.grid, (unsigned)sms * 4); /* at most 2048 threads per SM: 4 blocks of 512 */
+        CeWorst worst;
+        ce_check(c.o, ACTK_F32, rows, classes, x, ld, t, got, true, worst, "rows > grid");
+    }
 }
 
 } // namespace

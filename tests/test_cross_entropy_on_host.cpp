@@ -2,10 +2,15 @@
 /*
  * test_cross_entropy_on_host.cpp - the cross-entropy kernels' math
  * (kernels/cross_entropy_math.cuh) replayed on the host in the kernels'
- * own orders: a block of 512 threads per row (thread k takes columns k,
- * k + 512, ...; per-warp butterflies, then warp 0 merges the warps'
- * results), thread 0's target logit, the per-column gradient, and the
- * batch's fixed-order sum (256 strided partial sums, then a halving tree).
+ * own orders, for both row kernels: the cached kernel (pass 1 the max and
+ * the logits' sum, pass 2 e^(z - max) once per column, summed and kept,
+ * pass 3 the gradient from e) and the streamed row kernel (online
+ * (max, rest), the gradient from a second exponential). Both use a block
+ * of 512 threads per row (thread k takes columns k, k + 512, ...; per-warp
+ * butterflies, then warp 0 merges the warps' results), thread 0's target
+ * logit, and the batch's fixed-order sum (256 strided partial sums, then a
+ * halving tree). Replays with a plain float sum or a rounded z - max in
+ * place of the kernel's are shown to fail the bounds.
  * Every output is compared with the long double oracle
  * (actk_cpu_cross_entropy_forward_backward) on random rows, every option
  * alone and combined, every dtype, special rows and a 256K-class row.
@@ -22,6 +27,7 @@
 #include "cross_entropy_math.cuh"
 #include "cross_entropy_check.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -55,9 +61,60 @@ CeAcc block_reduce(const std::vector<float> &z, bool smoothing)
     return butterfly(warps);
 }
 
+/* The two row kernels, and replays of the cached kernel with a cheaper
+ * step that must fail the bounds (the test of the test). */
+enum class Path { kStreamed, kCached, kCachedPlainSum, kCachedRoundedArgument };
+
+template <class V, class Merge> V butterfly_of(std::vector<V> lanes, Merge merge)
+{
+    for (int offset = 16; offset > 0; offset /= 2) {
+        std::vector<V> next(lanes);
+        for (int l = 0; l < 32; ++l) next[l] = merge(lanes[l], lanes[l ^ offset]);
+        lanes = next;
+    }
+    return lanes[0];
+}
+
+/* Per-warp butterflies, then warp 0 over the warps' results (the unused
+ * lanes of warp 0 hold `empty`), as block_max and block_sum run them. */
+template <class V, class Merge> V block_of(const std::vector<V> &per_thread, V empty, Merge merge)
+{
+    std::vector<V> warps;
+    for (int w = 0; w < kCeThreads / 32; ++w)
+        warps.push_back(butterfly_of(std::vector<V>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32), merge));
+    warps.resize(32, empty);
+    return butterfly_of(warps, merge);
+}
+
+/* The cached kernel's passes 1 and 2 for one row: the merged statistics,
+ * and e per column in `e` (z left in place when the max is not finite). */
+CeAcc cached_stats(const std::vector<float> &z, bool smoothing, Path path, std::vector<float> &e)
+{
+    std::vector<float> max(kCeThreads, -INFINITY);
+    std::vector<CeExpSum> sums(kCeThreads, ce_exp_sum_empty());
+    for (size_t k = 0; k < z.size(); ++k) ce_max_add(max[k % kCeThreads], sums[k % kCeThreads].sum_z, z[k], smoothing);
+    const float m = block_of(max, -INFINITY, [](float a, float b) { return nan_max(a, b); });
+    e = z;
+    if (m > -INFINITY && m < INFINITY)
+        for (size_t k = 0; k < z.size(); ++k) {
+            CeExpSum &s = sums[k % kCeThreads];
+            if (path == Path::kCached) {
+                e[k] = ce_exp_add(s, z[k], m);
+            } else if (path == Path::kCachedPlainSum) { /* the rest summed in plain float */
+                CeExpSum t = s;
+                e[k] = ce_exp_add(t, z[k], m);
+                s.rest.hi += z[k] == m ? 0.0f : e[k];
+                s.ties = t.ties;
+            } else { /* z - max rounded to float before the exponential */
+                e[k] = ce_exp_add(s, z[k] - m, 0.0f);
+            }
+        }
+    return ce_acc_from_exp_sum(m, block_of(sums, ce_exp_sum_empty(), ce_exp_sum_merge));
+}
+
 /* What the kernels write for this call (grad: rows x classes, dense). */
 CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
-              const std::vector<int64_t> &t)
+                 const std::vector<int64_t> &t, Path path = Path::kStreamed)
 {
     const CeConfig c = {o.label_smoothing, o.z_loss, o.softcap, o.grad_scale, o.ignore_index,
                         (unsigned long long)classes, o.reduction == ACTK_REDUCTION_MEAN};
@@ -66,7 +123,7 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
     const float scale = ce_grad_scale(c, c.mean ? count : 0);
     CeOutputs out(dtype, rows * classes);
     for (size_t r = 0; r < rows; ++r) {
-        std::vector<float> xs(classes), z(classes);
+        std::vector<float> xs(classes), z(classes), e;
         for (size_t j = 0; j < classes; ++j) {
             xs[j] = (float)x.get(r * ld + j);
             z[j] = ce_logit(xs[j], c.cap).z;
@@ -74,11 +131,17 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
         const long long target = t[r];
         const int state = target == o.ignore_index ? 1 : (target < 0 || (unsigned long long)target >= classes) ? 2 : 0;
         const float z_t = state == 0 ? z[(size_t)target] : 0.0f;
-        const CeRow row = ce_row(block_reduce(z, c.eps > 0.0f), z_t, state, c, scale);
+        const bool smoothing = c.eps > 0.0f;
+        const CeAcc acc = path == Path::kStreamed ? block_reduce(z, smoothing) : cached_stats(z, smoothing, path, e);
+        const CeRow row = ce_row(acc, z_t, state, c, scale);
         out.row_loss.push_back(row.loss);
         out.lse.push_back(row.lse.hi + row.lse.lo);
-        for (size_t j = 0; j < classes; ++j)
-            out.grad.set(r * classes + j, ce_grad(ce_logit(xs[j], c.cap), state == 0 && (long long)j == target, row));
+        for (size_t j = 0; j < classes; ++j) {
+            const CeLogit l = ce_logit(xs[j], c.cap);
+            const bool is_target = state == 0 && (long long)j == target;
+            out.grad.set(r * classes + j, path == Path::kStreamed ? ce_grad(l, is_target, row)
+                                                                  : ce_grad_cached(e[j], z_t, l.dzdx, is_target, row));
+        }
     }
     /* the reduce kernel's order */
     std::vector<Compensated<float>> partial(kCeReduceThreads);
@@ -92,9 +155,9 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
 /* The replayed outputs against the oracle (cross_entropy_check.h), and the
  * reduction's order against the exact sum of the same rounded row losses. */
 void compare(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
-             const std::vector<int64_t> &t, CeWorst &worst, const char *what)
+             const std::vector<int64_t> &t, CeWorst &worst, const char *what, Path path)
 {
-    const CeOutputs got = replay(o, dtype, rows, classes, x, ld, t);
+    const CeOutputs got = replay(o, dtype, rows, classes, x, ld, t, path);
     if (!ce_check(o, dtype, rows, classes, x, ld, t, got, true, worst, what)) return;
     if (o.reduction == ACTK_REDUCTION_NONE) return;
     unsigned long long count = 0;
@@ -126,31 +189,35 @@ actk_cross_entropy_options make(Options p, actk_reduction reduction)
 
 TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
 {
-    std::mt19937_64 rng(1616);
-    for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
-        for (const Options &p : kOptions) {
-            CeWorst worst;
-            for (size_t classes : {1, 2, 31, 513, 4099}) {
-                for (double spread : {0.5, 4.0, 30.0}) {
-                    const size_t rows = 4, ld = classes + 5;
-                    Buffer x(dtype, rows * ld);
-                    std::normal_distribution<double> normal(0.0, spread);
-                    for (size_t i = 0; i < rows * ld; ++i) x.set(i, normal(rng));
-                    std::vector<int64_t> t(rows);
-                    for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
-                    t[1] = -100; /* one ignored row */
-                    /* a confident row: its target far above the rest (the loss cancels) */
-                    x.set(2 * ld + (size_t)t[2], 12.0 * spread);
-                    for (actk_reduction red : {ACTK_REDUCTION_NONE, ACTK_REDUCTION_SUM, ACTK_REDUCTION_MEAN}) {
-                        compare(make(p, red), dtype, rows, classes, x, ld, t, worst, "random");
-                        if (HasFatalFailure() || HasFailure()) return;
+    for (Path path : {Path::kCached, Path::kStreamed}) {
+        std::mt19937_64 rng(1616);
+        for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
+            for (const Options &p : kOptions) {
+                CeWorst worst;
+                for (size_t classes : {1, 2, 31, 513, 4099}) {
+                    for (double spread : {0.5, 4.0, 30.0}) {
+                        const size_t rows = 4, ld = classes + 5;
+                        Buffer x(dtype, rows * ld);
+                        std::normal_distribution<double> normal(0.0, spread);
+                        for (size_t i = 0; i < rows * ld; ++i) x.set(i, normal(rng));
+                        std::vector<int64_t> t(rows);
+                        for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
+                        t[1] = -100; /* one ignored row */
+                        /* a confident row: its target far above the rest (the loss cancels) */
+                        x.set(2 * ld + (size_t)t[2], 12.0 * spread);
+                        for (actk_reduction red : {ACTK_REDUCTION_NONE, ACTK_REDUCTION_SUM, ACTK_REDUCTION_MEAN}) {
+                            compare(make(p, red), dtype, rows, classes, x, ld, t, worst, "random", path);
+                            if (HasFatalFailure() || HasFailure()) return;
+                        }
                     }
                 }
+                char name[96];
+                std::snprintf(name, sizeof name, "%s %s eps %g z %g cap %g",
+                              path == Path::kCached ? "cached" : "streamed", actk_dtype_name(dtype), p.eps, p.z_loss,
+                              p.cap);
+                worst.print(name);
             }
-            char name[96];
-            std::snprintf(name, sizeof name, "%s eps %g z %g cap %g", actk_dtype_name(dtype), p.eps, p.z_loss, p.cap);
-            worst.print(name);
-        }
+    }
 }
 
 TEST(CrossEntropyOnHost, SpecialRows)
@@ -159,60 +226,144 @@ TEST(CrossEntropyOnHost, SpecialRows)
     const std::vector<std::vector<float>> rows_in = {
         {1, inf, 2}, {1, NAN, 2}, {-inf, -inf, -inf}, {-inf, 1, 2}, {1e30f, -1e30f, 0}, {-1e30f, 1e30f, 0},
         {3e38f, 3e38f, 3e38f}, {-3e38f, 0, 1}, {0, 0, 0}, {5, 5, -inf}};
-    CeWorst worst;
-    for (const Options &p : kOptions) {
-        const size_t classes = 3, rows = rows_in.size();
-        Buffer x(ACTK_F32, rows * classes);
-        for (size_t r = 0; r < rows; ++r)
-            for (size_t j = 0; j < classes; ++j) x.set(r * classes + j, rows_in[r][j]);
-        std::vector<int64_t> t(rows, 0);
-        compare(make(p, ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, x, classes, t, worst, "special");
-        if (HasFailure()) return;
+    for (Path path : {Path::kCached, Path::kStreamed}) {
+        CeWorst worst;
+        for (const Options &p : kOptions) {
+            const size_t classes = 3, rows = rows_in.size();
+            Buffer x(ACTK_F32, rows * classes);
+            for (size_t r = 0; r < rows; ++r)
+                for (size_t j = 0; j < classes; ++j) x.set(r * classes + j, rows_in[r][j]);
+            std::vector<int64_t> t(rows, 0);
+            compare(make(p, ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, x, classes, t, worst, "special", path);
+            if (HasFailure()) return;
+        }
+        worst.print(path == Path::kCached ? "cached special rows f32" : "streamed special rows f32");
     }
-    worst.print("special rows f32");
 }
 
 TEST(CrossEntropyOnHost, LongRow256K)
 {
     const size_t classes = 262144, rows = 2;
     std::mt19937_64 rng(7);
-    CeWorst worst;
-    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
-        Buffer x(dtype, rows * classes);
-        std::normal_distribution<double> normal(0.0, 3.0);
-        for (size_t i = 0; i < rows * classes; ++i) x.set(i, normal(rng));
-        const std::vector<int64_t> t = {12345, 262143};
-        compare(make(Options{0.1f, 1e-4f, 0}, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "256K");
+    for (Path path : {Path::kCached, Path::kStreamed}) {
+        CeWorst worst;
+        for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
+            Buffer x(dtype, rows * classes);
+            std::normal_distribution<double> normal(0.0, 3.0);
+            for (size_t i = 0; i < rows * classes; ++i) x.set(i, normal(rng));
+            const std::vector<int64_t> t = {12345, 262143};
+            for (Options p : {Options{0.1f, 1e-4f, 0}, Options{0, 0, 0}})
+                compare(make(p, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "256K", path);
+        }
+        worst.print(path == Path::kCached ? "cached 256K classes" : "streamed 256K classes");
     }
-    worst.print("256K classes");
+}
+
+/* The test of the test: the cached kernel with a plain float sum of the
+ * exponentials, or with z - max rounded before the exponential, is worse
+ * than 4 ULP on the gradient's columns away from the target (where nothing
+ * cancels and the gradient is g p), while the kernel's own order stays
+ * within 4 ULP there. ce_check's absolute bound (meant for p - 1) would
+ * hide these errors, so the columns are compared in ULPs here. Rows of
+ * 256K classes (512 columns per thread): a wide one (logits near 0 in a
+ * row whose max is near 16: z - max rounds) and a flat one (terms of
+ * similar size: the plain sum's error grows with their count). */
+long double worst_plain_grad_ulp(Path path, const Buffer &x, size_t rows, size_t classes, const std::vector<int64_t> &t)
+{
+    actk_cross_entropy_options o = make(Options{0, 0, 0}, ACTK_REDUCTION_NONE);
+    const CeOutputs got = replay(o, ACTK_F32, rows, classes, x, classes, t, path);
+    std::vector<float> loss(rows);
+    Buffer want(ACTK_F32, rows * classes);
+    EXPECT_EQ(actk_cpu_cross_entropy_forward_backward(o, ACTK_F32, rows, classes, x.data(), classes, ACTK_INDEX_I64,
+                                                      t.data(), loss.data(), nullptr, want.data(), classes),
+              ACTK_SUCCESS);
+    long double worst = 0;
+    for (size_t r = 0; r < rows; ++r)
+        for (size_t j = 0; j < classes; ++j) {
+            const long double w = want.get(r * classes + j);
+            if ((long long)j == t[r] || std::fabs(w) < 0x1p-126L) continue; /* the target; subnormal results */
+            worst = std::max(worst, ulp_distance(ACTK_F32, got.grad.get(r * classes + j), w));
+        }
+    return worst;
+}
+
+TEST(CrossEntropyOnHost, CheaperOrdersFail)
+{
+    std::mt19937_64 rng(33);
+    const size_t classes = 262144, rows = 2;
+    Buffer x(ACTK_F32, rows * classes);
+    std::normal_distribution<double> wide(0.0, 4.0), flat(0.0, 0.05);
+    for (size_t i = 0; i < classes; ++i) x.set(i, wide(rng));
+    for (size_t i = classes; i < rows * classes; ++i) x.set(i, flat(rng));
+    const std::vector<int64_t> t = {17, 200000};
+    const long double kernel = worst_plain_grad_ulp(Path::kCached, x, rows, classes, t);
+    const long double plain_sum = worst_plain_grad_ulp(Path::kCachedPlainSum, x, rows, classes, t);
+    const long double rounded = worst_plain_grad_ulp(Path::kCachedRoundedArgument, x, rows, classes, t);
+    const long double streamed = worst_plain_grad_ulp(Path::kStreamed, x, rows, classes, t);
+    EXPECT_LE(kernel, 4);
+    EXPECT_LE(streamed, 4);
+    EXPECT_GT(plain_sum, 4);
+    EXPECT_GT(rounded, 4);
+    std::printf(
+        "gradient away from the target, worst ulp: cached %.0Lf, streamed %.0Lf, cached with a plain sum %.0Lf, "
+        "with z - max rounded %.0Lf\n",
+        kernel, streamed, plain_sum, rounded);
+}
+
+/* The cached kernel's exponential on its own: e' = 2^48 e^(z - max)
+ * within 1 ulp of long double from z - max = 0 to -120 (maxes from -50 to
+ * 50 so that z - max is often inexact in float), exactly 2^48 at the max,
+ * 0 for -inf and below -120. */
+TEST(CrossEntropyOnHost, CachedExponentialAgainstLongDouble)
+{
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> below(-120, 0), at(-50, 50);
+    long double worst = 0;
+    for (int i = 0; i < 2000000; ++i) {
+        const float max = (float)at(rng), z = (float)(max + below(rng));
+        if (z > max || (long double)z - max < -120) continue;
+        const float e = ce_exp_below_max(z, max);
+        const long double want = std::exp((long double)z - (long double)max) * 0x1p48L;
+        const long double ulp = ulp_distance(ACTK_F32, e, want);
+        EXPECT_LE(ulp, 1) << "z " << z << " max " << max << ": " << e << " vs " << (double)want;
+        if (ulp > 1) return;
+        worst = std::max(worst, ulp);
+    }
+    EXPECT_EQ(ce_exp_below_max(3.5f, 3.5f), 0x1p48f);
+    EXPECT_EQ(ce_exp_below_max(-1e30f, 1e30f), 0.0f);
+    EXPECT_EQ(ce_exp_below_max(-INFINITY, 2.0f), 0.0f);
+    EXPECT_EQ(ce_exp_below_max(-121.0f, 0.0f), 0.0f);
+    std::printf("cached kernel's 2^48 e^(z - max): within %.0Lf ulp of long double\n", worst);
 }
 
 TEST(CrossEntropyOnHost, AllIgnoredAndBadTargets)
 {
-    const size_t classes = 4, rows = 3;
-    Buffer x(ACTK_F32, rows * classes);
-    for (size_t i = 0; i < rows * classes; ++i) x.set(i, (long double)i * 0.25L);
-    const std::vector<int64_t> ignored = {-100, -100, -100};
-    actk_cross_entropy_options o = make(Options{0.1f, 0, 0}, ACTK_REDUCTION_MEAN);
-    CeOutputs all = replay(o, ACTK_F32, rows, classes, x, classes, ignored);
-    EXPECT_TRUE(std::isnan(all.reduced));
-    for (size_t i = 0; i < rows * classes; ++i) EXPECT_EQ(all.grad.get(i), 0.0L);
-    o.reduction = ACTK_REDUCTION_SUM;
-    EXPECT_EQ(replay(o, ACTK_F32, rows, classes, x, classes, ignored).reduced, 0.0f);
-    /* a bad target: that row's loss and gradient NaN, the others as usual */
-    const std::vector<int64_t> bad = {1, 4, -5};
-    o.reduction = ACTK_REDUCTION_NONE;
-    CeOutputs b = replay(o, ACTK_F32, rows, classes, x, classes, bad);
-    EXPECT_FALSE(std::isnan(b.row_loss[0]));
-    EXPECT_TRUE(std::isnan(b.row_loss[1]));
-    EXPECT_TRUE(std::isnan(b.row_loss[2]));
-    EXPECT_FALSE(std::isnan(b.lse[1]));
-    for (size_t j = 0; j < classes; ++j) {
-        EXPECT_FALSE(std::isnan(b.grad.get(j)));
-        EXPECT_TRUE(std::isnan(b.grad.get(classes + j)));
+    for (Path path : {Path::kCached, Path::kStreamed}) {
+        const size_t classes = 4, rows = 3;
+        Buffer x(ACTK_F32, rows * classes);
+        for (size_t i = 0; i < rows * classes; ++i) x.set(i, (long double)i * 0.25L);
+        const std::vector<int64_t> ignored = {-100, -100, -100};
+        actk_cross_entropy_options o = make(Options{0.1f, 0, 0}, ACTK_REDUCTION_MEAN);
+        CeOutputs all = replay(o, ACTK_F32, rows, classes, x, classes, ignored, path);
+        EXPECT_TRUE(std::isnan(all.reduced));
+        for (size_t i = 0; i < rows * classes; ++i) EXPECT_EQ(all.grad.get(i), 0.0L);
+        o.reduction = ACTK_REDUCTION_SUM;
+        EXPECT_EQ(replay(o, ACTK_F32, rows, classes, x, classes, ignored, path).reduced, 0.0f);
+        /* a bad target: that row's loss and gradient NaN, the others as usual */
+        const std::vector<int64_t> bad = {1, 4, -5};
+        o.reduction = ACTK_REDUCTION_NONE;
+        CeOutputs b = replay(o, ACTK_F32, rows, classes, x, classes, bad, path);
+        EXPECT_FALSE(std::isnan(b.row_loss[0]));
+        EXPECT_TRUE(std::isnan(b.row_loss[1]));
+        EXPECT_TRUE(std::isnan(b.row_loss[2]));
+        EXPECT_FALSE(std::isnan(b.lse[1]));
+        for (size_t j = 0; j < classes; ++j) {
+            EXPECT_FALSE(std::isnan(b.grad.get(j)));
+            EXPECT_TRUE(std::isnan(b.grad.get(classes + j)));
+        }
+        o.reduction = ACTK_REDUCTION_MEAN;
+        EXPECT_TRUE(std::isnan(replay(o, ACTK_F32, rows, classes, x, classes, bad, path).reduced));
     }
-    o.reduction = ACTK_REDUCTION_MEAN;
-    EXPECT_TRUE(std::isnan(replay(o, ACTK_F32, rows, classes, x, classes, bad).reduced));
 }
 
 TEST(CrossEntropyOnHost, ReductionOrderManyRows)
