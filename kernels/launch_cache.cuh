@@ -89,8 +89,9 @@ inline cudaError_t dynamic_smem_limit(const void *kernel, const actk_device_fact
 
 /* The PTX architecture `kernel` was compiled from (90 for compute_90). A
  * build without sm_90+ code runs on a Hopper GPU from JIT-compiled older
- * PTX, where the cluster kernels are empty bodies: the caller must not take
- * the cluster path then. */
+ * PTX, where the cluster code is compiled out (the softmax cluster kernels
+ * are empty bodies, the strided kernels lose their cross-block merge): the
+ * caller must not take the cluster path then. */
 inline cudaError_t kernel_ptx_version(const void *kernel, const actk_device_facts &device, size_t *version)
 {
     static LaunchFactTable<256> table;

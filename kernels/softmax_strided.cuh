@@ -106,8 +106,12 @@ __device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, unsigne
         cluster.sync(); /* every remote read done before the next turn writes the scratch */
         return total;
     }
+#else
+    /* Compiled without clusters (code older than sm_90): the host never picks
+     * the cluster path for it (kernel_ptx_version); stop loudly if it did,
+     * rather than write totals of one block's share of the column. */
+    if (cluster_blocks > 1) __trap();
 #endif
-    (void)cluster_blocks;
     const V total = scratch[at.head(p)];
     __syncthreads(); /* every read done before the next turn writes the scratch */
     return total;
