@@ -205,7 +205,7 @@ struct CeCachedShared {
     CeExpSum warp_sum[kCeThreads / kWarp];
     float max;
     CeExpSum sum;
-    float z_t;
+    CeLogit target; /* thread 0's target logit and its dz/dx */
 };
 
 __device__ __forceinline__ float warp_max(float m)
@@ -238,13 +238,13 @@ __device__ __forceinline__ CeExpSum warp_sum(CeExpSum a)
     return a;
 }
 
-__device__ CeExpSum block_sum(CeExpSum a, float z_t, CeCachedShared &sh, float *z_t_out)
+__device__ CeExpSum block_sum(CeExpSum a, CeLogit target, CeCachedShared &sh, CeLogit *target_out)
 {
     a = warp_sum(a);
     const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
     __syncthreads();
     if (lane == 0) sh.warp_sum[warp] = a;
-    if (threadIdx.x == 0) sh.z_t = z_t;
+    if (threadIdx.x == 0) sh.target = target;
     __syncthreads();
     if (warp == 0) {
         CeExpSum t = lane < (int)(blockDim.x / kWarp) ? sh.warp_sum[lane] : ce_exp_sum_empty();
@@ -252,7 +252,7 @@ __device__ CeExpSum block_sum(CeExpSum a, float z_t, CeCachedShared &sh, float *
         if (lane == 0) sh.sum = t;
     }
     __syncthreads();
-    *z_t_out = sh.z_t;
+    *target_out = sh.target;
     return sh.sum;
 }
 
@@ -290,22 +290,25 @@ __device__ __forceinline__ void cached_pass_exp(float *cache, unsigned n, float 
 
 /* Pass 3: the chunk's gradient from the cached e (a row with a non-finite
  * max still holds z there: ce_grad_cached gives NaN for it). target: the
- * target's column within the chunk, n when it is not in the chunk. */
+ * target's column within the chunk, n when it is not in the chunk;
+ * target_logit: its z and dz/dx as thread 0 read them in pass 1 (not from
+ * the cache: the column's owner may already be writing the next row's
+ * dz/dx there, as no barrier separates pass 3 from the next pass 1). */
 template <class S, bool kCap>
 __device__ __forceinline__ void cached_pass_grad(S *g, unsigned n, const float *cache, const float *dzdx, unsigned target,
-                                                 float z_t, const CeRow &r)
+                                                 CeLogit target_logit, const CeRow &r)
 {
     using T = StorageTraits<S>;
     S *gj = g + threadIdx.x;
     if (ce_grad_cached_is_plain(r)) { /* block-uniform: the common case without per-column tests */
-        const float g_target = target < n ? ce_grad_cached(0.0f, z_t, kCap ? dzdx[target] : 1.0f, true, r) : 0.0f;
+        const float g_target = target < n ? ce_grad(target_logit, true, r) : 0.0f;
         for (unsigned j = threadIdx.x; j < n; j += blockDim.x, gj += blockDim.x) {
             const float v = ce_grad_plain(cache[j], kCap ? dzdx[j] : 1.0f, r);
             *gj = T::store(j == target ? g_target : v);
         }
     } else {
         for (unsigned j = threadIdx.x; j < n; j += blockDim.x, gj += blockDim.x)
-            *gj = T::store(ce_grad_cached(cache[j], z_t, kCap ? dzdx[j] : 1.0f, j == target, r));
+            *gj = T::store(ce_grad_cached(cache[j], target_logit.z, kCap ? dzdx[j] : 1.0f, j == target, r));
     }
 }
 
@@ -339,16 +342,16 @@ __global__ void __launch_bounds__(kCeThreads)
         const int state = row_state(t, c);
         CeExpSum s = ce_exp_sum_empty();
         const float m = cached_pass_load<S, kCap>(x, classes, c.cap, smoothing, ce_cache, dzdx, s);
-        const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
+        const CeLogit target_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
         const float max = block_max(m, sh);
         if (max > -INFINITY && max < INFINITY) cached_pass_exp(ce_cache, classes, max, s); /* block-uniform */
-        float z_t;
-        const CeExpSum total = block_sum(s, z_t_own, sh, &z_t);
-        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), z_t, state, c, scale);
+        CeLogit target;
+        const CeExpSum total = block_sum(s, target_own, sh, &target);
+        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, scale);
         if (threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
         if (grad)
             cached_pass_grad<S, kCap>(grad + row * ldgrad, classes, ce_cache, dzdx, state == 0 ? (unsigned)t : classes,
-                                      z_t, r);
+                                      target, r);
     }
 }
 
@@ -414,25 +417,25 @@ __global__ void __launch_bounds__(kCeThreads)
         const int state = row_state(t, c);
         CeExpSum s = ce_exp_sum_empty();
         const float m = cached_pass_load<S, kCap>(x + begin, n, c.cap, smoothing, ce_cache, dzdx, s);
-        const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
+        const CeLogit target_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
         const float block_m = block_max(m, sh);
         if (threadIdx.x == 0) slots.max = block_m;
         cluster.sync(); /* (1) */
         float max = -INFINITY;
         for (unsigned b = 0; b < blocks; ++b) max = nan_max(max, cluster.map_shared_rank(&slots, b)->max);
         if (max > -INFINITY && max < INFINITY) cached_pass_exp(ce_cache, n, max, s); /* cluster-uniform */
-        float z_t;
-        const CeExpSum block_s = block_sum(s, z_t_own, sh, &z_t);
+        CeLogit target;
+        const CeExpSum block_s = block_sum(s, target_own, sh, &target);
         if (threadIdx.x == 0) slots.sum = block_s;
         cluster.sync(); /* (2) */
         CeExpSum total = ce_exp_sum_empty();
         for (unsigned b = 0; b < blocks; ++b) total = ce_exp_sum_merge(total, cluster.map_shared_rank(&slots, b)->sum);
-        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), z_t, state, c, scale);
+        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, scale);
         if (rank == 0 && threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
         if (grad) {
             const bool mine = state == 0 && (size_t)t >= begin && (size_t)t - begin < n;
             cached_pass_grad<S, kCap>(grad + row * ldgrad + begin, n, ce_cache, dzdx, mine ? (unsigned)((size_t)t - begin) : n,
-                                      z_t, r);
+                                      target, r);
         }
     }
     cluster.sync(); /* no block leaves while another may still read its slots */
