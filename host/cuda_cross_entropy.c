@@ -21,7 +21,7 @@ actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options 
                                                      void *workspace, size_t workspace_bytes, actk_stream stream)
 {
     const char *fn = "actk_cuda_cross_entropy_forward_backward";
-    const actk_ce_launch none = {0, 0, 0};
+    const actk_ce_launch none = {0, 0, 0, 0};
     last_launch = none;
     size_t elem;
     actk_status s = actk_check_cross_entropy_args(fn, options, dtype, rows, classes, logits, ld, target_type, targets,
@@ -38,6 +38,7 @@ actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options 
                                              {"workspace", reduce ? workspace : NULL}};
     s = actk_cuda_prepare_device(fn, stream, pointers, work ? 7 : 0, &facts);
     if (s != ACTK_SUCCESS || !work) return s;
+    if (actk_internal_softmax_clusters_disabled()) facts.cluster_launch = 0; /* the tests' hook: the pre-Hopper paths */
     const actk_ce_launch_args args = {options, dtype,  rows,  classes, ld,   ldgrad,     target_type,
                                       logits,  targets, loss, lse,     grad, error_flag, workspace};
     actk_ce_launch launch;

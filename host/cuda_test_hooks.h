@@ -21,14 +21,16 @@ extern "C" {
  * it launched nothing). */
 ACTK_API actk_softmax_launch actk_internal_last_softmax_launch(void);
 ACTK_API const char *actk_internal_softmax_path_name(actk_softmax_path path);
-/* Non-zero: this thread's softmax calls dispatch as on a GPU without
- * thread-block clusters (the paths of pre-Hopper GPUs, on any GPU). */
+/* Non-zero: this thread's softmax and cross-entropy calls dispatch as on a
+ * GPU without thread-block clusters (the paths of pre-Hopper GPUs, on any
+ * GPU). */
 ACTK_API void actk_internal_softmax_disable_clusters(int disable);
 
 /* The row kernel's launch in this thread's last
  * actk_cuda_cross_entropy_forward_backward call: cached (the row's floats
  * in shared memory, logits read once) or not, grid and dynamic shared
- * memory; all 0 when no row kernel was launched. */
+ * memory (per block), and the cluster size (blocks per row) of the cluster
+ * kernel, 0 for one block per row; all 0 when no row kernel was launched. */
 ACTK_API actk_ce_launch actk_internal_last_cross_entropy_launch(void);
 
 /* For the library itself. */

@@ -25,7 +25,18 @@
  *    sets the error flag for a bad target. Pass 3 writes the gradient from
  *    the cached e (p = e / sum). The logits are read once and the gradient
  *    written once.
- *  - cross_entropy_row_kernel, for longer rows: the same block and grid.
+ *  - cross_entropy_cluster_kernel, for longer rows on GPUs with
+ *    thread-block clusters (sm_90+, chosen up front from the device facts
+ *    and the kernel's PTX version): a cluster of 2 to 8 blocks per row
+ *    (the smallest whose chunks fit; 256K f32 classes take 5 blocks on an
+ *    H100), each block running the cached kernel's three passes on its
+ *    chunk of the row, the block maxima and then the block sums exchanged
+ *    through distributed shared memory and folded in rank order (the same
+ *    bits on every run). Logits read once, gradient written once. A grid
+ *    of the clusters the device holds at once (cudaOccupancyMaxActiveClusters)
+ *    walks the rows.
+ *  - cross_entropy_row_kernel, for rows no cluster can cache, and long rows
+ *    on older GPUs: the same block and grid as the cached kernel.
  *    Pass 1 reads the row and accumulates the softmax's online (max, rest)
  *    (one exponential per logit) and the logits' sum, merged as above;
  *    pass 2 re-reads the row and computes p = e^(z - lse) (a second
@@ -37,10 +48,12 @@
  * Instantiated per storage type and soft-cap on/off (the cap's tanh and
  * sech^2 are most of a column's work; the plain kernel does not carry them).
  * Launch limits: grids are 1-dimensional and capped at the resident block
- * count; rows and columns are size_t throughout (64-bit offsets).
+ * (cluster) count; rows and columns are size_t throughout (64-bit offsets).
  * In place (grad == logits, same ld): each column is read in pass 1 by the
  * thread that writes it in the last pass, after the block merges'
- * barriers; the target's logit is read by thread 0 in pass 1. Every cached
+ * barriers (and, in a cluster, after both cluster.syncs: every block's
+ * thread 0 reads the target's logit in pass 1, before any block writes);
+ * the target's logit is read by thread 0 in pass 1. Every cached
  * column is written and read by the one thread that owns it, so the cache
  * needs no barrier of its own. The barriers of the merges are reached by
  * every thread of the block (no divergent __syncthreads).
@@ -51,6 +64,8 @@
 #include "cross_entropy_math.cuh"
 #include "elementwise_engine.cuh" /* StorageTraits */
 #include "launch_cache.cuh"
+
+#include <cooperative_groups.h>
 
 #include <string.h>
 
@@ -190,7 +205,7 @@ struct CeCachedShared {
     CeExpSum warp_sum[kCeThreads / kWarp];
     float max;
     CeExpSum sum;
-    float z_t;
+    CeLogit target; /* thread 0's target logit and its dz/dx */
 };
 
 __device__ __forceinline__ float warp_max(float m)
@@ -223,13 +238,13 @@ __device__ __forceinline__ CeExpSum warp_sum(CeExpSum a)
     return a;
 }
 
-__device__ CeExpSum block_sum(CeExpSum a, float z_t, CeCachedShared &sh, float *z_t_out)
+__device__ CeExpSum block_sum(CeExpSum a, CeLogit target, CeCachedShared &sh, CeLogit *target_out)
 {
     a = warp_sum(a);
     const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
     __syncthreads();
     if (lane == 0) sh.warp_sum[warp] = a;
-    if (threadIdx.x == 0) sh.z_t = z_t;
+    if (threadIdx.x == 0) sh.target = target;
     __syncthreads();
     if (warp == 0) {
         CeExpSum t = lane < (int)(blockDim.x / kWarp) ? sh.warp_sum[lane] : ce_exp_sum_empty();
@@ -237,8 +252,73 @@ __device__ CeExpSum block_sum(CeExpSum a, float z_t, CeCachedShared &sh, float *
         if (lane == 0) sh.sum = t;
     }
     __syncthreads();
-    *z_t_out = sh.z_t;
+    *target_out = sh.target;
     return sh.sum;
+}
+
+/* ---- the cached passes over one chunk of a row ------------------------------- *
+ * Shared by the cached kernel (the chunk is the whole row) and the cluster
+ * kernel (the chunk is one block's part of the row): thread k takes the
+ * chunk's columns k, k + blockDim, ... in each pass, so each cached float is
+ * written and read by the thread that owns it (no barrier needed for the
+ * cache). 32-bit column indices: a chunk fits one block's shared memory. */
+
+/* Pass 1: z once (the cap's tanh and sech^2 here only) into `z_cache` (and
+ * dz/dx), the thread's running max (returned) and logits' sum (into s). */
+template <class S, bool kCap>
+__device__ __forceinline__ float cached_pass_load(const S *x, unsigned n, float cap, bool smoothing, float *z_cache,
+                                                  float *dzdx, CeExpSum &s)
+{
+    using T = StorageTraits<S>;
+    float m = -INFINITY;
+    const S *xj = x + threadIdx.x; /* stepped with j: no 64-bit index arithmetic per column */
+    for (unsigned j = threadIdx.x; j < n; j += blockDim.x, xj += blockDim.x) {
+        const CeLogit l = logit<kCap>(T::load(*xj), cap);
+        z_cache[j] = l.z;
+        if (kCap) dzdx[j] = l.dzdx;
+        ce_max_add(m, s.sum_z, l.z, smoothing);
+    }
+    return m;
+}
+
+/* Pass 2: e' = 2^48 e^(z - max) once per column, summed into s and kept in
+ * place (the caller skips it for a non-finite max: z stays cached). */
+__device__ __forceinline__ void cached_pass_exp(float *cache, unsigned n, float max, CeExpSum &s)
+{
+    for (unsigned j = threadIdx.x; j < n; j += blockDim.x) cache[j] = ce_exp_add(s, cache[j], max);
+}
+
+/* Pass 3: the chunk's gradient from the cached e (a row with a non-finite
+ * max still holds z there: ce_grad_cached gives NaN for it). target: the
+ * target's column within the chunk, n when it is not in the chunk;
+ * target_logit: its z and dz/dx as thread 0 read them in pass 1 (not from
+ * the cache: the column's owner may already be writing the next row's
+ * dz/dx there, as no barrier separates pass 3 from the next pass 1). */
+template <class S, bool kCap>
+__device__ __forceinline__ void cached_pass_grad(S *g, unsigned n, const float *cache, const float *dzdx, unsigned target,
+                                                 CeLogit target_logit, const CeRow &r)
+{
+    using T = StorageTraits<S>;
+    S *gj = g + threadIdx.x;
+    if (ce_grad_cached_is_plain(r)) { /* block-uniform: the common case without per-column tests */
+        const float g_target = target < n ? ce_grad(target_logit, true, r) : 0.0f;
+        for (unsigned j = threadIdx.x; j < n; j += blockDim.x, gj += blockDim.x) {
+            const float v = ce_grad_plain(cache[j], kCap ? dzdx[j] : 1.0f, r);
+            *gj = T::store(j == target ? g_target : v);
+        }
+    } else {
+        for (unsigned j = threadIdx.x; j < n; j += blockDim.x, gj += blockDim.x)
+            *gj = T::store(ce_grad_cached(cache[j], target_logit.z, kCap ? dzdx[j] : 1.0f, j == target, r));
+    }
+}
+
+/* Thread 0 writes the row's loss and lse and reports a bad target. */
+__device__ __forceinline__ void write_row(const CeRow &r, size_t row, int state, float *row_loss, float *lse,
+                                          int *error_flag)
+{
+    row_loss[row] = r.loss;
+    if (lse) lse[row] = r.lse.hi + r.lse.lo;
+    if (state == 2 && error_flag) atomicExch(error_flag, 1); /* many blocks may report: an atomic store */
 }
 
 /* Dynamic shared memory: `classes` floats (z, then e), then with the cap
@@ -251,10 +331,8 @@ __global__ void __launch_bounds__(kCeThreads)
 {
     using T = StorageTraits<S>;
     extern __shared__ float ce_cache[];
-    /* a cached row fits in shared memory: 32-bit column indices (fewer
-     * instructions per column than size_t) */
-    const unsigned classes = (unsigned)c.classes;
-    float *dzdx = ce_cache + classes; /* used with the cap only */
+    const unsigned classes = (unsigned)c.classes; /* fits in shared memory */
+    float *dzdx = ce_cache + classes;             /* used with the cap only */
     __shared__ CeCachedShared sh;
     const bool smoothing = c.eps > 0.0f;
     const float scale = ce_grad_scale(c, count ? *count : 0);
@@ -262,46 +340,109 @@ __global__ void __launch_bounds__(kCeThreads)
         const S *x = logits + row * ld;
         const long long t = target_at(targets, i64, row);
         const int state = row_state(t, c);
-        /* pass 1: z once (the cap's tanh and sech^2 here only), the max, the logits' sum */
-        float m = -INFINITY;
         CeExpSum s = ce_exp_sum_empty();
-        const S *xj = x + threadIdx.x; /* stepped with j: no 64-bit index arithmetic per column */
-        for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, xj += blockDim.x) {
-            const CeLogit l = logit<kCap>(T::load(*xj), c.cap);
-            ce_cache[j] = l.z;
-            if (kCap) dzdx[j] = l.dzdx;
-            ce_max_add(m, s.sum_z, l.z, smoothing);
-        }
-        const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
+        const float m = cached_pass_load<S, kCap>(x, classes, c.cap, smoothing, ce_cache, dzdx, s);
+        const CeLogit target_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
         const float max = block_max(m, sh);
-        /* pass 2: e' = 2^48 e^(z - max) once per column, summed and kept (block-uniform branch) */
-        if (max > -INFINITY && max < INFINITY)
-            for (unsigned j = threadIdx.x; j < classes; j += blockDim.x) ce_cache[j] = ce_exp_add(s, ce_cache[j], max);
-        float z_t;
-        const CeExpSum total = block_sum(s, z_t_own, sh, &z_t);
-        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), z_t, state, c, scale);
-        if (threadIdx.x == 0) {
-            row_loss[row] = r.loss;
-            if (lse) lse[row] = r.lse.hi + r.lse.lo;
-            if (state == 2 && error_flag) atomicExch(error_flag, 1); /* many blocks may report: an atomic store */
-        }
-        /* pass 3: the gradient from the cached e (a row with a non-finite
-         * max still holds z there: ce_grad_cached gives NaN for it) */
+        if (max > -INFINITY && max < INFINITY) cached_pass_exp(ce_cache, classes, max, s); /* block-uniform */
+        CeLogit target;
+        const CeExpSum total = block_sum(s, target_own, sh, &target);
+        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, scale);
+        if (threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
+        if (grad)
+            cached_pass_grad<S, kCap>(grad + row * ldgrad, classes, ce_cache, dzdx, state == 0 ? (unsigned)t : classes,
+                                      target, r);
+    }
+}
+
+/* ---- rows beyond one block: a thread-block cluster per row ------------------- */
+
+namespace cg = cooperative_groups;
+
+/* Clusters exist from sm_90 on; for older targets the kernel compiles to an
+ * empty body and the host never chooses it (kernel_ptx_version < 90). */
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#define ACTK_CE_HAS_CLUSTERS 1
+#else
+#define ACTK_CE_HAS_CLUSTERS 0
+#endif
+
+/* One block's statistics for the rest of the cluster: the max slot and the
+ * sum slot are separate so that a block's next row never overwrites a slot
+ * another block may still read (see the kernel's comment). */
+struct CeClusterSlots {
+    float max;
+    CeExpSum sum;
+};
+
+/* A cluster of `blocks` (2..8) per row, block rank b caching the columns
+ * [b chunk, (b + 1) chunk) of each row it visits. Per row: pass 1 and the
+ * block max; cluster.sync (1); every thread folds the blocks' maxima in rank
+ * order; pass 2 and the block sum; cluster.sync (2); every thread folds the
+ * blocks' sums in rank order from the empty sum (a fixed order: the same
+ * bits on every run for a given cluster size); pass 3 on the block's chunk.
+ * The max slots of row i are read between syncs (1) and (2) of row i and
+ * rewritten after (2); the sum slots are read between (2) of row i and (1)
+ * of row i + 1 and rewritten after that: no slot is overwritten while read.
+ * A final cluster.sync keeps every block's shared memory alive until the
+ * others' last reads. Every block of a cluster walks the same rows, so each
+ * reaches each cluster.sync equally often. Thread 0 of every block reads
+ * the target's logit from global memory in pass 1 (in place: before any
+ * block's pass 3, which follows sync (2)); rank 0 writes loss and lse.
+ * Dynamic shared memory: chunk floats (z, then e), then with the cap chunk
+ * floats of dz/dx. */
+template <class S, bool kCap>
+__global__ void __launch_bounds__(kCeThreads)
+    cross_entropy_cluster_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
+                                 float *row_loss, float *lse, S *grad, size_t ldgrad, int *error_flag,
+                                 const unsigned long long *count, unsigned chunk)
+{
+#if ACTK_CE_HAS_CLUSTERS
+    using T = StorageTraits<S>;
+    extern __shared__ float ce_cache[];
+    float *dzdx = ce_cache + chunk; /* used with the cap only */
+    __shared__ CeCachedShared sh;
+    __shared__ CeClusterSlots slots;
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned rank = cluster.block_rank(), blocks = cluster.num_blocks();
+    const size_t classes = (size_t)c.classes;
+    const size_t begin = (size_t)rank * chunk;
+    const unsigned n = begin >= classes ? 0u : (unsigned)(classes - begin < chunk ? classes - begin : chunk);
+    const bool smoothing = c.eps > 0.0f;
+    const float scale = ce_grad_scale(c, count ? *count : 0);
+    const size_t clusters = gridDim.x / blocks;
+    for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
+        const S *x = logits + row * ld;
+        const long long t = target_at(targets, i64, row);
+        const int state = row_state(t, c);
+        CeExpSum s = ce_exp_sum_empty();
+        const float m = cached_pass_load<S, kCap>(x + begin, n, c.cap, smoothing, ce_cache, dzdx, s);
+        const CeLogit target_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
+        const float block_m = block_max(m, sh);
+        if (threadIdx.x == 0) slots.max = block_m;
+        cluster.sync(); /* (1) */
+        float max = -INFINITY;
+        for (unsigned b = 0; b < blocks; ++b) max = nan_max(max, cluster.map_shared_rank(&slots, b)->max);
+        if (max > -INFINITY && max < INFINITY) cached_pass_exp(ce_cache, n, max, s); /* cluster-uniform */
+        CeLogit target;
+        const CeExpSum block_s = block_sum(s, target_own, sh, &target);
+        if (threadIdx.x == 0) slots.sum = block_s;
+        cluster.sync(); /* (2) */
+        CeExpSum total = ce_exp_sum_empty();
+        for (unsigned b = 0; b < blocks; ++b) total = ce_exp_sum_merge(total, cluster.map_shared_rank(&slots, b)->sum);
+        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, scale);
+        if (rank == 0 && threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
         if (grad) {
-            const unsigned target_column = state == 0 ? (unsigned)t : classes; /* classes: no column */
-            S *gj = grad + row * ldgrad + threadIdx.x;
-            if (ce_grad_cached_is_plain(r)) { /* block-uniform: the common case without per-column tests */
-                const float g_target = ce_grad_cached(0.0f, z_t, kCap ? dzdx[target_column] : 1.0f, true, r);
-                for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, gj += blockDim.x) {
-                    const float g = ce_grad_plain(ce_cache[j], kCap ? dzdx[j] : 1.0f, r);
-                    *gj = T::store(j == target_column ? g_target : g);
-                }
-            } else {
-                for (unsigned j = threadIdx.x; j < classes; j += blockDim.x, gj += blockDim.x)
-                    *gj = T::store(ce_grad_cached(ce_cache[j], z_t, kCap ? dzdx[j] : 1.0f, j == target_column, r));
-            }
+            const bool mine = state == 0 && (size_t)t >= begin && (size_t)t - begin < n;
+            cached_pass_grad<S, kCap>(grad + row * ldgrad + begin, n, ce_cache, dzdx, mine ? (unsigned)((size_t)t - begin) : n,
+                                      target, r);
         }
     }
+    cluster.sync(); /* no block leaves while another may still read its slots */
+#else
+    (void)logits, (void)ld, (void)targets, (void)i64, (void)rows, (void)c, (void)row_loss, (void)lse, (void)grad;
+    (void)ldgrad, (void)error_flag, (void)count, (void)chunk;
+#endif
 }
 
 template <class S>
@@ -317,6 +458,77 @@ __global__ void __launch_bounds__(kCeReduceThreads)
         __syncthreads();
     }
     if (threadIdx.x == 0) *loss = ce_finish(partial[0], mean, mean ? *count : 0);
+}
+
+/* SUM, MEAN: the fixed-order sum of the rows' losses, after the row kernel. */
+template <class S>
+cudaError_t finish(const actk_ce_launch_args *a, const CeConfig &c, const unsigned long long *count,
+                   const float *row_loss, cudaStream_t stream)
+{
+    if (a->options.reduction == ACTK_REDUCTION_NONE) return cudaSuccess;
+    cross_entropy_reduce_kernel<S><<<1, kCeReduceThreads, 0, stream>>>(row_loss, a->rows, c.mean, count, a->loss);
+    return cudaGetLastError();
+}
+
+constexpr unsigned kCeMaxCluster = 8; /* the portable cluster size limit */
+
+/* The cluster kernel for a row longer than one block's shared memory:
+ * the smallest cluster (2..8 blocks) whose chunks fit the kernel's dynamic
+ * shared memory and of which the device holds at least one at once
+ * (cudaOccupancyMaxActiveClusters); a grid of the resident clusters, at
+ * most one per row. Chosen before any launch; info->cluster stays 0 (the
+ * caller takes the row kernel) when the build has no sm_90+ code for the
+ * kernel or no size fits. A failed launch is reported, never retried. */
+template <class S, bool kCap>
+cudaError_t launch_cluster_kernel(const actk_ce_launch_args *a, const CeConfig &c, const actk_device_facts &device,
+                                  cudaStream_t stream, float *row_loss, const unsigned long long *row_count,
+                                  actk_ce_launch *info)
+{
+    const auto kernel = cross_entropy_cluster_kernel<S, kCap>;
+    size_t ptx = 0;
+    cudaError_t err = kernel_ptx_version((const void *)kernel, device, &ptx);
+    if (err != cudaSuccess || ptx < 90) return err;
+    size_t allowed = 0;
+    err = dynamic_smem_limit((const void *)kernel, device, &allowed);
+    if (err != cudaSuccess) return err;
+    const size_t bytes_per_column = (kCap ? 2 : 1) * sizeof(float);
+    cudaLaunchAttribute attribute[1];
+    attribute[0].id = cudaLaunchAttributeClusterDimension;
+    attribute[0].val.clusterDim.y = 1;
+    attribute[0].val.clusterDim.z = 1;
+    cudaLaunchConfig_t config = {};
+    config.blockDim = dim3(kCeThreads);
+    config.stream = stream;
+    config.attrs = attribute;
+    config.numAttrs = 1;
+    for (unsigned cluster = 2; cluster <= kCeMaxCluster; ++cluster) {
+        const size_t chunk = (a->classes + cluster - 1) / cluster;
+        if (chunk * bytes_per_column > allowed) continue;
+        attribute[0].val.clusterDim.x = cluster;
+        config.gridDim = dim3(cluster);
+        config.dynamicSmemBytes = chunk * bytes_per_column;
+        int resident = 0;
+        err = cudaOccupancyMaxActiveClusters(&resident, (const void *)kernel, &config);
+        if (err != cudaSuccess) {
+            (void)cudaGetLastError(); /* a refused query: not resident at this size */
+            continue;
+        }
+        if (resident < 1) continue;
+        const size_t clusters = (size_t)resident < a->rows ? (size_t)resident : a->rows;
+        config.gridDim = dim3((unsigned)(clusters * cluster));
+        err = cudaLaunchKernelEx(&config, kernel, static_cast<const S *>(a->logits), a->ld, a->targets,
+                                 a->target_type == ACTK_INDEX_I64, a->rows, c, row_loss, a->lse, static_cast<S *>(a->grad),
+                                 a->ldgrad, a->error_flag, row_count, (unsigned)chunk);
+        if (err != cudaSuccess) {
+            (void)cudaGetLastError(); /* reported through the status; no stale error left behind */
+            return err;
+        }
+        err = cudaGetLastError();
+        if (err != cudaSuccess) return err;
+        *info = actk_ce_launch{config.gridDim.x, config.dynamicSmemBytes, 1, cluster};
+        return cudaSuccess;
+    }
+    return cudaSuccess;
 }
 
 template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args *a, const actk_device_facts *device,
@@ -346,14 +558,20 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         if (err != cudaSuccess) return err;
         const size_t floats_per_column = kCap ? 2 : 1;
         const bool cached = a->classes <= allowed / (floats_per_column * sizeof(float));
+        const S *logits = static_cast<const S *>(a->logits);
+        S *grad = static_cast<S *>(a->grad);
+        const unsigned long long *row_count = c.mean ? count : nullptr;
+        if (!cached && actk_device_has_clusters(device)) {
+            /* longer rows: a cluster per row where one can hold the row */
+            err = launch_cluster_kernel<S, kCap>(a, c, *device, stream, row_loss, row_count, info);
+            if (err != cudaSuccess) return err;
+            if (info->cluster != 0) return finish<S>(a, c, count, row_loss, stream);
+        }
         const void *kernel = cached ? cached_kernel : (const void *)cross_entropy_row_kernel<S, kCap>;
         const size_t dynamic = cached ? a->classes * floats_per_column * sizeof(float) : 0;
         unsigned grid = 1;
         err = resident_grid(kernel, *device, kCeThreads, dynamic, a->rows, &grid);
         if (err != cudaSuccess) return err;
-        const S *logits = static_cast<const S *>(a->logits);
-        S *grad = static_cast<S *>(a->grad);
-        const unsigned long long *row_count = c.mean ? count : nullptr;
         if (cached)
             cross_entropy_cached_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
                 logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag, row_count);
@@ -366,12 +584,7 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         info->dynamic_smem = dynamic;
         info->cached = cached;
     }
-    if (reduce) {
-        cross_entropy_reduce_kernel<S><<<1, kCeReduceThreads, 0, stream>>>(row_loss, a->rows, c.mean, count, a->loss);
-        const cudaError_t err = cudaGetLastError();
-        if (err != cudaSuccess) return err;
-    }
-    return cudaSuccess;
+    return finish<S>(a, c, count, row_loss, stream);
 }
 
 template <class S> cudaError_t launch_dtype(const actk_ce_launch_args *a, const actk_device_facts *device,
@@ -387,7 +600,7 @@ template <class S> cudaError_t launch_dtype(const actk_ce_launch_args *a, const 
 extern "C" cudaError_t actk_launch_cross_entropy(const actk_ce_launch_args *args, const actk_device_facts *device,
                                                  cudaStream_t stream, actk_ce_launch *launch)
 {
-    *launch = actk_ce_launch{0, 0, 0};
+    *launch = actk_ce_launch{0, 0, 0, 0};
     switch (args->dtype) {
     case ACTK_F32: return actk::launch_dtype<float>(args, device, stream, launch);
     case ACTK_F16: return actk::launch_dtype<__half>(args, device, stream, launch);

@@ -38,6 +38,7 @@ typedef struct {
     unsigned grid;
     size_t dynamic_smem;
     int cached; /* the row was cached in shared memory: logits read once */
+    unsigned cluster; /* blocks per row of the cluster kernel; 0: one block per row */
 } actk_ce_launch;
 
 cudaError_t actk_launch_cross_entropy(const actk_ce_launch_args *args, const actk_device_facts *device,

@@ -4,11 +4,14 @@
  * against the long double oracle (cross_entropy_check.h's rule) on fresh
  * random rows: every option alone and combined, every dtype and reduction,
  * int32 and int64 targets, ignored rows, all-ignored batches, extreme
- * logits, one class, rows too long for shared memory (256K classes: read
- * twice), in place, strided rows, the bad-target flag, determinism; the
- * row kernel's path and grid (cuda_test_hooks.h): cached rows up to the
- * shared memory limit, one float more goes to the streamed kernel, more
- * rows than the grid.
+ * logits, one class, rows too long for one block's shared memory (256K
+ * classes: a cluster per row on sm_90+, else read twice), in place, strided
+ * rows, the bad-target flag, determinism; the row kernel's path and grid
+ * (cuda_test_hooks.h): cached rows up to the shared memory limit, one float
+ * more goes to the cluster kernel (sm_90+) or the streamed kernel (older
+ * GPUs, or clusters switched off by the hook), more rows than the grid; the
+ * cluster kernel on 128K and 256K rows (f32, bf16, soft-cap, in place, rows
+ * beyond the grid), its size and determinism.
  * Outputs are poisoned before each call and surrounded by guard bands.
  * Skips without a GPU (fails with ACTK_REQUIRE_GPU set).
  */
@@ -317,11 +320,60 @@ TEST_F(CrossEntropyGpu, DeterministicAcrossRuns)
 
 namespace {
 
+/* Whether this device runs thread-block clusters (the library's rule,
+ * device_facts.h; a build with sm_90+ code is assumed, as every default
+ * build has). */
+bool device_has_clusters()
+{
+    int device = 0, major = 0, cluster = 0;
+    if (cudaGetDevice(&device) != cudaSuccess) return false;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess) return false;
+    if (cudaDeviceGetAttribute(&cluster, cudaDevAttrClusterLaunch, device) != cudaSuccess) return false;
+    return major >= 9 && cluster != 0;
+}
+
+/* The launch expected for a row beyond one block's cache: the cluster kernel
+ * where the device has clusters and clusters are not switched off, with the
+ * smallest size 2..8 whose chunk fits (a chunk within optin - 4 KiB always
+ * fits; one above the whole opt-in limit never does); 0 where no size fits
+ * (the streamed kernel); -1 where the static shared memory makes it
+ * undecidable here (no assertion on the size). */
+int expected_cluster(size_t classes, bool cap, size_t optin, bool clusters)
+{
+    if (!clusters) return 0;
+    const size_t bytes = cap ? 8 : 4;
+    for (size_t n = 2; n <= 8; ++n) {
+        const size_t chunk = (classes + n - 1) / n * bytes;
+        if (chunk <= optin - 4096) return (int)n;
+        if (chunk <= optin) return -1;
+    }
+    return 0;
+}
+
+/* Checks the hook's record of a launch for a row beyond one block's cache. */
+void expect_long_row_launch(const actk_ce_launch &l, size_t classes, bool cap, size_t rows, size_t optin, bool clusters)
+{
+    const int want = expected_cluster(classes, cap, optin, clusters);
+    if (want < 0) return;
+    EXPECT_EQ(l.cluster, (unsigned)want);
+    if (want == 0) {
+        EXPECT_EQ(l.cached, 0);
+        EXPECT_EQ(l.dynamic_smem, 0u);
+        return;
+    }
+    EXPECT_EQ(l.cached, 1); /* logits read once */
+    EXPECT_EQ(l.dynamic_smem, (classes + want - 1) / want * (cap ? 8 : 4));
+    EXPECT_EQ(l.grid % (unsigned)want, 0u); /* whole clusters */
+    EXPECT_LE(l.grid, rows * (size_t)want); /* at most one cluster per row */
+}
+
 /* Which row kernel ran, and its grid, at the edges of the cache: the
  * longest row whose floats fit the device's opt-in shared memory (less
  * 4 KiB for the kernel's static scratch) is cached, a row of one float
- * more than the whole opt-in limit is not; the soft-cap caches two floats
- * per column. Each against the oracle, in place and not. */
+ * more than the whole opt-in limit is not (it takes a cluster of 2 on
+ * sm_90+, the streamed kernel before, or with clusters switched off); the
+ * soft-cap caches two floats per column. Each against the oracle, in place
+ * and not. */
 TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
 {
     int device = 0, optin = 0, sms = 0;
@@ -337,9 +389,12 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
     const size_t fit = ((size_t)optin - 4096) / 4, over = (size_t)optin / 4 + 1;
     const Case cases[] = {{1000, {0, 0, 0}, true},       {1000, {0, 0, 30}, true}, {fit, {0, 0, 0}, true},
                           {fit / 2, {0.1f, 1e-4f, 15}, true}, {over, {0, 0, 0}, false}, {fit, {0, 0, 30}, false}};
+    const bool clusters = device_has_clusters();
+    for (int disable : {0, 1})
     for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
         for (const Case &k : cases)
             for (bool in_place : {false, true}) {
+                actk_internal_softmax_disable_clusters(disable);
                 const size_t rows = 3, ld = k.classes;
                 const Buffer x = random_logits(dtype, rows * ld, rng, 4.0);
                 const std::vector<int64_t> t = {0, (int64_t)k.classes - 1, -100};
@@ -348,12 +403,22 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
                 CeOutputs got(dtype, rows * k.classes);
                 int flag = -1;
                 run(c, x, t, got, &flag);
+                actk_internal_softmax_disable_clusters(0);
                 if (HasFatalFailure()) return;
                 const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
-                SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " classes " << k.classes << " cap " << k.opt.cap);
-                EXPECT_EQ(l.cached, k.cached ? 1 : 0);
-                EXPECT_EQ(l.dynamic_smem, k.cached ? k.classes * 4 * (k.opt.cap > 0 ? 2 : 1) : 0);
-                EXPECT_EQ(l.grid, rows); /* fewer rows than the device holds blocks */
+                SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " classes " << k.classes << " cap "
+                                                << k.opt.cap << " clusters off " << disable);
+                if (k.cached) {
+                    EXPECT_EQ(l.cached, 1);
+                    EXPECT_EQ(l.cluster, 0u);
+                    EXPECT_EQ(l.dynamic_smem, k.classes * 4 * (k.opt.cap > 0 ? 2 : 1));
+                    EXPECT_EQ(l.grid, rows); /* fewer rows than the device holds blocks */
+                } else {
+                    expect_long_row_launch(l, k.classes, k.opt.cap > 0, rows, (size_t)optin, clusters && !disable);
+                    if (l.cluster == 0) {
+                        EXPECT_EQ(l.grid, rows);
+                    }
+                }
                 EXPECT_EQ(flag, 0);
                 CeWorst worst;
                 ce_check(c.o, dtype, rows, k.classes, x, ld, t, got, true, worst, k.cached ? "cached limit" : "streamed");
@@ -370,12 +435,83 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
         run(c, x, t, got, &flag);
         if (HasFatalFailure()) return;
         const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
-        EXPECT_EQ(l.cached, classes == 1000 ? 1 : 0);
+        if (classes == 1000) {
+            EXPECT_EQ(l.cached, 1);
+        } else {
+            expect_long_row_launch(l, classes, false, rows, (size_t)optin, clusters);
+        }
         EXPECT_GE(l.grid, 1u);
         EXPECT_LT(l.grid, rows);
         EXPECT_LE(l.grid, (unsigned)sms * 4); /* at most 2048 threads per SM: 4 blocks of 512 */
         CeWorst worst;
         ce_check(c.o, ACTK_F32, rows, classes, x, ld, t, got, true, worst, "rows > grid");
+    }
+}
+
+/* Vocabulary-sized rows (128K, 256K classes): the cluster kernel on sm_90+
+ * (its size from the device's shared memory: 3 and 5 blocks on an H100,
+ * 5 with the soft-cap at 128K; 256K with the cap needs 10, beyond the
+ * portable 8: the streamed kernel), else the streamed kernel; both with
+ * clusters switched off. f32 and bf16, with and without the cap, in place
+ * and not, a confident row, an ignored row; against the oracle. Then more
+ * rows than the grid holds clusters, and the same bits on a second run. */
+TEST_F(CrossEntropyGpu, VocabularyRowsClusterPath)
+{
+    int device = 0, optin = 0, sms = 0;
+    CUDA_OK(cudaGetDevice(&device));
+    CUDA_OK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    CUDA_OK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    const bool clusters = device_has_clusters();
+    std::mt19937_64 rng(std::random_device{}());
+    for (int disable : {0, 1})
+        for (size_t classes : {(size_t)131072, (size_t)262144})
+            for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+                for (const Opt &p : {Opt{0, 0, 0}, Opt{0.1f, 1e-4f, 0}, Opt{0, 0, 30}})
+                    for (bool in_place : {false, true}) {
+                        const size_t rows = 3, ld = classes + 8;
+                        Buffer x = random_logits(dtype, rows * ld, rng, 3.0);
+                        const std::vector<int64_t> t = {(int64_t)classes - 1, 70000, -100};
+                        x.set(ld + 70000, 40.0); /* confident: the loss and the target's gradient cancel */
+                        Call c{make(p, ACTK_REDUCTION_MEAN), dtype, rows, classes, ld};
+                        c.in_place = in_place;
+                        CeOutputs got(dtype, rows * classes);
+                        int flag = -1;
+                        actk_internal_softmax_disable_clusters(disable);
+                        run(c, x, t, got, &flag);
+                        actk_internal_softmax_disable_clusters(0);
+                        if (HasFatalFailure()) return;
+                        const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
+                        SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " classes " << classes << " cap "
+                                                        << p.cap << " in place " << in_place << " clusters off " << disable);
+                        expect_long_row_launch(l, classes, p.cap > 0, rows, (size_t)optin, clusters && !disable);
+                        EXPECT_EQ(flag, 0);
+                        CeWorst worst;
+                        ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst,
+                                 l.cluster ? "cluster vocabulary rows" : "streamed vocabulary rows");
+                    }
+    /* rows beyond the grid: each cluster walks several rows (its slots and
+     * caches reused); run twice: the rank-order merges give the same bits */
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
+        const size_t classes = 131072, rows = (size_t)sms + 3, ld = classes;
+        const Buffer x = random_logits(dtype, rows * ld, rng, 4.0);
+        std::vector<int64_t> t(rows);
+        for (size_t r = 0; r < rows; ++r) t[r] = r % 11 == 3 ? -100 : (int64_t)(rng() % classes);
+        Call c{make(Opt{0.1f, 0, 0}, ACTK_REDUCTION_SUM), dtype, rows, classes, ld};
+        CeOutputs a(dtype, rows * classes), b(dtype, rows * classes);
+        int flag = -1;
+        run(c, x, t, a, &flag);
+        if (HasFatalFailure()) return;
+        const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
+        expect_long_row_launch(l, classes, false, rows, (size_t)optin, clusters);
+        if (l.cluster) {
+            EXPECT_LT(l.grid / l.cluster, rows); /* 128K floats need >= 2 blocks: at most sms / 2 clusters */
+        }
+        run(c, x, t, b, &flag);
+        if (HasFatalFailure()) return;
+        EXPECT_EQ(std::memcmp(&a.reduced, &b.reduced, 4), 0);
+        EXPECT_EQ(a.grad.bytes, b.grad.bytes);
+        CeWorst worst;
+        ce_check(c.o, dtype, rows, classes, x, ld, t, a, true, worst, "vocabulary rows > grid");
     }
 }
 

@@ -63,7 +63,12 @@ CeAcc block_reduce(const std::vector<float> &z, bool smoothing)
 
 /* The two row kernels, and replays of the cached kernel with a cheaper
  * step that must fail the bounds (the test of the test). */
-enum class Path { kStreamed, kCached, kCachedPlainSum, kCachedRoundedArgument };
+enum class Path { kStreamed, kCached, kCachedPlainSum, kCachedRoundedArgument, kCluster };
+
+const char *path_name(Path path)
+{
+    return path == Path::kCached ? "cached" : path == Path::kCluster ? "cluster" : "streamed";
+}
 
 template <class V, class Merge> V butterfly_of(std::vector<V> lanes, Merge merge)
 {
@@ -112,9 +117,35 @@ CeAcc cached_stats(const std::vector<float> &z, bool smoothing, Path path, std::
     return ce_acc_from_exp_sum(m, block_of(sums, ce_exp_sum_empty(), ce_exp_sum_merge));
 }
 
-/* What the kernels write for this call (grad: rows x classes, dense). */
+/* The cluster kernel's passes 1 and 2 for one row: block b of `cluster`
+ * takes the chunk [b chunk, (b + 1) chunk) (thread k its columns k,
+ * k + 512, ... within the chunk) and merges as the cached kernel's block;
+ * then the blocks' maxima, and later their sums, folded in rank order
+ * starting from the empty value, as every thread of the cluster does. */
+CeAcc cluster_stats(const std::vector<float> &z, bool smoothing, size_t cluster, std::vector<float> &e)
+{
+    const size_t chunk = (z.size() + cluster - 1) / cluster;
+    std::vector<std::vector<float>> max(cluster, std::vector<float>(kCeThreads, -INFINITY));
+    std::vector<std::vector<CeExpSum>> sums(cluster, std::vector<CeExpSum>(kCeThreads, ce_exp_sum_empty()));
+    for (size_t k = 0; k < z.size(); ++k) {
+        const size_t b = k / chunk, thread = (k % chunk) % kCeThreads;
+        ce_max_add(max[b][thread], sums[b][thread].sum_z, z[k], smoothing);
+    }
+    float m = -INFINITY;
+    for (size_t b = 0; b < cluster; ++b)
+        m = nan_max(m, block_of(max[b], -INFINITY, [](float a, float c) { return nan_max(a, c); }));
+    e = z;
+    if (m > -INFINITY && m < INFINITY)
+        for (size_t k = 0; k < z.size(); ++k) e[k] = ce_exp_add(sums[k / chunk][(k % chunk) % kCeThreads], z[k], m);
+    CeExpSum total = ce_exp_sum_empty();
+    for (size_t b = 0; b < cluster; ++b) total = ce_exp_sum_merge(total, block_of(sums[b], ce_exp_sum_empty(), ce_exp_sum_merge));
+    return ce_acc_from_exp_sum(m, total);
+}
+
+/* What the kernels write for this call (grad: rows x classes, dense).
+ * cluster: blocks per row of the cluster kernel (Path::kCluster). */
 CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
-                 const std::vector<int64_t> &t, Path path = Path::kStreamed)
+                 const std::vector<int64_t> &t, Path path = Path::kStreamed, size_t cluster = 3)
 {
     const CeConfig c = {o.label_smoothing, o.z_loss, o.softcap, o.grad_scale, o.ignore_index,
                         (unsigned long long)classes, o.reduction == ACTK_REDUCTION_MEAN};
@@ -132,7 +163,9 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
         const int state = target == o.ignore_index ? 1 : (target < 0 || (unsigned long long)target >= classes) ? 2 : 0;
         const float z_t = state == 0 ? z[(size_t)target] : 0.0f;
         const bool smoothing = c.eps > 0.0f;
-        const CeAcc acc = path == Path::kStreamed ? block_reduce(z, smoothing) : cached_stats(z, smoothing, path, e);
+        const CeAcc acc = path == Path::kStreamed  ? block_reduce(z, smoothing)
+                          : path == Path::kCluster ? cluster_stats(z, smoothing, cluster, e)
+                                                   : cached_stats(z, smoothing, path, e);
         const CeRow row = ce_row(acc, z_t, state, c, scale);
         out.row_loss.push_back(row.loss);
         out.lse.push_back(row.lse.hi + row.lse.lo);
@@ -155,9 +188,9 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
 /* The replayed outputs against the oracle (cross_entropy_check.h), and the
  * reduction's order against the exact sum of the same rounded row losses. */
 void compare(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
-             const std::vector<int64_t> &t, CeWorst &worst, const char *what, Path path)
+             const std::vector<int64_t> &t, CeWorst &worst, const char *what, Path path, size_t cluster = 3)
 {
-    const CeOutputs got = replay(o, dtype, rows, classes, x, ld, t, path);
+    const CeOutputs got = replay(o, dtype, rows, classes, x, ld, t, path, cluster);
     if (!ce_check(o, dtype, rows, classes, x, ld, t, got, true, worst, what)) return;
     if (o.reduction == ACTK_REDUCTION_NONE) return;
     unsigned long long count = 0;
@@ -189,7 +222,7 @@ actk_cross_entropy_options make(Options p, actk_reduction reduction)
 
 TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
 {
-    for (Path path : {Path::kCached, Path::kStreamed}) {
+    for (Path path : {Path::kCached, Path::kStreamed, Path::kCluster}) {
         std::mt19937_64 rng(1616);
         for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
             for (const Options &p : kOptions) {
@@ -212,9 +245,8 @@ TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
                     }
                 }
                 char name[96];
-                std::snprintf(name, sizeof name, "%s %s eps %g z %g cap %g",
-                              path == Path::kCached ? "cached" : "streamed", actk_dtype_name(dtype), p.eps, p.z_loss,
-                              p.cap);
+                std::snprintf(name, sizeof name, "%s %s eps %g z %g cap %g", path_name(path), actk_dtype_name(dtype),
+                              p.eps, p.z_loss, p.cap);
                 worst.print(name);
             }
     }
@@ -226,7 +258,7 @@ TEST(CrossEntropyOnHost, SpecialRows)
     const std::vector<std::vector<float>> rows_in = {
         {1, inf, 2}, {1, NAN, 2}, {-inf, -inf, -inf}, {-inf, 1, 2}, {1e30f, -1e30f, 0}, {-1e30f, 1e30f, 0},
         {3e38f, 3e38f, 3e38f}, {-3e38f, 0, 1}, {0, 0, 0}, {5, 5, -inf}};
-    for (Path path : {Path::kCached, Path::kStreamed}) {
+    for (Path path : {Path::kCached, Path::kStreamed, Path::kCluster}) {
         CeWorst worst;
         for (const Options &p : kOptions) {
             const size_t classes = 3, rows = rows_in.size();
@@ -237,7 +269,9 @@ TEST(CrossEntropyOnHost, SpecialRows)
             compare(make(p, ACTK_REDUCTION_NONE), ACTK_F32, rows, classes, x, classes, t, worst, "special", path);
             if (HasFailure()) return;
         }
-        worst.print(path == Path::kCached ? "cached special rows f32" : "streamed special rows f32");
+        worst.print(path == Path::kCached    ? "cached special rows f32"
+                    : path == Path::kCluster ? "cluster (3 blocks, one column each) special rows f32"
+                                             : "streamed special rows f32");
     }
 }
 
@@ -256,6 +290,34 @@ TEST(CrossEntropyOnHost, LongRow256K)
                 compare(make(p, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "256K", path);
         }
         worst.print(path == Path::kCached ? "cached 256K classes" : "streamed 256K classes");
+    }
+}
+
+/* The cluster kernel's order on 256K-class rows (the rows it serves: 5
+ * blocks of 52429 columns on an H100, f32 and bf16 alike since the cache
+ * holds floats; 2 to 8 blocks depending on the device's shared memory),
+ * every option, f32 and bf16, for 2, 5 and 8 blocks per row. */
+TEST(CrossEntropyOnHost, ClusterRows256KEveryOption)
+{
+    const size_t classes = 262144, rows = 2;
+    std::mt19937_64 rng(256);
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
+        Buffer x(dtype, rows * classes);
+        std::normal_distribution<double> normal(0.0, 3.0);
+        for (size_t i = 0; i < rows * classes; ++i) x.set(i, normal(rng));
+        const std::vector<int64_t> t = {200000, 5};
+        x.set(classes + 5, 40.0); /* a confident row: the loss and the target's gradient cancel */
+        for (size_t cluster : {2, 5, 8}) {
+            CeWorst worst;
+            for (const Options &p : kOptions) {
+                compare(make(p, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "cluster 256K",
+                        Path::kCluster, cluster);
+                if (HasFailure()) return;
+            }
+            char name[64];
+            std::snprintf(name, sizeof name, "cluster of %zu, 256K %s, every option", cluster, actk_dtype_name(dtype));
+            worst.print(name);
+        }
     }
 }
 
@@ -300,14 +362,16 @@ TEST(CrossEntropyOnHost, CheaperOrdersFail)
     const long double plain_sum = worst_plain_grad_ulp(Path::kCachedPlainSum, x, rows, classes, t);
     const long double rounded = worst_plain_grad_ulp(Path::kCachedRoundedArgument, x, rows, classes, t);
     const long double streamed = worst_plain_grad_ulp(Path::kStreamed, x, rows, classes, t);
+    const long double cluster = worst_plain_grad_ulp(Path::kCluster, x, rows, classes, t);
     EXPECT_LE(kernel, 4);
+    EXPECT_LE(cluster, 4);
     EXPECT_LE(streamed, 4);
     EXPECT_GT(plain_sum, 4);
     EXPECT_GT(rounded, 4);
     std::printf(
-        "gradient away from the target, worst ulp: cached %.0Lf, streamed %.0Lf, cached with a plain sum %.0Lf, "
-        "with z - max rounded %.0Lf\n",
-        kernel, streamed, plain_sum, rounded);
+        "gradient away from the target, worst ulp: cached %.0Lf, cluster of 3 %.0Lf, streamed %.0Lf, cached with a "
+        "plain sum %.0Lf, with z - max rounded %.0Lf\n",
+        kernel, cluster, streamed, plain_sum, rounded);
 }
 
 /* The cached kernel's exponential on its own: e' = 2^48 e^(z - max)

@@ -888,9 +888,10 @@ ACTK_API actk_status actk_cpu_cross_entropy_forward_backward(actk_cross_entropy_
 ACTK_API size_t actk_cuda_cross_entropy_workspace_size(actk_reduction reduction, size_t rows);
 /* The GPU form (device pointers, asynchronous on `stream`): a block per
  * row, the row cached in shared memory (as floats) when it fits the device
- * (logits read once, gradient written once), else read twice. workspace: 16-byte
- * aligned, at least actk_cuda_cross_entropy_workspace_size bytes, not
- * overlapping anything else. error_flag: see above (may be NULL). */
+ * (logits read once, gradient written once); longer rows cached across a
+ * cluster of up to 8 blocks on sm_90+ where they fit, else read twice.
+ * workspace: 16-byte aligned, at least actk_cuda_cross_entropy_workspace_size
+ * bytes, not overlapping anything else. error_flag: see above (may be NULL). */
 ACTK_API actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options options, actk_dtype dtype,
                                                               size_t rows, size_t classes, const void *logits,
                                                               size_t ld, actk_index_type target_type,
