@@ -2,7 +2,7 @@
 /*
  * test_fp8_codec.cpp - the kernels' FP8 codec (kernels/fp8_codec.cuh) and
  * scale rules (kernels/quant_math.cuh), compiled for the host, against the
- * independent oracle of host/fp8_reference.c: the nearest decoded code,
+ * independent oracle of host/cpu/fp8_reference.c: the nearest decoded code,
  * ties to even, found by search over the 256 codes in long double.
  *
  * The codec is checked, where FP8 has codes (float exponents 2^-27 to
