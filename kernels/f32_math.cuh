@@ -222,7 +222,10 @@ template <class Hw = F32Hardware> ACTK_HD Pair divide_pair(Pair a, Pair d)
     return fast_two_sum(q, fmaf(rem2, r, q2));
 }
 
-template <class Hw = F32Hardware> ACTK_HD float divide(float a, float b) { return divide<Hw>(Pair{a, 0.0f}, Pair{b, 0.0f}); }
+template <class Hw = F32Hardware> ACTK_HD float divide(float a, float b)
+{
+    return divide<Hw>(Pair{a, 0.0f}, Pair{b, 0.0f});
+}
 
 /* ---- exponential core ---------------------------------------------------------
  * e^(x + xl) = 2^k (m.hi + m.lo), m normalised, m.hi in [0.70, 1.42].

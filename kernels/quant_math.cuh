@@ -81,7 +81,8 @@ ACTK_FP8_HD float quant_product(float y, float s)
 {
     const float p = y * s;
     const uint32_t pb = fp8_float_bits(p);
-    const bool finite_factors = (fp8_float_bits(y) & 0x7fffffffu) < 0x7f800000u && (fp8_float_bits(s) & 0x7fffffffu) < 0x7f800000u;
+    const bool finite_factors =
+        (fp8_float_bits(y) & 0x7fffffffu) < 0x7f800000u && (fp8_float_bits(s) & 0x7fffffffu) < 0x7f800000u;
     if ((pb & 0x7fffffffu) == 0x7f800000u && finite_factors) return fp8_bits_float((pb & 0x80000000u) | 0x7f7fffffu);
     return p;
 }
