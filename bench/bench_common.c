@@ -16,20 +16,21 @@
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: bench_gpu [--ops relu,gelu,...,softmax,log_softmax,prelu,maxout,rrelu,\n"
-                "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu,cross_entropy|all]\n"
-                "                 [--dtypes f32,f16,bf16,f64] [--sizes 4K,1M,64M] [--shapes 65536x1024,256x64x4096]\n"
-                "                 [--reps N] [--quick] [--cpu] [--all] [--json FILE] [--csv FILE] [--no-check] [--help]\n"
-                "Measures each op's throughput against the device-to-device memcpy bandwidth measured in the\n"
-                "same run at the same byte count, against cuDNN where it has the op, and checks agreement with\n"
-                "the CPU reference (max ULP, PASS/FAIL against the promised bounds). Exit status 1 if any\n"
-                "agreement check fails.\n"
-                "stdout shows a summary per family; --all prints every row as well (--json/--csv always hold\n"
-                "every row).\n"
-                "CPU mode (--cpu, or no CUDA device): times the CPU reference path, one warm-up call then the median\n"
-                "of --reps calls per row (default 5, --quick 3), element-wise ops at --sizes (default 256K, --quick\n"
-                "32K), the others at --shapes (default 256x1024, --quick 32x1024); nothing is checked and the\n"
-                "memcpy, cuDNN and agreement columns are null in --json/--csv.\n");
+    fprintf(to,
+            "usage: bench_gpu [--ops relu,gelu,...,softmax,log_softmax,prelu,maxout,rrelu,\n"
+            "                        swiglu,geglu,geglu_tanh,reglu,glu,clamped_swiglu,cross_entropy|all]\n"
+            "                 [--dtypes f32,f16,bf16,f64] [--sizes 4K,1M,64M] [--shapes 65536x1024,256x64x4096]\n"
+            "                 [--reps N] [--quick] [--cpu] [--all] [--json FILE] [--csv FILE] [--no-check] [--help]\n"
+            "Measures each op's throughput against the device-to-device memcpy bandwidth measured in the\n"
+            "same run at the same byte count, against cuDNN where it has the op, and checks agreement with\n"
+            "the CPU reference (max ULP, PASS/FAIL against the promised bounds). Exit status 1 if any\n"
+            "agreement check fails.\n"
+            "stdout shows a summary per family; --all prints every row as well (--json/--csv always hold\n"
+            "every row).\n"
+            "CPU mode (--cpu, or no CUDA device): times the CPU reference path, one warm-up call then the median\n"
+            "of --reps calls per row (default 5, --quick 3), element-wise ops at --sizes (default 256K, --quick\n"
+            "32K), the others at --shapes (default 256x1024, --quick 32x1024); nothing is checked and the\n"
+            "memcpy, cuDNN and agreement columns are null in --json/--csv.\n");
 }
 
 static size_t parse_size(const char *s, int *ok)
@@ -173,7 +174,8 @@ int bench_parse_options(int argc, char **argv, bench_options *o)
     snprintf(shapes_buf, sizeof shapes_buf, "%s",
              shapes ? shapes
                     : (o->quick ? "16384x1024,512x32768,16x1048576,64x64x4096"
-                                : "67108864x1,2097152x32,262144x256,65536x1024,8192x8192,2048x32768,512x131072,64x1048576,16x4194304,256x64x4096"));
+                                : "67108864x1,2097152x32,262144x256,65536x1024,8192x8192,2048x32768,512x131072,"
+                                  "64x1048576,16x4194304,256x64x4096"));
     const char *sh[BENCH_MAX_LIST];
     const int n_sh = split_list(shapes_buf, sh, BENCH_MAX_LIST, "--shapes");
     if (n_sh <= 0) {

@@ -130,7 +130,8 @@ double bench_cudnn_activation_ms(bench_gpu *g, actk_act act, actk_dtype dtype, s
 {
     cudnnActivationMode_t mode;
     double coef, ms = -1;
-    cudnn_call e = {(cudnnHandle_t)g->cudnn, dtype, dir == ACTK_DIR_BACKWARD, in0, in1, out, NULL, NULL, CUDNN_SOFTMAX_ACCURATE};
+    cudnn_call e = {(cudnnHandle_t)g->cudnn, dtype, dir == ACTK_DIR_BACKWARD, in0, in1, out, NULL, NULL,
+                    CUDNN_SOFTMAX_ACCURATE};
     if (g->cudnn && dir != ACTK_DIR_BACKWARD_FROM_Y && cudnn_mode(act, &mode, &coef) && n % 1024 == 0 &&
         (e.tensor = cudnn_tensor(dtype, 1, n / 1024, 1024)) != NULL) {
         cudnnCreateActivationDescriptor(&e.act_desc);

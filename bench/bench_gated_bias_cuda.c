@@ -48,8 +48,8 @@ typedef struct {
     void *bias, *dbias, *workspace;
 } bias_ctx;
 
-static actk_status call(const bias_ctx *s, int cpu, size_t rows, const void *x, const void *bias, const void *dy, void *dx,
-                        void *dbias)
+static actk_status call(const bias_ctx *s, int cpu, size_t rows, const void *x, const void *bias, const void *dy,
+                        void *dx, void *dbias)
 {
     const size_t c = s->cols, w = 2 * c;
     const actk_gate_position G = ACTK_GATE_FIRST;
@@ -57,13 +57,15 @@ static actk_status call(const bias_ctx *s, int cpu, size_t rows, const void *x, 
     const float a = ACTK_CLAMPED_SWIGLU_ALPHA, l = ACTK_CLAMPED_SWIGLU_LIMIT;
     const actk_act act = actk_act_default(s->kind->op);
     if (cpu)
-        return s->kind->clamped ? actk_cpu_clamped_swiglu_bias_backward(a, l, L, G, s->dtype, rows, c, x, w, bias, dy, c, dx, w, dbias)
-                                : actk_cpu_gated_bias_backward(act, L, G, s->dtype, rows, c, x, w, bias, dy, c, dx, w, dbias);
+        return s->kind->clamped
+                   ? actk_cpu_clamped_swiglu_bias_backward(a, l, L, G, s->dtype, rows, c, x, w, bias, dy, c, dx, w,
+                                                           dbias)
+                   : actk_cpu_gated_bias_backward(act, L, G, s->dtype, rows, c, x, w, bias, dy, c, dx, w, dbias);
     cudaStream_t stream = (cudaStream_t)s->svc->stream;
-    return s->kind->clamped ? actk_cuda_clamped_swiglu_bias_backward(a, l, L, G, s->dtype, rows, c, x, w, bias, dy, c, dx, w, dbias,
-                                                                     s->workspace, s->ws_bytes, stream)
-                            : actk_cuda_gated_bias_backward(act, L, G, s->dtype, rows, c, x, w, bias, dy, c, dx, w, dbias,
-                                                            s->workspace, s->ws_bytes, stream);
+    return s->kind->clamped ? actk_cuda_clamped_swiglu_bias_backward(a, l, L, G, s->dtype, rows, c, x, w, bias, dy, c,
+                                                                     dx, w, dbias, s->workspace, s->ws_bytes, stream)
+                            : actk_cuda_gated_bias_backward(act, L, G, s->dtype, rows, c, x, w, bias, dy, c, dx, w,
+                                                            dbias, s->workspace, s->ws_bytes, stream);
 }
 
 static int enqueue(void *ctx, int copy)
@@ -101,10 +103,12 @@ static void check(bias_ctx *s, const void *h_x, const void *h_bias, const void *
     if (rows < 1) rows = 1;
     if (rows > s->rows) rows = s->rows;
     const size_t count = rows * w;
-    void *got = malloc(count * elem), *want = malloc(count * elem), *got_db = malloc(w * elem), *want_db = malloc(w * elem);
+    void *got = malloc(count * elem), *want = malloc(count * elem), *got_db = malloc(w * elem),
+         *want_db = malloc(w * elem);
     row->pass = 0;
     row->max_ulp = INFINITY;
-    if (got && want && got_db && want_db && call(s, 0, rows, s->x[0], s->bias, s->dy[0], s->dx[0], s->dbias) == ACTK_SUCCESS &&
+    if (got && want && got_db && want_db &&
+        call(s, 0, rows, s->x[0], s->bias, s->dy[0], s->dx[0], s->dbias) == ACTK_SUCCESS &&
         cudaStreamSynchronize((cudaStream_t)s->svc->stream) == cudaSuccess &&
         cudaMemcpy(got, s->dx[0], count * elem, cudaMemcpyDeviceToHost) == cudaSuccess &&
         cudaMemcpy(got_db, s->dbias, w * elem, cudaMemcpyDeviceToHost) == cudaSuccess &&
@@ -120,7 +124,8 @@ static void check(bias_ctx *s, const void *h_x, const void *h_bias, const void *
             double abs_sum = 0;
             for (size_t r = 0; r < rows; ++r) abs_sum += fabs((double)bench_load(s->dtype, want, r * w + k));
             const double g = (double)bench_load(s->dtype, got_db, k), c = (double)bench_load(s->dtype, want_db, k);
-            if (!(fabs(g - c) <= (bound + 1) * storage_eps(s->dtype) * abs_sum || bench_ulp(s->dtype, g, c) <= 2)) dbias_ok = 0;
+            if (!(fabs(g - c) <= (bound + 1) * storage_eps(s->dtype) * abs_sum || bench_ulp(s->dtype, g, c) <= 2))
+                dbias_ok = 0;
         }
         row->max_ulp = worst;
         row->pass = worst <= bound && dbias_ok;
@@ -157,11 +162,13 @@ int bench_gated_bias(const bench_gpu_services *svc, const bench_options *o, benc
                 void *h_bias = bench_random(dtype, w, -0.5, 0.5, 53 + sh);
                 int failed = !h_x || !h_dy || !h_bias;
                 for (int c = 0; !failed && c < s.copies; ++c)
-                    failed = cudaMalloc(&s.x[c], 2 * n * elem) != cudaSuccess || cudaMalloc(&s.dy[c], n * elem) != cudaSuccess ||
+                    failed = cudaMalloc(&s.x[c], 2 * n * elem) != cudaSuccess ||
+                             cudaMalloc(&s.dy[c], n * elem) != cudaSuccess ||
                              cudaMalloc(&s.dx[c], 2 * n * elem) != cudaSuccess ||
                              cudaMemcpy(s.x[c], h_x, 2 * n * elem, cudaMemcpyHostToDevice) != cudaSuccess ||
                              cudaMemcpy(s.dy[c], h_dy, n * elem, cudaMemcpyHostToDevice) != cudaSuccess;
-                failed = failed || cudaMalloc(&s.bias, w * elem) != cudaSuccess || cudaMalloc(&s.dbias, w * elem) != cudaSuccess ||
+                failed = failed || cudaMalloc(&s.bias, w * elem) != cudaSuccess ||
+                         cudaMalloc(&s.dbias, w * elem) != cudaSuccess ||
                          cudaMalloc(&s.workspace, s.ws_bytes ? s.ws_bytes : 16) != cudaSuccess ||
                          cudaMemcpy(s.bias, h_bias, w * elem, cudaMemcpyHostToDevice) != cudaSuccess;
                 if (failed) {

@@ -50,10 +50,10 @@ static actk_status quant_call(const quant_ctx *s, int cpu, size_t rows, const vo
 {
     const size_t w = s->gated ? 2 * s->cols : s->cols;
     if (s->gated)
-        return cpu ? actk_cpu_gated_forward_quant(s->act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, s->dtype, rows, s->cols, x, w,
-                                                  NULL, q, y, s->cols)
-                   : actk_cuda_gated_forward_quant(s->act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, s->dtype, rows, s->cols, x,
-                                                   w, NULL, q, y, s->cols, s->h->stream);
+        return cpu ? actk_cpu_gated_forward_quant(s->act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, s->dtype, rows, s->cols,
+                                                  x, w, NULL, q, y, s->cols)
+                   : actk_cuda_gated_forward_quant(s->act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, s->dtype, rows, s->cols,
+                                                   x, w, NULL, q, y, s->cols, s->h->stream);
     return cpu ? actk_cpu_forward_2d_quant(s->act, s->dtype, rows, s->cols, x, w, NULL, q, y, s->cols)
                : actk_cuda_forward_2d_quant(s->act, s->dtype, rows, s->cols, x, w, NULL, q, y, s->cols, s->h->stream);
 }
@@ -82,7 +82,8 @@ static void check_quant(quant_ctx *s, const void *h_x, bench_row *row)
                         : s->q.mode == ACTK_QUANT_MXFP8 ? s->cols / 32 : 0;
     unsigned char *got = malloc(count), *want = malloc(count), *mx = malloc(rows * groups + 1);
     float *inv = malloc((rows * groups + 1) * sizeof(float)), amax = 0, scale_inv = 0, scale = 1;
-    if (!got || !want || !mx || !inv || enqueue_quant(s, 0) != 0 || cudaStreamSynchronize(s->h->stream) != cudaSuccess ||
+    if (!got || !want || !mx || !inv || enqueue_quant(s, 0) != 0 ||
+        cudaStreamSynchronize(s->h->stream) != cudaSuccess ||
         cudaMemcpy(got, s->y[0], count, cudaMemcpyDeviceToHost) != cudaSuccess ||
         cudaMemcpy(&scale, s->scale, sizeof scale, cudaMemcpyDeviceToHost) != cudaSuccess) {
         row->pass = 0;
@@ -140,9 +141,10 @@ int bench_quant(const bench_gpu_services *h, const bench_options *o, bench_resul
                     const size_t bytes = in_bytes + n + scale_bytes;
                     s.copies = h->copies_for(h->gpu, bytes);
                     if (s.copies > QUANT_MAX_COPIES) s.copies = QUANT_MAX_COPIES;
-                    int fail = cudaMalloc((void **)&s.scale, 2 * sizeof(float)) != cudaSuccess ||
-                               cudaMalloc((void **)&s.scale_inv, (s.rows * groups + 1) * sizeof(float)) != cudaSuccess ||
-                               cudaMalloc((void **)&s.mx, s.rows * groups + 1) != cudaSuccess;
+                    int fail =
+                        cudaMalloc((void **)&s.scale, 2 * sizeof(float)) != cudaSuccess ||
+                        cudaMalloc((void **)&s.scale_inv, (s.rows * groups + 1) * sizeof(float)) != cudaSuccess ||
+                        cudaMalloc((void **)&s.mx, s.rows * groups + 1) != cudaSuccess;
                     for (int c = 0; !fail && c < s.copies; ++c)
                         fail = cudaMalloc(&s.x[c], in_bytes) != cudaSuccess || cudaMalloc(&s.y[c], n) != cudaSuccess ||
                                cudaMemcpy(s.x[c], h_x, in_bytes, cudaMemcpyHostToDevice) != cudaSuccess;

@@ -26,8 +26,10 @@ static int enqueue_eltwise(void *ctx, int c)
 {
     eltwise_ctx *e = ctx;
     actk_status s;
-    if (e->dir == ACTK_DIR_FORWARD) s = actk_cuda_forward(e->act, e->dtype, e->n, e->in0.p[c], e->out.p[c], e->g->stream);
-    else if (e->dir == ACTK_DIR_BACKWARD) s = actk_cuda_backward(e->act, e->dtype, e->n, e->in0.p[c], e->in1.p[c], e->out.p[c], e->g->stream);
+    if (e->dir == ACTK_DIR_FORWARD)
+        s = actk_cuda_forward(e->act, e->dtype, e->n, e->in0.p[c], e->out.p[c], e->g->stream);
+    else if (e->dir == ACTK_DIR_BACKWARD)
+        s = actk_cuda_backward(e->act, e->dtype, e->n, e->in0.p[c], e->in1.p[c], e->out.p[c], e->g->stream);
     else s = actk_cuda_backward_from_y(e->act, e->dtype, e->n, e->in0.p[c], e->in1.p[c], e->out.p[c], e->g->stream);
     if (s != ACTK_SUCCESS) fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
     return s != ACTK_SUCCESS;
@@ -59,7 +61,8 @@ static void check_eltwise(eltwise_ctx *e, const void *h_in0, const void *h_in1, 
     size_t *idx = NULL;
     const size_t m = bench_sample_indices(e->n, sample_limit, &idx);
     void *a = malloc(m * elem), *b = malloc(m * elem), *want = malloc(m * elem);
-    if (!got || !idx || !a || !b || !want || cudaMemcpy(got, e->out.p[0], e->n * elem, cudaMemcpyDeviceToHost) != cudaSuccess) {
+    if (!got || !idx || !a || !b || !want ||
+        cudaMemcpy(got, e->out.p[0], e->n * elem, cudaMemcpyDeviceToHost) != cudaSuccess) {
         row->pass = 0;
     } else {
         for (size_t k = 0; k < m; ++k) {
@@ -104,17 +107,22 @@ int bench_eltwise(bench_gpu *g, const bench_options *o, bench_results *results)
                     if (dir == ACTK_DIR_BACKWARD_FROM_Y && !actk_op_has_backward_from_y(e.act.op)) continue;
                     const size_t bytes = n * elem * (dir == ACTK_DIR_FORWARD ? 2 : 3);
                     const int copies = bench_copies_for(g, bytes);
-                    if (bench_rotation_alloc(&e.in0, n * elem, copies, h_x) || bench_rotation_alloc(&e.in1, n * elem, dir != ACTK_DIR_FORWARD ? copies : 0, h_dy) ||
+                    if (bench_rotation_alloc(&e.in0, n * elem, copies, h_x) ||
+                        bench_rotation_alloc(&e.in1, n * elem, dir != ACTK_DIR_FORWARD ? copies : 0, h_dy) ||
                         bench_rotation_alloc(&e.out, n * elem, copies, NULL)) {
                         fprintf(stderr, "bench_gpu: out of device memory at n = %zu\n", n);
                         return -1;
                     }
                     bench_row row;
-                    bench_init_row(&row, "eltwise", actk_op_name(e.act.op), dir == ACTK_DIR_FORWARD ? "forward" : dir == ACTK_DIR_BACKWARD ? "backward" : "from_y",
-                             dtype, shape, bytes);
+                    bench_init_row(&row, "eltwise", actk_op_name(e.act.op),
+                                   dir == ACTK_DIR_FORWARD    ? "forward"
+                                   : dir == ACTK_DIR_BACKWARD ? "backward"
+                                                              : "from_y",
+                                   dtype, shape, bytes);
                     const double ms = bench_time_calls(g, enqueue_eltwise, &e, copies);
                     if (ms < 0) return -1;
-                    const double cudnn_ms = bench_cudnn_activation_ms(g, e.act, dtype, n, dir, &e.in0, &e.in1, &e.out, copies);
+                    const double cudnn_ms =
+                        bench_cudnn_activation_ms(g, e.act, dtype, n, dir, &e.in0, &e.in1, &e.out, copies);
                     bench_finish_row(g, &row, ms, cudnn_ms);
                     if (o->check) check_eltwise(&e, h_x, h_dy, &row, o->quick ? ((size_t)1 << 16) : ((size_t)1 << 20));
                     bench_add(results, &row);

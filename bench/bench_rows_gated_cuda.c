@@ -51,8 +51,9 @@ static actk_status gated_call(const gated_ctx *s, int cpu, size_t rows, const vo
         if (cpu)
             return s->backward ? actk_cpu_clamped_swiglu_backward(a, l, L, G, s->dtype, rows, c, x, w, dy, c, out, w)
                                : actk_cpu_clamped_swiglu_forward(a, l, L, G, s->dtype, rows, c, x, w, out, c);
-        return s->backward ? actk_cuda_clamped_swiglu_backward(a, l, L, G, s->dtype, rows, c, x, w, dy, c, out, w, s->g->stream)
-                           : actk_cuda_clamped_swiglu_forward(a, l, L, G, s->dtype, rows, c, x, w, out, c, s->g->stream);
+        return s->backward
+                   ? actk_cuda_clamped_swiglu_backward(a, l, L, G, s->dtype, rows, c, x, w, dy, c, out, w, s->g->stream)
+                   : actk_cuda_clamped_swiglu_forward(a, l, L, G, s->dtype, rows, c, x, w, out, c, s->g->stream);
     }
     if (cpu)
         return s->backward ? actk_cpu_gated_backward(act, L, G, s->dtype, rows, c, x, w, dy, c, out, w)
@@ -90,8 +91,9 @@ static void check_gated(gated_ctx *s, const void *h_x, const void *h_dy, bench_r
             const double u = bench_ulp(s->dtype, bench_load(s->dtype, got, k), bench_load(s->dtype, want, k));
             if (u > worst) worst = u;
         }
-        const double bound = s->dtype == ACTK_F16 || s->dtype == ACTK_BF16 ? 1 : s->dtype == ACTK_F32 ? (s->backward ? 4 : 2)
-                                                                                                   : (s->backward ? 9 : 5);
+        const double bound = s->dtype == ACTK_F16 || s->dtype == ACTK_BF16 ? 1
+                             : s->dtype == ACTK_F32                        ? (s->backward ? 4 : 2)
+                                                                           : (s->backward ? 9 : 5);
         row->max_ulp = st == ACTK_SUCCESS ? worst : INFINITY;
         row->pass = row->max_ulp <= bound;
     }
@@ -124,13 +126,15 @@ int bench_gated(bench_gpu *g, const bench_options *o, bench_results *results)
                     s.backward = backward;
                     const size_t bytes = (backward ? 5 : 3) * n * elem; /* gate, up (, dy) in; y or dgate, dup out */
                     const int copies = bench_copies_for(g, bytes);
-                    if (bench_rotation_alloc(&s.x, 2 * n * elem, copies, h_x) || bench_rotation_alloc(&s.dy, n * elem, backward ? copies : 0, h_dy) ||
+                    if (bench_rotation_alloc(&s.x, 2 * n * elem, copies, h_x) ||
+                        bench_rotation_alloc(&s.dy, n * elem, backward ? copies : 0, h_dy) ||
                         bench_rotation_alloc(&s.out, (backward ? 2 : 1) * n * elem, copies, NULL)) {
                         fprintf(stderr, "bench_gpu: out of device memory at %s\n", shape);
                         return -1;
                     }
                     bench_row row;
-                    bench_init_row(&row, "gated", gated_kinds[k].name, backward ? "backward" : "forward", dtype, shape, bytes);
+                    bench_init_row(&row, "gated", gated_kinds[k].name, backward ? "backward" : "forward", dtype, shape,
+                                   bytes);
                     row.elements = n;
                     const double ms = bench_time_calls(g, enqueue_gated, &s, copies);
                     if (ms < 0) return -1;

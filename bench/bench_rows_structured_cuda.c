@@ -25,9 +25,10 @@ typedef struct {
 static int enqueue_softmax(void *ctx, int c)
 {
     softmax_ctx *s = ctx;
-    const actk_status st = s->backward
-        ? actk_cuda_softmax_backward(s->kind, s->dtype, s->outer, s->dim, s->inner, s->in0.p[c], s->in1.p[c], s->out.p[c], s->g->stream)
-        : actk_cuda_softmax_forward(s->kind, s->dtype, s->outer, s->dim, s->inner, s->in0.p[c], s->out.p[c], s->g->stream);
+    const actk_status st = s->backward ? actk_cuda_softmax_backward(s->kind, s->dtype, s->outer, s->dim, s->inner,
+                                                                    s->in0.p[c], s->in1.p[c], s->out.p[c], s->g->stream)
+                                       : actk_cuda_softmax_forward(s->kind, s->dtype, s->outer, s->dim, s->inner,
+                                                                   s->in0.p[c], s->out.p[c], s->g->stream);
     if (st != ACTK_SUCCESS) fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
     return st != ACTK_SUCCESS;
 }
@@ -39,25 +40,36 @@ static void check_softmax(softmax_ctx *s, const void *h_in0, const void *h_in1, 
     const size_t elem = actk_dtype_size(s->dtype), slice = s->dim * s->inner, n = s->outer * slice;
     if (enqueue_softmax(s, 0) != 0 || cudaStreamSynchronize(s->g->stream) != cudaSuccess) { row->pass = 0; return; }
     void *got = malloc(n * elem), *want = malloc(slice * elem);
-    if (!got || !want || cudaMemcpy(got, s->out.p[0], n * elem, cudaMemcpyDeviceToHost) != cudaSuccess) { row->pass = 0; free(got); free(want); return; }
+    if (!got || !want || cudaMemcpy(got, s->out.p[0], n * elem, cudaMemcpyDeviceToHost) != cudaSuccess) {
+        row->pass = 0;
+        free(got);
+        free(want);
+        return;
+    }
     size_t slices = sample_limit / slice;
     if (slices < 1) slices = 1;
     if (slices > s->outer) slices = s->outer;
     const double bound = s->dtype == ACTK_F32 ? 4 : s->dtype == ACTK_F64 ? 8 : (s->backward ? 2 : 1);
-    const double eps = s->dtype == ACTK_F32 ? 0x1p-24 : s->dtype == ACTK_F16 ? 0x1p-11 : s->dtype == ACTK_BF16 ? 0x1p-8 : 0x1p-53;
+    const double eps = s->dtype == ACTK_F32    ? 0x1p-24
+                       : s->dtype == ACTK_F16  ? 0x1p-11
+                       : s->dtype == ACTK_BF16 ? 0x1p-8
+                                               : 0x1p-53;
     double worst = 0;
     int pass = 1;
     for (size_t k = 0; k < slices; ++k) {
         const size_t o = slices == 1 ? 0 : k * (s->outer - 1) / (slices - 1);
-        const unsigned char *a = (const unsigned char *)h_in0 + o * slice * elem, *b = (const unsigned char *)h_in1 + o * slice * elem;
-        const actk_status st = s->backward ? actk_cpu_softmax_backward(s->kind, s->dtype, 1, s->dim, s->inner, a, b, want)
-                                           : actk_cpu_softmax_forward(s->kind, s->dtype, 1, s->dim, s->inner, a, want);
+        const unsigned char *a = (const unsigned char *)h_in0 + o * slice * elem,
+                            *b = (const unsigned char *)h_in1 + o * slice * elem;
+        const actk_status st = s->backward
+                                   ? actk_cpu_softmax_backward(s->kind, s->dtype, 1, s->dim, s->inner, a, b, want)
+                                   : actk_cpu_softmax_forward(s->kind, s->dtype, 1, s->dim, s->inner, a, want);
         if (st != ACTK_SUCCESS) { pass = 0; break; }
         for (size_t i = 0; i < s->inner; ++i) {
             long double terms = 0; /* the row's sum scale, for the backward's cancellation allowance */
             for (size_t d = 0; s->backward && d < s->dim; ++d) {
                 const size_t j = d * s->inner + i;
-                terms += s->kind == ACTK_SOFTMAX ? fabsl(bench_load(s->dtype, b, j) * bench_load(s->dtype, a, j)) : fabsl(bench_load(s->dtype, b, j));
+                terms += s->kind == ACTK_SOFTMAX ? fabsl(bench_load(s->dtype, b, j) * bench_load(s->dtype, a, j))
+                                                 : fabsl(bench_load(s->dtype, b, j));
             }
             for (size_t d = 0; d < s->dim; ++d) {
                 const size_t j = d * s->inner + i;
@@ -67,7 +79,8 @@ static void check_softmax(softmax_ctx *s, const void *h_in0, const void *h_in1, 
                 if (u <= bound) continue;
                 if (s->backward) {
                     const long double yv = bench_load(s->dtype, a, j), dyv = bench_load(s->dtype, b, j);
-                    const long double scale = s->kind == ACTK_SOFTMAX ? fabsl(yv) * (fabsl(dyv) + terms) : fabsl(dyv) + expl(yv) * terms;
+                    const long double scale =
+                        s->kind == ACTK_SOFTMAX ? fabsl(yv) * (fabsl(dyv) + terms) : fabsl(dyv) + expl(yv) * terms;
                     if (fabsl(g - w) <= 4 * eps * scale) continue;
                 }
                 pass = 0;
@@ -109,19 +122,22 @@ int bench_softmax(bench_gpu *g, const bench_options *o, bench_results *results)
                     const int copies = bench_copies_for(g, bytes);
                     /* the backward's y: the GPU forward output of x (computed on copy 0 below) */
                     const void *in0_host = backward ? h_y : h_x;
-                    if (bench_rotation_alloc(&s.in0, n * elem, copies, in0_host) || bench_rotation_alloc(&s.in1, n * elem, backward ? copies : 0, h_dy) ||
+                    if (bench_rotation_alloc(&s.in0, n * elem, copies, in0_host) ||
+                        bench_rotation_alloc(&s.in1, n * elem, backward ? copies : 0, h_dy) ||
                         bench_rotation_alloc(&s.out, n * elem, copies, NULL)) {
                         fprintf(stderr, "bench_gpu: out of device memory at %s\n", shape);
                         return -1;
                     }
                     bench_row row;
-                    bench_init_row(&row, "softmax", kind ? "log_softmax" : "softmax", backward ? "backward" : "forward", dtype, shape, bytes);
+                    bench_init_row(&row, "softmax", kind ? "log_softmax" : "softmax", backward ? "backward" : "forward",
+                                   dtype, shape, bytes);
                     const double ms = bench_time_calls(g, enqueue_softmax, &s, copies);
                     if (ms < 0) return -1;
-                    const double cudnn_ms = bench_cudnn_softmax_ms(g, s.kind, dtype, s.outer, s.dim, s.inner, backward, &s.in0,
-                                                                   &s.in1, &s.out, copies);
+                    const double cudnn_ms = bench_cudnn_softmax_ms(g, s.kind, dtype, s.outer, s.dim, s.inner, backward,
+                                                                   &s.in0, &s.in1, &s.out, copies);
                     bench_finish_row(g, &row, ms, cudnn_ms);
-                    if (o->check) check_softmax(&s, in0_host, h_dy, &row, o->quick ? ((size_t)1 << 20) : ((size_t)1 << 22));
+                    if (o->check)
+                        check_softmax(&s, in0_host, h_dy, &row, o->quick ? ((size_t)1 << 20) : ((size_t)1 << 22));
                     if (!backward) /* keep y = softmax(x) for the backward rows */
                         cudaMemcpy(h_y, s.out.p[0], n * elem, cudaMemcpyDeviceToHost);
                     bench_add(results, &row);
@@ -158,17 +174,22 @@ static int enqueue_structured(void *ctx, int c)
     const size_t n = s->outer * s->dim * s->inner;
     switch (s->which) {
     case 0:
-        st = s->backward ? actk_cuda_prelu_backward(s->dtype, s->outer, s->dim, s->inner, s->x.p[c], s->slope.p[0], s->dy.p[c], s->out.p[c],
-                                                    s->dslope.p[0], s->workspace.p[0], s->workspace.bytes, s->g->stream)
-                         : actk_cuda_prelu_forward(s->dtype, s->outer, s->dim, s->inner, s->x.p[c], s->slope.p[0], s->out.p[c], s->g->stream);
+        st = s->backward ? actk_cuda_prelu_backward(s->dtype, s->outer, s->dim, s->inner, s->x.p[c], s->slope.p[0],
+                                                    s->dy.p[c], s->out.p[c], s->dslope.p[0], s->workspace.p[0],
+                                                    s->workspace.bytes, s->g->stream)
+                         : actk_cuda_prelu_forward(s->dtype, s->outer, s->dim, s->inner, s->x.p[c], s->slope.p[0],
+                                                   s->out.p[c], s->g->stream);
         break;
     case 1:
-        st = s->backward ? actk_cuda_maxout_backward(s->dtype, s->outer, s->dim / s->pieces, s->pieces, s->inner, s->x.p[c], s->dy.p[c], s->out.p[c], s->g->stream)
-                         : actk_cuda_maxout_forward(s->dtype, s->outer, s->dim / s->pieces, s->pieces, s->inner, s->x.p[c], s->out.p[c], s->g->stream);
+        st = s->backward ? actk_cuda_maxout_backward(s->dtype, s->outer, s->dim / s->pieces, s->pieces, s->inner,
+                                                     s->x.p[c], s->dy.p[c], s->out.p[c], s->g->stream)
+                         : actk_cuda_maxout_forward(s->dtype, s->outer, s->dim / s->pieces, s->pieces, s->inner,
+                                                    s->x.p[c], s->out.p[c], s->g->stream);
         break;
     default:
-        st = s->backward ? actk_cuda_rrelu_backward(s->rrelu, s->dtype, n, s->x.p[c], s->dy.p[c], s->out.p[c], s->g->stream)
-                         : actk_cuda_rrelu_forward(s->rrelu, s->dtype, n, s->x.p[c], s->out.p[c], s->g->stream);
+        st = s->backward
+                 ? actk_cuda_rrelu_backward(s->rrelu, s->dtype, n, s->x.p[c], s->dy.p[c], s->out.p[c], s->g->stream)
+                 : actk_cuda_rrelu_forward(s->rrelu, s->dtype, n, s->x.p[c], s->out.p[c], s->g->stream);
     }
     if (st != ACTK_SUCCESS) fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
     return st != ACTK_SUCCESS;
@@ -176,7 +197,8 @@ static int enqueue_structured(void *ctx, int c)
 
 /* Agreement of the first outer slices (PReLU, Maxout) or a prefix (RReLU)
  * with the CPU path, which is run on the same data. */
-static void check_structured(structured_ctx *s, const void *h_x, const void *h_dy, const void *h_slope, bench_row *row, size_t limit)
+static void check_structured(structured_ctx *s, const void *h_x, const void *h_dy, const void *h_slope, bench_row *row,
+                             size_t limit)
 {
     const size_t elem = actk_dtype_size(s->dtype), slice = s->dim * s->inner;
     const size_t out_slice = s->which == 1 && !s->backward ? slice / s->pieces : slice;
@@ -191,11 +213,14 @@ static void check_structured(structured_ctx *s, const void *h_x, const void *h_d
     } else {
         actk_status st;
         if (s->which == 0)
-            st = s->backward ? actk_cpu_prelu_backward(s->dtype, slices, s->dim, s->inner, h_x, h_slope, h_dy, want, dslope)
-                             : actk_cpu_prelu_forward(s->dtype, slices, s->dim, s->inner, h_x, h_slope, want);
+            st = s->backward
+                     ? actk_cpu_prelu_backward(s->dtype, slices, s->dim, s->inner, h_x, h_slope, h_dy, want, dslope)
+                     : actk_cpu_prelu_forward(s->dtype, slices, s->dim, s->inner, h_x, h_slope, want);
         else if (s->which == 1)
-            st = s->backward ? actk_cpu_maxout_backward(s->dtype, slices, s->dim / s->pieces, s->pieces, s->inner, h_x, h_dy, want)
-                             : actk_cpu_maxout_forward(s->dtype, slices, s->dim / s->pieces, s->pieces, s->inner, h_x, want);
+            st = s->backward
+                     ? actk_cpu_maxout_backward(s->dtype, slices, s->dim / s->pieces, s->pieces, s->inner, h_x, h_dy,
+                                                want)
+                     : actk_cpu_maxout_forward(s->dtype, slices, s->dim / s->pieces, s->pieces, s->inner, h_x, want);
         else
             st = s->backward ? actk_cpu_rrelu_backward(s->rrelu, s->dtype, count, h_x, h_dy, want)
                              : actk_cpu_rrelu_forward(s->rrelu, s->dtype, count, h_x, want);
@@ -248,16 +273,22 @@ int bench_structured(bench_gpu *g, const bench_options *o, bench_results *result
                     else if (which == 1) bytes = (backward ? 2 * n + small : n + small) * elem;
                     else bytes = (backward ? 3 : 2) * n * elem;
                     const int copies = bench_copies_for(g, bytes);
-                    const size_t ws = which == 0 && backward ? actk_cuda_prelu_backward_workspace_size(dtype, s.outer, s.dim, s.inner) : 0;
+                    const size_t ws = which == 0 && backward
+                                          ? actk_cuda_prelu_backward_workspace_size(dtype, s.outer, s.dim, s.inner)
+                                          : 0;
                     const size_t out_elems = which == 1 && !backward ? small : n;
-                    if (bench_rotation_alloc(&s.x, n * elem, copies, h_x) || bench_rotation_alloc(&s.dy, small * elem, backward ? copies : 0, h_dy) ||
-                        bench_rotation_alloc(&s.out, out_elems * elem, copies, NULL) || bench_rotation_alloc(&s.slope, s.dim * elem, 1, h_slope) ||
-                        bench_rotation_alloc(&s.dslope, s.dim * elem, 1, NULL) || bench_rotation_alloc(&s.workspace, ws, ws ? 1 : 0, NULL)) {
+                    if (bench_rotation_alloc(&s.x, n * elem, copies, h_x) ||
+                        bench_rotation_alloc(&s.dy, small * elem, backward ? copies : 0, h_dy) ||
+                        bench_rotation_alloc(&s.out, out_elems * elem, copies, NULL) ||
+                        bench_rotation_alloc(&s.slope, s.dim * elem, 1, h_slope) ||
+                        bench_rotation_alloc(&s.dslope, s.dim * elem, 1, NULL) ||
+                        bench_rotation_alloc(&s.workspace, ws, ws ? 1 : 0, NULL)) {
                         fprintf(stderr, "bench_gpu: out of device memory at %s\n", shape);
                         return -1;
                     }
                     bench_row row;
-                    bench_init_row(&row, names[which], names[which], backward ? "backward" : "forward", dtype, shape, bytes);
+                    bench_init_row(&row, names[which], names[which], backward ? "backward" : "forward", dtype, shape,
+                                   bytes);
                     const double ms = bench_time_calls(g, enqueue_structured, &s, copies);
                     if (ms < 0) return -1;
                     bench_finish_row(g, &row, ms, -1);

@@ -73,7 +73,8 @@ typedef struct {
 static int enqueue_memcpy(void *ctx, int copy)
 {
     memcpy_ctx *m = ctx;
-    return cudaMemcpyAsync(m->dst.p[copy], m->src.p[copy], m->src.bytes, cudaMemcpyDeviceToDevice, m->g->stream) != cudaSuccess;
+    return cudaMemcpyAsync(m->dst.p[copy], m->src.p[copy], m->src.bytes, cudaMemcpyDeviceToDevice, m->g->stream) !=
+           cudaSuccess;
 }
 
 /* GB/s of a device-to-device copy moving `bytes` in total (bytes/2 read,
@@ -85,7 +86,8 @@ double bench_memcpy_gbps(bench_gpu *g, size_t bytes)
     memcpy_ctx m = {g, {{0}, 0, 0}, {{0}, 0, 0}};
     const int copies = bench_copies_for(g, bytes);
     double gbps = -1;
-    if (bench_rotation_alloc(&m.src, bytes / 2, copies, NULL) == 0 && bench_rotation_alloc(&m.dst, bytes / 2, copies, NULL) == 0) {
+    if (bench_rotation_alloc(&m.src, bytes / 2, copies, NULL) == 0 &&
+        bench_rotation_alloc(&m.dst, bytes / 2, copies, NULL) == 0) {
         const double ms = bench_time_calls(g, enqueue_memcpy, &m, copies);
         if (ms > 0) gbps = (double)(bytes / 2 * 2) / (ms * 1e-3) / 1e9;
     }
@@ -108,8 +110,8 @@ void bench_finish_row(bench_gpu *g, bench_row *row, double ms, double cudnn_ms)
     row->speedup = cudnn_ms > 0 ? cudnn_ms / ms : 0;
 }
 
-void bench_init_row(bench_row *row, const char *family, const char *op, const char *dir, actk_dtype dtype, const char *shape,
-                     size_t bytes)
+void bench_init_row(bench_row *row, const char *family, const char *op, const char *dir, actk_dtype dtype,
+                    const char *shape, size_t bytes)
 {
     memset(row, 0, sizeof *row);
     snprintf(row->family, sizeof row->family, "%s", family);
@@ -125,14 +127,25 @@ void bench_init_row(bench_row *row, const char *family, const char *op, const ch
 
 /* ---- what the feature benches in their own files borrow ------------------------ */
 
-static double lend_time_calls(void *g, bench_enqueue_fn fn, void *ctx, int copies) { return bench_time_calls(g, fn, ctx, copies); }
+static double lend_time_calls(void *g, bench_enqueue_fn fn, void *ctx, int copies)
+{
+    return bench_time_calls(g, fn, ctx, copies);
+}
 static double lend_memcpy_gbps(void *g, size_t bytes) { return bench_memcpy_gbps(g, bytes); }
 static int lend_copies_for(void *g, size_t bytes) { return bench_copies_for(g, bytes); }
 static void lend_finish_row(void *g, bench_row *row, double ms) { bench_finish_row(g, row, ms, -1); }
 
 bench_gpu_services bench_services_of(bench_gpu *g)
 {
-    const bench_gpu_services svc = {g,  g->stream,       g->l2_bytes,     g->reps,         g->trials,
-                                    lend_time_calls, lend_memcpy_gbps, lend_copies_for, lend_finish_row, bench_init_row};
+    const bench_gpu_services svc = {g,
+                                    g->stream,
+                                    g->l2_bytes,
+                                    g->reps,
+                                    g->trials,
+                                    lend_time_calls,
+                                    lend_memcpy_gbps,
+                                    lend_copies_for,
+                                    lend_finish_row,
+                                    bench_init_row};
     return svc;
 }

@@ -50,8 +50,8 @@ static int run_on_gpu(size_t n, const float *x, const float *dy)
 {
     float *d_x = NULL, *d_dy = NULL, *d_out = NULL;
     float *gpu = malloc(n * sizeof(float)), *cpu = malloc(n * sizeof(float));
-    if (!gpu || !cpu || cudaMalloc((void **)&d_x, n * 4) != cudaSuccess || cudaMalloc((void **)&d_dy, n * 4) != cudaSuccess ||
-        cudaMalloc((void **)&d_out, n * 4) != cudaSuccess) {
+    if (!gpu || !cpu || cudaMalloc((void **)&d_x, n * 4) != cudaSuccess ||
+        cudaMalloc((void **)&d_dy, n * 4) != cudaSuccess || cudaMalloc((void **)&d_out, n * 4) != cudaSuccess) {
         fprintf(stderr, "actk_demo: out of memory\n");
         return 1;
     }

@@ -37,13 +37,17 @@ actk_status actk_check_buffers(const char *fn, size_t elem, const actk_buffer *b
         const actk_buffer *b = &buffers[k];
         if (b->elements == 0) continue; /* NULL is fine with nothing to touch */
         if (b->ptr == NULL)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is NULL but %s = %zu", fn, b->name, b->size_name, b->elements);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is NULL but %s = %zu", fn, b->name, b->size_name,
+                             b->elements);
         if (b->elements > SIZE_MAX / elem)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s = %zu elements of %zu bytes overflows size_t", fn, b->size_name, b->elements, elem);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s = %zu elements of %zu bytes overflows size_t", fn,
+                             b->size_name, b->elements, elem);
         if ((uintptr_t)b->ptr % elem != 0)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is not aligned to its %zu-byte element size", fn, b->name, elem);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is not aligned to its %zu-byte element size", fn,
+                             b->name, elem);
         if (UINTPTR_MAX - (uintptr_t)b->ptr < b->elements * elem)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s + %s wraps around the address space", fn, b->name, b->size_name);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s + %s wraps around the address space", fn, b->name,
+                             b->size_name);
     }
     /* Every output against every other buffer: an output may alias an input
      * exactly (in place: same address, same size); nothing else may overlap. */
@@ -60,8 +64,12 @@ actk_status actk_check_buffers(const char *fn, size_t elem, const actk_buffer *b
             if (b->is_output)
                 return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: outputs %s and %s overlap", fn, b->name, out->name);
             if (pa == po && na == no)
-                return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s and %s overlap partially (%s may not be computed in place)", fn, b->name, out->name, out->name);
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s and %s overlap partially (only exact aliasing, in place, is allowed)", fn, b->name, out->name);
+                return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                                 "%s: %s and %s overlap partially (%s may not be computed in place)", fn, b->name,
+                                 out->name, out->name);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                             "%s: %s and %s overlap partially (only exact aliasing, in place, is allowed)", fn, b->name,
+                             out->name);
         }
     }
     return ACTK_SUCCESS;
@@ -77,11 +85,15 @@ actk_status actk_check_elementwise(const char *fn, actk_direction dir, actk_act 
     if (dtype_status != ACTK_SUCCESS) return dtype_status;
     if (dir == ACTK_DIR_BACKWARD_FROM_Y) {
         if (!actk_op_has_backward_from_y(act.op))
-            return actk_fail(ACTK_ERROR_NOT_SUPPORTED, "%s: the derivative of %s is not a function of its output; use the backward pass from x", fn, actk_op_name(act.op));
+            return actk_fail(ACTK_ERROR_NOT_SUPPORTED,
+                             "%s: the derivative of %s is not a function of its output; use the backward pass from x",
+                             fn, actk_op_name(act.op));
         if ((act.op == ACTK_OP_LEAKY_RELU || act.op == ACTK_OP_ELU) && !(act.alpha >= 0.0f))
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s from y needs alpha >= 0, got %g", fn, actk_op_name(act.op), (double)act.alpha);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s from y needs alpha >= 0, got %g", fn,
+                             actk_op_name(act.op), (double)act.alpha);
         if (act.op == ACTK_OP_CELU && !(act.alpha > 0.0f))
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: celu from y needs alpha > 0, got %g", fn, (double)act.alpha);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: celu from y needs alpha > 0, got %g", fn,
+                             (double)act.alpha);
     }
     const char *in0_name = dir == ACTK_DIR_BACKWARD_FROM_Y ? "y" : "x";
     const actk_buffer buffers[3] = {
@@ -94,8 +106,10 @@ actk_status actk_check_elementwise(const char *fn, actk_direction dir, actk_act 
 
 actk_status actk_check_rrelu(const char *fn, actk_rrelu params)
 {
-    if (!isfinite(params.lower) || !isfinite(params.upper) || !(params.lower >= 0.0f) || !(params.lower <= params.upper))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: rrelu needs finite 0 <= lower <= upper, got lower = %g, upper = %g", fn,
+    if (!isfinite(params.lower) || !isfinite(params.upper) || !(params.lower >= 0.0f) ||
+        !(params.lower <= params.upper))
+        return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                         "%s: rrelu needs finite 0 <= lower <= upper, got lower = %g, upper = %g", fn,
                          (double)params.lower, (double)params.upper);
     return ACTK_SUCCESS;
 }

@@ -25,17 +25,23 @@ size_t actk_cuda_cross_entropy_workspace_size(actk_reduction reduction, size_t r
 static actk_status check_options(const char *fn, actk_cross_entropy_options o)
 {
     if (o.reduction != ACTK_REDUCTION_NONE && o.reduction != ACTK_REDUCTION_SUM && o.reduction != ACTK_REDUCTION_MEAN)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.reduction %d is not an actk_reduction", fn, (int)o.reduction);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.reduction %d is not an actk_reduction", fn,
+                         (int)o.reduction);
     if (!(o.label_smoothing >= 0.0f && o.label_smoothing <= 1.0f))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.label_smoothing = %g is not in [0, 1]", fn, (double)o.label_smoothing);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.label_smoothing = %g is not in [0, 1]", fn,
+                         (double)o.label_smoothing);
     if (!(o.z_loss >= 0.0f) || !isfinite(o.z_loss))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.z_loss = %g is not finite and >= 0", fn, (double)o.z_loss);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.z_loss = %g is not finite and >= 0", fn,
+                         (double)o.z_loss);
     if (!(o.softcap >= 0.0f) || !isfinite(o.softcap))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.softcap = %g is not finite and >= 0 (0: off)", fn, (double)o.softcap);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.softcap = %g is not finite and >= 0 (0: off)", fn,
+                         (double)o.softcap);
     if (o.softcap > 0.0f && o.softcap < 0x1p-60f)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.softcap = %g is below 2^-60 (x / cap would overflow)", fn, (double)o.softcap);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.softcap = %g is below 2^-60 (x / cap would overflow)",
+                         fn, (double)o.softcap);
     if (!isfinite(o.grad_scale))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.grad_scale = %g is not finite", fn, (double)o.grad_scale);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.grad_scale = %g is not finite", fn,
+                         (double)o.grad_scale);
     return ACTK_SUCCESS;
 }
 
@@ -55,7 +61,8 @@ static actk_status span(const char *fn, const char *ld_name, size_t rows, size_t
 static actk_status check_aligned(const char *fn, const char *name, const void *p, size_t align)
 {
     if (p != NULL && (uintptr_t)p % align != 0)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is not aligned to its %zu-byte element size", fn, name, align);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is not aligned to its %zu-byte element size", fn, name,
+                         align);
     return ACTK_SUCCESS;
 }
 
@@ -71,7 +78,8 @@ actk_status actk_check_cross_entropy_args(const char *fn, actk_cross_entropy_opt
     if (dtype == ACTK_F64)
         return actk_fail(ACTK_ERROR_NOT_SUPPORTED, "%s: dtype f64 is not supported (f32, f16, bf16)", fn);
     if (target_type != ACTK_INDEX_I32 && target_type != ACTK_INDEX_I64)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: target_type %d is not an actk_index_type", fn, (int)target_type);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: target_type %d is not an actk_index_type", fn,
+                         (int)target_type);
     if (rows > 0 && classes == 0)
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: classes = 0 with rows = %zu (a row needs a class)", fn, rows);
     if (rows > SIZE_MAX / 8)
@@ -83,7 +91,8 @@ actk_status actk_check_cross_entropy_args(const char *fn, actk_cross_entropy_opt
     if (logits_span > SIZE_MAX / *elem)
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: the logits' span overflows size_t in bytes", fn);
     if (grad != NULL && grad == logits && ldgrad != ld)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: grad == logits (in place) needs ldgrad == ld, got %zu and %zu", fn, ldgrad, ld);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: grad == logits (in place) needs ldgrad == ld, got %zu and %zu",
+                         fn, ldgrad, ld);
     const size_t index_size = target_type == ACTK_INDEX_I64 ? 8 : 4;
     if ((s = check_aligned(fn, "logits", logits, *elem)) != ACTK_SUCCESS) return s;
     if ((s = check_aligned(fn, "grad", grad, *elem)) != ACTK_SUCCESS) return s;
@@ -94,9 +103,11 @@ actk_status actk_check_cross_entropy_args(const char *fn, actk_cross_entropy_opt
     const size_t loss_values = options.reduction == ACTK_REDUCTION_NONE ? rows : 1;
     /* NULL checks here so that the messages count rows, not bytes */
     if (loss == NULL && loss_values > 0)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: loss is NULL (it needs %zu float%s)", fn, loss_values, loss_values == 1 ? "" : "s");
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: loss is NULL (it needs %zu float%s)", fn, loss_values,
+                         loss_values == 1 ? "" : "s");
     if (rows > 0 && (logits == NULL || targets == NULL))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is NULL but rows = %zu", fn, logits == NULL ? "logits" : "targets", rows);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is NULL but rows = %zu", fn,
+                         logits == NULL ? "logits" : "targets", rows);
     /* byte ranges (elem = 1): NULL checks, wrap-around and overlaps */
     const actk_buffer buffers[6] = {
         {"logits", logits, logits_span * *elem, "(rows-1)*ld+classes", 0, 1},
@@ -109,8 +120,8 @@ actk_status actk_check_cross_entropy_args(const char *fn, actk_cross_entropy_opt
     return actk_check_buffers(fn, 1, buffers, 6);
 }
 
-actk_status actk_check_cross_entropy_workspace(const char *fn, actk_cross_entropy_options options, size_t elem, size_t rows,
-                                               size_t classes, const void *logits, size_t ld,
+actk_status actk_check_cross_entropy_workspace(const char *fn, actk_cross_entropy_options options, size_t elem,
+                                               size_t rows, size_t classes, const void *logits, size_t ld,
                                                actk_index_type target_type, const void *targets, const float *loss,
                                                const float *lse, const void *grad, size_t ldgrad, const int *error_flag,
                                                const void *workspace, size_t workspace_bytes)
@@ -118,8 +129,9 @@ actk_status actk_check_cross_entropy_workspace(const char *fn, actk_cross_entrop
     if (options.reduction == ACTK_REDUCTION_NONE) return ACTK_SUCCESS; /* not used */
     const size_t need = actk_cuda_cross_entropy_workspace_size(options.reduction, rows);
     if (workspace == NULL || workspace_bytes < need)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace needs %zu bytes (actk_cuda_cross_entropy_workspace_size), got %zu%s",
-                         fn, need, workspace_bytes, workspace == NULL ? " and NULL" : "");
+        return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                         "%s: workspace needs %zu bytes (actk_cuda_cross_entropy_workspace_size), got %zu%s", fn, need,
+                         workspace_bytes, workspace == NULL ? " and NULL" : "");
     if ((uintptr_t)workspace % 16 != 0)
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is not 16-byte aligned", fn);
     const size_t index_size = target_type == ACTK_INDEX_I64 ? 8 : 4;

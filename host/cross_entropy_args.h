@@ -24,8 +24,8 @@ actk_status actk_check_cross_entropy_args(const char *fn, actk_cross_entropy_opt
 /* The GPU's workspace for SUM/MEAN (after actk_check_cross_entropy_args):
  * NULL or too small, misaligned (16 bytes), or overlapping any buffer of
  * the call. NONE ignores it. */
-actk_status actk_check_cross_entropy_workspace(const char *fn, actk_cross_entropy_options options, size_t elem, size_t rows,
-                                               size_t classes, const void *logits, size_t ld,
+actk_status actk_check_cross_entropy_workspace(const char *fn, actk_cross_entropy_options options, size_t elem,
+                                               size_t rows, size_t classes, const void *logits, size_t ld,
                                                actk_index_type target_type, const void *targets, const float *loss,
                                                const float *lse, const void *grad, size_t ldgrad, const int *error_flag,
                                                const void *workspace, size_t workspace_bytes);

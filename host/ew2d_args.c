@@ -11,11 +11,13 @@ static actk_status span_2d(const char *fn, const char *ld_name, size_t rows, siz
 {
     *span = 0;
     if (ld < cols)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s = %zu is less than the row width cols = %zu", fn, ld_name, ld, cols);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s = %zu is less than the row width cols = %zu", fn, ld_name,
+                         ld, cols);
     if (rows == 0 || cols == 0) return ACTK_SUCCESS;
     if (rows - 1 > 0 && ld > (SIZE_MAX - cols) / (rows - 1))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: (rows - 1) * %s + cols = (%zu - 1) * %zu + %zu overflows size_t", fn,
-                         ld_name, rows, ld, cols);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                         "%s: (rows - 1) * %s + cols = (%zu - 1) * %zu + %zu overflows size_t", fn, ld_name, rows, ld,
+                         cols);
     *span = (rows - 1) * ld + cols;
     return ACTK_SUCCESS;
 }
@@ -64,11 +66,13 @@ actk_status actk_check_dbias_workspace(const char *fn, const char *size_fn, size
     if (workspace == NULL || workspace_bytes < need)
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace needs %zu bytes (%s), got %zu%s", fn, need, size_fn,
                          workspace_bytes, workspace == NULL ? " and NULL" : "");
-    if ((uintptr_t)workspace % 16 != 0) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is not 16-byte aligned", fn);
+    if ((uintptr_t)workspace % 16 != 0)
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: workspace is not 16-byte aligned", fn);
     /* the workspace must not overlap any buffer the call reads or writes
      * (pair by pair: the others' own aliasing, dx == x or dy, is legal) */
     for (int k = 0; k < count; ++k) {
-        const actk_buffer pair[2] = {{"workspace", workspace, (need + elem - 1) / elem, "workspace_bytes", 1, 0}, others[k]};
+        const actk_buffer pair[2] = {{"workspace", workspace, (need + elem - 1) / elem, "workspace_bytes", 1, 0},
+                                     others[k]};
         const actk_status s = actk_check_buffers(fn, elem, pair, 2);
         if (s != ACTK_SUCCESS) return s;
     }

@@ -26,8 +26,8 @@ static actk_status span_of(const char *fn, const char *ld_name, size_t rows, siz
     *span = 0;
     if (rows == 0 || width == 0) return ACTK_SUCCESS;
     if (rows - 1 > 0 && ld > (SIZE_MAX - width) / (rows - 1))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: (rows - 1) * %s + %zu = (%zu - 1) * %zu + %zu overflows size_t", fn,
-                         ld_name, width, rows, ld, width);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: (rows - 1) * %s + %zu = (%zu - 1) * %zu + %zu overflows size_t",
+                         fn, ld_name, width, rows, ld, width);
     *span = (rows - 1) * ld + width;
     return ACTK_SUCCESS;
 }
@@ -47,9 +47,11 @@ actk_status actk_check_gated_args(const char *fn, int backward, actk_gated_desc 
     actk_status s = ACTK_SUCCESS;
     if (desc.clamped) {
         if (!isfinite(desc.act.alpha))
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: clamped SwiGLU needs a finite alpha, got %g", fn, (double)desc.act.alpha);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: clamped SwiGLU needs a finite alpha, got %g", fn,
+                             (double)desc.act.alpha);
         if (!(desc.act.beta >= 0.0f))
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: clamped SwiGLU needs limit >= 0, got %g", fn, (double)desc.act.beta);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: clamped SwiGLU needs limit >= 0, got %g", fn,
+                             (double)desc.act.beta);
     } else {
         s = actk_check_act(fn, desc.act);
         if (s != ACTK_SUCCESS) return s;
@@ -103,8 +105,8 @@ actk_status actk_check_gated_workspace(const char *fn, actk_gated_desc desc, act
         {"dx", dx, (rows - 1) * lddx + 2 * cols, "(rows-1)*lddx+2*cols", 1, 0},
         {"dbias", dbias, 2 * cols, "2*cols", 1, 0},
     };
-    return actk_check_dbias_workspace(fn, "actk_cuda_gated_bias_backward_workspace_size", plan.workspace_bytes, workspace,
-                                      workspace_bytes, elem, others, 5);
+    return actk_check_dbias_workspace(fn, "actk_cuda_gated_bias_backward_workspace_size", plan.workspace_bytes,
+                                      workspace, workspace_bytes, elem, others, 5);
 }
 
 size_t actk_cuda_gated_bias_backward_workspace_size(actk_dtype dtype, size_t rows, size_t cols)

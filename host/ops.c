@@ -30,8 +30,9 @@ static const op_info op_table[] = {ACTK_OP_LIST(ACTK_OP_TABLE_ROW)};
 enum { ACTK_OP_LIST(ACTK_OP_POSITION) ACTK_OP_LIST_LENGTH };
 #undef ACTK_OP_POSITION
 _Static_assert((int)ACTK_OP_LIST_LENGTH == (int)ACTK_OP_COUNT, "kernels/op_list.h must have one entry per actk_op");
-#define ACTK_OP_IN_ENUM_ORDER(E, ...) \
-    _Static_assert((int)ACTK_OP_POSITION_##E == (int)ACTK_OP_##E, "kernels/op_list.h: " #E " is not at its enum position");
+#define ACTK_OP_IN_ENUM_ORDER(E, ...)                                                                                  \
+    _Static_assert((int)ACTK_OP_POSITION_##E == (int)ACTK_OP_##E,                                                      \
+                   "kernels/op_list.h: " #E " is not at its enum position");
 ACTK_OP_LIST(ACTK_OP_IN_ENUM_ORDER)
 #undef ACTK_OP_IN_ENUM_ORDER
 _Static_assert(sizeof op_table / sizeof op_table[0] == ACTK_OP_COUNT, "op_table must have one row per actk_op");
@@ -63,8 +64,8 @@ actk_status actk_op_from_name(const char *name, actk_op *op)
         used += (size_t)wrote;
     }
     valid[sizeof valid - 1] = '\0';
-    return actk_fail(ACTK_ERROR_INVALID_VALUE, "actk_op_from_name: unknown op name \"%.64s\"; valid names: %s (and swish = silu)",
-                     name, valid);
+    return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                     "actk_op_from_name: unknown op name \"%.64s\"; valid names: %s (and swish = silu)", name, valid);
 }
 
 actk_act actk_act_default(actk_op op)
@@ -81,14 +82,16 @@ int actk_op_has_backward_from_y(actk_op op) { return op_in_range(op) ? op_table[
 
 actk_status actk_check_act(const char *fn, actk_act act)
 {
-    if (!op_in_range(act.op)) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: op %d is not an actk_op", fn, (int)act.op);
+    if (!op_in_range(act.op))
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: op %d is not an actk_op", fn, (int)act.op);
     const char *name = op_table[act.op].name;
     const double a = act.alpha, b = act.beta;
     switch (act.op) {
     case ACTK_OP_LEAKY_RELU:
     case ACTK_OP_ELU:
     case ACTK_OP_SILU:
-        if (!isfinite(a)) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s needs a finite alpha, got %g", fn, name, a);
+        if (!isfinite(a))
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s needs a finite alpha, got %g", fn, name, a);
         break;
     /* celu and softplus divide by alpha; |alpha| in [2^-126, 2^126] keeps
      * 1/alpha a normal float (the GPU's f32 reciprocal flushes subnormals) */
@@ -98,19 +101,28 @@ actk_status actk_check_act(const char *fn, actk_act act)
         break;
     case ACTK_OP_SOFTPLUS:
         if (!(fabs(a) >= 0x1p-126 && fabs(a) <= 0x1p126))
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: softplus needs |alpha| (beta of softplus) in [2^-126, 2^126], got %g", fn, a);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                             "%s: softplus needs |alpha| (beta of softplus) in [2^-126, 2^126], got %g", fn, a);
         if (isnan(b)) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: softplus threshold (beta) is NaN", fn);
         break;
     case ACTK_OP_HARDTANH:
-        if (isnan(a) || isnan(b)) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: hardtanh bounds must not be NaN (alpha = %g, beta = %g)", fn, a, b);
-        if (a > b) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: hardtanh needs min <= max, got alpha = %g > beta = %g", fn, a, b);
+        if (isnan(a) || isnan(b))
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: hardtanh bounds must not be NaN (alpha = %g, beta = %g)",
+                             fn, a, b);
+        if (a > b)
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: hardtanh needs min <= max, got alpha = %g > beta = %g", fn,
+                             a, b);
         break;
     case ACTK_OP_SOFTSHRINK:
     case ACTK_OP_HARDSHRINK:
-        if (!(a >= 0.0) || isinf(a)) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s needs a finite lambda (alpha) >= 0, got %g", fn, name, a);
+        if (!(a >= 0.0) || isinf(a))
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s needs a finite lambda (alpha) >= 0, got %g", fn, name,
+                             a);
         break;
     case ACTK_OP_THRESHOLD:
-        if (isnan(a) || isnan(b)) return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: threshold parameters must not be NaN (alpha = %g, beta = %g)", fn, a, b);
+        if (isnan(a) || isnan(b))
+            return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                             "%s: threshold parameters must not be NaN (alpha = %g, beta = %g)", fn, a, b);
         break;
     default:
         break; /* parameterless ops ignore alpha and beta */

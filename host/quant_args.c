@@ -31,11 +31,12 @@ static actk_status span_of(const char *fn, const char *ld_name, size_t rows, siz
 {
     *span = 0;
     if (ld < width)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s = %zu is less than the row width %zu", fn, ld_name, ld, width);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s = %zu is less than the row width %zu", fn, ld_name, ld,
+                         width);
     if (rows == 0 || width == 0) return ACTK_SUCCESS;
     if (rows - 1 > 0 && ld > (SIZE_MAX - width) / (rows - 1))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: (rows - 1) * %s + %zu = (%zu - 1) * %zu + %zu overflows size_t", fn,
-                         ld_name, width, rows, ld, width);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: (rows - 1) * %s + %zu = (%zu - 1) * %zu + %zu overflows size_t",
+                         fn, ld_name, width, rows, ld, width);
     *span = (rows - 1) * ld + width;
     return ACTK_SUCCESS;
 }
@@ -50,14 +51,16 @@ static actk_status check_descriptor(const char *fn, const actk_quant *q, size_t 
     case ACTK_QUANT_PER_ROW: return ACTK_SUCCESS;
     case ACTK_QUANT_PER_GROUP:
         if (q->group_size != 32 && q->group_size != 64 && q->group_size != 128)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: q->group_size = %zu is not 32, 64 or 128", fn, q->group_size);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: q->group_size = %zu is not 32, 64 or 128", fn,
+                             q->group_size);
         if (cols % q->group_size != 0)
             return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: q->group_size = %zu does not divide cols = %zu", fn,
                              q->group_size, cols);
         return ACTK_SUCCESS;
     case ACTK_QUANT_MXFP8:
         if (cols % 32 != 0)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: MXFP8 needs cols divisible by 32, got cols = %zu", fn, cols);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: MXFP8 needs cols divisible by 32, got cols = %zu", fn,
+                             cols);
         return ACTK_SUCCESS;
     default: break;
     }
@@ -100,7 +103,8 @@ actk_status actk_check_quant_args(const char *fn, int gated, actk_act act, actk_
     size_t x_bytes = 0, scale_bytes = 0;
     if (work) {
         s = actk_check_product(fn, "x's span in bytes", x_span, *elem, 1, &x_bytes);
-        if (s == ACTK_SUCCESS) s = actk_check_product(fn, "rows * groups * 4", rows, *groups, sizeof(float), &scale_bytes);
+        if (s == ACTK_SUCCESS)
+            s = actk_check_product(fn, "rows * groups * 4", rows, *groups, sizeof(float), &scale_bytes);
         if (s != ACTK_SUCCESS) return s;
     }
     const int tensor = q->mode == ACTK_QUANT_PER_TENSOR, mx = q->mode == ACTK_QUANT_MXFP8;

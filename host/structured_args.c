@@ -61,23 +61,30 @@ actk_status actk_check_softmax_ex_args(const char *fn, int backward, actk_softma
     if (s != ACTK_SUCCESS || options == NULL) return s;
     const actk_softmax_options *o = options;
     if (!(isfinite(o->scale) && o->scale > 0.0f))
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options->scale must be finite and > 0, got %g", fn, (double)o->scale);
-    if (o->causal != ACTK_ATTN_MASK_NO_MASK && o->causal != ACTK_ATTN_MASK_CAUSAL && o->causal != ACTK_ATTN_MASK_CAUSAL_BOTTOM_RIGHT)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options->causal %d is not an actk_attention_mask", fn, (int)o->causal);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options->scale must be finite and > 0, got %g", fn,
+                         (double)o->scale);
+    if (o->causal != ACTK_ATTN_MASK_NO_MASK && o->causal != ACTK_ATTN_MASK_CAUSAL &&
+        o->causal != ACTK_ATTN_MASK_CAUSAL_BOTTOM_RIGHT)
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options->causal %d is not an actk_attention_mask", fn,
+                         (int)o->causal);
     const void *additive = backward ? NULL : o->additive_mask;
     const int per_batch = o->valid_length != NULL || additive != NULL;
     size_t batch = 0;
     if (o->causal != ACTK_ATTN_MASK_NO_MASK || per_batch) {
         if (inner != 1)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: attention masks need inner == 1 (rows of keys), got inner = %zu", fn, inner);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                             "%s: attention masks need inner == 1 (rows of keys), got inner = %zu", fn, inner);
         if (o->q_len == 0 || outer % o->q_len != 0)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options->q_len = %zu must be >= 1 and divide outer = %zu (batch * heads * q_len rows)",
-                             fn, o->q_len, outer);
+            return actk_fail(
+                ACTK_ERROR_INVALID_VALUE,
+                "%s: options->q_len = %zu must be >= 1 and divide outer = %zu (batch * heads * q_len rows)", fn,
+                o->q_len, outer);
         if (per_batch) {
             const size_t heads_rows = outer / o->q_len;
             if (o->heads == 0 || heads_rows % o->heads != 0)
-                return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options->heads = %zu must be >= 1 and divide outer / q_len = %zu",
-                                 fn, o->heads, heads_rows);
+                return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                                 "%s: options->heads = %zu must be >= 1 and divide outer / q_len = %zu", fn, o->heads,
+                                 heads_rows);
             batch = heads_rows / o->heads;
         }
     }
@@ -90,8 +97,10 @@ actk_status actk_check_softmax_ex_args(const char *fn, int backward, actk_softma
     const size_t mask_elements = *total ? batch * o->q_len * dim : 0; /* <= total: no overflow */
     s = check_option_buffer(fn, "options->temperature", o->temperature, used_rows, sizeof(float), "outer*inner");
     if (s == ACTK_SUCCESS) s = check_option_buffer(fn, "options->lse", lse, used_rows, lse_elem, "outer*inner");
-    if (s == ACTK_SUCCESS) s = check_option_buffer(fn, "options->valid_length", o->valid_length, *total ? batch : 0, sizeof(int), "batch");
-    if (s == ACTK_SUCCESS) s = check_option_buffer(fn, "options->additive_mask", additive, mask_elements, *elem, "batch*q_len*k_len");
+    if (s == ACTK_SUCCESS)
+        s = check_option_buffer(fn, "options->valid_length", o->valid_length, *total ? batch : 0, sizeof(int), "batch");
+    if (s == ACTK_SUCCESS)
+        s = check_option_buffer(fn, "options->additive_mask", additive, mask_elements, *elem, "batch*q_len*k_len");
     if (s != ACTK_SUCCESS) return s;
     if (used_rows && rows > SIZE_MAX / lse_elem)
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: outer*inner per-row values overflow size_t", fn);
@@ -138,11 +147,13 @@ actk_status actk_check_maxout_args(const char *fn, int backward, actk_dtype dtyp
     if (s == ACTK_SUCCESS) s = actk_check_product(fn, "outer*units*inner", outer, units, inner, out_total);
     if (s != ACTK_SUCCESS) return s;
     if (pieces == 0 && *out_total > 0)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: pieces is 0 but there are %zu outputs (a max over nothing)", fn, *out_total);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: pieces is 0 but there are %zu outputs (a max over nothing)", fn,
+                         *out_total);
     const actk_buffer buffers[3] = {
         {"x", x, *in_total, "outer*units*pieces*inner", 0, 0},
         {"dy", dy, backward ? *out_total : 0, "outer*units*inner", 0, 0},
-        {backward ? "dx" : "y", out, backward ? *in_total : *out_total, backward ? "outer*units*pieces*inner" : "outer*units*inner", 1, 0},
+        {backward ? "dx" : "y", out, backward ? *in_total : *out_total,
+         backward ? "outer*units*pieces*inner" : "outer*units*inner", 1, 0},
     };
     return actk_check_buffers(fn, *elem, buffers, 3);
 }
@@ -167,7 +178,8 @@ size_t actk_cuda_prelu_backward_workspace_size(actk_dtype dtype, size_t outer, s
      * otherwise (kernels/prelu.cu) */
     const size_t pair_bytes = dtype == ACTK_F64 ? 2 * sizeof(double) : 2 * sizeof(float);
     size_t total;
-    if (actk_check_product("actk_cuda_prelu_backward_workspace_size", "outer*channels*inner", outer, channels, inner, &total) != ACTK_SUCCESS)
+    if (actk_check_product("actk_cuda_prelu_backward_workspace_size", "outer*channels*inner", outer, channels, inner,
+                           &total) != ACTK_SUCCESS)
         return SIZE_MAX;
     const actk_prelu_plan plan = actk_prelu_make_plan(outer, channels, inner);
     if (plan.partials > SIZE_MAX / pair_bytes) return SIZE_MAX;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * device_facts.h - what the launchers need to know about a CUDA device,
- * queried once per device ordinal at run time (host/cuda_common.c) and
+ * queried once per device ordinal at run time (host/cuda/cuda_common.c) and
  * passed down, so no launcher queries the device or assumes one GPU's
  * limits.
  */

@@ -3,6 +3,6 @@
 #include "elementwise_launch.cuh"
 
 namespace actk {
-template cudaError_t launch_elementwise_typed<__nv_bfloat16>(actk_direction, actk_act, size_t, const void *, const void *, void *, int,
-                                                  cudaStream_t);
+template cudaError_t launch_elementwise_typed<__nv_bfloat16>(actk_direction, actk_act, size_t, const void *,
+                                                             const void *, void *, int, cudaStream_t);
 }

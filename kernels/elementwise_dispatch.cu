@@ -4,12 +4,12 @@
 #include "elementwise_launch.h"
 
 namespace actk {
-extern template cudaError_t launch_elementwise_typed<float>(actk_direction, actk_act, size_t, const void *, const void *,
-                                                            void *, int, cudaStream_t);
-extern template cudaError_t launch_elementwise_typed<double>(actk_direction, actk_act, size_t, const void *, const void *,
-                                                             void *, int, cudaStream_t);
-extern template cudaError_t launch_elementwise_typed<__half>(actk_direction, actk_act, size_t, const void *, const void *,
-                                                             void *, int, cudaStream_t);
+extern template cudaError_t launch_elementwise_typed<float>(actk_direction, actk_act, size_t, const void *,
+                                                            const void *, void *, int, cudaStream_t);
+extern template cudaError_t launch_elementwise_typed<double>(actk_direction, actk_act, size_t, const void *,
+                                                             const void *, void *, int, cudaStream_t);
+extern template cudaError_t launch_elementwise_typed<__half>(actk_direction, actk_act, size_t, const void *,
+                                                             const void *, void *, int, cudaStream_t);
 extern template cudaError_t launch_elementwise_typed<__nv_bfloat16>(actk_direction, actk_act, size_t, const void *,
                                                                     const void *, void *, int, cudaStream_t);
 } // namespace actk

@@ -3,6 +3,6 @@
 #include "elementwise_launch.cuh"
 
 namespace actk {
-template cudaError_t launch_elementwise_typed<double>(actk_direction, actk_act, size_t, const void *, const void *, void *, int,
-                                                  cudaStream_t);
+template cudaError_t launch_elementwise_typed<double>(actk_direction, actk_act, size_t, const void *, const void *,
+                                                      void *, int, cudaStream_t);
 }

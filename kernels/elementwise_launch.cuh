@@ -44,8 +44,10 @@ cudaError_t launch_elementwise_typed(actk_direction direction, actk_act act, siz
     auto launch = [&](auto op) -> cudaError_t {
         using Op = decltype(op);
         switch (direction) {
-        case ACTK_DIR_FORWARD: return launch_elementwise_kernel<1, S>(ForwardFn<Op, M>{p}, a, a, y, n, sm_count, stream);
-        case ACTK_DIR_BACKWARD: return launch_elementwise_kernel<2, S>(BackwardFn<Op, M>{p}, a, b, y, n, sm_count, stream);
+        case ACTK_DIR_FORWARD:
+            return launch_elementwise_kernel<1, S>(ForwardFn<Op, M>{p}, a, a, y, n, sm_count, stream);
+        case ACTK_DIR_BACKWARD:
+            return launch_elementwise_kernel<2, S>(BackwardFn<Op, M>{p}, a, b, y, n, sm_count, stream);
         case ACTK_DIR_BACKWARD_FROM_Y:
             if constexpr (Op::kHasFromY)
                 return launch_elementwise_kernel<2, S>(BackwardFromYFn<Op, M>{p}, a, b, y, n, sm_count, stream);

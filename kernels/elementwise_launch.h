@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * elementwise_launch.h - the C entry into the element-wise kernels, called
- * by host/cuda_elementwise.c after the arguments have been validated.
+ * by host/cuda/cuda_elementwise.c after the arguments have been validated.
  */
 #ifndef ACTK_KERNELS_ELEMENTWISE_LAUNCH_H
 #define ACTK_KERNELS_ELEMENTWISE_LAUNCH_H

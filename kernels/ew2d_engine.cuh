@@ -32,7 +32,8 @@ struct Ew2dGeometry {
 };
 
 template <class S, class Fn>
-__global__ void __launch_bounds__(kGatedBlock) ew2d_forward_kernel(Fn fn, const S *x, const S *bias, S *y, Ew2dGeometry g)
+__global__ void __launch_bounds__(kGatedBlock)
+    ew2d_forward_kernel(Fn fn, const S *x, const S *bias, S *y, Ew2dGeometry g)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -49,7 +50,8 @@ __global__ void __launch_bounds__(kGatedBlock) ew2d_forward_kernel(Fn fn, const 
                 Pack<S> b{}, out;
                 if (bias) b = reinterpret_cast<const Pack<S> *>(bias)[c];
 #pragma unroll
-                for (int k = 0; k < P; ++k) out.v[k] = T::store(fn.forward(T::load(v.v[k]) + (bias ? T::load(b.v[k]) : no_bias)));
+                for (int k = 0; k < P; ++k)
+                    out.v[k] = T::store(fn.forward(T::load(v.v[k]) + (bias ? T::load(b.v[k]) : no_bias)));
                 reinterpret_cast<Pack<S> *>(yr)[c] = out;
             } else {
                 yr[c] = T::store(fn.forward(T::load(xr[c]) + (bias ? T::load(bias[c]) : no_bias)));

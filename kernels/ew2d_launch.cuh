@@ -32,7 +32,8 @@ template <class S> cudaError_t launch_2d_typed(const actk_2d_launch_args &a, int
     constexpr size_t P = (size_t)kPackSize<S>;
     if (a.rows == 0 || a.cols == 0) return cudaSuccess;
     const Params<C> p{C(a.act.alpha), C(a.act.beta)};
-    const S *x = static_cast<const S *>(a.x), *bias = static_cast<const S *>(a.bias), *dy = static_cast<const S *>(a.dy);
+    const S *x = static_cast<const S *>(a.x), *bias = static_cast<const S *>(a.bias),
+            *dy = static_cast<const S *>(a.dy);
     S *out = static_cast<S *>(a.out);
     auto aligned = [](const void *q) { return (uintptr_t)q % 16 == 0; };
     auto launch = [&](auto op) -> cudaError_t {

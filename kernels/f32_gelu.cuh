@@ -269,7 +269,8 @@ template <class Hw = F32Hardware> ACTK_GELU_HD float gelu_tanh(float x)
     const float xc = fminf(fmaxf(x, -11.0f), 11.0f); /* NaN: x carries it */
     const TanhArgument z = tanh_argument(xc);
     const GaussExp e = exp_neg(fabsf(z.zh), xc < 0.0f ? -z.zl : z.zl);
-    const float s2 = f32::from_bits((max_int(e.k, -126) + 127) << 23); /* 2^k, or 2^-126 where E is far below 1 ulp of 1 */
+    const float s2 =
+        f32::from_bits((max_int(e.k, -126) + 127) << 23); /* 2^k, or 2^-126 where E is far below 1 ulp of 1 */
     /* 1/(1 + E) is in [1/2, 1]; the reciprocal may land just outside, where
      * 1 - rc would not be exact (below 1/2) or x rc could overflow (above 1) */
     const float rc = fminf(fmaxf(Hw::rcp(fmaf(e.ef, s2, 1.0f)), 0.5f), 1.0f);

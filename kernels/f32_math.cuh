@@ -23,7 +23,8 @@
 #define ACTK_KERNELS_F32_MATH_CUH
 
 #include <math.h>
-#include <string.h>
+
+#include "float_bits.cuh"
 
 #ifndef ACTK_HD
 #if defined(__CUDACC__)
@@ -88,29 +89,7 @@ ACTK_HD float tanh_small_polynomial(float w)
     return fmaf(p, w, -3.33333333e-01f);
 }
 
-/* ---- bits ------------------------------------------------------------------ */
-
-ACTK_HD int bits_of(float v)
-{
-#if defined(__CUDA_ARCH__)
-    return __float_as_int(v);
-#else
-    int b;
-    memcpy(&b, &v, sizeof b);
-    return b;
-#endif
-}
-
-ACTK_HD float from_bits(int b)
-{
-#if defined(__CUDA_ARCH__)
-    return __int_as_float(b);
-#else
-    float v;
-    memcpy(&v, &b, sizeof v);
-    return v;
-#endif
-}
+/* ---- bits: bits_of, from_bits (float_bits.cuh) --------------------------- */
 
 /* 2^k for k in [-126, 127], built from bits (no MUFU). */
 ACTK_HD float pow2(int k) { return from_bits((k + 127) << 23); }
@@ -222,7 +201,10 @@ template <class Hw = F32Hardware> ACTK_HD Pair divide_pair(Pair a, Pair d)
     return fast_two_sum(q, fmaf(rem2, r, q2));
 }
 
-template <class Hw = F32Hardware> ACTK_HD float divide(float a, float b) { return divide<Hw>(Pair{a, 0.0f}, Pair{b, 0.0f}); }
+template <class Hw = F32Hardware> ACTK_HD float divide(float a, float b)
+{
+    return divide<Hw>(Pair{a, 0.0f}, Pair{b, 0.0f});
+}
 
 /* ---- exponential core ---------------------------------------------------------
  * e^(x + xl) = 2^k (m.hi + m.lo), m normalised, m.hi in [0.70, 1.42].

@@ -19,7 +19,8 @@
 #define ACTK_KERNELS_FP8_CODEC_CUH
 
 #include <stdint.h>
-#include <string.h>
+
+#include "float_bits.cuh"
 
 #if defined(__CUDACC__)
 #define ACTK_FP8_HD __host__ __device__ __forceinline__
@@ -31,28 +32,6 @@ namespace actk {
 
 /* The two formats' constants. Values match actk_fp8_format. */
 enum Fp8Format : int { kFp8E4M3 = 0, kFp8E5M2 = 1 };
-
-ACTK_FP8_HD uint32_t fp8_float_bits(float v)
-{
-#if defined(__CUDA_ARCH__)
-    return __float_as_uint(v);
-#else
-    uint32_t u;
-    memcpy(&u, &v, sizeof u);
-    return u;
-#endif
-}
-
-ACTK_FP8_HD float fp8_bits_float(uint32_t u)
-{
-#if defined(__CUDA_ARCH__)
-    return __uint_as_float(u);
-#else
-    float v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-#endif
-}
 
 /* Largest finite value: 448 (E4M3), 57344 (E5M2). */
 ACTK_FP8_HD float fp8_max(int format) { return format == kFp8E4M3 ? 448.0f : 57344.0f; }
@@ -66,7 +45,7 @@ template <int F> ACTK_FP8_HD uint8_t fp8_encode(float v)
     constexpr uint32_t kMaxCode = F == kFp8E4M3 ? 0x7Eu : 0x7Bu;
     constexpr uint32_t kNanCode = F == kFp8E4M3 ? 0x7Fu : 0x7Eu;
     constexpr uint32_t kInfCode = F == kFp8E4M3 ? kMaxCode : 0x7Cu;
-    const uint32_t u = fp8_float_bits(v);
+    const uint32_t u = float_bits(v);
     const uint32_t sign = (u >> 24) & 0x80u;
     const uint32_t a = u & 0x7fffffffu;
     if (a > 0x7f800000u) return (uint8_t)(sign | kNanCode);
@@ -114,14 +93,14 @@ template <int F> ACTK_FP8_HD float fp8_decode(uint8_t c)
     const uint32_t sign = (uint32_t)(c & 0x80u) << 24;
     const uint32_t mag = c & 0x7fu;
     const uint32_t exp = mag >> M, man = mag & ((1u << M) - 1u);
-    if (F == kFp8E4M3 && mag == 0x7fu) return fp8_bits_float(sign | 0x7fc00000u);
-    if (F == kFp8E5M2 && exp == 0x1fu) return fp8_bits_float(sign | (man == 0 ? 0x7f800000u : 0x7fc00000u));
+    if (F == kFp8E4M3 && mag == 0x7fu) return float_from_bits(sign | 0x7fc00000u);
+    if (F == kFp8E5M2 && exp == 0x1fu) return float_from_bits(sign | (man == 0 ? 0x7f800000u : 0x7fc00000u));
     if (exp == 0) {
         /* man * 2^(1-B-M), exact in float */
-        const float quantum = fp8_bits_float((uint32_t)(127 + 1 - B - M) << 23);
-        return fp8_bits_float(sign | fp8_float_bits((float)man * quantum));
+        const float quantum = float_from_bits((uint32_t)(127 + 1 - B - M) << 23);
+        return float_from_bits(sign | float_bits((float)man * quantum));
     }
-    return fp8_bits_float(sign | ((exp + (uint32_t)(127 - B)) << 23) | (man << (23 - M)));
+    return float_from_bits(sign | ((exp + (uint32_t)(127 - B)) << 23) | (man << (23 - M)));
 }
 
 ACTK_FP8_HD float fp8_decode(int format, uint8_t c)

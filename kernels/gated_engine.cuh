@@ -98,13 +98,13 @@ __device__ __forceinline__ void store_gate_up(S *row, size_t c, const GatedGeome
  * bias and holds one copy of the op (a branch on bias != NULL made the
  * compiler keep two). Static device data, not an allocation; 16-byte
  * aligned for the pack loads. */
-alignas(16) static __device__ const unsigned int kNegativeZeroWords[8] = {0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u,
-                                                              0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u};
-alignas(16) static __device__ const unsigned long long kNegativeZeroDoubles[4] = {0x8000000000000000ull, 0x8000000000000000ull,
-                                                                      0x8000000000000000ull, 0x8000000000000000ull};
-alignas(16) static __device__ const unsigned short kNegativeZeroHalves[16] = {0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000,
-                                                                  0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000,
-                                                                  0x8000, 0x8000, 0x8000, 0x8000};
+alignas(16) static __device__ const unsigned int kNegativeZeroWords[8] = {
+    0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u};
+alignas(16) static __device__ const unsigned long long kNegativeZeroDoubles[4] = {
+    0x8000000000000000ull, 0x8000000000000000ull, 0x8000000000000000ull, 0x8000000000000000ull};
+alignas(16) static __device__ const
+    unsigned short kNegativeZeroHalves[16] = {0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000,
+                                              0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000};
 template <class S> __device__ __forceinline__ const S *negative_zeros()
 {
     if constexpr (sizeof(S) == 8) return reinterpret_cast<const S *>(kNegativeZeroDoubles);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * gated_launch.h - the C entry into the gated kernels, called by
- * host/cuda_gated.c after the arguments have been validated.
+ * host/cuda/cuda_gated.c after the arguments have been validated.
  */
 #ifndef ACTK_KERNELS_GATED_LAUNCH_H
 #define ACTK_KERNELS_GATED_LAUNCH_H

@@ -105,8 +105,8 @@ inline cudaError_t kernel_ptx_version(const void *kernel, const actk_device_fact
 
 /* Blocks of `block` threads with `dynamic` bytes each that one SM holds at
  * once (at least 1). Call dynamic_smem_limit first when dynamic > 48 KiB. */
-inline cudaError_t resident_blocks_per_sm(const void *kernel, const actk_device_facts &device, int block, size_t dynamic,
-                                          size_t *blocks)
+inline cudaError_t resident_blocks_per_sm(const void *kernel, const actk_device_facts &device, int block,
+                                          size_t dynamic, size_t *blocks)
 {
     static LaunchFactTable<4096> table;
     return table.get(kernel, device.ordinal, block, dynamic, blocks, [&](size_t *resident) {

@@ -57,8 +57,8 @@ extern "C" cudaError_t actk_launch_maxout(int backward, actk_dtype dtype, size_t
         using S = decltype(tag);
         const unsigned grid = actk::grid_for(out_total, 256, sm_count);
         if (backward)
-            actk::maxout_kernel<S, true><<<grid, 256, 0, stream>>>(static_cast<const S *>(x), static_cast<const S *>(dy),
-                                                                   static_cast<S *>(out), out_total, pieces, inner);
+            actk::maxout_kernel<S, true><<<grid, 256, 0, stream>>>(
+                static_cast<const S *>(x), static_cast<const S *>(dy), static_cast<S *>(out), out_total, pieces, inner);
         else
             actk::maxout_kernel<S, false><<<grid, 256, 0, stream>>>(static_cast<const S *>(x), nullptr,
                                                                     static_cast<S *>(out), out_total, pieces, inner);

@@ -34,9 +34,8 @@ struct Params {
  * kOp and kHasFromY (backward_from_y exists) from the op list
  * (kernels/op_list.h), so they are written once for C and CUDA alike. */
 template <actk_op E> struct ListedOp;
-#define ACTK_LISTED_OP(E, name, S, alpha, beta, from_y, ...)                                                            \
-    template <>                                                                                                        \
-    struct ListedOp<ACTK_OP_##E> {                                                                                     \
+#define ACTK_LISTED_OP(E, name, S, alpha, beta, from_y, ...)                                                           \
+    template <> struct ListedOp<ACTK_OP_##E> {                                                                         \
         static constexpr actk_op kOp = ACTK_OP_##E;                                                                    \
         static constexpr bool kHasFromY = from_y != 0;                                                                 \
     };
@@ -46,14 +45,29 @@ ACTK_OP_LIST(ACTK_LISTED_OP)
 
 struct IdentityOp : ListedOp<ACTK_OP_IDENTITY> {
     template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x; }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return m_isnan(x) ? x : dy; }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy; }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        return m_isnan(x) ? x : dy;
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        return m_isnan(y) ? y : dy;
+    }
 };
 
 struct StepOp : ListedOp<ACTK_OP_STEP> {
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return m_isnan(x) ? x : (x > C(0) ? C(1) : C(0)); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C, Params<C>) { return m_isnan(x) ? x : C(0); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C, Params<C>) { return m_isnan(y) ? y : C(0); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        return m_isnan(x) ? x : (x > C(0) ? C(1) : C(0));
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C, Params<C>)
+    {
+        return m_isnan(x) ? x : C(0);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C, Params<C>)
+    {
+        return m_isnan(y) ? y : C(0);
+    }
 };
 
 struct SigmoidOp : ListedOp<ACTK_OP_SIGMOID> {
@@ -92,15 +106,33 @@ struct TanhOp : ListedOp<ACTK_OP_TANH> {
 };
 
 struct ReluOp : ListedOp<ACTK_OP_RELU> {
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return m_isnan(x) ? x : (x > C(0) ? x : C(0)); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(0), x, dy); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0), y, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        return m_isnan(x) ? x : (x > C(0) ? x : C(0));
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        return masked(x > C(0), x, dy);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        return masked(y > C(0), y, dy);
+    }
 };
 
 struct LeakyReluOp : ListedOp<ACTK_OP_LEAKY_RELU> {
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x > C(0) ? x : p.alpha * x; }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return m_isnan(x) ? x : (x > C(0) ? dy : dy * p.alpha); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * p.alpha); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
+    {
+        return x > C(0) ? x : p.alpha * x;
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    {
+        return m_isnan(x) ? x : (x > C(0) ? dy : dy * p.alpha);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
+    {
+        return m_isnan(y) ? y : (y > C(0) ? dy : dy * p.alpha);
+    }
 };
 
 struct EluOp : ListedOp<ACTK_OP_ELU> {
@@ -112,10 +144,14 @@ struct EluOp : ListedOp<ACTK_OP_ELU> {
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
     {
         if (m_isnan(x)) return x;
-        if constexpr (IsF32Math<M>::value) return x > C(0) ? dy : f32::dy_scaled_exp(dy, x, 0.0f, f32::Pair{p.alpha, 0.0f});
+        if constexpr (IsF32Math<M>::value)
+            return x > C(0) ? dy : f32::dy_scaled_exp(dy, x, 0.0f, f32::Pair{p.alpha, 0.0f});
         return x > C(0) ? dy : dy * (p.alpha * M::exp(x));
     }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y + p.alpha)); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
+    {
+        return m_isnan(y) ? y : (y > C(0) ? dy : dy * (y + p.alpha));
+    }
 };
 
 struct SeluOp : ListedOp<ACTK_OP_SELU> {
@@ -219,7 +255,8 @@ struct SoftplusOp : ListedOp<ACTK_OP_SOFTPLUS> {
         if (m_isnan(x)) return x;
         const C z = p.alpha * x;
         if (z > p.beta) return dy;
-        if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid<typename M::Hardware>(dy, z, product_error(p.alpha, x, z));
+        if constexpr (IsF32Math<M>::value)
+            return f32::dy_sigmoid<typename M::Hardware>(dy, z, product_error(p.alpha, x, z));
         return dy * sigmoid_corrected<M>(z, product_error(p.alpha, x, z));
     }
     template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
@@ -290,7 +327,8 @@ struct GeluOp : ListedOp<ACTK_OP_GELU> {
             /* below -20, |gelu'| < 2^-285: dy gelu' is 0 for every float dy
              * (f32_gelu clamps x there, right only for |dy| < 2^5) */
             if (x < C(-20)) return dy * C(-0.0);
-            return f32::with_moderate_gradient(dy, [x](float g) { return f32_gelu::gelu_backward<typename M::Hardware>(x, g); });
+            return f32::with_moderate_gradient(
+                dy, [x](float g) { return f32_gelu::gelu_backward<typename M::Hardware>(x, g); });
         } else {
             if (m_isnan(x)) return x;
             if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
@@ -366,7 +404,8 @@ struct GeluTanhOp : ListedOp<ACTK_OP_GELU_TANH> {
             /* below -14, |gelu_tanh'| < 2^-300: dy times it is 0 for every
              * float dy (f32_gelu clamps x there, right only for |dy| < 2^5) */
             if (x < C(-14)) return dy * C(-0.0);
-            return f32::with_moderate_gradient(dy, [x](float g) { return f32_gelu::gelu_tanh_backward<typename M::Hardware>(x, g); });
+            return f32::with_moderate_gradient(
+                dy, [x](float g) { return f32_gelu::gelu_tanh_backward<typename M::Hardware>(x, g); });
         } else {
             if (m_isnan(x)) return x;
             if (m_isinf(x)) return x > C(0) ? dy : dy * C(0);
@@ -461,26 +500,56 @@ struct MishOp : ListedOp<ACTK_OP_MISH> {
 
 struct HardtanhOp : ListedOp<ACTK_OP_HARDTANH> {
     /* alpha = min, beta = max */
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x < p.alpha ? p.alpha : (x > p.beta ? p.beta : x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha && x < p.beta, x, dy); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p) { return masked(y > p.alpha && y < p.beta, y, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
+    {
+        return x < p.alpha ? p.alpha : (x > p.beta ? p.beta : x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    {
+        return masked(x > p.alpha && x < p.beta, x, dy);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C> p)
+    {
+        return masked(y > p.alpha && y < p.beta, y, dy);
+    }
 };
 
 struct Relu6Op : ListedOp<ACTK_OP_RELU6> {
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x < C(0) ? C(0) : (x > C(6) ? C(6) : x); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(0) && x < C(6), x, dy); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0) && y < C(6), y, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        return x < C(0) ? C(0) : (x > C(6) ? C(6) : x);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        return masked(x > C(0) && x < C(6), x, dy);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        return masked(y > C(0) && y < C(6), y, dy);
+    }
 };
 
 struct HardsigmoidOp : ListedOp<ACTK_OP_HARDSIGMOID> {
     /* (x + 3) / 6: x + 3 is exact near -3, so no cancellation there. */
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x <= C(-3) ? C(0) : (x >= C(3) ? C(1) : (x + C(3)) / C(6)); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>) { return masked(x > C(-3) && x < C(3), x, dy / C(6)); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y > C(0) && y < C(1), y, dy / C(6)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        return x <= C(-3) ? C(0) : (x >= C(3) ? C(1) : (x + C(3)) / C(6));
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
+    {
+        return masked(x > C(-3) && x < C(3), x, dy / C(6));
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        return masked(y > C(0) && y < C(1), y, dy / C(6));
+    }
 };
 
 struct HardswishOp : ListedOp<ACTK_OP_HARDSWISH> {
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>) { return x <= C(-3) ? C(0) : (x >= C(3) ? x : x * (x + C(3)) / C(6)); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C>)
+    {
+        return x <= C(-3) ? C(0) : (x >= C(3) ? x : x * (x + C(3)) / C(6));
+    }
     /* PyTorch's convention: 0 below -3, (2x + 3)/6 on [-3, 3], 1 above. */
     template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C>)
     {
@@ -502,7 +571,10 @@ struct LogsigmoidOp : ListedOp<ACTK_OP_LOGSIGMOID> {
         if constexpr (IsF32Math<M>::value) return f32::dy_sigmoid<typename M::Hardware>(dy, -x, 0.0f);
         return dy * sigmoid<M>(-x);
     }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return m_isnan(y) ? y : dy * -M::expm1(y); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        return m_isnan(y) ? y : dy * -M::expm1(y);
+    }
 };
 
 struct TanhshrinkOp : ListedOp<ACTK_OP_TANHSHRINK> {
@@ -550,19 +622,37 @@ struct SoftshrinkOp : ListedOp<ACTK_OP_SOFTSHRINK> {
     {
         return x > p.alpha ? x - p.alpha : (x < -p.alpha ? x + p.alpha : (m_isnan(x) ? x : C(0)));
     }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha || x < -p.alpha, x, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    {
+        return masked(x > p.alpha || x < -p.alpha, x, dy);
+    }
 };
 
 struct HardshrinkOp : ListedOp<ACTK_OP_HARDSHRINK> {
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return (x > p.alpha || x < -p.alpha || m_isnan(x)) ? x : C(0); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(x > p.alpha || x < -p.alpha, x, dy); }
-    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>) { return masked(y != C(0), y, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
+    {
+        return (x > p.alpha || x < -p.alpha || m_isnan(x)) ? x : C(0);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    {
+        return masked(x > p.alpha || x < -p.alpha, x, dy);
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward_from_y(C y, C dy, Params<C>)
+    {
+        return masked(y != C(0), y, dy);
+    }
 };
 
 struct ThresholdOp : ListedOp<ACTK_OP_THRESHOLD> {
     /* alpha = threshold, beta = value; x <= t ? v : x keeps NaN as NaN */
-    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p) { return x <= p.alpha ? p.beta : x; }
-    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p) { return masked(!(x <= p.alpha), x, dy); }
+    template <class M, class C = typename M::T> ACTK_HD static C forward(C x, Params<C> p)
+    {
+        return x <= p.alpha ? p.beta : x;
+    }
+    template <class M, class C = typename M::T> ACTK_HD static C backward(C x, C dy, Params<C> p)
+    {
+        return masked(!(x <= p.alpha), x, dy);
+    }
 };
 
 /* Calls visitor(OpStruct{}) for a runtime op; returns what it returns, or

@@ -50,7 +50,8 @@ ACTK_PHILOX_FN actk_philox_block actk_philox4x32_10(actk_philox_block c, uint32_
 /* The four random words for elements 4g .. 4g+3 of the stream (seed, offset). */
 ACTK_PHILOX_FN actk_philox_block actk_rrelu_words(uint64_t seed, uint64_t offset, uint64_t group)
 {
-    actk_philox_block counter = {{(uint32_t)group, (uint32_t)(group >> 32), (uint32_t)offset, (uint32_t)(offset >> 32)}};
+    actk_philox_block counter = {
+        {(uint32_t)group, (uint32_t)(group >> 32), (uint32_t)offset, (uint32_t)(offset >> 32)}};
     return actk_philox4x32_10(counter, (uint32_t)seed, (uint32_t)(seed >> 32));
 }
 

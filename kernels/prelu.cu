@@ -63,7 +63,8 @@ __device__ Compensated<C> sum_over_block_rows(Compensated<C> mine, C *tree_hi, C
     for (; half > 0; half /= 2) {
         if (threadIdx.y < half && threadIdx.y + half < by) {
             const unsigned other = t + half * blockDim.x;
-            const Compensated<C> s = Compensated<C>{tree_hi[t], tree_lo[t]}.plus(Compensated<C>{tree_hi[other], tree_lo[other]});
+            const Compensated<C> s =
+                Compensated<C>{tree_hi[t], tree_lo[t]}.plus(Compensated<C>{tree_hi[other], tree_lo[other]});
             tree_hi[t] = s.hi;
             tree_lo[t] = s.lo;
         }
@@ -123,8 +124,8 @@ prelu_slope_reduce_kernel(const StructuredCompute<S> *partial_hi, const Structur
         __syncthreads();
         for (int half = kThreads / 2; half > 0; half /= 2) {
             if ((int)threadIdx.x < half) {
-                const Compensated<C> s =
-                    Compensated<C>{tree_hi[threadIdx.x], tree_lo[threadIdx.x]}.plus(Compensated<C>{tree_hi[threadIdx.x + half], tree_lo[threadIdx.x + half]});
+                const Compensated<C> s = Compensated<C>{tree_hi[threadIdx.x], tree_lo[threadIdx.x]}.plus(
+                    Compensated<C>{tree_hi[threadIdx.x + half], tree_lo[threadIdx.x + half]});
                 tree_hi[threadIdx.x] = s.hi;
                 tree_lo[threadIdx.x] = s.lo;
             }
@@ -160,15 +161,16 @@ extern "C" cudaError_t actk_launch_prelu_backward(actk_dtype dtype, size_t outer
         using S = decltype(tag);
         using C = actk::StructuredCompute<S>;
         C *hi = static_cast<C *>(workspace), *lo = hi + plan->partials;
-        const dim3 grid((unsigned)plan->grid_x, (unsigned)plan->splits), block((unsigned)plan->block_x, (unsigned)plan->block_y);
+        const dim3 grid((unsigned)plan->grid_x, (unsigned)plan->splits),
+            block((unsigned)plan->block_x, (unsigned)plan->block_y);
         actk::prelu_backward_partial_kernel<S><<<grid, block, 0, stream>>>(
-            static_cast<const S *>(x), static_cast<const S *>(slope), static_cast<const S *>(dy), static_cast<S *>(dx), hi, lo,
-            outer, channels, inner, plan->rows_per_split);
+            static_cast<const S *>(x), static_cast<const S *>(slope), static_cast<const S *>(dy), static_cast<S *>(dx),
+            hi, lo, outer, channels, inner, plan->rows_per_split);
         cudaError_t err = cudaGetLastError();
         if (err != cudaSuccess) return err;
         const unsigned reduce_blocks = (unsigned)(channels < (size_t)sm_count * 16 ? channels : (size_t)sm_count * 16);
-        actk::prelu_slope_reduce_kernel<S><<<reduce_blocks, actk::kThreads, 0, stream>>>(hi, lo, static_cast<S *>(dslope),
-                                                                                          channels, inner, plan->splits);
+        actk::prelu_slope_reduce_kernel<S><<<reduce_blocks, actk::kThreads, 0, stream>>>(
+            hi, lo, static_cast<S *>(dslope), channels, inner, plan->splits);
         return cudaGetLastError();
     });
 }

@@ -151,7 +151,8 @@ __global__ void __launch_bounds__(kQuantBlock) quant_forward_kernel(Src src, Qua
         tensor_amax = warp_max_u32(tensor_amax);
         /* read first: once the running max is above this warp's, no atomic (a stale read only costs one) */
         unsigned int *amax_bits = reinterpret_cast<unsigned int *>(out.amax);
-        if (lane == 0 && out.amax && tensor_amax != 0 && tensor_amax > *reinterpret_cast<volatile unsigned int *>(amax_bits))
+        if (lane == 0 && out.amax && tensor_amax != 0 &&
+            tensor_amax > *reinterpret_cast<volatile unsigned int *>(amax_bits))
             atomicMax(amax_bits, tensor_amax);
         if (blockIdx.x == 0 && threadIdx.x == 0 && out.scale_inv) *out.scale_inv = 1.0f / tensor_scale;
     }

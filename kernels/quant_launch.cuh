@@ -47,13 +47,15 @@ template <class S> cudaError_t launch_quant_typed(const actk_quant_launch_args &
         using Op = decltype(op);
         if (!a.gated) {
             using Src = Ew2dQuantSource<S, Ew2dFn<Op, M>>;
-            quant_forward_kernel<S, Src><<<grid, kQuantBlock, 0, stream>>>(Src{Ew2dFn<Op, M>{p}, x, bias, a.ldx}, g, out);
+            quant_forward_kernel<S, Src>
+                <<<grid, kQuantBlock, 0, stream>>>(Src{Ew2dFn<Op, M>{p}, x, bias, a.ldx}, g, out);
         } else {
             using Fn = GatedFn<GatedProductOp<Op>, M>;
             using Src = GatedQuantSource<S, Fn>;
             const bool interleaved = a.layout == ACTK_GATED_INTERLEAVED, gate_second = a.gate == ACTK_GATE_SECOND;
             const size_t second = interleaved ? 1 : a.cols;
-            const Src src{Fn{p}, x, bias, a.ldx, interleaved ? 2u : 1u, gate_second ? second : 0, gate_second ? 0 : second};
+            const Src src{
+                Fn{p}, x, bias, a.ldx, interleaved ? 2u : 1u, gate_second ? second : 0, gate_second ? 0 : second};
             quant_forward_kernel<S, Src><<<grid, kQuantBlock, 0, stream>>>(src, g, out);
         }
         return cudaGetLastError();

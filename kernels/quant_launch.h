@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * quant_launch.h - the C entry into the FP8-output kernels, called by
- * host/cuda_quant.c after validation.
+ * host/cuda/cuda_quant.c after validation.
  */
 #ifndef ACTK_KERNELS_QUANT_LAUNCH_H
 #define ACTK_KERNELS_QUANT_LAUNCH_H

@@ -33,14 +33,14 @@ namespace actk {
 /* |v|'s bits as an order key for the finite amax: non-finite values count as 0. */
 ACTK_FP8_HD uint32_t quant_finite_abs_bits(float v)
 {
-    const uint32_t a = fp8_float_bits(v) & 0x7fffffffu;
+    const uint32_t a = float_bits(v) & 0x7fffffffu;
     return a < 0x7f800000u ? a : 0u;
 }
 
 /* |v|'s bits as an order key for the per-tensor amax: NaN canonical and largest. */
 ACTK_FP8_HD uint32_t quant_amax_bits(float v)
 {
-    const uint32_t a = fp8_float_bits(v) & 0x7fffffffu;
+    const uint32_t a = float_bits(v) & 0x7fffffffu;
     return a > 0x7f800000u ? 0x7fffffffu : a;
 }
 
@@ -49,7 +49,7 @@ ACTK_FP8_HD uint32_t quant_umax(uint32_t a, uint32_t b) { return a > b ? a : b; 
 /* 2^k as a float, k in [-149, 127]. */
 ACTK_FP8_HD float quant_pow2(int k)
 {
-    return k >= -126 ? fp8_bits_float((uint32_t)(k + 127) << 23) : fp8_bits_float(1u << (k + 149));
+    return k >= -126 ? float_from_bits((uint32_t)(k + 127) << 23) : float_from_bits(1u << (k + 149));
 }
 
 /* floor(log2(a)) for the bits of a positive finite float. */
@@ -68,9 +68,9 @@ ACTK_FP8_HD int quant_ilog2(uint32_t abits)
 ACTK_FP8_HD float quant_scale_from_amax(int format, uint32_t amax_bits, int pow2)
 {
     if (amax_bits == 0) return 1.0f;
-    float s = fp8_max(format) / fp8_bits_float(amax_bits);
+    float s = fp8_max(format) / float_from_bits(amax_bits);
     if (s > 0x1p127f) s = 0x1p127f; /* also catches inf from a tiny amax */
-    if (pow2) s = fp8_bits_float(fp8_float_bits(s) & 0x7f800000u); /* s is normal: keep the exponent */
+    if (pow2) s = float_from_bits(float_bits(s) & 0x7f800000u); /* s is normal: keep the exponent */
     return s;
 }
 
@@ -80,9 +80,10 @@ ACTK_FP8_HD float quant_scale_from_amax(int format, uint32_t amax_bits, int pow2
 ACTK_FP8_HD float quant_product(float y, float s)
 {
     const float p = y * s;
-    const uint32_t pb = fp8_float_bits(p);
-    const bool finite_factors = (fp8_float_bits(y) & 0x7fffffffu) < 0x7f800000u && (fp8_float_bits(s) & 0x7fffffffu) < 0x7f800000u;
-    if ((pb & 0x7fffffffu) == 0x7f800000u && finite_factors) return fp8_bits_float((pb & 0x80000000u) | 0x7f7fffffu);
+    const uint32_t pb = float_bits(p);
+    const bool finite_factors =
+        (float_bits(y) & 0x7fffffffu) < 0x7f800000u && (float_bits(s) & 0x7fffffffu) < 0x7f800000u;
+    if ((pb & 0x7fffffffu) == 0x7f800000u && finite_factors) return float_from_bits((pb & 0x80000000u) | 0x7f7fffffu);
     return p;
 }
 

@@ -26,7 +26,8 @@ __global__ void rrelu_kernel(actk_rrelu params, const S *x, const S *dy, S *out,
         for (int k = 0; k < 4; ++k) {
             const size_t i = 4 * g + k;
             if (i >= n) break;
-            const C a = params.training ? (C)actk_rrelu_slope_from_word(words.v[k], params.lower, params.upper) : (C)mean_slope;
+            const C a =
+                params.training ? (C)actk_rrelu_slope_from_word(words.v[k], params.lower, params.upper) : (C)mean_slope;
             const C v = (C)T::load(x[i]);
             if constexpr (kBackward) {
                 const C grad = (C)T::load(dy[i]);

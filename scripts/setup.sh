@@ -3,7 +3,8 @@
 # Installs what building and testing actk needs, if it is missing:
 # a C/C++ toolchain, CMake (>= 3.25), pkg-config, GoogleTest and
 # Debian's python3-matplotlib (for the pictures), clang with libFuzzer, and
-# zlib + OpenBLAS + dataset-fashion-mnist (for the MLP example), and pip
+# zlib + OpenBLAS + dataset-fashion-mnist (for the MLP example), clang-format
+# (tools/wrap_long_lines.sh), and pip
 # (to fetch NVIDIA's cuobjdump for the SASS check).
 # The CUDA toolkit is optional and is not installed here.
 set -euo pipefail
@@ -21,6 +22,8 @@ compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 { compgen -G "/usr/include/x86_64-linux-gnu/openblas*/cblas.h" >/dev/null || [ -f /usr/include/cblas.h ]; } || missing+=(libopenblas-dev)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
+# clang-format for tools/wrap_long_lines.sh (the 120-column check itself is Python)
+command -v clang-format >/dev/null 2>&1 || missing+=(clang-format)
 # pip fetches NVIDIA's cuobjdump/nvdisasm wheels for the SASS check (scripts/cuda_tools.sh)
 /usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 # matplotlib for the pictures (tools/plot_curves.py) and their test

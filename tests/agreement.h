@@ -34,10 +34,11 @@ inline std::vector<actk_act> activations_under_test()
 {
     std::vector<actk_act> acts;
     for (int op = 0; op < ACTK_OP_COUNT; ++op) acts.push_back(actk_act_default((actk_op)op));
-    const actk_act extra[] = {{ACTK_OP_LEAKY_RELU, 0.2f, 0},  {ACTK_OP_ELU, 0.7f, 0},         {ACTK_OP_CELU, 0.7f, 0},
-                              {ACTK_OP_CELU, 2.5f, 0},        {ACTK_OP_SOFTPLUS, 0.7f, 20.0f}, {ACTK_OP_SOFTPLUS, 3.0f, 10.0f},
-                              {ACTK_OP_SILU, 1.702f, 0},      {ACTK_OP_HARDTANH, -2.0f, 0.5f}, {ACTK_OP_SOFTSHRINK, 1.3f, 0},
-                              {ACTK_OP_HARDSHRINK, 0.2f, 0},  {ACTK_OP_THRESHOLD, 0.3f, -2.0f}};
+    const actk_act extra[] = {
+        {ACTK_OP_LEAKY_RELU, 0.2f, 0}, {ACTK_OP_ELU, 0.7f, 0},          {ACTK_OP_CELU, 0.7f, 0},
+        {ACTK_OP_CELU, 2.5f, 0},       {ACTK_OP_SOFTPLUS, 0.7f, 20.0f}, {ACTK_OP_SOFTPLUS, 3.0f, 10.0f},
+        {ACTK_OP_SILU, 1.702f, 0},     {ACTK_OP_HARDTANH, -2.0f, 0.5f}, {ACTK_OP_SOFTSHRINK, 1.3f, 0},
+        {ACTK_OP_HARDSHRINK, 0.2f, 0}, {ACTK_OP_THRESHOLD, 0.3f, -2.0f}};
     acts.insert(acts.end(), std::begin(extra), std::end(extra));
     return acts;
 }

@@ -126,12 +126,14 @@ inline void check_gated_value(GatedReport &rep, const Gated &g, actk_dtype dtype
     if (std::isfinite((double)want) && std::isfinite((double)got) && std::isfinite((double)gate)) {
         const double oracle = [&] {
             double row[2] = {(double)gate, (double)up}, d1 = (double)dy, out[2] = {0, 0};
-            gated_cpu(g, which != 0, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, row, 2, &d1, 1, out, which == 0 ? 1 : 2);
+            gated_cpu(g, which != 0, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, row, 2, &d1, 1, out,
+                      which == 0 ? 1 : 2);
             return which == 2 ? out[1] : out[0];
         }();
         double spread = 0;
         for (double sign : {-1.0, 1.0}) {
-            double row[2] = {(double)gate * (1 + sign * range.gate_wobble), (double)up}, d1 = (double)dy, out[2] = {0, 0};
+            double row[2] = {(double)gate * (1 + sign * range.gate_wobble), (double)up}, d1 = (double)dy,
+                   out[2] = {0, 0};
             if (row[0] == (double)gate) row[0] = std::nextafter(row[0], sign * INFINITY);
             if (gated_cpu(g, which != 0, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, row, 2, &d1, 1, out,
                           which == 0 ? 1 : 2) != ACTK_SUCCESS)

@@ -139,7 +139,9 @@ inline std::vector<float> oracle_y32(const QuantCase &c, const QuantInputs &in)
     else if (bias)
         s = actk_cpu_gated_bias_forward(c.act, c.layout, c.gate, ACTK_F32, c.rows, c.cols, x32.data(), c.ldx, bias,
                                         y.data(), c.cols);
-    else s = actk_cpu_gated_forward(c.act, c.layout, c.gate, ACTK_F32, c.rows, c.cols, x32.data(), c.ldx, y.data(), c.cols);
+    else
+        s = actk_cpu_gated_forward(c.act, c.layout, c.gate, ACTK_F32, c.rows, c.cols, x32.data(), c.ldx, y.data(),
+                                   c.cols);
     if (s != ACTK_SUCCESS) y.clear();
     y.resize(c.rows * c.cols);
     return y;
@@ -227,7 +229,8 @@ inline Agreement check(const QuantCase &c, const std::vector<float> &y, float te
     for (size_t k = 0; k < kGuard; ++k) {
         if (r.y[k] != kPoisonByte || r.y[r.y.size() - 1 - k] != kPoisonByte) a.fail("y guard band written");
         if (r.mx[k] != kPoisonByte || r.mx[r.mx.size() - 1 - k] != kPoisonByte) a.fail("mx_scales guard band written");
-        if (!std::isnan(r.scales[k]) || !std::isnan(r.scales[r.scales.size() - 1 - k])) a.fail("scales guard band written");
+        if (!std::isnan(r.scales[k]) || !std::isnan(r.scales[r.scales.size() - 1 - k]))
+            a.fail("scales guard band written");
         if (!std::isnan(r.scale_inv[k]) || !std::isnan(r.scale_inv[r.scale_inv.size() - 1 - k]))
             a.fail("scale_inv guard band written");
     }
@@ -309,7 +312,8 @@ inline Agreement check(const QuantCase &c, const std::vector<float> &y, float te
                     const long double lo = actk_fp8_ref_decode(c.format, actk_fp8_ref_encode(c.format, v - d));
                     const long double hi = actk_fp8_ref_decode(c.format, actk_fp8_ref_encode(c.format, v + d));
                     if (gv >= lo && gv <= hi) {
-                        if (a.boundary++ == 0) a.first_boundary = "code " + std::to_string(got) + " oracle " + std::to_string(want) + at;
+                        if (a.boundary++ == 0)
+                            a.first_boundary = "code " + std::to_string(got) + " oracle " + std::to_string(want) + at;
                         continue;
                     }
                 }

@@ -29,7 +29,8 @@ struct Job {
     actk_act act;
     actk_dtype dtype;
     Buffer x, dy, y, dx;
-    Job(actk_op op, actk_dtype d, std::mt19937_64 &rng) : act(actk_act_default(op)), dtype(d), x(d, kN), dy(d, kN), y(d, kN), dx(d, kN)
+    Job(actk_op op, actk_dtype d, std::mt19937_64 &rng)
+        : act(actk_act_default(op)), dtype(d), x(d, kN), dy(d, kN), y(d, kN), dx(d, kN)
     {
         for (size_t i = 0; i < kN; ++i) { x.set(i, random_value(rng, d, 10)); dy.set(i, random_value(rng, d, 2)); }
     }
@@ -39,7 +40,8 @@ std::vector<Job> make_jobs()
 {
     std::mt19937_64 rng(42);
     std::vector<Job> jobs;
-    for (int t = 0; t < kThreads; ++t) jobs.emplace_back((actk_op)((t * 5 + 2) % ACTK_OP_COUNT), kAllDtypes[t % 4], rng);
+    for (int t = 0; t < kThreads; ++t)
+        jobs.emplace_back((actk_op)((t * 5 + 2) % ACTK_OP_COUNT), kAllDtypes[t % 4], rng);
     return jobs;
 }
 
@@ -64,7 +66,8 @@ TEST(Concurrency, CpuCallsFromManyThreadsMatchSingleThreaded)
                 std::memset(j.y.data(), 0, j.y.bytes.size());
                 std::memset(j.dx.data(), 0, j.dx.bytes.size());
                 if (actk_cpu_forward(j.act, j.dtype, kN, j.x.data(), j.y.data()) != ACTK_SUCCESS) ++failures;
-                if (actk_cpu_backward(j.act, j.dtype, kN, j.x.data(), j.dy.data(), j.dx.data()) != ACTK_SUCCESS) ++failures;
+                if (actk_cpu_backward(j.act, j.dtype, kN, j.x.data(), j.dy.data(), j.dx.data()) != ACTK_SUCCESS)
+                    ++failures;
                 if (j.y.bytes != want_y[t].bytes || j.dx.bytes != want_dx[t].bytes) ++failures;
                 /* an error on this thread must not leak into another's message */
                 const std::string tag = "thread-" + std::to_string(t) + "-op";
@@ -152,16 +155,18 @@ TEST(Concurrency, GpuStructuredOpsFromManyThreads)
             for (size_t k = 0; k < n; ++k) x.set(k, u(rng));
             for (size_t k = 0; k < pn; ++k) px.set(k, u(rng));
             for (size_t c = 0; c < channels; ++c) slope.set(c, 0.1 + 0.01 * (double)c);
-            if (actk_cpu_softmax_forward(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, x.data(), y_ref.data()) != ACTK_SUCCESS ||
-                actk_cpu_prelu_forward(ACTK_F32, 4, channels, inner, px.data(), slope.data(), py_ref.data()) != ACTK_SUCCESS ||
+            if (actk_cpu_softmax_forward(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, x.data(), y_ref.data()) !=
+                    ACTK_SUCCESS ||
+                actk_cpu_prelu_forward(ACTK_F32, 4, channels, inner, px.data(), slope.data(), py_ref.data()) !=
+                    ACTK_SUCCESS ||
                 actk_cpu_maxout_forward(ACTK_F32, 4, channels, 2, 1, px.data(), my_ref.data()) != ACTK_SUCCESS)
                 return fail("CPU reference failed");
             cudaStream_t stream;
             void *d_x = nullptr, *d_y = nullptr, *d_px = nullptr, *d_s = nullptr, *d_py = nullptr, *d_my = nullptr;
-            if (cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) != cudaSuccess || cudaMalloc(&d_x, n * 4) != cudaSuccess ||
-                cudaMalloc(&d_y, n * 4) != cudaSuccess || cudaMalloc(&d_px, pn * 4) != cudaSuccess ||
-                cudaMalloc(&d_s, channels * 4) != cudaSuccess || cudaMalloc(&d_py, pn * 4) != cudaSuccess ||
-                cudaMalloc(&d_my, mo * 4) != cudaSuccess)
+            if (cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) != cudaSuccess ||
+                cudaMalloc(&d_x, n * 4) != cudaSuccess || cudaMalloc(&d_y, n * 4) != cudaSuccess ||
+                cudaMalloc(&d_px, pn * 4) != cudaSuccess || cudaMalloc(&d_s, channels * 4) != cudaSuccess ||
+                cudaMalloc(&d_py, pn * 4) != cudaSuccess || cudaMalloc(&d_my, mo * 4) != cudaSuccess)
                 return fail("CUDA setup failed");
             cudaMemcpy(d_x, x.data(), n * 4, cudaMemcpyHostToDevice);
             cudaMemcpy(d_px, px.data(), pn * 4, cudaMemcpyHostToDevice);
@@ -179,9 +184,15 @@ TEST(Concurrency, GpuStructuredOpsFromManyThreads)
             cudaMemcpy(py.data(), d_py, pn * 4, cudaMemcpyDeviceToHost);
             cudaMemcpy(my.data(), d_my, mo * 4, cudaMemcpyDeviceToHost);
             for (size_t k = 0; k < n; ++k)
-                if (ulp_distance(ACTK_F32, y.get(k), y_ref.get(k)) > 4) { fail("softmax differs at " + std::to_string(k)); break; }
+                if (ulp_distance(ACTK_F32, y.get(k), y_ref.get(k)) > 4) {
+                    fail("softmax differs at " + std::to_string(k));
+                    break;
+                }
             for (size_t k = 0; k < pn; ++k)
-                if (ulp_distance(ACTK_F32, py.get(k), py_ref.get(k)) > 1) { fail("prelu differs at " + std::to_string(k)); break; }
+                if (ulp_distance(ACTK_F32, py.get(k), py_ref.get(k)) > 1) {
+                    fail("prelu differs at " + std::to_string(k));
+                    break;
+                }
             for (size_t k = 0; k < mo; ++k)
                 if (my.get(k) != my_ref.get(k)) { fail("maxout differs at " + std::to_string(k)); break; }
             cudaFree(d_x); cudaFree(d_y); cudaFree(d_px); cudaFree(d_s); cudaFree(d_py); cudaFree(d_my);
@@ -191,6 +202,7 @@ TEST(Concurrency, GpuStructuredOpsFromManyThreads)
     }
     for (std::thread &th : threads) th.join();
     EXPECT_EQ(failures.load(), 0);
-    for (int t = 0; t < kStructuredThreads; ++t) EXPECT_TRUE(first_failure[t].empty()) << "thread " << t << ": " << first_failure[t];
+    for (int t = 0; t < kStructuredThreads; ++t)
+        EXPECT_TRUE(first_failure[t].empty()) << "thread " << t << ": " << first_failure[t];
 #endif
 }

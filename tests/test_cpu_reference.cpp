@@ -55,12 +55,15 @@ long double textbook(actk_op op, long double x)
     case ACTK_OP_RELU: return fmaxl(x, 0.0L);
     case ACTK_OP_LEAKY_RELU: return x >= 0 ? x : (long double)0.01f * x; /* alpha is a float */
     case ACTK_OP_ELU: return x > 0 ? x : expl(x) - 1.0L;
-    case ACTK_OP_SELU: return 1.0507009873554804934193349852946L * (x > 0 ? x : 1.6732632423543772848170429916717L * (expl(x) - 1.0L));
+    case ACTK_OP_SELU:
+        return 1.0507009873554804934193349852946L * (x > 0 ? x : 1.6732632423543772848170429916717L * (expl(x) - 1.0L));
     case ACTK_OP_CELU: return fmaxl(0.0L, x) + fminl(0.0L, expl(x) - 1.0L);
     case ACTK_OP_SOFTPLUS: return sp;
     case ACTK_OP_SOFTSIGN: return x / (1.0L + fabsl(x));
     case ACTK_OP_GELU: return 0.5L * x * (1.0L + erfl(x / sqrtl(2.0L)));
-    case ACTK_OP_GELU_TANH: return 0.5L * x * (1.0L + tanhl(sqrtl(2.0L / 3.14159265358979323846264338327950288L) * (x + 0.044715L * x * x * x)));
+    case ACTK_OP_GELU_TANH:
+        return 0.5L * x *
+               (1.0L + tanhl(sqrtl(2.0L / 3.14159265358979323846264338327950288L) * (x + 0.044715L * x * x * x)));
     case ACTK_OP_SILU: return x * sig;
     case ACTK_OP_MISH: return x * tanhl(sp);
     case ACTK_OP_HARDTANH: return fminl(fmaxl(x, -1.0L), 1.0L);
@@ -150,7 +153,8 @@ TEST(CpuReference, IdentitiesBetweenOps)
         EXPECT_EQ(f64_forward(def(ACTK_OP_CELU), x), f64_forward(def(ACTK_OP_ELU), x));
         EXPECT_EQ(f64_forward(def(ACTK_OP_RELU6), x), f64_forward({ACTK_OP_HARDTANH, 0, 6}, x));
         EXPECT_NEAR(f64_forward(def(ACTK_OP_HARDSWISH), x), x * f64_forward(def(ACTK_OP_HARDSIGMOID), x), 1e-14);
-        EXPECT_NEAR(f64_forward({ACTK_OP_SILU, 1.702f, 0}, x), x * f64_forward(def(ACTK_OP_SIGMOID), 1.702f * x), 1e-13);
+        EXPECT_NEAR(f64_forward({ACTK_OP_SILU, 1.702f, 0}, x), x * f64_forward(def(ACTK_OP_SIGMOID), 1.702f * x),
+                    1e-13);
         /* celu(x; a) = a * elu(x/a; 1) */
         EXPECT_NEAR(f64_forward({ACTK_OP_CELU, 2.0f, 0}, x), 2.0 * f64_forward(def(ACTK_OP_ELU), x / 2.0), 1e-14);
         /* sigmoid' = sigmoid (1 - sigmoid) */
@@ -207,7 +211,8 @@ TEST(CpuReference, NanInGivesNanOutEverywhere)
             ASSERT_EQ(actk_cpu_backward(def((actk_op)op), dtype, 1, x.data(), dy.data(), out.data()), ACTK_SUCCESS);
             EXPECT_TRUE(std::isnan((double)out.get(0))) << actk_op_name((actk_op)op) << " backward";
             if (actk_op_has_backward_from_y((actk_op)op)) {
-                ASSERT_EQ(actk_cpu_backward_from_y(def((actk_op)op), dtype, 1, x.data(), dy.data(), out.data()), ACTK_SUCCESS);
+                ASSERT_EQ(actk_cpu_backward_from_y(def((actk_op)op), dtype, 1, x.data(), dy.data(), out.data()),
+                          ACTK_SUCCESS);
                 EXPECT_TRUE(std::isnan((double)out.get(0))) << actk_op_name((actk_op)op) << " from y";
             }
         }
@@ -279,7 +284,10 @@ TEST(CpuReference, InPlaceEqualsOutOfPlaceAndOddSizes)
     for (actk_dtype dtype : kAllDtypes) {
         const size_t n = 1001;
         Buffer x(dtype, n), dy(dtype, n), y(dtype, n), dx(dtype, n);
-        for (size_t i = 0; i < n; ++i) { x.set(i, random_value(rng, dtype, 8)); dy.set(i, random_value(rng, dtype, 2)); }
+        for (size_t i = 0; i < n; ++i) {
+            x.set(i, random_value(rng, dtype, 8));
+            dy.set(i, random_value(rng, dtype, 2));
+        }
         for (int op = 0; op < ACTK_OP_COUNT; ++op) {
             const actk_act act = def((actk_op)op);
             Buffer inplace = x;

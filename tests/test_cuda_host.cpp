@@ -25,8 +25,9 @@ TEST(CudaHost, ArgumentErrorsAreInvalidValueEverythingElseIsCuda)
     for (cudaError_t sticky : {cudaErrorIllegalAddress, cudaErrorLaunchFailure, cudaErrorMisalignedAddress,
                                cudaErrorIllegalInstruction, cudaErrorHardwareStackError, cudaErrorAssert})
         EXPECT_EQ(actk_cuda_status_of(sticky), ACTK_ERROR_CUDA) << cudaGetErrorName(sticky);
-    for (cudaError_t other : {cudaErrorStreamCaptureInvalidated, cudaErrorStreamCaptureImplicit, cudaErrorInsufficientDriver,
-                              cudaErrorMemoryAllocation, cudaErrorNotSupported, cudaErrorUnknown})
+    for (cudaError_t other :
+         {cudaErrorStreamCaptureInvalidated, cudaErrorStreamCaptureImplicit, cudaErrorInsufficientDriver,
+          cudaErrorMemoryAllocation, cudaErrorNotSupported, cudaErrorUnknown})
         EXPECT_EQ(actk_cuda_status_of(other), ACTK_ERROR_CUDA) << cudaGetErrorName(other);
 }
 
@@ -54,7 +55,8 @@ TEST(CudaHost, WithoutADriver)
     if (cudaDriverGetVersion(&driver) != cudaSuccess || driver != 0)
         GTEST_SKIP() << "a CUDA driver is installed; this covers machines without one";
     EXPECT_EQ(actk_cuda_device_count(), 0);
-    EXPECT_EQ(actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, 0, nullptr, nullptr, nullptr), ACTK_ERROR_NO_DEVICE);
+    EXPECT_EQ(actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, 0, nullptr, nullptr, nullptr),
+              ACTK_ERROR_NO_DEVICE);
     EXPECT_NE(std::strstr(actk_last_error(), "no NVIDIA driver"), nullptr) << actk_last_error();
     int fake_stream_storage = 0;
     EXPECT_EQ(actk_cuda_check_stream("test", reinterpret_cast<actk_stream>(&fake_stream_storage)), ACTK_ERROR_CUDA);

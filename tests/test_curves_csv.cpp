@@ -87,7 +87,8 @@ TEST(CurvesTool, BadParametersWriteNothing)
 {
     const std::string out = ::testing::TempDir() + "actk_curves_bad_params.csv";
     std::remove(out.c_str());
-    const std::string cmd = std::string(ACTK_CURVES_PATH) + " --cpu-only --op celu --alpha 0 --out " + out + " 2> /dev/null";
+    const std::string cmd =
+        std::string(ACTK_CURVES_PATH) + " --cpu-only --op celu --alpha 0 --out " + out + " 2> /dev/null";
     EXPECT_NE(std::system(cmd.c_str()), 0);
     FILE *f = std::fopen(out.c_str(), "r");
     EXPECT_EQ(f, nullptr) << "actk_curves created " << out << " before rejecting alpha = 0";

@@ -67,9 +67,11 @@ long double replay(actk_dtype dtype, const std::function<long double(size_t)> &v
     return out.get(0);
 }
 
-long double replay_for(actk_dtype dtype, const std::function<long double(size_t)> &v, size_t rows, Plan p, bool compensated)
+long double replay_for(actk_dtype dtype, const std::function<long double(size_t)> &v, size_t rows, Plan p,
+                       bool compensated)
 {
-    return dtype == ACTK_F64 ? replay<double>(dtype, v, rows, p, compensated) : replay<float>(dtype, v, rows, p, compensated);
+    return dtype == ACTK_F64 ? replay<double>(dtype, v, rows, p, compensated)
+                             : replay<float>(dtype, v, rows, p, compensated);
 }
 
 /* The exact sum (Neumaier in long double, 2^-64 of the sum and far below
@@ -113,7 +115,9 @@ long double rounded(actk_dtype dtype, long double v)
 TEST(DbiasReductionOnHost, RandomColumnsMeetTheBound)
 {
     std::mt19937_64 rng(17);
-    struct Shape { size_t rows, cols; } shapes[] = {{1, 8}, {3000, 67}, {1000, 2051}, {70000, 3}, {200000, 1u << 21}, {5, 1u << 22}};
+    struct Shape {
+        size_t rows, cols;
+    } shapes[] = {{1, 8}, {3000, 67}, {1000, 2051}, {70000, 3}, {200000, 1u << 21}, {5, 1u << 22}};
     for (const actk_dtype dtype : kAllDtypes)
         for (const Shape &s : shapes)
             for (const bool gated : {false, true}) {
@@ -139,8 +143,11 @@ TEST(DbiasReductionOnHost, RandomColumnsMeetTheBound)
  * misses by several ULP. */
 TEST(DbiasReductionOnHost, SmallTermsAfterALargeOneNeedTheCompensatedSums)
 {
-    struct Case { actk_dtype dtype; long double big, term; } cases[] = {
-        {ACTK_F16, 2048.0L, 0x1p-14L}, {ACTK_BF16, 0x1p16L, 0x1p-9L}, {ACTK_F32, 0x1p24L, 0.25L}, {ACTK_F64, 0x1p53L, 0.25L}};
+    struct Case { actk_dtype dtype; long double big, term;
+    } cases[] = {{ACTK_F16, 2048.0L, 0x1p-14L},
+                 {ACTK_BF16, 0x1p16L, 0x1p-9L},
+                 {ACTK_F32, 0x1p24L, 0.25L},
+                 {ACTK_F64, 0x1p53L, 0.25L}};
     for (const Case &c : cases) {
         const size_t rows = (size_t)1 << 20, cols = (size_t)1 << 21; /* 2^21 columns: one slice */
         const Plan p = plan_for(c.dtype, rows, cols, true);
@@ -150,10 +157,12 @@ TEST(DbiasReductionOnHost, SmallTermsAfterALargeOneNeedTheCompensatedSums)
         long double exact, abs_sum;
         exact_sum(at, rows, &exact, &abs_sum);
         const long double got = replay_for(c.dtype, at, rows, p, true);
-        EXPECT_TRUE(within_bound(c.dtype, got, exact, abs_sum, p)) << actk_dtype_name(c.dtype) << ": got " << (double)got << " exact " << (double)exact;
+        EXPECT_TRUE(within_bound(c.dtype, got, exact, abs_sum, p))
+            << actk_dtype_name(c.dtype) << ": got " << (double)got << " exact " << (double)exact;
         const long double plain = replay_for(c.dtype, at, rows, p, false);
         EXPECT_EQ(plain, c.big) << actk_dtype_name(c.dtype);
-        EXPECT_FALSE(within_bound(c.dtype, plain, exact, abs_sum, p)) << actk_dtype_name(c.dtype) << ": the control should miss";
+        EXPECT_FALSE(within_bound(c.dtype, plain, exact, abs_sum, p))
+            << actk_dtype_name(c.dtype) << ": the control should miss";
     }
 }
 
@@ -169,7 +178,8 @@ TEST(DbiasReductionOnHost, InfinitiesStayInfinite)
             const auto one_inf = [&](size_t r) { return r == 1234 ? inf : 0.5L; };
             const auto both = [&](size_t r) { return r == 10 ? inf : r == 4000 ? -inf : 0.5L; };
             const auto nan = [&](size_t r) { return r == 7 ? (long double)NAN : 1.0L; };
-            EXPECT_EQ(replay_for(dtype, one_inf, rows, p, true), inf) << actk_dtype_name(dtype) << " splits " << p.splits;
+            EXPECT_EQ(replay_for(dtype, one_inf, rows, p, true), inf)
+                << actk_dtype_name(dtype) << " splits " << p.splits;
             EXPECT_TRUE(std::isnan((double)replay_for(dtype, both, rows, p, true))) << actk_dtype_name(dtype);
             EXPECT_TRUE(std::isnan((double)replay_for(dtype, nan, rows, p, true))) << actk_dtype_name(dtype);
         }

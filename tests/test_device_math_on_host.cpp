@@ -97,7 +97,9 @@ void emulate_kernel(actk_act act, actk_dtype dtype, int dir, size_t n, const voi
 double f32_correctly_rounded_floor(actk_op op, int dir)
 {
     switch (op) {
-    case ACTK_OP_GELU: return dir == 0 ? 96.9 : 98.3; /* measured 97.74 / 98.55, 97.11 forward under the skewed reciprocal (f32_gelu.cuh) */
+    case ACTK_OP_GELU:
+        return dir == 0 ? 96.9
+                        : 98.3; /* measured 97.74 / 98.55, 97.11 forward under the skewed reciprocal (f32_gelu.cuh) */
     case ACTK_OP_GELU_TANH: return dir == 0 ? 98.2 : 98.5; /* measured 98.44 / 98.80 */
     case ACTK_OP_SOFTSIGN: return dir == 0 ? 92.0 : dir == 1 ? 74.5 : 82.5;
     case ACTK_OP_HARDSWISH: return dir == 0 ? 90.5 : 94.0;
@@ -155,8 +157,12 @@ void check_dtype(actk_dtype dtype)
             const void *in1 = dir == 0 ? nullptr : dy.data();
             emulate_kernel<HalfM, F32M>(act, dtype, dir, n, in0, in1, out.data());
             const AgreementReport r = compare_with_reference(act, dtype, dir, in0, in1, out.data(), n);
-            printf("  %-34s %-9s max %6.2Lf ulp, %zu inexact, %zu of %zu outside the bound\n", describe(act, dtype).c_str(),
-                   dir == 0 ? "forward" : dir == 1 ? "backward" : "from_y", r.max_ulp, r.inexact, r.failures, r.checked);
+            printf("  %-34s %-9s max %6.2Lf ulp, %zu inexact, %zu of %zu outside the bound\n",
+                   describe(act, dtype).c_str(),
+                   dir == 0   ? "forward"
+                   : dir == 1 ? "backward"
+                              : "from_y",
+                   r.max_ulp, r.inexact, r.failures, r.checked);
             EXPECT_EQ(r.failures, 0u) << r.first_failure;
             /* f32: most ops keep their intermediate values as float-float
              * pairs and round once, so nearly every result is the correctly
@@ -165,7 +171,8 @@ void check_dtype(actk_dtype dtype)
              * per op, this seed) less a margin. */
             if (dtype == ACTK_F32) {
                 const double share = 100.0 * (double)(r.checked - r.inexact) / (double)r.checked;
-                EXPECT_GE(share, f32_correctly_rounded_floor(act.op, dir)) << "f32 results not correctly rounded: " << r.inexact;
+                EXPECT_GE(share, f32_correctly_rounded_floor(act.op, dir))
+                    << "f32 results not correctly rounded: " << r.inexact;
             }
         }
     }
@@ -216,7 +223,8 @@ TEST(DeviceMathOnHost, F32BackwardWithExtremeGradients)
     const float magnitudes[] = {3.0e38f, 1.0e37f, 1.0e30f, 1.0e-30f, 1.0e-37f, 2.0e-38f, 1.17549435e-38f};
     Buffer dy(ACTK_F32, n), out(ACTK_F32, n);
     for (size_t i = 0; i < n; ++i)
-        dy.set(i, (long double)magnitudes[rng() % 7] * ((rng() & 1) ? 1.0L : -1.0L) * (0.5L + (long double)(rng() % 1000) / 2000.0L));
+        dy.set(i, (long double)magnitudes[rng() % 7] * ((rng() & 1) ? 1.0L : -1.0L) *
+                      (0.5L + (long double)(rng() % 1000) / 2000.0L));
     /* gelu and gelu_tanh take their derivative at a clamp point in the far
      * left tail (below -11), which is right (0) only for |dy| below about
      * 2^5 there (kernels/f32_gelu.cuh, a documented limit): for them the
@@ -269,20 +277,21 @@ TEST(DeviceMathOnHost, F32MathPrimitivesMeetTheirStatedAccuracy)
     EXPECT_LT(worst_relative_error(core, at_float(expl_), -103.0, 88.0, 400000), 1.2e-8L /* 2^-26.3 */);
     EXPECT_LT(worst_relative_error(core, at_float(expl_), -1.0, 1.0, 200000), 1.2e-8L /* 2^-26.3 */);
     /* the low argument enters to first order */
-    EXPECT_LT(worst_relative_error(
-                  [&](double x) {
-                      const float hi = (float)x, lo = (float)(x - hi) + 1e-6f;
-                      const f::ExpParts e = f::exp_core(hi, lo);
-                      return ldexpl(value(e.m), e.k);
-                  },
-                  [](long double x) { return expl((long double)(float)x + (long double)((float)(x - (float)x) + 1e-6f)); }, -80.0, 80.0,
-                  100000),
-              1.2e-8L /* 2^-26.3 */);
-    EXPECT_LT(worst_relative_error([&](double x) { return value(f::expm1_pair((float)x)); }, at_float([](long double x) { return expm1l(x); }), -20.0,
-                                   20.0, 400000),
+    EXPECT_LT(
+        worst_relative_error(
+            [&](double x) {
+                const float hi = (float)x, lo = (float)(x - hi) + 1e-6f;
+                const f::ExpParts e = f::exp_core(hi, lo);
+                return ldexpl(value(e.m), e.k);
+            },
+            [](long double x) { return expl((long double)(float)x + (long double)((float)(x - (float)x) + 1e-6f)); },
+            -80.0, 80.0, 100000),
+        1.2e-8L /* 2^-26.3 */);
+    EXPECT_LT(worst_relative_error([&](double x) { return value(f::expm1_pair((float)x)); },
+                                   at_float([](long double x) { return expm1l(x); }), -20.0, 20.0, 400000),
               0x1p-25L);
-    EXPECT_LT(worst_relative_error([&](double x) { return value(f::expm1_pair((float)x)); }, at_float([](long double x) { return expm1l(x); }), -1e-3,
-                                   1e-3, 100000),
+    EXPECT_LT(worst_relative_error([&](double x) { return value(f::expm1_pair((float)x)); },
+                                   at_float([](long double x) { return expm1l(x); }), -1e-3, 1e-3, 100000),
               0x1p-25L);
     EXPECT_LT(worst_relative_error([&](double x) { return value(f::log1p_unit_pair(f::Pair{(float)x, 0.0f})); },
                                    at_float([](long double x) { return log1pl(x); }), 0.0, 1.0, 400000),
@@ -290,11 +299,11 @@ TEST(DeviceMathOnHost, F32MathPrimitivesMeetTheirStatedAccuracy)
     EXPECT_LT(worst_relative_error([&](double x) { return value(f::log1p_unit_pair(f::Pair{(float)x, 0.0f})); },
                                    at_float([](long double x) { return log1pl(x); }), 0.0, 1e-6, 100000),
               8.6e-9L /* 2^-26.8 */);
-    EXPECT_LT(worst_relative_error([&](double x) { return (long double)f::tanh((float)x); }, at_float([](long double x) { return tanhl(x); }), -10.0,
-                                   10.0, 400000),
+    EXPECT_LT(worst_relative_error([&](double x) { return (long double)f::tanh((float)x); },
+                                   at_float([](long double x) { return tanhl(x); }), -10.0, 10.0, 400000),
               0x1p-23L);
-    EXPECT_LT(worst_relative_error([&](double x) { return (long double)f::erfc((float)x); }, at_float([](long double x) { return erfcl(x); }), -4.0,
-                                   9.0, 200000),
+    EXPECT_LT(worst_relative_error([&](double x) { return (long double)f::erfc((float)x); },
+                                   at_float([](long double x) { return erfcl(x); }), -4.0, 9.0, 200000),
               0x1p-19L);
     /* division of pairs: quotient and reciprocal */
     std::mt19937_64 rng(5);
@@ -347,12 +356,22 @@ TEST(DeviceMathOnHost, HalfMathPrimitivesMeetTheirStatedAccuracy)
     using M = actk::HalfMath;
     const auto as_float = [](auto f) { return [f](double x) { return (double)f((float)x); }; };
     const auto at_float = [](auto g) { return [g](long double x) { return g((long double)(float)x); }; };
-    EXPECT_LT(worst_relative_error(as_float(M::exp), at_float([](long double x) { return expl(x); }), -87.0, 88.0, 200000), 0x1p-17L);
-    EXPECT_LT(worst_relative_error(as_float(M::expm1), at_float([](long double x) { return expm1l(x); }), -10.0, 10.0, 200000), 0x1p-20L);
-    EXPECT_LT(worst_relative_error(as_float(M::log1p_unit), at_float([](long double x) { return log1pl(x); }), 0.0, 1.0, 200000), 0x1p-20L);
-    EXPECT_LT(worst_relative_error(as_float(M::erfc), at_float([](long double x) { return erfcl(x); }), -4.0, 4.0, 200000), 0x1p-19L);
+    EXPECT_LT(
+        worst_relative_error(as_float(M::exp), at_float([](long double x) { return expl(x); }), -87.0, 88.0, 200000),
+        0x1p-17L);
+    EXPECT_LT(worst_relative_error(as_float(M::expm1), at_float([](long double x) { return expm1l(x); }), -10.0, 10.0,
+                                   200000),
+              0x1p-20L);
+    EXPECT_LT(worst_relative_error(as_float(M::log1p_unit), at_float([](long double x) { return log1pl(x); }), 0.0, 1.0,
+                                   200000),
+              0x1p-20L);
+    EXPECT_LT(
+        worst_relative_error(as_float(M::erfc), at_float([](long double x) { return erfcl(x); }), -4.0, 4.0, 200000),
+        0x1p-19L);
     /* deeper, the roundings of z^2 and of its base-2 scaling add ~2 z^2 2^-24 */
-    EXPECT_LT(worst_relative_error(as_float(M::erfc), at_float([](long double x) { return erfcl(x); }), 4.0, 9.5, 200000), 0x1p-15L);
+    EXPECT_LT(
+        worst_relative_error(as_float(M::erfc), at_float([](long double x) { return erfcl(x); }), 4.0, 9.5, 200000),
+        0x1p-15L);
     EXPECT_EQ(M::exp(-INFINITY), 0.0f);
     EXPECT_EQ(M::erfc(INFINITY), 0.0f);
     EXPECT_EQ(M::erfc(-INFINITY), 2.0f);

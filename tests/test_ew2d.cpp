@@ -27,7 +27,8 @@ TEST(Ew2dCpu, WithoutBiasMatchesTheElementwiseOracleRowByRow)
     const size_t rows = 6, cols = 11, ld = 14;
     for (const actk_dtype dtype : kAllDtypes)
         for (const actk_act act : activations_under_test()) {
-            Buffer x(dtype, rows * ld), dy(dtype, rows * ld), y(dtype, rows * ld), dx(dtype, rows * ld), ref(dtype, cols);
+            Buffer x(dtype, rows * ld), dy(dtype, rows * ld), y(dtype, rows * ld), dx(dtype, rows * ld),
+                ref(dtype, cols);
             for (size_t i = 0; i < rows * ld; ++i) {
                 x.set(i, random_value(rng, dtype));
                 dy.set(i, random_value(rng, dtype, 3.0));
@@ -36,17 +37,23 @@ TEST(Ew2dCpu, WithoutBiasMatchesTheElementwiseOracleRowByRow)
             std::memset(dx.data(), 0x5A, dx.bytes.size());
             const Buffer untouched = y;
             ASSERT_EQ(actk_cpu_forward_2d(act, dtype, rows, cols, x.data(), ld, nullptr, y.data(), ld), ACTK_SUCCESS);
-            ASSERT_EQ(actk_cpu_backward_2d(act, dtype, rows, cols, x.data(), ld, nullptr, dy.data(), ld, dx.data(), ld, nullptr), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_backward_2d(act, dtype, rows, cols, x.data(), ld, nullptr, dy.data(), ld, dx.data(), ld,
+                                           nullptr),
+                      ACTK_SUCCESS);
             const size_t elem = actk_dtype_size(dtype);
             for (size_t r = 0; r < rows; ++r) {
                 const char *xr = (const char *)x.data() + r * ld * elem;
                 ASSERT_EQ(actk_cpu_forward(act, dtype, cols, xr, ref.data()), ACTK_SUCCESS);
-                ASSERT_EQ(0, std::memcmp(ref.data(), (const char *)y.data() + r * ld * elem, cols * elem)) << describe(act, dtype);
-                ASSERT_EQ(actk_cpu_backward(act, dtype, cols, xr, (const char *)dy.data() + r * ld * elem, ref.data()), ACTK_SUCCESS);
-                ASSERT_EQ(0, std::memcmp(ref.data(), (const char *)dx.data() + r * ld * elem, cols * elem)) << describe(act, dtype);
+                ASSERT_EQ(0, std::memcmp(ref.data(), (const char *)y.data() + r * ld * elem, cols * elem))
+                    << describe(act, dtype);
+                ASSERT_EQ(actk_cpu_backward(act, dtype, cols, xr, (const char *)dy.data() + r * ld * elem, ref.data()),
+                          ACTK_SUCCESS);
+                ASSERT_EQ(0, std::memcmp(ref.data(), (const char *)dx.data() + r * ld * elem, cols * elem))
+                    << describe(act, dtype);
                 if (r + 1 < rows) {
-                    ASSERT_EQ(0, std::memcmp((const char *)y.data() + (r * ld + cols) * elem,
-                                             (const char *)untouched.data() + (r * ld + cols) * elem, (ld - cols) * elem));
+                    ASSERT_EQ(0,
+                              std::memcmp((const char *)y.data() + (r * ld + cols) * elem,
+                                          (const char *)untouched.data() + (r * ld + cols) * elem, (ld - cols) * elem));
                 }
             }
         }
@@ -68,12 +75,17 @@ TEST(Ew2dCpu, FusedBiasEqualsAddingItFirst)
                 xb.set(i, x.get(i) + b.get(i % cols));
                 dy.set(i, 1.0L + (long double)(i % 3));
             }
-            ASSERT_EQ(actk_cpu_forward_2d(act, dtype, rows, cols, x.data(), cols, b.data(), y.data(), cols), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_forward_2d(act, dtype, rows, cols, x.data(), cols, b.data(), y.data(), cols),
+                      ACTK_SUCCESS);
             ASSERT_EQ(actk_cpu_forward(act, dtype, rows * cols, xb.data(), want.data()), ACTK_SUCCESS);
-            EXPECT_EQ(0, std::memcmp(y.data(), want.data(), rows * cols * actk_dtype_size(dtype))) << describe(act, dtype);
-            ASSERT_EQ(actk_cpu_backward_2d(act, dtype, rows, cols, x.data(), cols, b.data(), dy.data(), cols, dx.data(), cols, nullptr), ACTK_SUCCESS);
+            EXPECT_EQ(0, std::memcmp(y.data(), want.data(), rows * cols * actk_dtype_size(dtype)))
+                << describe(act, dtype);
+            ASSERT_EQ(actk_cpu_backward_2d(act, dtype, rows, cols, x.data(), cols, b.data(), dy.data(), cols, dx.data(),
+                                           cols, nullptr),
+                      ACTK_SUCCESS);
             ASSERT_EQ(actk_cpu_backward(act, dtype, rows * cols, xb.data(), dy.data(), dwant.data()), ACTK_SUCCESS);
-            EXPECT_EQ(0, std::memcmp(dx.data(), dwant.data(), rows * cols * actk_dtype_size(dtype))) << describe(act, dtype);
+            EXPECT_EQ(0, std::memcmp(dx.data(), dwant.data(), rows * cols * actk_dtype_size(dtype)))
+                << describe(act, dtype);
         }
 }
 
@@ -90,15 +102,21 @@ TEST(Ew2dCpu, DbiasIsTheColumnSumOfDx)
         for (size_t r = 0; r < rows; ++r)
             for (size_t c = 0; c < cols; ++c) {
                 /* column 0: 1, 2, 3, ...; column 1: +-2^k alternating (cancels); column 2: tiny + big */
-                long double v = c == 0 ? (long double)(r % 50) : c == 1 ? ((r % 2) ? -1.0L : 1.0L) * ldexpl(1.0L, (int)(r % 9))
-                                                              : (r == 0 ? 1024.0L : 0.0078125L);
+                long double v = c == 0   ? (long double)(r % 50)
+                                : c == 1 ? ((r % 2) ? -1.0L : 1.0L) * ldexpl(1.0L, (int)(r % 9))
+                                         : (r == 0 ? 1024.0L : 0.0078125L);
                 x.set(r * cols + c, 0.5L);
                 dy.set(r * cols + c, v);
                 exact[c] += dy.get(r * cols + c);
             }
-        ASSERT_EQ(actk_cpu_backward_2d(identity, dtype, rows, cols, x.data(), cols, nullptr, dy.data(), cols, dx.data(), cols, db.data()), ACTK_SUCCESS);
-        for (size_t c = 0; c < cols; ++c) EXPECT_LE(ulp_distance(dtype, db.get(c), exact[c]), 0.0) << actk_dtype_name(dtype) << " col " << c;
-        ASSERT_EQ(actk_cpu_backward_2d(identity, dtype, rows, cols, x.data(), cols, nullptr, dy.data(), cols, dy.data(), cols, db.data()), ACTK_SUCCESS);
+        ASSERT_EQ(actk_cpu_backward_2d(identity, dtype, rows, cols, x.data(), cols, nullptr, dy.data(), cols, dx.data(),
+                                       cols, db.data()),
+                  ACTK_SUCCESS);
+        for (size_t c = 0; c < cols; ++c)
+            EXPECT_LE(ulp_distance(dtype, db.get(c), exact[c]), 0.0) << actk_dtype_name(dtype) << " col " << c;
+        ASSERT_EQ(actk_cpu_backward_2d(identity, dtype, rows, cols, x.data(), cols, nullptr, dy.data(), cols, dy.data(),
+                                       cols, db.data()),
+                  ACTK_SUCCESS);
         EXPECT_EQ(0, std::memcmp(dy.data(), dx.data(), rows * cols * actk_dtype_size(dtype)));
     }
 }
@@ -121,8 +139,10 @@ TEST(Ew2dCpu, BadInputIsRejectedAndNothingWritten)
             return cuda ? actk_cuda_forward_2d(relu, ACTK_F32, rows, cols, x, ldx, bias, y, ldy, nullptr)
                         : actk_cpu_forward_2d(relu, ACTK_F32, rows, cols, x, ldx, bias, y, ldy);
         };
-        auto bwd = [&](size_t rows, size_t cols, const void *x, size_t ldx, const void *dy, size_t lddy, void *dx, size_t lddx, void *dbias) {
-            return cuda ? actk_cuda_backward_2d(relu, ACTK_F32, rows, cols, x, ldx, nullptr, dy, lddy, dx, lddx, dbias, nullptr, 0, nullptr)
+        auto bwd = [&](size_t rows, size_t cols, const void *x, size_t ldx, const void *dy, size_t lddy, void *dx,
+                       size_t lddx, void *dbias) {
+            return cuda ? actk_cuda_backward_2d(relu, ACTK_F32, rows, cols, x, ldx, nullptr, dy, lddy, dx, lddx, dbias,
+                                                nullptr, 0, nullptr)
                         : actk_cpu_backward_2d(relu, ACTK_F32, rows, cols, x, ldx, nullptr, dy, lddy, dx, lddx, dbias);
         };
         expect(fwd(4, 8, buf.data(), 7, nullptr, out.data(), 8), ffn, "ldx = 7 is less than the row width cols = 8");
@@ -131,14 +151,18 @@ TEST(Ew2dCpu, BadInputIsRejectedAndNothingWritten)
         expect(fwd(4, 8, buf.data(), 8, nullptr, nullptr, 8), ffn, "y is NULL");
         expect(fwd(SIZE_MAX / 2, 8, buf.data(), SIZE_MAX / 4, nullptr, out.data(), 8), ffn, "overflows size_t");
         expect(fwd(4, 8, out.data(), 8, nullptr, out.data() + 1, 8), ffn, "overlap");
-        expect(fwd(2, 8, out.data(), 16, nullptr, out.data() + 8, 16), ffn, "overlap"); /* interleaved rows: spans overlap */
+        expect(fwd(2, 8, out.data(), 16, nullptr, out.data() + 8, 16), ffn,
+               "overlap"); /* interleaved rows: spans overlap */
         expect(fwd(4, 8, buf.data(), 8, out.data() + 2, out.data(), 8), ffn, "overlap");  /* bias inside y */
-        expect(fwd(4, 8, reinterpret_cast<const char *>(buf.data()) + 1, 8, nullptr, out.data(), 8), ffn, "not aligned");
+        expect(fwd(4, 8, reinterpret_cast<const char *>(buf.data()) + 1, 8, nullptr, out.data(), 8), ffn,
+               "not aligned");
         expect(bwd(4, 8, buf.data(), 8, buf.data() + 64, 7, out.data(), 8, nullptr), bfn, "lddy = 7");
         expect(bwd(4, 8, buf.data(), 8, buf.data() + 64, 8, out.data(), 7, nullptr), bfn, "lddx = 7");
         expect(bwd(4, 8, buf.data(), 8, nullptr, 8, out.data(), 8, nullptr), bfn, "dy is NULL");
-        expect(bwd(4, 8, buf.data(), 8, buf.data() + 64, 8, out.data(), 8, static_cast<void *>(out.data() + 4)), bfn, "overlap"); /* dbias inside dx */
-        expect(bwd(4, 8, buf.data(), 8, out.data(), 8, out.data(), 10, nullptr), bfn, "overlap"); /* dx == dy, other ld */
+        expect(bwd(4, 8, buf.data(), 8, buf.data() + 64, 8, out.data(), 8, static_cast<void *>(out.data() + 4)), bfn,
+               "overlap"); /* dbias inside dx */
+        expect(bwd(4, 8, buf.data(), 8, out.data(), 8, out.data(), 10, nullptr), bfn,
+               "overlap"); /* dx == dy, other ld */
         expect(bwd(4, 8, buf.data(), 8, buf.data() + 64, 8, buf.data(), 8, nullptr), bfn, "overlap"); /* dx == x */
     }
     EXPECT_EQ(actk_cpu_forward_2d(relu, ACTK_F32, 0, 8, nullptr, 8, nullptr, nullptr, 8), ACTK_SUCCESS);
@@ -213,13 +237,16 @@ TEST_F(Ew2dGpu, EveryOpAgreesWithTheOracle)
                     ASSERT_TRUE(run.ok);
                     const size_t elem = actk_dtype_size(dtype);
                     for (size_t r = 0; r < rows; ++r) {
-                        const char *xr = (const char *)x.data() + r * ld * elem, *dyr = (const char *)dy.data() + r * ld * elem;
-                        const AgreementReport rep = compare_with_reference(act, dtype, dir, xr, dir ? dyr : nullptr,
-                                                                           (const char *)run.out.data() + r * ld * elem, cols);
+                        const char *xr = (const char *)x.data() + r * ld * elem,
+                                   *dyr = (const char *)dy.data() + r * ld * elem;
+                        const AgreementReport rep =
+                            compare_with_reference(act, dtype, dir, xr, dir ? dyr : nullptr,
+                                                   (const char *)run.out.data() + r * ld * elem, cols);
                         ASSERT_EQ(rep.failures, 0u) << rep.first_failure << " ld " << ld;
                         if (r + 1 < rows) {
                             for (size_t c = cols; c < ld; ++c)
-                                ASSERT_EQ(((const unsigned char *)run.out.data())[(r * ld + c) * elem], kPoison) << "padding written";
+                                ASSERT_EQ(((const unsigned char *)run.out.data())[(r * ld + c) * elem], kPoison)
+                                    << "padding written";
                         }
                     }
                 }
@@ -251,10 +278,12 @@ TEST_F(Ew2dGpu, FusedBiasAndDeterministicDbias)
                     ASSERT_TRUE(run.ok);
                     const size_t elem = actk_dtype_size(dtype);
                     for (size_t r = 0; r < rows; r += 7) {
-                        /* f32/f16/bf16: the oracle on the exact sum differs from the rounded one by far less than an ULP */
-                        const AgreementReport rep = compare_with_reference(
-                            act, dtype, dir, (const char *)xb.data() + r * ld * elem,
-                            dir ? (const char *)dy.data() + r * ld * elem : nullptr, (const char *)run.out.data() + r * ld * elem, cols);
+                        /* f32/f16/bf16: the oracle on the exact sum differs from the rounded one by far less than an
+                         * ULP */
+                        const AgreementReport rep =
+                            compare_with_reference(act, dtype, dir, (const char *)xb.data() + r * ld * elem,
+                                                   dir ? (const char *)dy.data() + r * ld * elem : nullptr,
+                                                   (const char *)run.out.data() + r * ld * elem, cols);
                         ASSERT_EQ(rep.failures, 0u) << rep.first_failure;
                     }
                     if (dir == 0) continue;
@@ -272,7 +301,8 @@ TEST_F(Ew2dGpu, FusedBiasAndDeterministicDbias)
                             << "dbias col " << c << " got " << (double)got << " want " << (double)exact;
                     }
                     const GpuRun again = run_gpu(act, dtype, dir, rows, cols, ld, offset, x, &b, dy, true);
-                    EXPECT_EQ(0, std::memcmp(run.dbias.data(), again.dbias.data(), cols * actk_dtype_size(dtype))) << "dbias not deterministic";
+                    EXPECT_EQ(0, std::memcmp(run.dbias.data(), again.dbias.data(), cols * actk_dtype_size(dtype)))
+                        << "dbias not deterministic";
                 }
             }
 }
@@ -285,14 +315,22 @@ TEST_F(Ew2dGpu, WorkspaceIsChecked)
     float *x = d, *dy = d + rows * cols, *dx = d + 2 * rows * cols, *db = d + 3 * rows * cols;
     const size_t need = actk_cuda_backward_2d_workspace_size(ACTK_F32, rows, cols);
     const actk_act silu = actk_act_default(ACTK_OP_SILU);
-    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, nullptr, need, nullptr), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, nullptr, need,
+                                    nullptr),
+              ACTK_ERROR_INVALID_VALUE);
     EXPECT_NE(std::strstr(actk_last_error(), "workspace"), nullptr);
     void *ws = nullptr;
     CUDA_OK(cudaMalloc(&ws, need));
-    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, ws, need - 1, nullptr), ACTK_ERROR_INVALID_VALUE);
-    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, dx, need, nullptr), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, ws, need - 1,
+                                    nullptr),
+              ACTK_ERROR_INVALID_VALUE);
+    EXPECT_EQ(
+        actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, dx, need, nullptr),
+        ACTK_ERROR_INVALID_VALUE);
     EXPECT_NE(std::strstr(actk_last_error(), "overlap"), nullptr) << actk_last_error();
-    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, ws, need, nullptr), ACTK_SUCCESS);
+    EXPECT_EQ(
+        actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x, cols, nullptr, dy, cols, dx, cols, db, ws, need, nullptr),
+        ACTK_SUCCESS);
     EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
     cudaFree(ws);
     cudaFree(d);
@@ -314,8 +352,8 @@ TEST(Ew2dCpu, CudaInPlaceWithDbiasPassesTheWorkspaceCheck)
     std::vector<float> ws(need / sizeof(float) + 8);
     void *aligned = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(ws.data()) + 15) / 16 * 16);
     const actk_act silu = actk_act_default(ACTK_OP_SILU);
-    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x.data(), cols, nullptr, dy.data(), cols, dy.data(), cols, db.data(),
-                                    aligned, need, nullptr),
+    EXPECT_EQ(actk_cuda_backward_2d(silu, ACTK_F32, rows, cols, x.data(), cols, nullptr, dy.data(), cols, dy.data(),
+                                    cols, db.data(), aligned, need, nullptr),
               ACTK_ERROR_NO_DEVICE)
         << actk_last_error();
 }
@@ -339,11 +377,15 @@ TEST_F(Ew2dGpu, InPlaceWithDbiasMatchesOutOfPlace)
     const actk_act gelu = actk_act_default(ACTK_OP_GELU);
     CUDA_OK(cudaMemcpy(d_x, x.data(), n * sizeof(float), cudaMemcpyHostToDevice));
     CUDA_OK(cudaMemcpy(d_dy, dy.data(), n * sizeof(float), cudaMemcpyHostToDevice));
-    ASSERT_EQ(actk_cuda_backward_2d(gelu, ACTK_F32, rows, cols, d_x, cols, nullptr, d_dy, cols, d_dx, cols, d_db, ws, need, nullptr), ACTK_SUCCESS)
+    ASSERT_EQ(actk_cuda_backward_2d(gelu, ACTK_F32, rows, cols, d_x, cols, nullptr, d_dy, cols, d_dx, cols, d_db, ws,
+                                    need, nullptr),
+              ACTK_SUCCESS)
         << actk_last_error();
     CUDA_OK(cudaMemcpy(dx1.data(), d_dx, n * sizeof(float), cudaMemcpyDeviceToHost));
     CUDA_OK(cudaMemcpy(db1.data(), d_db, cols * sizeof(float), cudaMemcpyDeviceToHost));
-    ASSERT_EQ(actk_cuda_backward_2d(gelu, ACTK_F32, rows, cols, d_x, cols, nullptr, d_dy, cols, d_dy, cols, d_db, ws, need, nullptr), ACTK_SUCCESS)
+    ASSERT_EQ(actk_cuda_backward_2d(gelu, ACTK_F32, rows, cols, d_x, cols, nullptr, d_dy, cols, d_dy, cols, d_db, ws,
+                                    need, nullptr),
+              ACTK_SUCCESS)
         << actk_last_error();
     CUDA_OK(cudaMemcpy(dx2.data(), d_dy, n * sizeof(float), cudaMemcpyDeviceToHost));
     CUDA_OK(cudaMemcpy(db2.data(), d_db, cols * sizeof(float), cudaMemcpyDeviceToHost));

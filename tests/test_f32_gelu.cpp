@@ -77,9 +77,33 @@ std::vector<float> test_inputs()
         x.push_back(from_bits(0x7fffffu - m));
         x.push_back(-from_bits(0x7fffffu - m));
     }
-    const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 3.40282347e+38f, -3.40282347e+38f, 1.17549435e-38f,
-                              -1.17549435e-38f, 15.0f, -15.0f, 11.0f, -11.0f, 14.3f, -14.3f, 10.6f, -10.6f, -0.75179152f,
-                              -0.75246142f, -0.5f, -1.0f, -0.8149614f, -0.6899614f, 0x1p-40f, -0x1p-40f, 1e10f, -1e10f};
+    const float specials[] = {0.0f,
+                              -0.0f,
+                              INFINITY,
+                              -INFINITY,
+                              NAN,
+                              3.40282347e+38f,
+                              -3.40282347e+38f,
+                              1.17549435e-38f,
+                              -1.17549435e-38f,
+                              15.0f,
+                              -15.0f,
+                              11.0f,
+                              -11.0f,
+                              14.3f,
+                              -14.3f,
+                              10.6f,
+                              -10.6f,
+                              -0.75179152f,
+                              -0.75246142f,
+                              -0.5f,
+                              -1.0f,
+                              -0.8149614f,
+                              -0.6899614f,
+                              0x1p-40f,
+                              -0x1p-40f,
+                              1e10f,
+                              -1e10f};
     for (float s : specials) x.push_back(s);
     return x;
 }
@@ -132,8 +156,8 @@ template <class Hw> void check_all(const char *hardware)
         const Report bd = check<Hw>(op, 1, x, dy);
         printf("  %-9s %-8s forward max %lld ulp (x = %.9g), %.3f%% correctly rounded; backward max %lld (x = %.9g), "
                "%.3f%%; times dy max %lld\n",
-               name, hardware, (long long)f.worst, f.worst_x, 100.0 * (double)f.exact / (double)f.count, (long long)b.worst,
-               b.worst_x, 100.0 * (double)b.exact / (double)b.count, (long long)bd.worst);
+               name, hardware, (long long)f.worst, f.worst_x, 100.0 * (double)f.exact / (double)f.count,
+               (long long)b.worst, b.worst_x, 100.0 * (double)b.exact / (double)b.count, (long long)bd.worst);
         EXPECT_LE(f.worst, 1) << name << " forward at x = " << f.worst_x;
         EXPECT_LE(b.worst, 2) << name << " backward at x = " << b.worst_x;
         EXPECT_LE(bd.worst, 3) << name << " backward times dy at x = " << bd.worst_x;

@@ -2,7 +2,7 @@
 /*
  * test_fp8_codec.cpp - the kernels' FP8 codec (kernels/fp8_codec.cuh) and
  * scale rules (kernels/quant_math.cuh), compiled for the host, against the
- * independent oracle of host/fp8_reference.c: the nearest decoded code,
+ * independent oracle of host/cpu/fp8_reference.c: the nearest decoded code,
  * ties to even, found by search over the 256 codes in long double.
  *
  * The codec is checked, where FP8 has codes (float exponents 2^-27 to
@@ -100,7 +100,8 @@ TEST(Fp8Codec, EncodeMatchesTheOracleOnADenseSweep)
         for (uint64_t high = 0; high < (1ull << 24); ++high) {
             const uint32_t exponent = (uint32_t)(high >> 15) & 0xffu;
             if ((exponent < 127 - 27 || exponent > 127 + 23) && high % 256 != 0) continue;
-            for (uint32_t low : {0x00u, 0x01u, 0xffu}) expect_same(f, from_bits((uint32_t)(high << 8) | low), checked, mismatches);
+            for (uint32_t low : {0x00u, 0x01u, 0xffu})
+                expect_same(f, from_bits((uint32_t)(high << 8) | low), checked, mismatches);
         }
         std::mt19937 rng(1234 + (int)f);
         for (int i = 0; i < 1000000; ++i) expect_same(f, from_bits((uint32_t)rng()), checked, mismatches);
@@ -124,7 +125,8 @@ TEST(Fp8Codec, MatchesCudaFp8HeaderSatfinite)
             const uint8_t cuda = (uint8_t)__nv_cvt_float_to_fp8(v, __NV_SATFINITE, f == 0 ? __NV_E4M3 : __NV_E5M2);
             ++checked;
             if (ours != cuda && ++mismatches <= 10)
-                ADD_FAILURE() << "format " << f << " v " << v << ": actk 0x" << std::hex << (int)ours << ", cuda_fp8 0x" << (int)cuda;
+                ADD_FAILURE() << "format " << f << " v " << v << ": actk 0x" << std::hex << (int)ours << ", cuda_fp8 0x"
+                              << (int)cuda;
         }
     EXPECT_EQ(mismatches, 0);
     EXPECT_GT(checked, 10000000);

@@ -42,7 +42,8 @@ actk_status bias_backward_cpu(const Gated &g, actk_gated_layout layout, actk_gat
     if (g.clamped)
         return actk_cpu_clamped_swiglu_bias_backward(g.act.alpha, g.act.beta, layout, gate, dtype, rows, cols, x, ldx,
                                                      bias, dy, lddy, dx, lddx, dbias);
-    return actk_cpu_gated_bias_backward(g.act, layout, gate, dtype, rows, cols, x, ldx, bias, dy, lddy, dx, lddx, dbias);
+    return actk_cpu_gated_bias_backward(g.act, layout, gate, dtype, rows, cols, x, ldx, bias, dy, lddy, dx, lddx,
+                                        dbias);
 }
 
 /* A value on the grid k / 8, |k| <= limit: sums of two such values are
@@ -82,7 +83,8 @@ size_t check_dbias(actk_dtype dtype, const Buffer &dx, size_t rows, size_t cols,
         long double exact, abs_sum;
         column_sum(dx, rows, lddx, k, &exact, &abs_sum);
         const long double got = dbias.get(k);
-        const long double tol = (dtype == ACTK_F64 ? ldexpl(1, -104) : ldexpl(1, -46)) * (long double)(chain ? chain : 1) * abs_sum;
+        const long double tol =
+            (dtype == ACTK_F64 ? ldexpl(1, -104) : ldexpl(1, -46)) * (long double)(chain ? chain : 1) * abs_sum;
         Buffer rounded(dtype, 1);
         rounded.set(0, exact);
         /* the documented exception: a partial sum beyond the accumulator's range (only
@@ -116,23 +118,26 @@ TEST(GatedBiasCpu, WithoutBiasEqualsThePlainCalls)
         for (const actk_dtype dtype : kAllDtypes)
             for (const actk_gated_layout layout : kLayouts)
                 for (const actk_gate_position gate : kGates) {
-                    Buffer x(dtype, rows * ldx), dy(dtype, rows * lddy), got(dtype, rows * ldx), want(dtype, rows * ldx);
+                    Buffer x(dtype, rows * ldx), dy(dtype, rows * lddy), got(dtype, rows * ldx),
+                        want(dtype, rows * ldx);
                     for (size_t i = 0; i < rows * ldx; ++i) x.set(i, random_value(rng, dtype));
                     for (size_t i = 0; i < rows * lddy; ++i) dy.set(i, random_value(rng, dtype, 3.0));
                     std::memset(got.data(), 0x3C, got.bytes.size());
                     std::memset(want.data(), 0x3C, want.bytes.size());
-                    ASSERT_EQ(bias_backward_cpu(g, layout, gate, dtype, rows, cols, x.data(), ldx, nullptr, dy.data(), lddy,
-                                                got.data(), ldx, nullptr),
+                    ASSERT_EQ(bias_backward_cpu(g, layout, gate, dtype, rows, cols, x.data(), ldx, nullptr, dy.data(),
+                                                lddy, got.data(), ldx, nullptr),
                               ACTK_SUCCESS)
                         << actk_last_error();
-                    ASSERT_EQ(gated_cpu(g, true, layout, gate, dtype, rows, cols, x.data(), ldx, dy.data(), lddy, want.data(), ldx),
+                    ASSERT_EQ(gated_cpu(g, true, layout, gate, dtype, rows, cols, x.data(), ldx, dy.data(), lddy,
+                                        want.data(), ldx),
                               ACTK_SUCCESS);
                     ASSERT_EQ(0, std::memcmp(got.data(), want.data(), got.bytes.size())) << describe(g, dtype);
                     if (!g.clamped) continue;
-                    ASSERT_EQ(actk_cpu_clamped_swiglu_bias_forward(g.act.alpha, g.act.beta, layout, gate, dtype, rows, cols, x.data(),
-                                                                   ldx, nullptr, got.data(), lddy),
+                    ASSERT_EQ(actk_cpu_clamped_swiglu_bias_forward(g.act.alpha, g.act.beta, layout, gate, dtype, rows,
+                                                                   cols, x.data(), ldx, nullptr, got.data(), lddy),
                               ACTK_SUCCESS);
-                    ASSERT_EQ(gated_cpu(g, false, layout, gate, dtype, rows, cols, x.data(), ldx, nullptr, 0, want.data(), lddy),
+                    ASSERT_EQ(gated_cpu(g, false, layout, gate, dtype, rows, cols, x.data(), ldx, nullptr, 0,
+                                        want.data(), lddy),
                               ACTK_SUCCESS);
                     ASSERT_EQ(0, std::memcmp(got.data(), want.data(), got.bytes.size())) << describe(g, dtype);
                 }
@@ -153,9 +158,11 @@ TEST(GatedBiasCpu, FusedBiasEqualsAddingItFirst)
         for (const actk_dtype dtype : kAllDtypes)
             for (const actk_gated_layout layout : kLayouts)
                 for (const actk_gate_position gate : kGates) {
-                    SCOPED_TRACE(describe(g, dtype) + " layout " + std::to_string(layout) + " gate " + std::to_string(gate));
+                    SCOPED_TRACE(describe(g, dtype) + " layout " + std::to_string(layout) + " gate " +
+                                 std::to_string(gate));
                     Buffer x(dtype, rows * ldx), b(dtype, 2 * cols), xb(dtype, rows * ldx), dy(dtype, rows * lddy);
-                    Buffer dx(dtype, rows * ldx), want(dtype, rows * ldx), y(dtype, rows * lddy), ywant(dtype, rows * lddy);
+                    Buffer dx(dtype, rows * ldx), want(dtype, rows * ldx), y(dtype, rows * lddy),
+                        ywant(dtype, rows * lddy);
                     for (size_t k = 0; k < 2 * cols; ++k) b.set(k, on_grid(rng, 16));
                     for (size_t i = 0; i < rows * ldx; ++i) {
                         x.set(i, on_grid(rng, 56));
@@ -165,21 +172,25 @@ TEST(GatedBiasCpu, FusedBiasEqualsAddingItFirst)
                     for (size_t i = 0; i < rows * lddy; ++i) dy.set(i, random_value(rng, dtype, 3.0));
                     std::memset(dx.data(), 0x3C, dx.bytes.size());
                     std::memset(want.data(), 0x3C, want.bytes.size());
-                    ASSERT_EQ(bias_backward_cpu(g, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(), dy.data(), lddy,
-                                                dx.data(), ldx, nullptr),
+                    ASSERT_EQ(bias_backward_cpu(g, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(), dy.data(),
+                                                lddy, dx.data(), ldx, nullptr),
                               ACTK_SUCCESS)
                         << actk_last_error();
-                    ASSERT_EQ(gated_cpu(g, true, layout, gate, dtype, rows, cols, xb.data(), ldx, dy.data(), lddy, want.data(), ldx),
+                    ASSERT_EQ(gated_cpu(g, true, layout, gate, dtype, rows, cols, xb.data(), ldx, dy.data(), lddy,
+                                        want.data(), ldx),
                               ACTK_SUCCESS);
                     ASSERT_EQ(0, std::memcmp(dx.data(), want.data(), dx.bytes.size()));
                     std::memset(y.data(), 0x3C, y.bytes.size());
                     std::memset(ywant.data(), 0x3C, ywant.bytes.size());
-                    const actk_status fs = g.clamped ? actk_cpu_clamped_swiglu_bias_forward(g.act.alpha, g.act.beta, layout, gate, dtype, rows,
-                                                                                        cols, x.data(), ldx, b.data(), y.data(), lddy)
-                                                     : actk_cpu_gated_bias_forward(g.act, layout, gate, dtype, rows, cols, x.data(), ldx,
-                                                                                   b.data(), y.data(), lddy);
+                    const actk_status fs =
+                        g.clamped
+                            ? actk_cpu_clamped_swiglu_bias_forward(g.act.alpha, g.act.beta, layout, gate, dtype, rows,
+                                                                   cols, x.data(), ldx, b.data(), y.data(), lddy)
+                            : actk_cpu_gated_bias_forward(g.act, layout, gate, dtype, rows, cols, x.data(), ldx,
+                                                          b.data(), y.data(), lddy);
                     ASSERT_EQ(fs, ACTK_SUCCESS) << actk_last_error();
-                    ASSERT_EQ(gated_cpu(g, false, layout, gate, dtype, rows, cols, xb.data(), ldx, nullptr, 0, ywant.data(), lddy),
+                    ASSERT_EQ(gated_cpu(g, false, layout, gate, dtype, rows, cols, xb.data(), ldx, nullptr, 0,
+                                        ywant.data(), lddy),
                               ACTK_SUCCESS);
                     ASSERT_EQ(0, std::memcmp(y.data(), ywant.data(), y.bytes.size()));
                 }
@@ -201,18 +212,21 @@ TEST(GatedBiasCpu, DbiasIsTheExactColumnSumInXsLayout)
                     SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " rows " + std::to_string(rows) + " layout " +
                                  std::to_string(layout) + " gate " + std::to_string(gate));
                     const size_t cols = 5, ldx = 13, lddy = 7;
-                    Buffer x(dtype, rows * ldx), b(dtype, 2 * cols), dy(dtype, rows * lddy), dx(dtype, rows * ldx), db(dtype, 2 * cols);
+                    Buffer x(dtype, rows * ldx), b(dtype, 2 * cols), dy(dtype, rows * lddy), dx(dtype, rows * ldx),
+                        db(dtype, 2 * cols);
                     std::uniform_int_distribution<int> small(-8, 8);
                     for (size_t k = 0; k < 2 * cols; ++k) b.set(k, small(rng));
                     for (size_t i = 0; i < rows * ldx; ++i) x.set(i, small(rng));
                     /* column 0 of dy alternates +-2^k (cancels), the others are small integers */
                     for (size_t r = 0; r < rows; ++r)
                         for (size_t j = 0; j < lddy; ++j)
-                            dy.set(r * lddy + j, j == 0 ? ((r % 2) ? -1.0L : 1.0L) * ldexpl(1.0L, (int)(r % 5)) : (long double)small(rng));
+                            dy.set(r * lddy + j, j == 0 ? ((r % 2) ? -1.0L : 1.0L) * ldexpl(1.0L, (int)(r % 5))
+                                                        : (long double)small(rng));
                     long double exact[2 * cols] = {};
                     for (size_t r = 0; r < rows; ++r)
                         for (size_t j = 0; j < cols; ++j) {
-                            const size_t gp = gated_position(layout, gate, cols, j, 0), up = gated_position(layout, gate, cols, j, 1);
+                            const size_t gp = gated_position(layout, gate, cols, j, 0),
+                                         up = gated_position(layout, gate, cols, j, 1);
                             const long double d = dy.get(r * lddy + j);
                             exact[gp] += d * (x.get(r * ldx + up) + b.get(up)); /* dgate = dy * (up + bias_up) */
                             exact[up] += d * (x.get(r * ldx + gp) + b.get(gp)); /* dup = dy * (gate + bias_gate) */
@@ -220,8 +234,8 @@ TEST(GatedBiasCpu, DbiasIsTheExactColumnSumInXsLayout)
                     std::memset(dx.data(), 0x3C, dx.bytes.size());
                     std::memset(db.data(), 0x3C, db.bytes.size());
                     const Buffer dx_poison = dx;
-                    ASSERT_EQ(actk_cpu_gated_bias_backward(identity, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(), dy.data(),
-                                                           lddy, dx.data(), ldx, db.data()),
+                    ASSERT_EQ(actk_cpu_gated_bias_backward(identity, layout, gate, dtype, rows, cols, x.data(), ldx,
+                                                           b.data(), dy.data(), lddy, dx.data(), ldx, db.data()),
                               ACTK_SUCCESS)
                         << actk_last_error();
                     for (size_t k = 0; k < 2 * cols; ++k) {
@@ -230,26 +244,28 @@ TEST(GatedBiasCpu, DbiasIsTheExactColumnSumInXsLayout)
                         EXPECT_EQ(db.get(k), rounded.get(0)) << "dbias[" << k << "]";
                     }
                     for (size_t r = 0; r + 1 < rows; ++r)
-                        ASSERT_EQ(0, std::memcmp((const char *)dx.data() + (r * ldx + 2 * cols) * actk_dtype_size(dtype),
-                                                 (const char *)dx_poison.data() + (r * ldx + 2 * cols) * actk_dtype_size(dtype),
-                                                 (ldx - 2 * cols) * actk_dtype_size(dtype)))
+                        ASSERT_EQ(0, std::memcmp(
+                                         (const char *)dx.data() + (r * ldx + 2 * cols) * actk_dtype_size(dtype),
+                                         (const char *)dx_poison.data() + (r * ldx + 2 * cols) * actk_dtype_size(dtype),
+                                         (ldx - 2 * cols) * actk_dtype_size(dtype)))
                             << "padding written";
                     /* in place: dx over x, the same dx and dbias bits */
                     Buffer db2(dtype, 2 * cols);
-                    ASSERT_EQ(bias_backward_cpu(g, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(), dy.data(), lddy, x.data(),
-                                                ldx, db2.data()),
+                    ASSERT_EQ(bias_backward_cpu(g, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(), dy.data(),
+                                                lddy, x.data(), ldx, db2.data()),
                               ACTK_SUCCESS)
                         << actk_last_error();
                     for (size_t r = 0; r < rows; ++r)
                         ASSERT_EQ(0, std::memcmp((const char *)x.data() + r * ldx * actk_dtype_size(dtype),
-                                                 (const char *)dx.data() + r * ldx * actk_dtype_size(dtype), 2 * cols * actk_dtype_size(dtype)));
+                                                 (const char *)dx.data() + r * ldx * actk_dtype_size(dtype),
+                                                 2 * cols * actk_dtype_size(dtype)));
                     ASSERT_EQ(0, std::memcmp(db.data(), db2.data(), 2 * cols * actk_dtype_size(dtype)));
                 }
     /* rows = 0: the empty sums, +0, written; dx untouched */
     float db[6], dx_sentinel = 9.0f;
     std::memset(db, 0x3C, sizeof db);
-    ASSERT_EQ(actk_cpu_gated_bias_backward(identity, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 0, 3, nullptr, 6, nullptr,
-                                           nullptr, 3, nullptr, 6, db),
+    ASSERT_EQ(actk_cpu_gated_bias_backward(identity, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 0, 3, nullptr, 6,
+                                           nullptr, nullptr, 3, nullptr, 6, db),
               ACTK_SUCCESS)
         << actk_last_error();
     for (float v : db) EXPECT_TRUE(v == 0.0f && !std::signbit(v));
@@ -265,7 +281,8 @@ TEST(GatedBiasCpu, DbiasOfRandomGradientsAndInfinities)
     const size_t rows = 300, cols = 7;
     for (const actk_dtype dtype : kAllDtypes) {
         const Gated g{actk_act_default(ACTK_OP_GELU), false};
-        Buffer x(dtype, rows * 2 * cols), b(dtype, 2 * cols), dy(dtype, rows * cols), dx(dtype, rows * 2 * cols), db(dtype, 2 * cols);
+        Buffer x(dtype, rows * 2 * cols), b(dtype, 2 * cols), dy(dtype, rows * cols), dx(dtype, rows * 2 * cols),
+            db(dtype, 2 * cols);
         std::uniform_real_distribution<double> u(-4.0, 4.0);
         for (size_t i = 0; i < rows * 2 * cols; ++i) x.set(i, u(rng));
         for (size_t k = 0; k < 2 * cols; ++k) b.set(k, u(rng) / 4);
@@ -273,8 +290,8 @@ TEST(GatedBiasCpu, DbiasOfRandomGradientsAndInfinities)
         x.set(5 * 2 * cols + cols + 2, INFINITY); /* up of column 2 in row 5: dgate(5, 2) = +-inf or NaN */
         dy.set(5 * cols + 2, 1.0L);
         x.set(5 * 2 * cols + 2, 2.0L);
-        ASSERT_EQ(actk_cpu_gated_bias_backward(g.act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, x.data(), 2 * cols,
-                                               b.data(), dy.data(), cols, dx.data(), 2 * cols, db.data()),
+        ASSERT_EQ(actk_cpu_gated_bias_backward(g.act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, x.data(),
+                                               2 * cols, b.data(), dy.data(), cols, dx.data(), 2 * cols, db.data()),
                   ACTK_SUCCESS);
         ASSERT_TRUE(std::isinf((double)dx.get(5 * 2 * cols + 2))) << "the test needs an infinite dgate";
         std::string first;
@@ -286,8 +303,8 @@ TEST(GatedBiasCpu, DbiasOfRandomGradientsAndInfinities)
 TEST(GatedBiasCpu, BadBiasAndDbiasAreRejectedAndNothingWritten)
 {
     const size_t rows = 4, cols = 8;
-    std::vector<float> x(rows * 2 * cols, 0.5f), dy(rows * cols, 1.0f), bias(2 * cols, 0.25f), dx(rows * 2 * cols, 9.0f),
-        db(2 * cols, 9.0f);
+    std::vector<float> x(rows * 2 * cols, 0.5f), dy(rows * cols, 1.0f), bias(2 * cols, 0.25f),
+        dx(rows * 2 * cols, 9.0f), db(2 * cols, 9.0f);
     const actk_act silu = actk_act_default(ACTK_OP_SILU);
     auto expect = [&](actk_status got, const char *needle) {
         EXPECT_EQ(got, ACTK_ERROR_INVALID_VALUE) << needle;
@@ -298,20 +315,21 @@ TEST(GatedBiasCpu, BadBiasAndDbiasAreRejectedAndNothingWritten)
     };
     const auto L = ACTK_GATED_CONCAT;
     const auto G = ACTK_GATE_FIRST;
-    expect(actk_cpu_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols, bias.data(), dy.data(), cols,
-                                        dx.data(), 2 * cols, dx.data() + 3),
+    expect(actk_cpu_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols, bias.data(), dy.data(),
+                                        cols, dx.data(), 2 * cols, dx.data() + 3),
            "overlap"); /* dbias inside dx */
-    expect(actk_cpu_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols, dx.data(), dy.data(), cols,
-                                        dx.data(), 2 * cols, db.data()),
+    expect(actk_cpu_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols, dx.data(), dy.data(),
+                                        cols, dx.data(), 2 * cols, db.data()),
            "overlap"); /* bias inside dx */
-    expect(actk_cpu_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols, bias.data(), dy.data(), cols,
-                                        dx.data(), 2 * cols, bias.data()),
+    expect(actk_cpu_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols, bias.data(), dy.data(),
+                                        cols, dx.data(), 2 * cols, bias.data()),
            "overlap"); /* dbias over bias */
-    expect(actk_cpu_clamped_swiglu_bias_backward(1.702f, 7.0f, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols, bias.data(),
-                                                 dy.data(), cols, dx.data(), 2 * cols, reinterpret_cast<char *>(db.data()) + 2),
+    expect(actk_cpu_clamped_swiglu_bias_backward(1.702f, 7.0f, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols,
+                                                 bias.data(), dy.data(), cols, dx.data(), 2 * cols,
+                                                 reinterpret_cast<char *>(db.data()) + 2),
            "not aligned");
-    expect(actk_cpu_clamped_swiglu_bias_backward(1.702f, -1.0f, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols, bias.data(),
-                                                 dy.data(), cols, dx.data(), 2 * cols, db.data()),
+    expect(actk_cpu_clamped_swiglu_bias_backward(1.702f, -1.0f, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols,
+                                                 bias.data(), dy.data(), cols, dx.data(), 2 * cols, db.data()),
            "limit >= 0");
     EXPECT_EQ(actk_cpu_clamped_swiglu_bias_forward(1.702f, 7.0f, L, G, ACTK_F32, rows, cols, x.data(), 2 * cols,
                                                    dx.data() + 1, dx.data(), cols),
@@ -319,8 +337,10 @@ TEST(GatedBiasCpu, BadBiasAndDbiasAreRejectedAndNothingWritten)
     EXPECT_NE(std::strstr(actk_last_error(), "actk_cpu_clamped_swiglu_bias_forward"), nullptr) << actk_last_error();
     /* the workspace size: 0 without work, grows with the shape, SIZE_MAX for impossible widths */
     EXPECT_EQ(actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, 0, 8), 0u);
-    EXPECT_EQ(actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, 1000, 8), 2 * actk_cuda_backward_2d_workspace_size(ACTK_F32, 1000, 8));
-    EXPECT_EQ(actk_cuda_gated_bias_backward_workspace_size(ACTK_F64, 1000, 8), 2 * actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, 1000, 8));
+    EXPECT_EQ(actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, 1000, 8),
+              2 * actk_cuda_backward_2d_workspace_size(ACTK_F32, 1000, 8));
+    EXPECT_EQ(actk_cuda_gated_bias_backward_workspace_size(ACTK_F64, 1000, 8),
+              2 * actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, 1000, 8));
     EXPECT_LE(actk_cuda_gated_bias_backward_workspace_size(ACTK_F64, (size_t)1 << 40, 3), (size_t)40 << 20);
     EXPECT_EQ(actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, 2, SIZE_MAX / 4), SIZE_MAX);
 }
@@ -359,8 +379,8 @@ actk_status bias_backward_cuda(const Gated &g, actk_gated_layout layout, actk_ga
     if (g.clamped)
         return actk_cuda_clamped_swiglu_bias_backward(g.act.alpha, g.act.beta, layout, gate, dtype, rows, cols, x, ldx,
                                                       bias, dy, lddy, dx, lddx, dbias, ws, ws_bytes, nullptr);
-    return actk_cuda_gated_bias_backward(g.act, layout, gate, dtype, rows, cols, x, ldx, bias, dy, lddy, dx, lddx, dbias,
-                                         ws, ws_bytes, nullptr);
+    return actk_cuda_gated_bias_backward(g.act, layout, gate, dtype, rows, cols, x, ldx, bias, dy, lddy, dx, lddx,
+                                         dbias, ws, ws_bytes, nullptr);
 }
 
 struct Case {
@@ -377,8 +397,8 @@ void check_case(const Gated &g, actk_dtype dtype, const Case &c, std::mt19937_64
 {
     SCOPED_TRACE(describe(g, dtype) + " rows " + std::to_string(c.rows) + " cols " + std::to_string(c.cols) + " ldx " +
                  std::to_string(c.ldx) + " lddy " + std::to_string(c.lddy) + " offset " + std::to_string(c.offset) +
-                 " layout " + std::to_string(c.layout) + " gate " + std::to_string(c.gate) + (c.in_place ? " in place" : "") +
-                 (c.with_bias ? " bias" : ""));
+                 " layout " + std::to_string(c.layout) + " gate " + std::to_string(c.gate) +
+                 (c.in_place ? " in place" : "") + (c.with_bias ? " bias" : ""));
     const size_t elem = actk_dtype_size(dtype), nx = span(c.rows, 2 * c.cols, c.ldx), ny = span(c.rows, c.cols, c.lddy);
     Buffer x(dtype, nx), b(dtype, 2 * c.cols), dy(dtype, ny), want(dtype, nx), got(dtype, nx), got2(dtype, nx);
     Buffer db(dtype, 2 * c.cols), db2(dtype, 2 * c.cols);
@@ -402,8 +422,8 @@ void check_case(const Gated &g, actk_dtype dtype, const Case &c, std::mt19937_64
         }
     const void *bias_host = c.with_bias ? b.data() : nullptr;
     std::memset(want.data(), kPoison, want.bytes.size());
-    ASSERT_EQ(bias_backward_cpu(g, c.layout, c.gate, dtype, c.rows, c.cols, x.data(), c.ldx, bias_host, dy.data(), c.lddy,
-                                want.data(), c.ldx, nullptr),
+    ASSERT_EQ(bias_backward_cpu(g, c.layout, c.gate, dtype, c.rows, c.cols, x.data(), c.ldx, bias_host, dy.data(),
+                                c.lddy, want.data(), c.ldx, nullptr),
               ACTK_SUCCESS)
         << actk_last_error();
 
@@ -438,8 +458,9 @@ void check_case(const Gated &g, actk_dtype dtype, const Case &c, std::mt19937_64
     /* without dbias (no partial sums stored, no second kernel): the same dx */
     if (!c.in_place) {
         d_dx.poison_all();
-        ASSERT_EQ(bias_backward_cuda(g, c.layout, c.gate, dtype, c.rows, c.cols, d_x.data(), c.ldx, c.with_bias ? d_b.data() : nullptr,
-                                     d_dy.data(), c.lddy, d_dx.data(), c.ldx, nullptr, nullptr, 0),
+        ASSERT_EQ(bias_backward_cuda(g, c.layout, c.gate, dtype, c.rows, c.cols, d_x.data(), c.ldx,
+                                     c.with_bias ? d_b.data() : nullptr, d_dy.data(), c.lddy, d_dx.data(), c.ldx,
+                                     nullptr, nullptr, 0),
                   ACTK_SUCCESS)
             << actk_last_error();
         CUDA_OK(cudaDeviceSynchronize());
@@ -452,14 +473,16 @@ void check_case(const Gated &g, actk_dtype dtype, const Case &c, std::mt19937_64
     const Buffer &pad_ref = c.in_place ? x : want;
     for (size_t r = 0; r + 1 < c.rows; ++r)
         ASSERT_EQ(0, std::memcmp((const char *)got.data() + (r * c.ldx + 2 * c.cols) * elem,
-                                 (const char *)pad_ref.data() + (r * c.ldx + 2 * c.cols) * elem, (c.ldx - 2 * c.cols) * elem))
+                                 (const char *)pad_ref.data() + (r * c.ldx + 2 * c.cols) * elem,
+                                 (c.ldx - 2 * c.cols) * elem))
             << "padding of row " << r << " written";
 
     GatedReport rep;
     const ComputeRange range = range_for(dtype);
     for (size_t r = 0; r < c.rows; ++r)
         for (size_t j = 0; j < c.cols; ++j) {
-            const size_t gk = gated_position(c.layout, c.gate, c.cols, j, 0), uk = gated_position(c.layout, c.gate, c.cols, j, 1);
+            const size_t gk = gated_position(c.layout, c.gate, c.cols, j, 0),
+                         uk = gated_position(c.layout, c.gate, c.cols, j, 1);
             /* the oracle's inputs: exact sums (grid values) or x itself */
             const long double gv = x.get(r * c.ldx + gk) + (c.with_bias ? b.get(gk) : 0.0L);
             const long double uv = x.get(r * c.ldx + uk) + (c.with_bias ? b.get(uk) : 0.0L);
@@ -469,7 +492,8 @@ void check_case(const Gated &g, actk_dtype dtype, const Case &c, std::mt19937_64
         }
     EXPECT_EQ(rep.failures, 0u) << rep.first_failure;
     std::string first;
-    EXPECT_EQ(check_dbias(dtype, got, c.rows, c.cols, c.ldx, db, gpu_chain(dtype, c.rows, c.cols), &first), 0u) << first;
+    EXPECT_EQ(check_dbias(dtype, got, c.rows, c.cols, c.ldx, db, gpu_chain(dtype, c.rows, c.cols), &first), 0u)
+        << first;
 }
 
 } // namespace
@@ -506,8 +530,10 @@ TEST_F(GatedBiasGpu, FusedBiasLayoutsStridesInPlaceAndSlices)
                     for (const Case &c : cases) check_case(g, dtype, c, rng);
                 }
     for (const actk_dtype dtype : kAllDtypes)
-        check_case(some[0], dtype, {1000, 2051, 4102, 2051, 0, ACTK_GATED_INTERLEAVED, ACTK_GATE_FIRST, false, true, true}, rng);
-    check_case(some[3], ACTK_BF16, {3000, 700, 1400, 700, 0, ACTK_GATED_CONCAT, ACTK_GATE_SECOND, true, true, true}, rng);
+        check_case(some[0], dtype,
+                   {1000, 2051, 4102, 2051, 0, ACTK_GATED_INTERLEAVED, ACTK_GATE_FIRST, false, true, true}, rng);
+    check_case(some[3], ACTK_BF16, {3000, 700, 1400, 700, 0, ACTK_GATED_CONCAT, ACTK_GATE_SECOND, true, true, true},
+               rng);
     /* narrow and tall: the plan's 65535 slices, grid.y at its limit (review) */
     for (const actk_dtype dtype : {ACTK_F32, ACTK_BF16})
         check_case(some[0], dtype, {70000, 3, 6, 3, 0, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, false, true, true}, rng);
@@ -525,15 +551,16 @@ TEST_F(GatedBiasGpu, ClampedSwigluBiasForwardAgreesWithTheOracle)
                 Buffer x(dtype, rows * ldx), b(dtype, 2 * cols), want(dtype, rows * ldy), got(dtype, rows * ldy);
                 for (size_t i = 0; i < rows * ldx; ++i) x.set(i, on_grid(rng, 80));
                 for (size_t i = 0; i < 2 * cols; ++i) b.set(i, on_grid(rng, 16));
-                ASSERT_EQ(actk_cpu_clamped_swiglu_bias_forward(g.act.alpha, g.act.beta, layout, ACTK_GATE_FIRST, dtype, rows, cols,
-                                                               x.data(), ldx, b.data(), want.data(), ldy),
+                ASSERT_EQ(actk_cpu_clamped_swiglu_bias_forward(g.act.alpha, g.act.beta, layout, ACTK_GATE_FIRST, dtype,
+                                                               rows, cols, x.data(), ldx, b.data(), want.data(), ldy),
                           ACTK_SUCCESS);
                 DeviceBuffer d_x(rows * ldx * elem, 0), d_b(2 * cols * elem, 0), d_y(rows * ldy * elem, 0);
                 ASSERT_TRUE(d_x.base && d_b.base && d_y.base);
                 d_x.upload(x.data());
                 d_b.upload(b.data());
-                ASSERT_EQ(actk_cuda_clamped_swiglu_bias_forward(g.act.alpha, g.act.beta, layout, ACTK_GATE_FIRST, dtype, rows, cols,
-                                                                d_x.data(), ldx, d_b.data(), d_y.data(), ldy, nullptr),
+                ASSERT_EQ(actk_cuda_clamped_swiglu_bias_forward(g.act.alpha, g.act.beta, layout, ACTK_GATE_FIRST, dtype,
+                                                                rows, cols, d_x.data(), ldx, d_b.data(), d_y.data(),
+                                                                ldy, nullptr),
                           ACTK_SUCCESS)
                     << actk_last_error();
                 CUDA_OK(cudaDeviceSynchronize());
@@ -542,9 +569,11 @@ TEST_F(GatedBiasGpu, ClampedSwigluBiasForwardAgreesWithTheOracle)
                 GatedReport rep;
                 for (size_t r = 0; r < rows; ++r)
                     for (size_t j = 0; j < cols; ++j) {
-                        const size_t gk = gated_position(layout, ACTK_GATE_FIRST, cols, j, 0), uk = gated_position(layout, ACTK_GATE_FIRST, cols, j, 1);
-                        check_gated_value(rep, g, dtype, 0, x.get(r * ldx + gk) + b.get(gk), x.get(r * ldx + uk) + b.get(uk), 0,
-                                          got.get(r * ldy + j), want.get(r * ldy + j), range_for(dtype));
+                        const size_t gk = gated_position(layout, ACTK_GATE_FIRST, cols, j, 0),
+                                     uk = gated_position(layout, ACTK_GATE_FIRST, cols, j, 1);
+                        check_gated_value(rep, g, dtype, 0, x.get(r * ldx + gk) + b.get(gk),
+                                          x.get(r * ldx + uk) + b.get(uk), 0, got.get(r * ldy + j),
+                                          want.get(r * ldy + j), range_for(dtype));
                     }
                 EXPECT_EQ(rep.failures, 0u) << rep.first_failure;
             }
@@ -562,8 +591,8 @@ TEST_F(GatedBiasGpu, EmptyRowsAndTheWorkspace)
     const actk_act silu = actk_act_default(ACTK_OP_SILU);
     const auto L = ACTK_GATED_INTERLEAVED;
     const auto G = ACTK_GATE_FIRST;
-    ASSERT_EQ(actk_cuda_gated_bias_backward(silu, L, G, ACTK_F32, 0, cols, nullptr, 2 * cols, nullptr, nullptr, cols, nullptr,
-                                            2 * cols, db, nullptr, 0, nullptr),
+    ASSERT_EQ(actk_cuda_gated_bias_backward(silu, L, G, ACTK_F32, 0, cols, nullptr, 2 * cols, nullptr, nullptr, cols,
+                                            nullptr, 2 * cols, db, nullptr, 0, nullptr),
               ACTK_SUCCESS)
         << actk_last_error();
     std::vector<float> host(2 * cols, 1.0f);
@@ -575,11 +604,12 @@ TEST_F(GatedBiasGpu, EmptyRowsAndTheWorkspace)
     void *ws = nullptr;
     CUDA_OK(cudaMalloc(&ws, need + 16));
     auto call = [&](void *w, size_t bytes) {
-        return actk_cuda_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x, 2 * cols, nullptr, dy, cols, dx, 2 * cols, db,
-                                             w, bytes, nullptr);
+        return actk_cuda_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x, 2 * cols, nullptr, dy, cols, dx,
+                                             2 * cols, db, w, bytes, nullptr);
     };
     EXPECT_EQ(call(nullptr, need), ACTK_ERROR_INVALID_VALUE);
-    EXPECT_NE(std::strstr(actk_last_error(), "actk_cuda_gated_bias_backward_workspace_size"), nullptr) << actk_last_error();
+    EXPECT_NE(std::strstr(actk_last_error(), "actk_cuda_gated_bias_backward_workspace_size"), nullptr)
+        << actk_last_error();
     EXPECT_EQ(call(ws, need - 1), ACTK_ERROR_INVALID_VALUE);
     EXPECT_EQ(call(static_cast<char *>(ws) + 4, need), ACTK_ERROR_INVALID_VALUE);
     EXPECT_NE(std::strstr(actk_last_error(), "16-byte"), nullptr) << actk_last_error();
@@ -587,8 +617,8 @@ TEST_F(GatedBiasGpu, EmptyRowsAndTheWorkspace)
     EXPECT_NE(std::strstr(actk_last_error(), "overlap"), nullptr) << actk_last_error();
     EXPECT_EQ(call(ws, need), ACTK_SUCCESS) << actk_last_error();
     /* without dbias the workspace is not needed */
-    EXPECT_EQ(actk_cuda_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x, 2 * cols, nullptr, dy, cols, dx, 2 * cols,
-                                            nullptr, nullptr, 0, nullptr),
+    EXPECT_EQ(actk_cuda_gated_bias_backward(silu, L, G, ACTK_F32, rows, cols, x, 2 * cols, nullptr, dy, cols, dx,
+                                            2 * cols, nullptr, nullptr, 0, nullptr),
               ACTK_SUCCESS);
     EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
     cudaFree(ws);

@@ -30,21 +30,25 @@ TEST(GatedCpu, KnownValuesAndConventions)
     const actk_act silu_act = actk_act_default(ACTK_OP_SILU);
     /* vLLM silu_and_mul: [gate | up] -> silu(gate) * up */
     double x[4] = {1.0, -2.0, 2.0, 3.0}, y[2] = {0, 0};
-    ASSERT_EQ(actk_cpu_gated_forward(silu_act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 2, x, 4, y, 2), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cpu_gated_forward(silu_act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 2, x, 4, y, 2),
+              ACTK_SUCCESS);
     EXPECT_NEAR(y[0], silu(1.0, 1) * 2.0, 1e-15);
     EXPECT_NEAR(y[1], silu(-2.0, 1) * 3.0, 1e-15);
     /* PyTorch F.glu(x) = first * sigmoid(second): gate second, sigmoid */
-    ASSERT_EQ(actk_cpu_gated_forward(actk_act_default(ACTK_OP_SIGMOID), ACTK_GATED_CONCAT, ACTK_GATE_SECOND, ACTK_F64, 1,
-                                     2, x, 4, y, 2),
+    ASSERT_EQ(actk_cpu_gated_forward(actk_act_default(ACTK_OP_SIGMOID), ACTK_GATED_CONCAT, ACTK_GATE_SECOND, ACTK_F64,
+                                     1, 2, x, 4, y, 2),
               ACTK_SUCCESS);
     EXPECT_NEAR(y[0], 1.0 / (1 + std::exp(-2.0)), 1e-15);
     EXPECT_NEAR(y[1], -2.0 / (1 + std::exp(-3.0)), 1e-15);
     /* interleaved pairs (1, -2), (2, 3), gate first */
-    ASSERT_EQ(actk_cpu_gated_forward(silu_act, ACTK_GATED_INTERLEAVED, ACTK_GATE_FIRST, ACTK_F64, 1, 2, x, 4, y, 2), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cpu_gated_forward(silu_act, ACTK_GATED_INTERLEAVED, ACTK_GATE_FIRST, ACTK_F64, 1, 2, x, 4, y, 2),
+              ACTK_SUCCESS);
     EXPECT_NEAR(y[0], silu(1.0, 1) * -2.0, 1e-15);
     EXPECT_NEAR(y[1], silu(2.0, 1) * 3.0, 1e-15);
     /* ReGLU: relu(gate) * up */
-    ASSERT_EQ(actk_cpu_gated_forward(actk_act_default(ACTK_OP_RELU), ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 2, x, 4, y, 2), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cpu_gated_forward(actk_act_default(ACTK_OP_RELU), ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 2,
+                                     x, 4, y, 2),
+              ACTK_SUCCESS);
     EXPECT_EQ(y[0], 2.0);
     EXPECT_EQ(y[1], 0.0);
 }
@@ -116,10 +120,13 @@ TEST(GatedCpu, AgreesWithTheElementwiseOracleAndFiniteDifferences)
         for (int t = 0; t < 200; ++t) {
             double x[2] = {dist(rng), dist(rng)}, y = 0, fg = 0, dy = dist(rng), dx[2];
             if (std::fabs(x[0]) < 1e-3) continue; /* elu, softsign: kink at 0 */
-            ASSERT_EQ(actk_cpu_gated_forward(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, x, 2, &y, 1), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_gated_forward(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, x, 2, &y, 1),
+                      ACTK_SUCCESS);
             ASSERT_EQ(actk_cpu_forward(act, ACTK_F64, 1, &x[0], &fg), ACTK_SUCCESS);
             EXPECT_LE(ulp_distance(ACTK_F64, y, (long double)fg * x[1]), 1.0) << actk_op_name(op);
-            ASSERT_EQ(actk_cpu_gated_backward(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, x, 2, &dy, 1, dx, 2), ACTK_SUCCESS);
+            ASSERT_EQ(
+                actk_cpu_gated_backward(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, x, 2, &dy, 1, dx, 2),
+                ACTK_SUCCESS);
             EXPECT_NEAR(dx[1], dy * fg, 1e-14 * std::fabs(dy * fg) + 1e-300);
             const double h = 1e-5 * std::fmax(1.0, std::fabs(x[0]));
             double xp[2] = {x[0] + h, x[1]}, xm[2] = {x[0] - h, x[1]}, yp, ym;
@@ -139,17 +146,23 @@ TEST(GatedCpu, LayoutsConventionsAndStridesGiveTheSameBits)
     std::mt19937_64 rng(11);
     const size_t rows = 5, cols = 13, pad = 3;
     for (const actk_dtype dtype : kAllDtypes) {
-        for (const Gated &g : {Gated{actk_act_default(ACTK_OP_SILU), false}, Gated{actk_act_default(ACTK_OP_GELU), false},
-                               Gated{{ACTK_OP_SILU, 1.702f, 7.0f}, true}}) {
+        for (const Gated &g :
+             {Gated{actk_act_default(ACTK_OP_SILU), false}, Gated{actk_act_default(ACTK_OP_GELU), false},
+              Gated{{ACTK_OP_SILU, 1.702f, 7.0f}, true}}) {
             /* the reference: contiguous, concatenated, gate first */
             Buffer x(dtype, rows * 2 * cols), dy(dtype, rows * cols), y(dtype, rows * cols), dx(dtype, rows * 2 * cols);
             for (size_t i = 0; i < rows * 2 * cols; ++i) x.set(i, random_value(rng, dtype, 10.0));
             for (size_t i = 0; i < rows * cols; ++i) dy.set(i, random_value(rng, dtype, 3.0));
-            ASSERT_EQ(gated_cpu(g, false, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, x.data(), 2 * cols, nullptr, 0, y.data(), cols), ACTK_SUCCESS);
-            ASSERT_EQ(gated_cpu(g, true, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, x.data(), 2 * cols, dy.data(), cols, dx.data(), 2 * cols), ACTK_SUCCESS);
+            ASSERT_EQ(gated_cpu(g, false, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, x.data(), 2 * cols,
+                                nullptr, 0, y.data(), cols),
+                      ACTK_SUCCESS);
+            ASSERT_EQ(gated_cpu(g, true, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, x.data(), 2 * cols,
+                                dy.data(), cols, dx.data(), 2 * cols),
+                      ACTK_SUCCESS);
             for (const actk_gated_layout layout : kLayouts)
                 for (const actk_gate_position gate : kGates) {
-                    SCOPED_TRACE(describe(g, dtype) + " layout " + std::to_string(layout) + " gate " + std::to_string(gate));
+                    SCOPED_TRACE(describe(g, dtype) + " layout " + std::to_string(layout) + " gate " +
+                                 std::to_string(gate));
                     const size_t ldx = 2 * cols + pad, ldy = cols + pad;
                     Buffer xs(dtype, rows * ldx), dys(dtype, rows * ldy), ys(dtype, rows * ldy), dxs(dtype, rows * ldx);
                     std::memset(ys.data(), 0x5A, ys.bytes.size());
@@ -161,23 +174,36 @@ TEST(GatedCpu, LayoutsConventionsAndStridesGiveTheSameBits)
                             dys.set(r * ldy + j, dy.get(r * cols + j));
                         }
                     const Buffer untouched_y = ys, untouched_dx = dxs;
-                    ASSERT_EQ(gated_cpu(g, false, layout, gate, dtype, rows, cols, xs.data(), ldx, nullptr, 0, ys.data(), ldy), ACTK_SUCCESS);
-                    ASSERT_EQ(gated_cpu(g, true, layout, gate, dtype, rows, cols, xs.data(), ldx, dys.data(), ldy, dxs.data(), ldx), ACTK_SUCCESS);
+                    ASSERT_EQ(gated_cpu(g, false, layout, gate, dtype, rows, cols, xs.data(), ldx, nullptr, 0,
+                                        ys.data(), ldy),
+                              ACTK_SUCCESS);
+                    ASSERT_EQ(gated_cpu(g, true, layout, gate, dtype, rows, cols, xs.data(), ldx, dys.data(), ldy,
+                                        dxs.data(), ldx),
+                              ACTK_SUCCESS);
                     const size_t elem = actk_dtype_size(dtype);
                     for (size_t r = 0; r < rows; ++r) {
                         for (size_t j = 0; j < cols; ++j) {
-                            ASSERT_EQ(0, std::memcmp((char *)ys.data() + (r * ldy + j) * elem, (char *)y.data() + (r * cols + j) * elem, elem));
+                            ASSERT_EQ(0, std::memcmp((char *)ys.data() + (r * ldy + j) * elem,
+                                                     (char *)y.data() + (r * cols + j) * elem, elem));
                             for (int which = 0; which < 2; ++which)
-                                ASSERT_EQ(0, std::memcmp((char *)dxs.data() + (r * ldx + gated_position(layout, gate, cols, j, which)) * elem,
-                                                         (char *)dx.data() + (r * 2 * cols + which * cols + j) * elem, elem));
+                                ASSERT_EQ(
+                                    0, std::memcmp((char *)dxs.data() +
+                                                       (r * ldx + gated_position(layout, gate, cols, j, which)) * elem,
+                                                   (char *)dx.data() + (r * 2 * cols + which * cols + j) * elem, elem));
                         }
-                        ASSERT_EQ(0, std::memcmp((char *)ys.data() + (r * ldy + cols) * elem, (char *)untouched_y.data() + (r * ldy + cols) * elem, pad * elem));
-                        ASSERT_EQ(0, std::memcmp((char *)dxs.data() + (r * ldx + 2 * cols) * elem, (char *)untouched_dx.data() + (r * ldx + 2 * cols) * elem, pad * elem));
+                        ASSERT_EQ(0, std::memcmp((char *)ys.data() + (r * ldy + cols) * elem,
+                                                 (char *)untouched_y.data() + (r * ldy + cols) * elem, pad * elem));
+                        ASSERT_EQ(0,
+                                  std::memcmp((char *)dxs.data() + (r * ldx + 2 * cols) * elem,
+                                              (char *)untouched_dx.data() + (r * ldx + 2 * cols) * elem, pad * elem));
                     }
                     /* in place: dx over x */
-                    ASSERT_EQ(gated_cpu(g, true, layout, gate, dtype, rows, cols, xs.data(), ldx, dys.data(), ldy, xs.data(), ldx), ACTK_SUCCESS);
+                    ASSERT_EQ(gated_cpu(g, true, layout, gate, dtype, rows, cols, xs.data(), ldx, dys.data(), ldy,
+                                        xs.data(), ldx),
+                              ACTK_SUCCESS);
                     for (size_t r = 0; r < rows; ++r)
-                        ASSERT_EQ(0, std::memcmp((char *)xs.data() + r * ldx * elem, (char *)dxs.data() + r * ldx * elem, 2 * cols * elem));
+                        ASSERT_EQ(0, std::memcmp((char *)xs.data() + r * ldx * elem,
+                                                 (char *)dxs.data() + r * ldx * elem, 2 * cols * elem));
                 }
         }
     }
@@ -186,10 +212,18 @@ TEST(GatedCpu, LayoutsConventionsAndStridesGiveTheSameBits)
 TEST(GatedCpu, EmptyShapesDoNothing)
 {
     const actk_act silu_act = actk_act_default(ACTK_OP_SILU);
-    EXPECT_EQ(actk_cpu_gated_forward(silu_act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 0, 8, nullptr, 16, nullptr, 8), ACTK_SUCCESS);
-    EXPECT_EQ(actk_cpu_gated_forward(silu_act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 8, 0, nullptr, 0, nullptr, 0), ACTK_SUCCESS);
-    EXPECT_EQ(actk_cpu_gated_backward(silu_act, ACTK_GATED_INTERLEAVED, ACTK_GATE_SECOND, ACTK_F16, 0, 4, nullptr, 8, nullptr, 4, nullptr, 8), ACTK_SUCCESS);
-    EXPECT_EQ(actk_cpu_clamped_swiglu_backward(1.702f, 7.0f, ACTK_GATED_INTERLEAVED, ACTK_GATE_FIRST, ACTK_BF16, 3, 0, nullptr, 0, nullptr, 0, nullptr, 0), ACTK_SUCCESS);
+    EXPECT_EQ(
+        actk_cpu_gated_forward(silu_act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 0, 8, nullptr, 16, nullptr, 8),
+        ACTK_SUCCESS);
+    EXPECT_EQ(
+        actk_cpu_gated_forward(silu_act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 8, 0, nullptr, 0, nullptr, 0),
+        ACTK_SUCCESS);
+    EXPECT_EQ(actk_cpu_gated_backward(silu_act, ACTK_GATED_INTERLEAVED, ACTK_GATE_SECOND, ACTK_F16, 0, 4, nullptr, 8,
+                                      nullptr, 4, nullptr, 8),
+              ACTK_SUCCESS);
+    EXPECT_EQ(actk_cpu_clamped_swiglu_backward(1.702f, 7.0f, ACTK_GATED_INTERLEAVED, ACTK_GATE_FIRST, ACTK_BF16, 3, 0,
+                                               nullptr, 0, nullptr, 0, nullptr, 0),
+              ACTK_SUCCESS);
 }
 
 /* The fused bias: exactly representable sums (quarters), so the biased call
@@ -203,7 +237,8 @@ TEST(GatedCpu, FusedBiasEqualsAddingItFirst)
             for (const actk_gate_position gate : kGates)
                 for (const actk_op op : {ACTK_OP_SILU, ACTK_OP_GELU, ACTK_OP_RELU, ACTK_OP_SIGMOID}) {
                     const actk_act act = actk_act_default(op);
-                    Buffer x(dtype, rows * ldx), xb(dtype, rows * ldx), b(dtype, 2 * cols), y(dtype, rows * ldy), want(dtype, rows * ldy);
+                    Buffer x(dtype, rows * ldx), xb(dtype, rows * ldx), b(dtype, 2 * cols), y(dtype, rows * ldy),
+                        want(dtype, rows * ldy);
                     for (size_t i = 0; i < 2 * cols; ++i) b.set(i, (long double)((int)(i % 7) - 3) * 0.5L);
                     for (size_t r = 0; r < rows; ++r)
                         for (size_t i = 0; i < ldx; ++i) {
@@ -213,18 +248,29 @@ TEST(GatedCpu, FusedBiasEqualsAddingItFirst)
                         }
                     std::memset(y.data(), 0x5A, y.bytes.size());
                     std::memset(want.data(), 0x5A, want.bytes.size());
-                    ASSERT_EQ(actk_cpu_gated_bias_forward(act, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(), y.data(), ldy), ACTK_SUCCESS) << actk_last_error();
-                    ASSERT_EQ(actk_cpu_gated_forward(act, layout, gate, dtype, rows, cols, xb.data(), ldx, want.data(), ldy), ACTK_SUCCESS);
-                    EXPECT_EQ(0, std::memcmp(y.data(), want.data(), rows * ldy * actk_dtype_size(dtype))) << describe(act, dtype);
+                    ASSERT_EQ(actk_cpu_gated_bias_forward(act, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(),
+                                                          y.data(), ldy),
+                              ACTK_SUCCESS)
+                        << actk_last_error();
+                    ASSERT_EQ(
+                        actk_cpu_gated_forward(act, layout, gate, dtype, rows, cols, xb.data(), ldx, want.data(), ldy),
+                        ACTK_SUCCESS);
+                    EXPECT_EQ(0, std::memcmp(y.data(), want.data(), rows * ldy * actk_dtype_size(dtype)))
+                        << describe(act, dtype);
                 }
     /* bias inside y, misaligned bias: rejected, nothing written */
     std::vector<float> x(64, 0.5f), y(16, 9.0f);
     const actk_act silu = actk_act_default(ACTK_OP_SILU);
-    EXPECT_EQ(actk_cpu_gated_bias_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 2, 4, x.data(), 8, y.data() + 2, y.data(), 4), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_EQ(actk_cpu_gated_bias_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 2, 4, x.data(), 8,
+                                          y.data() + 2, y.data(), 4),
+              ACTK_ERROR_INVALID_VALUE);
     EXPECT_NE(std::strstr(actk_last_error(), "bias"), nullptr) << actk_last_error();
     EXPECT_EQ(actk_cpu_gated_bias_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 2, 4, x.data(), 8,
-                                          reinterpret_cast<const char *>(x.data() + 40) + 1, y.data(), 4), ACTK_ERROR_INVALID_VALUE);
+                                          reinterpret_cast<const char *>(x.data() + 40) + 1, y.data(), 4),
+              ACTK_ERROR_INVALID_VALUE);
     EXPECT_NE(std::strstr(actk_last_error(), "bias is not aligned"), nullptr) << actk_last_error();
     for (float v : y) EXPECT_EQ(v, 9.0f);
-    EXPECT_EQ(actk_cuda_gated_bias_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 2, 4, x.data(), 8, y.data() + 2, y.data(), 4, nullptr), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_EQ(actk_cuda_gated_bias_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 2, 4, x.data(), 8,
+                                           y.data() + 2, y.data(), 4, nullptr),
+              ACTK_ERROR_INVALID_VALUE);
 }

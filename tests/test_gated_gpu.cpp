@@ -81,7 +81,8 @@ void check_shape(const Gated &g, actk_dtype dtype, bool backward, const Shape &s
             const size_t gp = base + gated_position(s.layout, s.gate, s.cols, j, 0);
             const size_t up = base + gated_position(s.layout, s.gate, s.cols, j, 1);
             if (k < specials.size()) x.set(gp, specials[k]);
-            else if (half && k < specials.size() + 65536) reinterpret_cast<uint16_t *>(x.data())[gp] = (uint16_t)(k - specials.size());
+            else if (half && k < specials.size() + 65536)
+                reinterpret_cast<uint16_t *>(x.data())[gp] = (uint16_t)(k - specials.size());
             else x.set(gp, random_value(rng, dtype));
             x.set(up, (k % 3 == 0) ? specials[(7 * k) % specials.size()] : random_value(rng, dtype));
             dy.set(r * s.ldy + j, (k % 5 == 0) ? random_value(rng, dtype) : grad(rng));
@@ -148,7 +149,8 @@ TEST_F(GatedGpu, EveryOpDtypeDirectionAgreesWithTheOracle)
         for (const actk_dtype dtype : kAllDtypes)
             for (int backward = 0; backward < 2; ++backward) {
                 const size_t cols = 1024, rows = dtype == ACTK_F16 || dtype == ACTK_BF16 ? 72 : 24;
-                check_shape(g, dtype, backward, {rows, cols, 2 * cols, cols, 0, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, false}, rng);
+                check_shape(g, dtype, backward,
+                            {rows, cols, 2 * cols, cols, 0, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, false}, rng);
             }
 }
 
@@ -204,7 +206,9 @@ TEST_F(GatedGpu, StreamAndGraphCaptureGiveTheSameBits)
     CUDA_OK(cudaMalloc(reinterpret_cast<void **>(&d_y), rows * cols * sizeof(float)));
     CUDA_OK(cudaMemcpy(d_x, x.data(), n * sizeof(float), cudaMemcpyHostToDevice));
     const actk_act silu = actk_act_default(ACTK_OP_SILU);
-    ASSERT_EQ(actk_cuda_gated_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, rows, cols, d_x, 2 * cols, d_y, cols, nullptr), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cuda_gated_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, rows, cols, d_x, 2 * cols,
+                                      d_y, cols, nullptr),
+              ACTK_SUCCESS);
     CUDA_OK(cudaMemcpy(y1.data(), d_y, y1.size() * sizeof(float), cudaMemcpyDeviceToHost));
     CUDA_OK(cudaMemset(d_y, 0, rows * cols * sizeof(float)));
     cudaStream_t stream;
@@ -212,7 +216,8 @@ TEST_F(GatedGpu, StreamAndGraphCaptureGiveTheSameBits)
     cudaGraph_t graph;
     cudaGraphExec_t exec;
     CUDA_OK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
-    const actk_status captured = actk_cuda_gated_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, rows, cols, d_x, 2 * cols, d_y, cols, stream);
+    const actk_status captured = actk_cuda_gated_forward(silu, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, rows, cols,
+                                                         d_x, 2 * cols, d_y, cols, stream);
     CUDA_OK(cudaStreamEndCapture(stream, &graph));
     ASSERT_EQ(captured, ACTK_SUCCESS) << actk_last_error();
     CUDA_OK(cudaGraphInstantiate(&exec, graph, 0));
@@ -230,8 +235,8 @@ TEST_F(GatedGpu, StreamAndGraphCaptureGiveTheSameBits)
 TEST_F(GatedGpu, HostPointersAreRejectedAndNothingIsLaunched)
 {
     std::vector<float> x(32, 1.0f), y(16, 5.0f);
-    EXPECT_EQ(actk_cuda_gated_forward(actk_act_default(ACTK_OP_SILU), ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 1, 16,
-                                      x.data(), 32, y.data(), 16, nullptr),
+    EXPECT_EQ(actk_cuda_gated_forward(actk_act_default(ACTK_OP_SILU), ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F32, 1,
+                                      16, x.data(), 32, y.data(), 16, nullptr),
               ACTK_ERROR_INVALID_VALUE);
     EXPECT_NE(std::strstr(actk_last_error(), "host pointer"), nullptr) << actk_last_error();
     for (float v : y) EXPECT_EQ(v, 5.0f);
@@ -251,12 +256,17 @@ TEST_F(GatedGpu, FusedBiasForwardAgreesWithTheOracle)
                     Buffer x(dtype, rows * ldx), b(dtype, 2 * cols), want(dtype, rows * ldy), got(dtype, rows * ldy);
                     for (size_t i = 0; i < rows * ldx; ++i) x.set(i, random_value(rng, dtype, 8.0));
                     for (size_t i = 0; i < 2 * cols; ++i) b.set(i, random_value(rng, dtype, 2.0));
-                    ASSERT_EQ(actk_cpu_gated_bias_forward(g.act, layout, gate, dtype, rows, cols, x.data(), ldx, b.data(), want.data(), ldy), ACTK_SUCCESS);
+                    ASSERT_EQ(actk_cpu_gated_bias_forward(g.act, layout, gate, dtype, rows, cols, x.data(), ldx,
+                                                          b.data(), want.data(), ldy),
+                              ACTK_SUCCESS);
                     DeviceBuffer d_x(rows * ldx * elem, 0), d_b(2 * cols * elem, 0), d_y(rows * ldy * elem, 0);
                     ASSERT_TRUE(d_x.base && d_b.base && d_y.base);
                     d_x.upload(x.data());
                     d_b.upload(b.data());
-                    ASSERT_EQ(actk_cuda_gated_bias_forward(g.act, layout, gate, dtype, rows, cols, d_x.data(), ldx, d_b.data(), d_y.data(), ldy, nullptr), ACTK_SUCCESS) << actk_last_error();
+                    ASSERT_EQ(actk_cuda_gated_bias_forward(g.act, layout, gate, dtype, rows, cols, d_x.data(), ldx,
+                                                           d_b.data(), d_y.data(), ldy, nullptr),
+                              ACTK_SUCCESS)
+                        << actk_last_error();
                     CUDA_OK(cudaDeviceSynchronize());
                     d_y.download(got.data());
                     EXPECT_TRUE(d_y.guards_intact());
@@ -264,9 +274,11 @@ TEST_F(GatedGpu, FusedBiasForwardAgreesWithTheOracle)
                     const ComputeRange range = range_for(dtype);
                     for (size_t r = 0; r < rows; ++r)
                         for (size_t j = 0; j < cols; ++j) {
-                            const size_t gp = gated_position(layout, gate, cols, j, 0), up = gated_position(layout, gate, cols, j, 1);
-                            check_gated_value(rep, g, dtype, 0, x.get(r * ldx + gp) + b.get(gp), x.get(r * ldx + up) + b.get(up), 0,
-                                              got.get(r * ldy + j), want.get(r * ldy + j), range);
+                            const size_t gp = gated_position(layout, gate, cols, j, 0),
+                                         up = gated_position(layout, gate, cols, j, 1);
+                            check_gated_value(rep, g, dtype, 0, x.get(r * ldx + gp) + b.get(gp),
+                                              x.get(r * ldx + up) + b.get(up), 0, got.get(r * ldy + j),
+                                              want.get(r * ldy + j), range);
                         }
                     EXPECT_EQ(rep.failures, 0u) << rep.first_failure;
                 }

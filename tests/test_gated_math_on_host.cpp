@@ -100,8 +100,9 @@ template <actk_dtype D, class M = typename actk::MathFor<D>::type> void check_dt
                     check_gated_value(rep, g, D, 2, gate, up, dy, got.get(in.n + i), want.get(in.n + i), range);
                 }
             }
-            printf("  %-44s %-8s max %5.2Lf ulp, %zu exempt, %zu by conditioning, %zu of %zu outside\n", describe(g, D).c_str(),
-                   backward ? "backward" : "forward", rep.max_ulp, rep.exempt, rep.conditioned, rep.failures, rep.checked);
+            printf("  %-44s %-8s max %5.2Lf ulp, %zu exempt, %zu by conditioning, %zu of %zu outside\n",
+                   describe(g, D).c_str(), backward ? "backward" : "forward", rep.max_ulp, rep.exempt, rep.conditioned,
+                   rep.failures, rep.checked);
             EXPECT_EQ(rep.failures, 0u) << rep.first_failure;
         }
     }
@@ -129,6 +130,7 @@ TEST(GatedMathOnHost, GateGradientSurvivesAnUnderflowingDyTimesUp)
     EXPECT_EQ(du, C(-0x1p-100 * 0x1p80));
     const Gated leaky{{ACTK_OP_LEAKY_RELU, 0x1p80f, 0}, false};
     double x[2] = {-1.0, 0x1p-100}, dy = 0x1p-100, dx[2] = {0, 0};
-    ASSERT_EQ(gated_cpu(leaky, true, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, x, 2, &dy, 1, dx, 2), ACTK_SUCCESS);
+    ASSERT_EQ(gated_cpu(leaky, true, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, ACTK_F64, 1, 1, x, 2, &dy, 1, dx, 2),
+              ACTK_SUCCESS);
     EXPECT_EQ(dx[0], 0x1p-120);
 }

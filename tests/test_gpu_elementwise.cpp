@@ -41,7 +41,8 @@ Buffer make_inputs(actk_dtype dtype, size_t n, std::mt19937_64 &rng)
     size_t i = 0;
     for (; i < specials.size() && i < n; ++i) b.set(i, specials[i]);
     if (dtype == ACTK_F16 || dtype == ACTK_BF16)
-        for (uint32_t bits = 0; bits < 65536 && i < n; ++bits, ++i) reinterpret_cast<uint16_t *>(b.data())[i] = (uint16_t)bits;
+        for (uint32_t bits = 0; bits < 65536 && i < n; ++bits, ++i)
+            reinterpret_cast<uint16_t *>(b.data())[i] = (uint16_t)bits;
     for (; i < n; ++i) b.set(i, random_value(rng, dtype));
     return b;
 }
@@ -177,8 +178,11 @@ static void check_huge(size_t n, actk_op op, size_t x_offset, size_t y_offset)
     size_t free_bytes = 0, total_bytes = 0;
     CUDA_OK(cudaMemGetInfo(&free_bytes, &total_bytes));
     if (free_bytes < 2 * n * 2 + (1u << 30)) {
-        if (gpu_required()) FAIL() << "needs " << 2 * n * 2 / (1 << 20) << " MiB of free device memory, " << free_bytes / (1 << 20) << " free";
-        GTEST_SKIP() << "needs " << 2 * n * 2 / (1 << 20) << " MiB of free device memory, " << free_bytes / (1 << 20) << " free";
+        if (gpu_required())
+            FAIL() << "needs " << 2 * n * 2 / (1 << 20) << " MiB of free device memory, " << free_bytes / (1 << 20)
+                   << " free";
+        GTEST_SKIP() << "needs " << 2 * n * 2 / (1 << 20) << " MiB of free device memory, " << free_bytes / (1 << 20)
+                     << " free";
     }
     std::mt19937_64 rng(31);
     std::vector<uint16_t> host(n);
@@ -246,7 +250,8 @@ TEST_F(Gpu, StreamHandlesCudaAcceptsWork)
     for (actk_stream stream : streams) {
         y.poison_all();
         CUDA_OK(cudaDeviceSynchronize());
-        ASSERT_EQ(actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, n, x.data(), y.data(), stream), ACTK_SUCCESS)
+        ASSERT_EQ(actk_cuda_forward(actk_act_default(ACTK_OP_RELU), ACTK_F32, n, x.data(), y.data(), stream),
+                  ACTK_SUCCESS)
             << actk_last_error();
         CUDA_OK(cudaDeviceSynchronize());
         y.download(got.data());
@@ -270,7 +275,8 @@ TEST_F(Gpu, CudaErrorIsReportedAndTheLibraryStaysUsable)
     cudaStream_t capturing;
     CUDA_OK(cudaStreamCreateWithFlags(&capturing, cudaStreamDefault));
     CUDA_OK(cudaStreamBeginCapture(capturing, cudaStreamCaptureModeGlobal));
-    const actk_status during = actk_cuda_forward(actk_act_default(ACTK_OP_SIGMOID), ACTK_F32, n, x.data(), y.data(), nullptr);
+    const actk_status during =
+        actk_cuda_forward(actk_act_default(ACTK_OP_SIGMOID), ACTK_F32, n, x.data(), y.data(), nullptr);
     cudaGraph_t graph = nullptr;
     (void)cudaStreamEndCapture(capturing, &graph); /* invalidated capture: an error is expected */
     if (graph) cudaGraphDestroy(graph);

@@ -89,7 +89,9 @@ TEST(MlpTraining, AdamMovesAgainstTheGradientAndLossFalls)
     ASSERT_EQ(mlp_cpu_scratch_init(&s, &m, batch), 0);
     double first_loss = 0, loss = 0;
     for (int step = 1; step <= 300; ++step) {
-        ASSERT_EQ(mlp_cpu_forward_backward(&m, actk_act_default(ACTK_OP_RELU), x.data(), labels.data(), batch, &s, &g, &loss), ACTK_SUCCESS);
+        ASSERT_EQ(
+            mlp_cpu_forward_backward(&m, actk_act_default(ACTK_OP_RELU), x.data(), labels.data(), batch, &s, &g, &loss),
+            ACTK_SUCCESS);
         if (step == 1) first_loss = loss;
         mlp_adam_step(&m, &g, &m1, &m2, 1e-2f, step);
     }
@@ -128,7 +130,8 @@ TEST(MlpTraining, CpuEpochTrainsEveryBatchIncludingTheShortLastOne)
     mlp_rng rng = {11};
     mlp_model m, want, g, m1, m2;
     ASSERT_EQ(mlp_model_init(&m, sizes, &rng), 0);
-    ASSERT_EQ(mlp_model_like(&want, &m) | mlp_model_like(&g, &m) | mlp_model_like(&m1, &m) | mlp_model_like(&m2, &m), 0);
+    ASSERT_EQ(mlp_model_like(&want, &m) | mlp_model_like(&g, &m) | mlp_model_like(&m1, &m) | mlp_model_like(&m2, &m),
+              0);
     std::copy(m.params, m.params + m.param_count, want.params);
     std::vector<size_t> order(count);
     for (size_t i = 0; i < count; ++i) order[i] = i;
@@ -137,7 +140,9 @@ TEST(MlpTraining, CpuEpochTrainsEveryBatchIncludingTheShortLastOne)
     mlp_cpu_trainer t;
     ASSERT_EQ(mlp_cpu_trainer_init(&t, &m, pixels, batch), 0);
     double mean_loss = 0;
-    ASSERT_EQ(mlp_cpu_train_epoch(&m, act, &t, data.images, data.labels, pixels, order.data(), count, 1e-3f, &mean_loss), ACTK_SUCCESS);
+    ASSERT_EQ(
+        mlp_cpu_train_epoch(&m, act, &t, data.images, data.labels, pixels, order.data(), count, 1e-3f, &mean_loss),
+        ACTK_SUCCESS);
     EXPECT_EQ(t.step, 5);
 
     /* the same five steps by hand: images order[0..8), ..., order[32..37) */
@@ -150,7 +155,8 @@ TEST(MlpTraining, CpuEpochTrainsEveryBatchIncludingTheShortLastOne)
         std::vector<float> xb(rows * pixels);
         std::vector<int> yb(rows);
         for (int k = 0; k < rows; ++k) {
-            std::copy(images.begin() + order[first + k] * pixels, images.begin() + (order[first + k] + 1) * pixels, xb.begin() + k * pixels);
+            std::copy(images.begin() + order[first + k] * pixels, images.begin() + (order[first + k] + 1) * pixels,
+                      xb.begin() + k * pixels);
             yb[k] = labels[order[first + k]];
         }
         double loss = 0;
@@ -187,12 +193,15 @@ TEST(MlpTraining, CpuPathLearnsFashionMnist)
     double loss = 0;
     int step = 0;
     for (int b0 = 0; b0 < limit; b0 += batch) {
-        ASSERT_EQ(mlp_cpu_forward_backward(&m, relu, train.images + (size_t)b0 * 784, train.labels + b0, batch, &s, &g, &loss), ACTK_SUCCESS);
+        ASSERT_EQ(mlp_cpu_forward_backward(&m, relu, train.images + (size_t)b0 * 784, train.labels + b0, batch, &s, &g,
+                                           &loss),
+                  ACTK_SUCCESS);
         mlp_adam_step(&m, &g, &m1, &m2, 1e-3f, ++step);
     }
     int correct = 0;
     double test_loss = 0;
-    ASSERT_EQ(mlp_cpu_evaluate(&m, relu, test.images, test.labels, (int)test.count, &s, &test_loss, &correct), ACTK_SUCCESS);
+    ASSERT_EQ(mlp_cpu_evaluate(&m, relu, test.images, test.labels, (int)test.count, &s, &test_loss, &correct),
+              ACTK_SUCCESS);
     const double accuracy = 100.0 * correct / test.count;
     printf("  relu, 5000 images, 1 epoch: test accuracy %.2f%%, test loss %.4f\n", accuracy, test_loss);
     EXPECT_GT(accuracy, 70.0);
@@ -226,13 +235,16 @@ TEST(MlpTraining, GpuGradientsMatchCpuGradients)
         mlp_cpu_scratch s;
         ASSERT_EQ(mlp_cpu_scratch_init(&s, &m, batch), 0);
         double cpu_loss = 0, gpu_loss = 0;
-        ASSERT_EQ(mlp_cpu_forward_backward(&m, actk_act_default(op), x.data(), labels.data(), batch, &s, &cpu, &cpu_loss), ACTK_SUCCESS);
+        ASSERT_EQ(
+            mlp_cpu_forward_backward(&m, actk_act_default(op), x.data(), labels.data(), batch, &s, &cpu, &cpu_loss),
+            ACTK_SUCCESS);
         ASSERT_EQ(mlp_gpu_gradients(&m, actk_act_default(op), x.data(), labels.data(), batch, &gpu, &gpu_loss), 0);
         EXPECT_NEAR(gpu_loss, cpu_loss, 1e-5 * std::fabs(cpu_loss) + 1e-6);
         double max_abs = 0;
         for (size_t p = 0; p < m.param_count; ++p) max_abs = std::fmax(max_abs, std::fabs(cpu.params[p]));
         for (size_t p = 0; p < m.param_count; ++p)
-            ASSERT_NEAR(gpu.params[p], cpu.params[p], 1e-3 * std::fabs(cpu.params[p]) + 1e-5 * max_abs) << "parameter " << p;
+            ASSERT_NEAR(gpu.params[p], cpu.params[p], 1e-3 * std::fabs(cpu.params[p]) + 1e-5 * max_abs)
+                << "parameter " << p;
         mlp_cpu_scratch_free(&s);
         mlp_model_free(&m); mlp_model_free(&cpu); mlp_model_free(&gpu);
     }
@@ -268,10 +280,14 @@ TEST(MlpTraining, GpuEpochMatchesCpuEpochOnANonDividingCount)
     mlp_cpu_trainer t;
     ASSERT_EQ(mlp_cpu_trainer_init(&t, &cpu, pixels, batch), 0);
     double cpu_loss = 0;
-    ASSERT_EQ(mlp_cpu_train_epoch(&cpu, act, &t, train.images, train.labels, pixels, order.data(), count, lr, &cpu_loss), ACTK_SUCCESS);
+    ASSERT_EQ(
+        mlp_cpu_train_epoch(&cpu, act, &t, train.images, train.labels, pixels, order.data(), count, lr, &cpu_loss),
+        ACTK_SUCCESS);
 
     double accuracy = 0, gpu_loss = 0, seconds = 0;
-    ASSERT_EQ(mlp_gpu_train(seed, 1, batch, lr, act, &train, count, &test, nullptr, "tanh", &accuracy, &gpu_loss, &seconds, &gpu), 0);
+    ASSERT_EQ(mlp_gpu_train(seed, 1, batch, lr, act, &train, count, &test, nullptr, "tanh", &accuracy, &gpu_loss,
+                            &seconds, &gpu),
+              0);
     EXPECT_NEAR(gpu_loss, cpu_loss, 1e-4 * std::fabs(cpu_loss));
     /* Adam moves each parameter by about lr per step whatever the gradient's
      * size, so rounding differences stay far below lr on average */

@@ -57,7 +57,8 @@ template <class C> struct PlainDoubleSum {
  * values (the last step, value(), is the kernel's; the caller rounds to the
  * dtype as the kernel's store does). */
 template <class Acc, class C>
-std::vector<long double> replay(const std::vector<C> &x, const std::vector<C> &dy, size_t outer, size_t channels, size_t inner)
+std::vector<long double> replay(const std::vector<C> &x, const std::vector<C> &dy, size_t outer, size_t channels,
+                                size_t inner)
 {
     const actk_prelu_plan plan = actk_prelu_make_plan(outer, channels, inner);
     const size_t columns = channels * inner, threads = ACTK_PRELU_THREADS;
@@ -69,7 +70,8 @@ std::vector<long double> replay(const std::vector<C> &x, const std::vector<C> &d
         for (size_t j = 0; j < columns; ++j) {
             std::vector<Acc> rows(plan.block_y);
             for (size_t y = 0; y < plan.block_y; ++y)
-                for (size_t row = row_begin + y; row < row_end; row += plan.block_y) rows[y].add_term(x[row * columns + j], dy[row * columns + j]);
+                for (size_t row = row_begin + y; row < row_end; row += plan.block_y)
+                    rows[y].add_term(x[row * columns + j], dy[row * columns + j]);
             if (plan.block_y > 1) {
                 size_t half = 1;
                 while (2 * half < plan.block_y) half *= 2;
@@ -83,7 +85,8 @@ std::vector<long double> replay(const std::vector<C> &x, const std::vector<C> &d
     std::vector<long double> out(channels);
     for (size_t c = 0; c < channels; ++c) {
         std::vector<Acc> tree(threads);
-        for (size_t t = 0; t < plan.splits * inner; ++t) tree[t % threads].add(partial[(t / inner) * columns + c * inner + t % inner]);
+        for (size_t t = 0; t < plan.splits * inner; ++t)
+            tree[t % threads].add(partial[(t / inner) * columns + c * inner + t % inner]);
         for (size_t half = threads / 2; half > 0; half /= 2)
             for (size_t t = 0; t < half; ++t) tree[t].add(tree[t + half]);
         out[c] = tree[0].value();
@@ -137,7 +140,8 @@ Outcome run(actk_dtype dtype, size_t outer, size_t channels, size_t inner, std::
 {
     using Acc = AccT<C, Extra...>;
     const size_t n = outer * channels * inner;
-    Buffer xb(dtype, n), dyb(dtype, n), slope(dtype, channels), dx(dtype, n), ref(dtype, channels), got(dtype, channels), want(dtype, channels);
+    Buffer xb(dtype, n), dyb(dtype, n), slope(dtype, channels), dx(dtype, n), ref(dtype, channels),
+        got(dtype, channels), want(dtype, channels);
     std::uniform_real_distribution<double> u(-3, 3);
     for (size_t k = 0; k < n; ++k) {
         xb.set(k, u(rng));
@@ -148,7 +152,9 @@ Outcome run(actk_dtype dtype, size_t outer, size_t channels, size_t inner, std::
         dyb.set(s.first, s.second.second);
     }
     for (size_t c = 0; c < channels; ++c) slope.set(c, 0.25);
-    EXPECT_EQ(actk_cpu_prelu_backward(dtype, outer, channels, inner, xb.data(), slope.data(), dyb.data(), dx.data(), ref.data()), ACTK_SUCCESS);
+    EXPECT_EQ(actk_cpu_prelu_backward(dtype, outer, channels, inner, xb.data(), slope.data(), dyb.data(), dx.data(),
+                                      ref.data()),
+              ACTK_SUCCESS);
     std::vector<C> x(n), dy(n);
     for (size_t k = 0; k < n; ++k) {
         x[k] = (C)xb.get(k); /* exact: the storage value fits the compute type */
@@ -190,7 +196,8 @@ Outcome run(actk_dtype dtype, size_t outer, size_t channels, size_t inner, std::
         const long double g = got.get(c), ulp = ulp_distance(dtype, g, want.get(c));
         /* the bound: the final rounding (f16/bf16 round through float
          * first), then the double-word sum's own error */
-        const long double rounding = ulp_of(dtype, exact) + (sizeof(C) == 4 && dtype != ACTK_F32 ? ulp_of(ACTK_F32, exact) : 0);
+        const long double rounding =
+            ulp_of(dtype, exact) + (sizeof(C) == 4 && dtype != ACTK_F32 ? ulp_of(ACTK_F32, exact) : 0);
         const bool within = ulp == 0 || fabsl(g - exact) <= rounding + 4 * u2 * chain * magnitude;
         if (ulp > 1) ++o.beyond_one_ulp;
         if (ulp == 0) ++o.correctly_rounded;
@@ -217,9 +224,10 @@ TEST(PreluReductionOnHost, CompensatedPartialsMeetTheBoundOnEveryPlan)
                             {100003, 1, 1}, {20000, 2, 100}, {7, 1, 300000}, {4099, 129, 1}};
     for (const Shape &s : shapes) {
         for (actk_dtype dtype : kAllDtypes) {
-            SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" + std::to_string(s.channels) + "x" +
-                         std::to_string(s.inner));
-            if ((dtype == ACTK_F16 || dtype == ACTK_BF16) && s.outer * s.channels * s.inner > 1000000) continue; /* keep it short */
+            SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" +
+                         std::to_string(s.channels) + "x" + std::to_string(s.inner));
+            if ((dtype == ACTK_F16 || dtype == ACTK_BF16) && s.outer * s.channels * s.inner > 1000000)
+                continue; /* keep it short */
             Outcome o;
             switch (dtype) {
             case ACTK_F32: o = run<KernelSum, float, std::false_type>(dtype, s.outer, s.channels, s.inner, rng); break;
@@ -230,7 +238,8 @@ TEST(PreluReductionOnHost, CompensatedPartialsMeetTheBoundOnEveryPlan)
             EXPECT_EQ(o.beyond_one_ulp, 0u) << "worst " << (double)o.worst_ulp << " ulp";
             EXPECT_EQ(o.beyond_promise, 0u);
             const actk_prelu_plan plan = actk_prelu_make_plan(s.outer, s.channels, s.inner);
-            printf("  %-4s %6zux%3zux%6zu  block %3zux%3zu splits %5zu chain %5zu: worst %.0Lf ulp, %zu of %zu correctly rounded\n",
+            printf("  %-4s %6zux%3zux%6zu  block %3zux%3zu splits %5zu chain %5zu: worst %.0Lf ulp, %zu of %zu "
+                   "correctly rounded\n",
                    actk_dtype_name(dtype), s.outer, s.channels, s.inner, plan.block_x, plan.block_y, plan.splits,
                    actk_prelu_longest_chain(&plan, s.inner), o.worst_ulp, o.correctly_rounded, o.channels);
         }
@@ -246,8 +255,8 @@ TEST(PreluReductionOnHost, PlainDoublePartialsWouldMissTheF64Bound)
     std::mt19937_64 rng(7), same(7);
     const Outcome plain = run<PlainDoubleSum, double>(ACTK_F64, 1000, 300, 1, rng);
     const Outcome compensated = run<KernelSum, double, std::false_type>(ACTK_F64, 1000, 300, 1, same);
-    printf("  f64 1000x300x1, plain double: worst %.0Lf ulp, %zu of 300 channels beyond 8 ulp of the oracle\n", plain.worst_ulp,
-           plain.beyond_promise);
+    printf("  f64 1000x300x1, plain double: worst %.0Lf ulp, %zu of 300 channels beyond 8 ulp of the oracle\n",
+           plain.worst_ulp, plain.beyond_promise);
     printf("  f64 1000x300x1, compensated:  worst %.0Lf ulp, %zu of 300 correctly rounded\n", compensated.worst_ulp,
            compensated.correctly_rounded);
     EXPECT_GT(plain.beyond_promise, 0u) << "the control should show the plain sum's error";
@@ -270,10 +279,14 @@ TEST(PreluReductionOnHost, SpecialValuesAndCancellation)
         std::mt19937_64 rng(11);
         const Outcome o = [&] {
             const std::vector<std::pair<size_t, std::pair<long double, long double>>> special = {
-                {0 * 4 + 0, {NAN, 1}}, {1 * 4 + 1, {-2, inf}}, {2 * 4 + 2, {-big, big}}, {3 * 4 + 3, {-big, 1e5L}}, {5 * 4 + 3, {-big, -1e5L}}};
-            return dtype == ACTK_F64 ? run<KernelSum, double, std::false_type>(dtype, 50, 4, 1, rng, special)
-                                     : dtype == ACTK_F32 ? run<KernelSum, float, std::false_type>(dtype, 50, 4, 1, rng, special)
-                                                         : run<KernelSum, float, std::true_type>(dtype, 50, 4, 1, rng, special);
+                {0 * 4 + 0, {NAN, 1}},
+                {1 * 4 + 1, {-2, inf}},
+                {2 * 4 + 2, {-big, big}},
+                {3 * 4 + 3, {-big, 1e5L}},
+                {5 * 4 + 3, {-big, -1e5L}}};
+            return dtype == ACTK_F64   ? run<KernelSum, double, std::false_type>(dtype, 50, 4, 1, rng, special)
+                   : dtype == ACTK_F32 ? run<KernelSum, float, std::false_type>(dtype, 50, 4, 1, rng, special)
+                                       : run<KernelSum, float, std::true_type>(dtype, 50, 4, 1, rng, special);
         }();
         EXPECT_EQ(o.beyond_bound, 0u);
     }
@@ -298,6 +311,7 @@ TEST(PreluReductionOnHost, DoubleWordSumBound)
             magnitude += fabsl((long double)a * b);
         }
         const long double err = fabsl((long double)s.hi + s.lo - exact);
-        EXPECT_LE(err, 4 * 0x1p-48L * n * magnitude + n * 0x1p-63L * magnitude) << trial; /* + the long double sum's own error */
+        EXPECT_LE(err, 4 * 0x1p-48L * n * magnitude + n * 0x1p-63L * magnitude)
+            << trial; /* + the long double sum's own error */
     }
 }

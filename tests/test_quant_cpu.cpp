@@ -24,7 +24,8 @@ actk_status run_cpu(const QuantCase &c, const QuantInputs &in, const actk_quant 
 {
     const void *bias = c.bias ? in.bias.data() : nullptr;
     if (!c.gated)
-        return actk_cpu_forward_2d_quant(c.act, c.dtype, c.rows, c.cols, in.x.data(), c.ldx, bias, &q, r.y_out(), c.ldy);
+        return actk_cpu_forward_2d_quant(c.act, c.dtype, c.rows, c.cols, in.x.data(), c.ldx, bias, &q, r.y_out(),
+                                         c.ldy);
     return actk_cpu_gated_forward_quant(c.act, c.layout, c.gate, c.dtype, c.rows, c.cols, in.x.data(), c.ldx, bias, &q,
                                         r.y_out(), c.ldy);
 }

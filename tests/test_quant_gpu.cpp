@@ -26,7 +26,10 @@ namespace {
 template <class T> struct Dev {
     T *p = nullptr;
     size_t n = 0;
-    explicit Dev(size_t count) : n(count) { (void)cudaMalloc(reinterpret_cast<void **>(&p), (count ? count : 1) * sizeof(T)); }
+    explicit Dev(size_t count) : n(count)
+    {
+        (void)cudaMalloc(reinterpret_cast<void **>(&p), (count ? count : 1) * sizeof(T));
+    }
     ~Dev() { cudaFree(p); }
     Dev(const Dev &) = delete;
     Dev &operator=(const Dev &) = delete;
@@ -156,7 +159,8 @@ TEST_F(QuantGpu, LongRowsManyRowsAndStrides)
                 c.dtype = sh.rows % 2 ? ACTK_BF16 : ACTK_F16;
                 c.rows = sh.rows;
                 c.cols = sh.cols;
-                if ((mv.mode == ACTK_QUANT_PER_GROUP && c.cols % mv.group_size) || (mv.mode == ACTK_QUANT_MXFP8 && c.cols % 32))
+                if ((mv.mode == ACTK_QUANT_PER_GROUP && c.cols % mv.group_size) ||
+                    (mv.mode == ACTK_QUANT_MXFP8 && c.cols % 32))
                     continue;
                 c.ldx = in_width(c) + sh.pad;
                 c.ldy = c.cols + sh.pad;

@@ -69,10 +69,12 @@ void emulate(const QuantCase &c, const QuantInputs &in, float tensor_scale, Quan
             const size_t c0 = s * seg, c1 = std::min(c0 + seg, c.cols);
             float factor = tensor_scale;
             if (c.mode == ACTK_QUANT_PER_TENSOR) {
-                for (size_t j = c0; j < c1; ++j) tensor_amax = actk::quant_umax(tensor_amax, actk::quant_amax_bits(y[row * c.cols + j]));
+                for (size_t j = c0; j < c1; ++j)
+                    tensor_amax = actk::quant_umax(tensor_amax, actk::quant_amax_bits(y[row * c.cols + j]));
             } else {
                 uint32_t amax = 0;
-                for (size_t j = c0; j < c1; ++j) amax = actk::quant_umax(amax, actk::quant_finite_abs_bits(y[row * c.cols + j]));
+                for (size_t j = c0; j < c1; ++j)
+                    amax = actk::quant_umax(amax, actk::quant_finite_abs_bits(y[row * c.cols + j]));
                 const actk::QuantUnitScale u = actk::quant_unit_scale((int)c.mode, (int)c.format, c.pow2, amax);
                 if (c.mode == ACTK_QUANT_MXFP8) {
                     r.mx_out()[row * G + s] = u.mx_byte;
@@ -82,7 +84,8 @@ void emulate(const QuantCase &c, const QuantInputs &in, float tensor_scale, Quan
                 }
                 factor = u.factor;
             }
-            for (size_t j = c0; j < c1; ++j) r.y_out()[row * c.ldy + j] = actk::quant_encode((int)c.format, y[row * c.cols + j], factor);
+            for (size_t j = c0; j < c1; ++j)
+                r.y_out()[row * c.ldy + j] = actk::quant_encode((int)c.format, y[row * c.cols + j], factor);
         }
     if (c.mode == ACTK_QUANT_PER_TENSOR) {
         std::memcpy(&r.amax, &tensor_amax, sizeof r.amax);
@@ -127,7 +130,8 @@ TEST(QuantOnHost, KernelMathAgreesWithTheOracleForEveryOpModeFamilyDtypeAndForma
                     const Agreement a = check(c, y, in.scale, amax_before, r);
                     EXPECT_EQ(a.failures, 0u) << describe(c) << ": " << a.first_failure;
                     if (getenv("ACTK_QUANT_VERBOSE") && a.boundary)
-                        std::printf("%s: %zu boundary, first %s\n", describe(c).c_str(), a.boundary, a.first_boundary.c_str());
+                        std::printf("%s: %zu boundary, first %s\n", describe(c).c_str(), a.boundary,
+                                    a.first_boundary.c_str());
                     total += a.elements;
                     boundary += a.boundary;
                     scale_boundary += a.scale_boundary;

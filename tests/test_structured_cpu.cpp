@@ -21,10 +21,12 @@ using namespace actk_test;
 
 namespace {
 
-std::vector<double> softmax_f64(actk_softmax_kind kind, size_t outer, size_t dim, size_t inner, const std::vector<double> &x)
+std::vector<double> softmax_f64(actk_softmax_kind kind, size_t outer, size_t dim, size_t inner,
+                                const std::vector<double> &x)
 {
     std::vector<double> y(x.size(), -7.0);
-    EXPECT_EQ(actk_cpu_softmax_forward(kind, ACTK_F64, outer, dim, inner, x.data(), y.data()), ACTK_SUCCESS) << actk_last_error();
+    EXPECT_EQ(actk_cpu_softmax_forward(kind, ACTK_F64, outer, dim, inner, x.data(), y.data()), ACTK_SUCCESS)
+        << actk_last_error();
     return y;
 }
 
@@ -57,7 +59,8 @@ TEST(Softmax, MatchesNaiveFormulaAtModerateLogits)
 TEST(Softmax, HugeLogitsAreShiftInvariantAndDominantLogProbIsAccurate)
 {
     const std::vector<double> big = {1000.0, 1001.0, 999.5}, small = {0.0, 1.0, -0.5};
-    const std::vector<double> a = softmax_f64(ACTK_SOFTMAX, 1, 3, 1, big), b = softmax_f64(ACTK_SOFTMAX, 1, 3, 1, small);
+    const std::vector<double> a = softmax_f64(ACTK_SOFTMAX, 1, 3, 1, big),
+                              b = softmax_f64(ACTK_SOFTMAX, 1, 3, 1, small);
     for (int i = 0; i < 3; ++i) EXPECT_LE(ulp_distance(ACTK_F64, a[i], b[i]), 2);
     /* one dominant logit: log p = -log(1 + e^-40 + e^-45) ~ -(e^-40 + e^-45) */
     const std::vector<double> x = {40.0, 0.0, -5.0};
@@ -117,7 +120,8 @@ TEST(Softmax, BackwardMatchesFiniteDifferences)
     for (size_t k = 0; k < n; ++k) { x[k] = u(rng); dy[k] = u(rng); }
     for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
         const std::vector<double> y = softmax_f64(kind, outer, dim, inner, x);
-        ASSERT_EQ(actk_cpu_softmax_backward(kind, ACTK_F64, outer, dim, inner, y.data(), dy.data(), dx.data()), ACTK_SUCCESS);
+        ASSERT_EQ(actk_cpu_softmax_backward(kind, ACTK_F64, outer, dim, inner, y.data(), dy.data(), dx.data()),
+                  ACTK_SUCCESS);
         for (size_t k = 0; k < n; ++k) {
             auto loss = [&](double delta) {
                 std::vector<double> xp = x;
@@ -137,21 +141,29 @@ TEST(Softmax, InPlaceAndEveryDtypeAgreeWithF64)
     for (actk_dtype dtype : kAllDtypes) {
         const size_t outer = 5, dim = 37, inner = 2, n = outer * dim * inner;
         Buffer x(dtype, n), y(dtype, n), dy(dtype, n), dx(dtype, n);
-        for (size_t k = 0; k < n; ++k) { x.set(k, std::uniform_real_distribution<double>(-6, 6)(rng)); dy.set(k, std::uniform_real_distribution<double>(-1, 1)(rng)); }
+        for (size_t k = 0; k < n; ++k) {
+            x.set(k, std::uniform_real_distribution<double>(-6, 6)(rng));
+            dy.set(k, std::uniform_real_distribution<double>(-1, 1)(rng));
+        }
         for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
             ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, x.data(), y.data()), ACTK_SUCCESS);
             Buffer in_place = x;
-            ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, in_place.data(), in_place.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, in_place.data(), in_place.data()),
+                      ACTK_SUCCESS);
             EXPECT_EQ(in_place.bytes, y.bytes);
-            ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, y.data(), dy.data(), dx.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, y.data(), dy.data(), dx.data()),
+                      ACTK_SUCCESS);
             Buffer grad = dy;
-            ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, y.data(), grad.data(), grad.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, y.data(), grad.data(), grad.data()),
+                      ACTK_SUCCESS);
             EXPECT_EQ(grad.bytes, dx.bytes);
             /* the narrow result is the f64 result rounded (within 1 ULP: two roundings) */
             std::vector<double> x64(n), y64(n);
             for (size_t k = 0; k < n; ++k) x64[k] = (double)x.get(k);
-            ASSERT_EQ(actk_cpu_softmax_forward(kind, ACTK_F64, outer, dim, inner, x64.data(), y64.data()), ACTK_SUCCESS);
-            for (size_t k = 0; k < n; ++k) EXPECT_LE(ulp_distance(dtype, y.get(k), y64[k]), 1) << actk_dtype_name(dtype);
+            ASSERT_EQ(actk_cpu_softmax_forward(kind, ACTK_F64, outer, dim, inner, x64.data(), y64.data()),
+                      ACTK_SUCCESS);
+            for (size_t k = 0; k < n; ++k)
+                EXPECT_LE(ulp_distance(dtype, y.get(k), y64[k]), 1) << actk_dtype_name(dtype);
         }
     }
 }
@@ -165,12 +177,16 @@ TEST(Prelu, ForwardBackwardAndSlopeGradient)
         std::vector<double> x(n), dy(n), y(n), dx(n), slope(channels), dslope(channels);
         for (size_t k = 0; k < n; ++k) { x[k] = u(rng); dy[k] = u(rng); }
         for (double &a : slope) a = 0.1 + 0.2 * u(rng);
-        ASSERT_EQ(actk_cpu_prelu_forward(ACTK_F64, outer, channels, inner, x.data(), slope.data(), y.data()), ACTK_SUCCESS);
+        ASSERT_EQ(actk_cpu_prelu_forward(ACTK_F64, outer, channels, inner, x.data(), slope.data(), y.data()),
+                  ACTK_SUCCESS);
         for (size_t k = 0; k < n; ++k) EXPECT_EQ(y[k], x[k] > 0 ? x[k] : slope[(k / inner) % channels] * x[k]);
-        ASSERT_EQ(actk_cpu_prelu_backward(ACTK_F64, outer, channels, inner, x.data(), slope.data(), dy.data(), dx.data(), dslope.data()), ACTK_SUCCESS);
+        ASSERT_EQ(actk_cpu_prelu_backward(ACTK_F64, outer, channels, inner, x.data(), slope.data(), dy.data(),
+                                          dx.data(), dslope.data()),
+                  ACTK_SUCCESS);
         auto loss = [&](const std::vector<double> &xs, const std::vector<double> &as) {
             std::vector<double> ys(n);
-            EXPECT_EQ(actk_cpu_prelu_forward(ACTK_F64, outer, channels, inner, xs.data(), as.data(), ys.data()), ACTK_SUCCESS);
+            EXPECT_EQ(actk_cpu_prelu_forward(ACTK_F64, outer, channels, inner, xs.data(), as.data(), ys.data()),
+                      ACTK_SUCCESS);
             return std::inner_product(ys.begin(), ys.end(), dy.begin(), 0.0);
         };
         for (size_t c = 0; c < channels; ++c) {
@@ -186,8 +202,9 @@ TEST(Prelu, ForwardBackwardAndSlopeGradient)
 TEST(Maxout, ForwardBackwardTiesAndNan)
 {
     /* outer 1, units 2, pieces 3, inner 2: x(o, u*3 + p, i) at (u*3 + p)*2 + i */
-    const std::vector<double> x = {1, 9,  5, 9,  5, 2,     /* unit 0: i=0 -> 1,5,5 (first max p=1); i=1 -> 9,9,2 (p=0) */
-                                   -1, NAN, -3, 4, -1, 8}; /* unit 1: i=0 -> -1,-3,-1 (p=0); i=1 -> NaN,4,8 (NaN, p=0) */
+    const std::vector<double> x = {
+        1,  9,   5,  9, 5,  2,  /* unit 0: i=0 -> 1,5,5 (first max p=1); i=1 -> 9,9,2 (p=0) */
+        -1, NAN, -3, 4, -1, 8}; /* unit 1: i=0 -> -1,-3,-1 (p=0); i=1 -> NaN,4,8 (NaN, p=0) */
     std::vector<double> y(4), dy = {10, 20, 30, 40}, dx(12, -1);
     ASSERT_EQ(actk_cpu_maxout_forward(ACTK_F64, 1, 2, 3, 2, x.data(), y.data()), ACTK_SUCCESS);
     EXPECT_EQ(y[0], 5);
@@ -206,10 +223,15 @@ TEST(Maxout, ForwardBackwardTiesAndNan)
 TEST(Rrelu, PhiloxKnownAnswerVectors)
 {
     /* Random123's kat_vectors for philox4x32-10 */
-    const struct { uint32_t ctr[4], key[2], out[4]; } kat[] = {
+    const struct { uint32_t ctr[4], key[2], out[4];
+    } kat[] = {
         {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
-        {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff}, {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
-        {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0}, {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+        {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+         {0xffffffff, 0xffffffff},
+         {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+        {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+         {0xa4093822, 0x299f31d0},
+         {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
     };
     for (const auto &k : kat) {
         actk_philox_block c = {{k.ctr[0], k.ctr[1], k.ctr[2], k.ctr[3]}};
@@ -263,25 +285,71 @@ TEST(Rrelu, SlopesAreUniformInRangeAndRegenerated)
 TEST(StructuredApi, BadInputIsRejectedAndNothingWritten)
 {
     std::vector<float> a(64, 1.0f), b(64, 1.0f), out(64, 9.0f), s(4, 0.25f), ds(4, 9.0f);
-    auto untouched = [&] { for (float v : out) if (v != 9.0f) return false; for (float v : ds) if (v != 9.0f) return false; return true; };
+    auto untouched = [&] {
+        for (float v : out)
+            if (v != 9.0f) return false;
+        for (float v : ds)
+            if (v != 9.0f) return false;
+        return true;
+    };
     struct Case { const char *needle; actk_status want; std::function<actk_status()> call; };
     const Case cases[] = {
-        {"kind", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_softmax_forward((actk_softmax_kind)5, ACTK_F32, 4, 16, 1, a.data(), out.data()); }},
-        {"x is NULL", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_softmax_forward(ACTK_SOFTMAX, ACTK_F32, 4, 16, 1, nullptr, out.data()); }},
-        {"overflows", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_softmax_forward(ACTK_SOFTMAX, ACTK_F32, SIZE_MAX / 2, 4, 1, a.data(), out.data()); }},
-        {"overlap partially", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_softmax_forward(ACTK_SOFTMAX, ACTK_F32, 4, 15, 1, out.data() + 1, out.data()); }},
-        {"dtype", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_softmax_backward(ACTK_SOFTMAX, (actk_dtype)8, 4, 16, 1, a.data(), b.data(), out.data()); }},
-        {"dy is NULL", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_softmax_backward(ACTK_LOG_SOFTMAX, ACTK_F32, 4, 16, 1, a.data(), nullptr, out.data()); }},
-        {"slope is NULL", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_prelu_forward(ACTK_F32, 4, 4, 4, a.data(), nullptr, out.data()); }},
-        {"outputs dslope and dx overlap", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_prelu_backward(ACTK_F32, 1, 4, 4, a.data(), s.data(), b.data(), out.data(), out.data() + 2); }},
-        {"x and dx overlap partially", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_prelu_backward(ACTK_F32, 1, 4, 4, out.data(), s.data(), b.data(), out.data(), ds.data()); }},
-        {"pieces", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_maxout_forward(ACTK_F32, 1, 4, 0, 1, a.data(), out.data()); }},
-        {"x and y overlap", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cpu_maxout_forward(ACTK_F32, 1, 4, 4, 1, out.data(), out.data()); }},
-        {"lower <= upper", ACTK_ERROR_INVALID_VALUE, [&] { actk_rrelu p = actk_rrelu_default(); p.lower = 0.5f; p.upper = 0.1f; return actk_cpu_rrelu_forward(p, ACTK_F32, 64, a.data(), out.data()); }},
-        {"lower <= upper", ACTK_ERROR_INVALID_VALUE, [&] { actk_rrelu p = actk_rrelu_default(); p.upper = NAN; return actk_cpu_rrelu_backward(p, ACTK_F32, 64, a.data(), b.data(), out.data()); }},
-        {"kind", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cuda_softmax_forward((actk_softmax_kind)-1, ACTK_F32, 4, 16, 1, a.data(), out.data(), nullptr); }},
-        {"pieces", ACTK_ERROR_INVALID_VALUE, [&] { return actk_cuda_maxout_backward(ACTK_F32, 1, 4, 0, 1, a.data(), b.data(), out.data(), nullptr); }},
-        {"lower <= upper", ACTK_ERROR_INVALID_VALUE, [&] { actk_rrelu p = actk_rrelu_default(); p.lower = -1; return actk_cuda_rrelu_forward(p, ACTK_F32, 64, a.data(), out.data(), nullptr); }},
+        {"kind", ACTK_ERROR_INVALID_VALUE,
+         [&] { return actk_cpu_softmax_forward((actk_softmax_kind)5, ACTK_F32, 4, 16, 1, a.data(), out.data()); }},
+        {"x is NULL", ACTK_ERROR_INVALID_VALUE,
+         [&] { return actk_cpu_softmax_forward(ACTK_SOFTMAX, ACTK_F32, 4, 16, 1, nullptr, out.data()); }},
+        {"overflows", ACTK_ERROR_INVALID_VALUE,
+         [&] { return actk_cpu_softmax_forward(ACTK_SOFTMAX, ACTK_F32, SIZE_MAX / 2, 4, 1, a.data(), out.data()); }},
+        {"overlap partially", ACTK_ERROR_INVALID_VALUE,
+         [&] { return actk_cpu_softmax_forward(ACTK_SOFTMAX, ACTK_F32, 4, 15, 1, out.data() + 1, out.data()); }},
+        {"dtype", ACTK_ERROR_INVALID_VALUE,
+         [&] {
+             return actk_cpu_softmax_backward(ACTK_SOFTMAX, (actk_dtype)8, 4, 16, 1, a.data(), b.data(), out.data());
+         }},
+        {"dy is NULL", ACTK_ERROR_INVALID_VALUE,
+         [&] {
+             return actk_cpu_softmax_backward(ACTK_LOG_SOFTMAX, ACTK_F32, 4, 16, 1, a.data(), nullptr, out.data());
+         }},
+        {"slope is NULL", ACTK_ERROR_INVALID_VALUE,
+         [&] { return actk_cpu_prelu_forward(ACTK_F32, 4, 4, 4, a.data(), nullptr, out.data()); }},
+        {"outputs dslope and dx overlap", ACTK_ERROR_INVALID_VALUE,
+         [&] {
+             return actk_cpu_prelu_backward(ACTK_F32, 1, 4, 4, a.data(), s.data(), b.data(), out.data(),
+                                            out.data() + 2);
+         }},
+        {"x and dx overlap partially", ACTK_ERROR_INVALID_VALUE,
+         [&] {
+             return actk_cpu_prelu_backward(ACTK_F32, 1, 4, 4, out.data(), s.data(), b.data(), out.data(), ds.data());
+         }},
+        {"pieces", ACTK_ERROR_INVALID_VALUE,
+         [&] { return actk_cpu_maxout_forward(ACTK_F32, 1, 4, 0, 1, a.data(), out.data()); }},
+        {"x and y overlap", ACTK_ERROR_INVALID_VALUE,
+         [&] { return actk_cpu_maxout_forward(ACTK_F32, 1, 4, 4, 1, out.data(), out.data()); }},
+        {"lower <= upper", ACTK_ERROR_INVALID_VALUE,
+         [&] {
+             actk_rrelu p = actk_rrelu_default();
+             p.lower = 0.5f;
+             p.upper = 0.1f;
+             return actk_cpu_rrelu_forward(p, ACTK_F32, 64, a.data(), out.data());
+         }},
+        {"lower <= upper", ACTK_ERROR_INVALID_VALUE,
+         [&] {
+             actk_rrelu p = actk_rrelu_default();
+             p.upper = NAN;
+             return actk_cpu_rrelu_backward(p, ACTK_F32, 64, a.data(), b.data(), out.data());
+         }},
+        {"kind", ACTK_ERROR_INVALID_VALUE,
+         [&] {
+             return actk_cuda_softmax_forward((actk_softmax_kind)-1, ACTK_F32, 4, 16, 1, a.data(), out.data(), nullptr);
+         }},
+        {"pieces", ACTK_ERROR_INVALID_VALUE,
+         [&] { return actk_cuda_maxout_backward(ACTK_F32, 1, 4, 0, 1, a.data(), b.data(), out.data(), nullptr); }},
+        {"lower <= upper", ACTK_ERROR_INVALID_VALUE,
+         [&] {
+             actk_rrelu p = actk_rrelu_default();
+             p.lower = -1;
+             return actk_cuda_rrelu_forward(p, ACTK_F32, 64, a.data(), out.data(), nullptr);
+         }},
     };
     for (const Case &c : cases) {
         EXPECT_EQ(c.call(), c.want) << c.needle << ": " << actk_last_error();

@@ -29,7 +29,10 @@ inline void store(actk_dtype dtype, void *p, size_t i, long double v) { actk_sto
 
 /* ULP distance between two values of the dtype (both NaN: 0; one NaN:
  * infinity); see actk_ulp_distance in host/storage.h. */
-inline long double ulp_distance(actk_dtype dtype, long double a, long double b) { return actk_ulp_distance(dtype, a, b); }
+inline long double ulp_distance(actk_dtype dtype, long double a, long double b)
+{
+    return actk_ulp_distance(dtype, a, b);
+}
 
 /* A typed host buffer. */
 struct Buffer {

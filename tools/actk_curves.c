@@ -62,7 +62,10 @@ static int parse(int argc, char **argv, options *o)
         else { fprintf(stderr, "actk_curves: unknown option %s\n", a); return 0; }
         if (end && *end) { fprintf(stderr, "actk_curves: bad number for %s: %s\n", a, v); return 0; }
     }
-    if (o->points < 2 || !(o->max > o->min)) { fprintf(stderr, "actk_curves: need --points >= 2 and --max > --min\n"); return 0; }
+    if (o->points < 2 || !(o->max > o->min)) {
+        fprintf(stderr, "actk_curves: need --points >= 2 and --max > --min\n");
+        return 0;
+    }
     return 1;
 }
 

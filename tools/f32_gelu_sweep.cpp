@@ -188,8 +188,10 @@ int main(int argc, char **argv)
     Stats total;
     for (const Stats &s : stats) total.merge(s);
     const float x = total.worst_x;
-    printf("%s %s%s: %llu inputs, worst %.3f ulp at x = %.9g (got %.9g, want %.12Lg), %.4f%% correctly rounded, %llu over 1 ulp\n",
-           name.c_str(), mode.c_str(), g_skewed ? " (skewed rcp)" : "", (unsigned long long)total.count, total.worst, x, compute(function, x),
-           reference(function, x), 100.0 * (double)total.exact / (double)total.count, (unsigned long long)total.over1);
+    printf("%s %s%s: %llu inputs, worst %.3f ulp at x = %.9g (got %.9g, want %.12Lg), %.4f%% correctly rounded, %llu "
+           "over 1 ulp\n",
+           name.c_str(), mode.c_str(), g_skewed ? " (skewed rcp)" : "", (unsigned long long)total.count, total.worst, x,
+           compute(function, x), reference(function, x), 100.0 * (double)total.exact / (double)total.count,
+           (unsigned long long)total.over1);
     return 0;
 }

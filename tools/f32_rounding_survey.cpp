@@ -60,7 +60,8 @@ int main(int argc, char **argv)
                     using M = actk::MathFor<ACTK_F32>::type;
                     const actk::Params<float> p{act.alpha, act.beta};
                     for (size_t i = 0; i < n; ++i) {
-                        const float v = dir == 0 ? Op::template forward<M>(x[i], p) : Op::template backward<M>(x[i], 1.0f, p);
+                        const float v =
+                            dir == 0 ? Op::template forward<M>(x[i], p) : Op::template backward<M>(x[i], 1.0f, p);
                         const long long d = ulp_distance(v, ref[i]);
                         missed += d != 0;
                         if (d > worst) worst = d;

@@ -85,8 +85,8 @@ typedef struct {
 } result;
 
 /* One model on the CPU path: returns 0 and fills r. */
-static int train_cpu(const options *o, actk_act act, const mlp_dataset *train, size_t train_count, const mlp_dataset *test,
-                     FILE *csv, result *r)
+static int train_cpu(const options *o, actk_act act, const mlp_dataset *train, size_t train_count,
+                     const mlp_dataset *test, FILE *csv, result *r)
 {
     const int sizes[MLP_LAYERS + 1] = {(int)train->pixels, 256, 128, 10};
     mlp_rng rng = {o->seed};
@@ -144,7 +144,8 @@ int main(int argc, char **argv)
 
     char err[4200];
     mlp_dataset train, test;
-    if (mlp_load_dataset(o.data_dir, "train", &train, err, sizeof err) || mlp_load_dataset(o.data_dir, "t10k", &test, err, sizeof err)) {
+    if (mlp_load_dataset(o.data_dir, "train", &train, err, sizeof err) ||
+        mlp_load_dataset(o.data_dir, "t10k", &test, err, sizeof err)) {
         fprintf(stderr, "actk_mlp: %s\n", err);
         return 1;
     }
@@ -161,7 +162,8 @@ int main(int argc, char **argv)
 #endif
     if (!o.cpu && !use_gpu) printf("no CUDA device: training on the CPU path (CBLAS + actk CPU)\n");
     printf("MLP %zu-256-128-10, Adam lr %g, batch %d, %d epoch(s), seed %llu, %zu training / %zu test images, %s\n\n",
-           train.pixels, o.lr, o.batch, o.epochs, o.seed, train_count, test.count, use_gpu ? "GPU (cuBLAS + actk CUDA)" : "CPU");
+           train.pixels, o.lr, o.batch, o.epochs, o.seed, train_count, test.count,
+           use_gpu ? "GPU (cuBLAS + actk CUDA)" : "CPU");
     FILE *csv = NULL;
     if (o.csv) {
         csv = fopen(o.csv, "w");
@@ -174,8 +176,9 @@ int main(int argc, char **argv)
         int rc;
 #ifdef ACTK_MLP_WITH_CUDA
         if (use_gpu)
-            rc = mlp_gpu_train(o.seed, o.epochs, o.batch, o.lr, acts[i], &train, train_count, &test, csv, results[i].name,
-                               &results[i].accuracy, &results[i].train_loss, &results[i].seconds, NULL);
+            rc =
+                mlp_gpu_train(o.seed, o.epochs, o.batch, o.lr, acts[i], &train, train_count, &test, csv,
+                              results[i].name, &results[i].accuracy, &results[i].train_loss, &results[i].seconds, NULL);
         else
 #endif
             rc = train_cpu(&o, acts[i], &train, train_count, &test, csv, &results[i]);
@@ -183,7 +186,8 @@ int main(int argc, char **argv)
     }
     printf("| activation | test accuracy | final train loss | training seconds |\n|---|---|---|---|\n");
     for (int i = 0; i < count; ++i)
-        printf("| %s | %.2f%% | %.4f | %.2f |\n", results[i].name, results[i].accuracy, results[i].train_loss, results[i].seconds);
+        printf("| %s | %.2f%% | %.4f | %.2f |\n", results[i].name, results[i].accuracy, results[i].train_loss,
+               results[i].seconds);
     if (csv) fclose(csv);
     mlp_free_dataset(&train);
     mlp_free_dataset(&test);

@@ -35,13 +35,15 @@ static unsigned char *read_idx(const char *path, int want_dims, uint32_t dims[3]
     gzFile f = gzopen(path, "rb");
     if (!f) {
         snprintf(err, err_size,
-                 "cannot open %s (install Debian's dataset-fashion-mnist package, or pass --data DIR with the IDX .gz files)",
+                 "cannot open %s (install Debian's dataset-fashion-mnist package, or pass --data DIR with the IDX .gz "
+                 "files)",
                  path);
         return NULL;
     }
     unsigned char header[16];
     unsigned char *data = NULL;
-    if (read_exact(f, header, 4) != 0 || header[0] != 0 || header[1] != 0 || header[2] != 0x08 || header[3] != want_dims) {
+    if (read_exact(f, header, 4) != 0 || header[0] != 0 || header[1] != 0 || header[2] != 0x08 ||
+        header[3] != want_dims) {
         snprintf(err, err_size, "%s is not an IDX file of unsigned bytes with %d dimensions", path, want_dims);
         gzclose(f);
         return NULL;

@@ -123,12 +123,14 @@ __global__ void advance_kernel(int *step_in_epoch, int *global_step)
     *global_step += 1;
 }
 
-__global__ void count_correct_kernel(const float *logp, const int *labels, int rows, int classes, int *correct, double *loss)
+__global__ void count_correct_kernel(const float *logp, const int *labels, int rows, int classes, int *correct,
+                                     double *loss)
 {
     const int r = blockIdx.x * blockDim.x + threadIdx.x;
     if (r >= rows) return;
     int best = 0;
-    for (int c = 1; c < classes; ++c) best = logp[(size_t)r * classes + c] > logp[(size_t)r * classes + best] ? c : best;
+    for (int c = 1; c < classes; ++c)
+        best = logp[(size_t)r * classes + c] > logp[(size_t)r * classes + best] ? c : best;
     if (best == labels[r]) atomicAdd(correct, 1); /* integer: order-independent */
     atomicAdd(loss, -(double)logp[(size_t)r * classes + labels[r]]);
 }
@@ -210,8 +212,8 @@ struct Gpu {
         const float *in = x;
         for (int l = 0; l < MLP_LAYERS; ++l) {
             const int n_in = sizes[l], n_out = sizes[l + 1];
-            BLAS_CHECK(cublasSgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, n_out, rows, n_in, &one, W(params, l), n_in, in, n_in,
-                                   &zero, pre[l], n_out));
+            BLAS_CHECK(cublasSgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, n_out, rows, n_in, &one, W(params, l), n_in, in,
+                                   n_in, &zero, pre[l], n_out));
             bias_add_kernel<<<blocks_for((size_t)rows * n_out), 256, 0, stream>>>(pre[l], b(params, l), rows, n_out);
             GPU_CHECK(cudaGetLastError());
             if (l + 1 < MLP_LAYERS)
@@ -235,13 +237,13 @@ struct Gpu {
         for (int l = MLP_LAYERS - 1; l >= 0; --l) {
             const int n_in = sizes[l], n_out = sizes[l + 1];
             const float *in = l == 0 ? x : post[l - 1];
-            BLAS_CHECK(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_T, n_in, n_out, rows, &one, in, n_in, d_pre, n_out, &zero,
-                                   W(grads, l), n_in));
+            BLAS_CHECK(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_T, n_in, n_out, rows, &one, in, n_in, d_pre, n_out,
+                                   &zero, W(grads, l), n_in));
             bias_grad_kernel<<<(n_out + 127) / 128, 128, 0, stream>>>(d_pre, b(grads, l), rows, n_out);
             GPU_CHECK(cudaGetLastError());
             if (l == 0) break;
-            BLAS_CHECK(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, n_in, rows, n_out, &one, W(params, l), n_in, d_pre, n_out,
-                                   &zero, d_other, n_in));
+            BLAS_CHECK(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, n_in, rows, n_out, &one, W(params, l), n_in, d_pre,
+                                   n_out, &zero, d_other, n_in));
             ACTK_CHECK(actk_cuda_backward(act, ACTK_F32, (size_t)rows * n_in, pre[l - 1], d_other, d_other, stream));
             float *t = d_pre;
             d_pre = d_other;
@@ -256,13 +258,16 @@ struct Gpu {
     int step(actk_act act, const float *images, const int *labels, const int *order, int rows, int batch, float lr,
              float *losses)
     {
-        gather_batch_kernel<<<dim3(4, rows), 256, 0, stream>>>(images, labels, order, &counters[0], batch, sizes[0], xb, yb);
+        gather_batch_kernel<<<dim3(4, rows), 256, 0, stream>>>(images, labels, order, &counters[0], batch, sizes[0], xb,
+                                                               yb);
         GPU_CHECK(cudaGetLastError());
         if (forward(act, xb, rows) != 0) return -1;
-        nll_grad_kernel<<<1, 256, 0, stream>>>(post[MLP_LAYERS - 1], yb, rows, sizes[MLP_LAYERS], grad_a, losses, &counters[0]);
+        nll_grad_kernel<<<1, 256, 0, stream>>>(post[MLP_LAYERS - 1], yb, rows, sizes[MLP_LAYERS], grad_a, losses,
+                                               &counters[0]);
         GPU_CHECK(cudaGetLastError());
         if (backward(act, xb, rows) != 0) return -1;
-        adam_kernel<<<blocks_for(param_count), 256, 0, stream>>>(params, grads, first, second, param_count, lr, &counters[1]);
+        adam_kernel<<<blocks_for(param_count), 256, 0, stream>>>(params, grads, first, second, param_count, lr,
+                                                                 &counters[1]);
         GPU_CHECK(cudaGetLastError());
         advance_kernel<<<1, 1, 0, stream>>>(&counters[0], &counters[1]);
         GPU_CHECK(cudaGetLastError());
@@ -279,9 +284,10 @@ double now_seconds()
 
 } // namespace
 
-extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, float lr, actk_act act, const mlp_dataset *train,
-                             size_t train_count, const mlp_dataset *test, FILE *csv, const char *name, double *accuracy,
-                             double *train_loss, double *seconds, mlp_model *trained)
+extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, float lr, actk_act act,
+                             const mlp_dataset *train, size_t train_count, const mlp_dataset *test, FILE *csv,
+                             const char *name, double *accuracy, double *train_loss, double *seconds,
+                             mlp_model *trained)
 {
     const int sizes[MLP_LAYERS + 1] = {(int)train->pixels, 256, 128, 10};
     mlp_rng rng = {seed};
@@ -303,9 +309,11 @@ extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, flo
         GPU_CHECK(cudaMalloc((void **)&d_losses, (steps + 1) * sizeof(float)));
         GPU_CHECK(cudaMalloc((void **)&d_correct, sizeof(int)));
         GPU_CHECK(cudaMalloc((void **)&d_eval_loss, sizeof(double)));
-        GPU_CHECK(cudaMemcpy(d_train_x, train->images, train_count * train->pixels * sizeof(float), cudaMemcpyHostToDevice));
+        GPU_CHECK(
+            cudaMemcpy(d_train_x, train->images, train_count * train->pixels * sizeof(float), cudaMemcpyHostToDevice));
         GPU_CHECK(cudaMemcpy(d_train_y, train->labels, train_count * sizeof(int), cudaMemcpyHostToDevice));
-        GPU_CHECK(cudaMemcpy(d_test_x, test->images, test->count * test->pixels * sizeof(float), cudaMemcpyHostToDevice));
+        GPU_CHECK(
+            cudaMemcpy(d_test_x, test->images, test->count * test->pixels * sizeof(float), cudaMemcpyHostToDevice));
         GPU_CHECK(cudaMemcpy(d_test_y, test->labels, test->count * sizeof(int), cudaMemcpyHostToDevice));
         return 0;
     };
@@ -335,7 +343,8 @@ extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, flo
                 order[i - 1] = order[j];
                 order[j] = t;
             }
-            GPU_CHECK(cudaMemcpyAsync(d_order, order.data(), train_count * sizeof(int), cudaMemcpyHostToDevice, g.stream));
+            GPU_CHECK(
+                cudaMemcpyAsync(d_order, order.data(), train_count * sizeof(int), cudaMemcpyHostToDevice, g.stream));
             GPU_CHECK(cudaMemsetAsync(&g.counters[0], 0, sizeof(int), g.stream));
             for (size_t s = 0; s < steps; ++s) GPU_CHECK(cudaGraphLaunch(graph_exec, g.stream));
             if (tail > 0 && g.step(act, d_train_x, d_train_y, d_order, (int)tail, batch, lr, d_losses) != 0) return -1;
@@ -345,13 +354,14 @@ extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, flo
             for (size_t r0 = 0; r0 < test->count; r0 += (size_t)eval_rows) {
                 const int rows = (int)(test->count - r0 < (size_t)eval_rows ? test->count - r0 : (size_t)eval_rows);
                 if (g.forward(act, d_test_x + r0 * test->pixels, rows) != 0) return -1;
-                count_correct_kernel<<<(rows + 255) / 256, 256, 0, g.stream>>>(g.post[MLP_LAYERS - 1], d_test_y + r0, rows,
-                                                                               sizes[MLP_LAYERS], d_correct, d_eval_loss);
+                count_correct_kernel<<<(rows + 255) / 256, 256, 0, g.stream>>>(
+                    g.post[MLP_LAYERS - 1], d_test_y + r0, rows, sizes[MLP_LAYERS], d_correct, d_eval_loss);
                 GPU_CHECK(cudaGetLastError());
             }
             int correct = 0;
             double eval_loss = 0;
-            GPU_CHECK(cudaMemcpyAsync(losses.data(), d_losses, (steps + (tail ? 1 : 0)) * sizeof(float), cudaMemcpyDeviceToHost, g.stream));
+            GPU_CHECK(cudaMemcpyAsync(losses.data(), d_losses, (steps + (tail ? 1 : 0)) * sizeof(float),
+                                      cudaMemcpyDeviceToHost, g.stream));
             GPU_CHECK(cudaMemcpyAsync(&correct, d_correct, sizeof(int), cudaMemcpyDeviceToHost, g.stream));
             GPU_CHECK(cudaMemcpyAsync(&eval_loss, d_eval_loss, sizeof(double), cudaMemcpyDeviceToHost, g.stream));
             GPU_CHECK(cudaStreamSynchronize(g.stream));
@@ -364,7 +374,8 @@ extern "C" int mlp_gpu_train(unsigned long long seed, int epochs, int batch, flo
             mlp_report_epoch(csv, name, "gpu", epoch, epochs, *train_loss, eval_loss / (double)test->count, *accuracy,
                              *seconds);
         }
-        if (trained) GPU_CHECK(cudaMemcpy(trained->params, g.params, m.param_count * sizeof(float), cudaMemcpyDeviceToHost));
+        if (trained)
+            GPU_CHECK(cudaMemcpy(trained->params, g.params, m.param_count * sizeof(float), cudaMemcpyDeviceToHost));
         return 0;
     };
     if (rc == 0) rc = run();
@@ -390,12 +401,13 @@ extern "C" int mlp_gpu_gradients(const mlp_model *m, actk_act act, const float *
         GPU_CHECK(cudaMemcpy(g.xb, x, (size_t)batch * m->sizes[0] * sizeof(float), cudaMemcpyHostToDevice));
         GPU_CHECK(cudaMemcpy(d_labels, labels, batch * sizeof(int), cudaMemcpyHostToDevice));
         if (g.forward(act, g.xb, batch) != 0) return -1;
-        nll_grad_kernel<<<1, 256, 0, g.stream>>>(g.post[MLP_LAYERS - 1], d_labels, batch, m->sizes[MLP_LAYERS], g.grad_a,
-                                                  d_losses, &g.counters[0]);
+        nll_grad_kernel<<<1, 256, 0, g.stream>>>(g.post[MLP_LAYERS - 1], d_labels, batch, m->sizes[MLP_LAYERS],
+                                                 g.grad_a, d_losses, &g.counters[0]);
         GPU_CHECK(cudaGetLastError());
         if (g.backward(act, g.xb, batch) != 0) return -1;
         float l = 0;
-        GPU_CHECK(cudaMemcpyAsync(grads->params, g.grads, m->param_count * sizeof(float), cudaMemcpyDeviceToHost, g.stream));
+        GPU_CHECK(
+            cudaMemcpyAsync(grads->params, g.grads, m->param_count * sizeof(float), cudaMemcpyDeviceToHost, g.stream));
         GPU_CHECK(cudaMemcpyAsync(&l, d_losses, sizeof(float), cudaMemcpyDeviceToHost, g.stream));
         GPU_CHECK(cudaStreamSynchronize(g.stream));
         *loss = l;

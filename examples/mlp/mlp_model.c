@@ -56,7 +56,8 @@ int mlp_model_init(mlp_model *m, const int sizes[MLP_LAYERS + 1], mlp_rng *rng)
     set_views(m);
     for (int l = 0; l < MLP_LAYERS; ++l) {
         const float bound = 1.0f / sqrtf((float)sizes[l]);
-        for (size_t i = 0; i < (size_t)sizes[l + 1] * sizes[l]; ++i) m->weight[l][i] = mlp_rng_uniform(rng, -bound, bound);
+        for (size_t i = 0; i < (size_t)sizes[l + 1] * sizes[l]; ++i)
+            m->weight[l][i] = mlp_rng_uniform(rng, -bound, bound);
         for (int i = 0; i < sizes[l + 1]; ++i) m->bias[l][i] = mlp_rng_uniform(rng, -bound, bound);
     }
     return 0;
@@ -110,13 +111,14 @@ static actk_status forward(const mlp_model *m, actk_act act, const float *x, int
     const float *in = x;
     for (int l = 0; l < MLP_LAYERS; ++l) {
         const int n_in = m->sizes[l], n_out = m->sizes[l + 1];
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, n_out, n_in, 1.0f, in, n_in, m->weight[l], n_in, 0.0f,
-                    s->pre[l], n_out);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, n_out, n_in, 1.0f, in, n_in, m->weight[l], n_in,
+                    0.0f, s->pre[l], n_out);
         for (int r = 0; r < batch; ++r)
             for (int j = 0; j < n_out; ++j) s->pre[l][(size_t)r * n_out + j] += m->bias[l][j];
         actk_status st = l + 1 < MLP_LAYERS
                              ? actk_cpu_forward(act, ACTK_F32, (size_t)batch * n_out, s->pre[l], s->post[l])
-                             : actk_cpu_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, (size_t)batch, (size_t)n_out, 1, s->pre[l], s->post[l]);
+                             : actk_cpu_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, (size_t)batch, (size_t)n_out, 1,
+                                                        s->pre[l], s->post[l]);
         if (st != ACTK_SUCCESS) return st;
         in = s->post[l];
     }
@@ -148,8 +150,8 @@ actk_status mlp_cpu_forward_backward(const mlp_model *m, actk_act act, const flo
     const int classes = m->sizes[MLP_LAYERS];
     memset(s->grad_a, 0, (size_t)batch * classes * sizeof(float));
     for (int r = 0; r < batch; ++r) s->grad_a[(size_t)r * classes + labels[r]] = -1.0f / (float)batch;
-    st = actk_cpu_softmax_backward(ACTK_LOG_SOFTMAX, ACTK_F32, (size_t)batch, (size_t)classes, 1, s->post[MLP_LAYERS - 1],
-                                   s->grad_a, s->grad_b);
+    st = actk_cpu_softmax_backward(ACTK_LOG_SOFTMAX, ACTK_F32, (size_t)batch, (size_t)classes, 1,
+                                   s->post[MLP_LAYERS - 1], s->grad_a, s->grad_b);
     if (st != ACTK_SUCCESS) return st;
 
     float *d_pre = s->grad_b, *d_other = s->grad_a; /* gradient w.r.t. the current layer's pre-activation */
@@ -165,8 +167,8 @@ actk_status mlp_cpu_forward_backward(const mlp_model *m, actk_act act, const flo
         }
         if (l == 0) break;
         /* d in = d_pre * W, then through the activation: d pre[l-1] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n_in, n_out, 1.0f, d_pre, n_out, m->weight[l], n_in,
-                    0.0f, d_other, n_in);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n_in, n_out, 1.0f, d_pre, n_out, m->weight[l],
+                    n_in, 0.0f, d_other, n_in);
         st = actk_cpu_backward(act, ACTK_F32, (size_t)batch * n_in, s->pre[l - 1], d_other, d_other);
         if (st != ACTK_SUCCESS) return st;
         float *t = d_pre;
@@ -210,7 +212,8 @@ void mlp_report_epoch(FILE *csv, const char *name, const char *device, int epoch
     printf("  %-10s epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.2f%%, %.1f s\n", name, epoch, epochs,
            train_loss, test_loss, accuracy, seconds);
     fflush(stdout);
-    if (csv) fprintf(csv, "%s,%s,%d,%.6f,%.6f,%.4f,%.3f\n", name, device, epoch, train_loss, test_loss, accuracy, seconds);
+    if (csv)
+        fprintf(csv, "%s,%s,%d,%.6f,%.6f,%.4f,%.3f\n", name, device, epoch, train_loss, test_loss, accuracy, seconds);
 }
 
 void mlp_shuffle(mlp_rng *rng, size_t *order, size_t count)

@@ -11,7 +11,8 @@ static actk_status no_device(const char *fn, int backward, actk_gated_desc d, ac
                              size_t ldout, const void *dbias)
 {
     size_t elem;
-    const actk_status s = actk_check_gated_args(fn, backward, d, dtype, rows, cols, x, ldx, dy, lddy, out, ldout, dbias, &elem);
+    const actk_status s =
+        actk_check_gated_args(fn, backward, d, dtype, rows, cols, x, ldx, dy, lddy, out, ldout, dbias, &elem);
     if (s != ACTK_SUCCESS) return s;
     return actk_fail(ACTK_ERROR_NO_DEVICE, "%s: actk was built without CUDA support", fn);
 }
@@ -24,8 +25,8 @@ static actk_status no_device_dbias(const char *fn, actk_gated_desc d, actk_dtype
     size_t elem;
     actk_status s = actk_check_gated_args(fn, 1, d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx, dbias, &elem);
     if (s == ACTK_SUCCESS)
-        s = actk_check_gated_workspace(fn, d, actk_gated_dbias_plan(dtype, rows, cols), elem, rows, cols, x, ldx, dy, lddy,
-                                       dx, lddx, dbias, workspace, workspace_bytes);
+        s = actk_check_gated_workspace(fn, d, actk_gated_dbias_plan(dtype, rows, cols), elem, rows, cols, x, ldx, dy,
+                                       lddy, dx, lddx, dbias, workspace, workspace_bytes);
     if (s != ACTK_SUCCESS) return s;
     return actk_fail(ACTK_ERROR_NO_DEVICE, "%s: actk was built without CUDA support", fn);
 }

@@ -45,7 +45,8 @@ actk_status actk_cuda_forward_2d_quant(actk_act act, actk_dtype dtype, size_t ro
     const actk_status s = actk_check_quant_args(fn, 0, act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, x,
                                                 ldx, bias, q, y, ldy, &elem, &groups);
     if (s != ACTK_SUCCESS) return s;
-    actk_quant_launch_args a = {0, act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, rows, cols, ldx, ldy, groups, x, bias, y, *q};
+    actk_quant_launch_args a = {0, act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, rows, cols, ldx, ldy, groups, x, bias,
+                                y, *q};
     return launch(fn, dtype, &a, stream);
 }
 

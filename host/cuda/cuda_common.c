@@ -36,7 +36,8 @@ actk_device_count_outcome actk_cuda_classify_device_count(cudaError_t err, int c
 
 actk_status actk_cuda_failure(const char *fn, const char *what, cudaError_t err)
 {
-    return actk_fail(ACTK_ERROR_CUDA, "%s: %s failed: %s (%s)", fn, what, cudaGetErrorName(err), cudaGetErrorString(err));
+    return actk_fail(ACTK_ERROR_CUDA, "%s: %s failed: %s (%s)", fn, what, cudaGetErrorName(err),
+                     cudaGetErrorString(err));
 }
 
 /* Only definite answers are cached: the device count (> 0), or "none"
@@ -80,7 +81,8 @@ static actk_status device_count(const char *fn, int *count)
     case ACTK_DEVICES_FAILED: break;
     }
     (void)cudaRuntimeGetVersion(&runtime);
-    return actk_fail(ACTK_ERROR_CUDA, "%s: cudaGetDeviceCount failed: %s (%s); driver supports CUDA %d.%d, runtime is %d.%d", fn,
+    return actk_fail(ACTK_ERROR_CUDA,
+                     "%s: cudaGetDeviceCount failed: %s (%s); driver supports CUDA %d.%d, runtime is %d.%d", fn,
                      cudaGetErrorName(err), cudaGetErrorString(err), driver / 1000, driver % 1000 / 10, runtime / 1000,
                      runtime % 1000 / 10);
 }
@@ -160,11 +162,15 @@ actk_status actk_cuda_check_pointer(const char *fn, const char *name, const void
     if (err != cudaSuccess) {
         (void)cudaGetLastError();
         if (actk_cuda_status_of(err) == ACTK_ERROR_INVALID_VALUE)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is not a pointer CUDA knows (%s)", fn, name, cudaGetErrorName(err));
-        return actk_cuda_failure(fn, "cudaPointerGetAttributes", err); /* e.g. a sticky fault: not the argument's fault */
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is not a pointer CUDA knows (%s)", fn, name,
+                             cudaGetErrorName(err));
+        return actk_cuda_failure(fn, "cudaPointerGetAttributes",
+                                 err); /* e.g. a sticky fault: not the argument's fault */
     }
     if (attributes.type == cudaMemoryTypeUnregistered)
-        return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is a host pointer; the GPU path needs device (or managed/registered) memory", fn, name);
+        return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                         "%s: %s is a host pointer; the GPU path needs device (or managed/registered) memory", fn,
+                         name);
     if (attributes.type == cudaMemoryTypeDevice && attributes.device != device) {
         int can_access = 0;
         const cudaError_t peer = cudaDeviceCanAccessPeer(&can_access, device, attributes.device);
@@ -176,7 +182,8 @@ actk_status actk_cuda_check_pointer(const char *fn, const char *name, const void
             return actk_fail(ACTK_ERROR_INVALID_VALUE,
                              "%s: %s is memory of device %d, which the current device %d cannot access (%s)", fn, name,
                              attributes.device, device,
-                             can_access ? "enable peer access with cudaDeviceEnablePeerAccess" : "no peer access between them");
+                             can_access ? "enable peer access with cudaDeviceEnablePeerAccess"
+                                        : "no peer access between them");
     }
     if (attributes.devicePointer == NULL)
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s has no address on the current device %d", fn, name, device);
@@ -197,7 +204,8 @@ actk_status actk_cuda_check_stream(const char *fn, actk_stream stream)
     if (err != cudaSuccess) {
         (void)cudaGetLastError();
         if (actk_cuda_status_of(err) == ACTK_ERROR_INVALID_VALUE)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: stream is not a valid CUDA stream (%s)", fn, cudaGetErrorName(err));
+            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: stream is not a valid CUDA stream (%s)", fn,
+                             cudaGetErrorName(err));
         return actk_cuda_failure(fn, "cudaStreamGetFlags", err);
     }
     return ACTK_SUCCESS;
@@ -209,7 +217,8 @@ actk_status actk_cuda_prepare_device(const char *fn, actk_stream stream, const a
     actk_status status = actk_cuda_current_device(fn, facts);
     if (status == ACTK_SUCCESS) status = actk_cuda_check_stream(fn, stream);
     for (int k = 0; k < count && status == ACTK_SUCCESS; ++k)
-        if (pointers[k].ptr != NULL) status = actk_cuda_check_pointer(fn, pointers[k].name, pointers[k].ptr, facts->ordinal);
+        if (pointers[k].ptr != NULL)
+            status = actk_cuda_check_pointer(fn, pointers[k].name, pointers[k].ptr, facts->ordinal);
     return status;
 }
 

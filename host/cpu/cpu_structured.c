@@ -45,7 +45,8 @@ typedef struct {
     size_t mask_row; /* element offset of the additive mask's row */
 } softmax_row;
 
-static softmax_row softmax_row_of(const actk_softmax_options *o, int backward, size_t outer_index, size_t row, size_t dim)
+static softmax_row softmax_row_of(const actk_softmax_options *o, int backward, size_t outer_index, size_t row,
+                                  size_t dim)
 {
     softmax_row r = {1.0f, 1.0, dim, 0};
     if (o == NULL) return r;
@@ -102,11 +103,13 @@ static void store_lse(actk_dtype dtype, void *lse, size_t row, real v)
         ((float *)lse)[row] = (float)v;
 }
 
-static actk_status cpu_softmax_forward(const char *fn, actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
-                                       size_t inner, const actk_softmax_options *options, const void *x, void *y)
+static actk_status cpu_softmax_forward(const char *fn, actk_softmax_kind kind, actk_dtype dtype, size_t outer,
+                                       size_t dim, size_t inner, const actk_softmax_options *options, const void *x,
+                                       void *y)
 {
     size_t elem, total;
-    const actk_status s = actk_check_softmax_ex_args(fn, 0, kind, dtype, outer, dim, inner, options, x, NULL, y, &elem, &total);
+    const actk_status s =
+        actk_check_softmax_ex_args(fn, 0, kind, dtype, outer, dim, inner, options, x, NULL, y, &elem, &total);
     if (s != ACTK_SUCCESS || total == 0) return s;
     const void *mask = options ? options->additive_mask : NULL;
     void *lse = options ? options->lse : NULL;
@@ -135,12 +138,15 @@ static actk_status cpu_softmax_forward(const char *fn, actk_softmax_kind kind, a
             ksum rest = {0, 0};
             if (!bad_row)
                 for (size_t d = 0; d < r.live; ++d)
-                    if (d != argmax) ksum_add(&rest, expl(softmax_scaled(dtype, x, base + d * inner, mask, r.mask_row + d, &r) - max));
+                    if (d != argmax)
+                        ksum_add(&rest,
+                                 expl(softmax_scaled(dtype, x, base + d * inner, mask, r.mask_row + d, &r) - max));
             const real rest_sum = ksum_value(&rest), log_sum = log1pl(rest_sum);
             if (lse) store_lse(dtype, lse, row, nan ? (real)NAN : bad_row ? max : max + log_sum);
             for (size_t d = 0; d < dim; ++d) {
                 const size_t idx = base + d * inner;
-                const real shifted = d < r.live ? softmax_scaled(dtype, x, idx, mask, r.mask_row + d, &r) - max : -INFINITY;
+                const real shifted =
+                    d < r.live ? softmax_scaled(dtype, x, idx, mask, r.mask_row + d, &r) - max : -INFINITY;
                 real v = NAN;
                 if (zero_row) v = kind == ACTK_SOFTMAX ? 0.0L : -INFINITY;
                 else if (!bad_row) v = kind == ACTK_SOFTMAX ? expl(shifted) / (1.0L + rest_sum) : shifted - log_sum;
@@ -151,12 +157,13 @@ static actk_status cpu_softmax_forward(const char *fn, actk_softmax_kind kind, a
     return ACTK_SUCCESS;
 }
 
-static actk_status cpu_softmax_backward(const char *fn, actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
-                                        size_t inner, const actk_softmax_options *options, const void *y, const void *dy,
-                                        void *dx)
+static actk_status cpu_softmax_backward(const char *fn, actk_softmax_kind kind, actk_dtype dtype, size_t outer,
+                                        size_t dim, size_t inner, const actk_softmax_options *options, const void *y,
+                                        const void *dy, void *dx)
 {
     size_t elem, total;
-    const actk_status s = actk_check_softmax_ex_args(fn, 1, kind, dtype, outer, dim, inner, options, y, dy, dx, &elem, &total);
+    const actk_status s =
+        actk_check_softmax_ex_args(fn, 1, kind, dtype, outer, dim, inner, options, y, dy, dx, &elem, &total);
     if (s != ACTK_SUCCESS || total == 0) return s;
     const int safe = options ? options->safe : 0;
     for (size_t o = 0; o < outer; ++o) {
@@ -201,14 +208,15 @@ actk_status actk_cpu_softmax_backward(actk_softmax_kind kind, actk_dtype dtype, 
     return cpu_softmax_backward("actk_cpu_softmax_backward", kind, dtype, outer, dim, inner, NULL, y, dy, dx);
 }
 
-actk_status actk_cpu_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                        const actk_softmax_options *options, const void *x, void *y)
+actk_status actk_cpu_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                        size_t inner, const actk_softmax_options *options, const void *x, void *y)
 {
     return cpu_softmax_forward("actk_cpu_softmax_forward_ex", kind, dtype, outer, dim, inner, options, x, y);
 }
 
-actk_status actk_cpu_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                         const actk_softmax_options *options, const void *y, const void *dy, void *dx)
+actk_status actk_cpu_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                         size_t inner, const actk_softmax_options *options, const void *y,
+                                         const void *dy, void *dx)
 {
     return cpu_softmax_backward("actk_cpu_softmax_backward_ex", kind, dtype, outer, dim, inner, options, y, dy, dx);
 }
@@ -219,7 +227,8 @@ actk_status actk_cpu_prelu_forward(actk_dtype dtype, size_t outer, size_t channe
                                    const void *slope, void *y)
 {
     size_t elem, total;
-    const actk_status s = actk_check_prelu_args("actk_cpu_prelu_forward", 0, dtype, outer, channels, inner, x, slope, NULL, y, NULL, &elem, &total);
+    const actk_status s = actk_check_prelu_args("actk_cpu_prelu_forward", 0, dtype, outer, channels, inner, x, slope,
+                                                NULL, y, NULL, &elem, &total);
     if (s != ACTK_SUCCESS) return s;
     for (size_t idx = 0; idx < total; ++idx) {
         const real v = load(dtype, x, idx);
@@ -232,7 +241,8 @@ actk_status actk_cpu_prelu_backward(actk_dtype dtype, size_t outer, size_t chann
                                     const void *slope, const void *dy, void *dx, void *dslope)
 {
     size_t elem, total;
-    const actk_status s = actk_check_prelu_args("actk_cpu_prelu_backward", 1, dtype, outer, channels, inner, x, slope, dy, dx, dslope, &elem, &total);
+    const actk_status s = actk_check_prelu_args("actk_cpu_prelu_backward", 1, dtype, outer, channels, inner, x, slope,
+                                                dy, dx, dslope, &elem, &total);
     if (s != ACTK_SUCCESS || channels == 0) return s;
     for (size_t c = 0; c < channels; ++c) {
         const real a = load(dtype, slope, c);
@@ -274,7 +284,8 @@ actk_status actk_cpu_maxout_forward(actk_dtype dtype, size_t outer, size_t units
                                     const void *x, void *y)
 {
     size_t elem, in_total, out_total;
-    const actk_status s = actk_check_maxout_args("actk_cpu_maxout_forward", 0, dtype, outer, units, pieces, inner, x, NULL, y, &elem, &in_total, &out_total);
+    const actk_status s = actk_check_maxout_args("actk_cpu_maxout_forward", 0, dtype, outer, units, pieces, inner, x,
+                                                 NULL, y, &elem, &in_total, &out_total);
     if (s != ACTK_SUCCESS) return s;
     for (size_t idx = 0; idx < out_total; ++idx) {
         const size_t o = idx / (units * inner), u = (idx / inner) % units, i = idx % inner;
@@ -288,7 +299,8 @@ actk_status actk_cpu_maxout_backward(actk_dtype dtype, size_t outer, size_t unit
                                      const void *x, const void *dy, void *dx)
 {
     size_t elem, in_total, out_total;
-    const actk_status s = actk_check_maxout_args("actk_cpu_maxout_backward", 1, dtype, outer, units, pieces, inner, x, dy, dx, &elem, &in_total, &out_total);
+    const actk_status s = actk_check_maxout_args("actk_cpu_maxout_backward", 1, dtype, outer, units, pieces, inner, x,
+                                                 dy, dx, &elem, &in_total, &out_total);
     if (s != ACTK_SUCCESS) return s;
     for (size_t idx = 0; idx < out_total; ++idx) {
         const size_t o = idx / (units * inner), u = (idx / inner) % units, i = idx % inner;
@@ -340,7 +352,8 @@ actk_status actk_cpu_rrelu_forward(actk_rrelu params, actk_dtype dtype, size_t n
     return ACTK_SUCCESS;
 }
 
-actk_status actk_cpu_rrelu_backward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x, const void *dy, void *dx)
+actk_status actk_cpu_rrelu_backward(actk_rrelu params, actk_dtype dtype, size_t n, const void *x, const void *dy,
+                                    void *dx)
 {
     size_t elem;
     const actk_status s = actk_check_rrelu_args("actk_cpu_rrelu_backward", 1, params, dtype, n, x, dy, dx, &elem);

@@ -52,8 +52,9 @@ actk_status actk_cpu_cross_entropy_forward_backward(actk_cross_entropy_options o
         const long long t = target_of(target_type, targets, r);
         if (t == o.ignore_index) continue;
         if (t < 0 || (unsigned long long)t >= classes)
-            return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: targets[%zu] = %lld is out of range [0, %zu) and not ignore_index = %lld",
-                             fn, r, t, classes, o.ignore_index);
+            return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                             "%s: targets[%zu] = %lld is out of range [0, %zu) and not ignore_index = %lld", fn, r, t,
+                             classes, o.ignore_index);
         ++counted;
     }
     const real eps = o.label_smoothing, zc = o.z_loss, cap = o.softcap;
@@ -90,7 +91,8 @@ actk_status actk_cpu_cross_entropy_forward_backward(actk_cross_entropy_options o
             const real zt = capped(actk_load_element(dtype, logits, base + (size_t)t), cap, &dz);
             /* (1 - eps) nll + eps (lse - mean z); a term whose weight is 0 is
              * left out (0 * inf would make NaN of a -inf logit elsewhere) */
-            row_loss = (eps < 1 ? (1 - eps) * ((m - zt) + log_sum) : 0) + (eps > 0 ? eps * (below / (real)classes + log_sum) : 0);
+            row_loss = (eps < 1 ? (1 - eps) * ((m - zt) + log_sum) : 0) +
+                       (eps > 0 ? eps * (below / (real)classes + log_sum) : 0);
             if (zc > 0) row_loss += zc * row_lse * row_lse;
             if (isnan(row_lse)) row_loss = NAN;
             total += row_loss;

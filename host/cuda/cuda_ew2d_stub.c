@@ -26,7 +26,8 @@ actk_status actk_cuda_backward_2d(actk_act act, actk_dtype dtype, size_t rows, s
     (void)workspace_bytes;
     size_t elem;
     const char *fn = "actk_cuda_backward_2d";
-    const actk_status s = actk_check_2d_args(fn, 1, act, dtype, rows, cols, x, ldx, bias, dy, lddy, dx, lddx, dbias, &elem);
+    const actk_status s =
+        actk_check_2d_args(fn, 1, act, dtype, rows, cols, x, ldx, bias, dy, lddy, dx, lddx, dbias, &elem);
     if (s != ACTK_SUCCESS) return s;
     return actk_fail(ACTK_ERROR_NO_DEVICE, "%s: actk was built without CUDA support", fn);
 }

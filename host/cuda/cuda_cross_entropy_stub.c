@@ -18,8 +18,8 @@ actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options 
     actk_status s = actk_check_cross_entropy_args(fn, options, dtype, rows, classes, logits, ld, target_type,
                                                         targets, loss, lse, grad, ldgrad, error_flag, &elem);
     if (s != ACTK_SUCCESS) return s;
-    s = actk_check_cross_entropy_workspace(fn, options, elem, rows, classes, logits, ld, target_type, targets, loss, lse,
-                                           grad, ldgrad, error_flag, workspace, workspace_bytes);
+    s = actk_check_cross_entropy_workspace(fn, options, elem, rows, classes, logits, ld, target_type, targets, loss,
+                                           lse, grad, ldgrad, error_flag, workspace, workspace_bytes);
     if (s != ACTK_SUCCESS) return s;
     return actk_fail(ACTK_ERROR_NO_DEVICE, "%s: actk was built without CUDA support", fn);
 }

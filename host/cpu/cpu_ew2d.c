@@ -48,10 +48,12 @@ actk_status actk_cpu_backward_2d(actk_act act, actk_dtype dtype, size_t rows, si
     for (size_t r = 0; r < rows; ++r)
         for (size_t c = 0; c < cols; ++c) {
             const real v = biased(dtype, x, r * ldx + c, bias, c);
-            actk_store_element(dtype, dx, r * lddx + c, actk_ref_backward(act, v, actk_load_element(dtype, dy, r * lddy + c)));
+            actk_store_element(dtype, dx, r * lddx + c,
+                               actk_ref_backward(act, v, actk_load_element(dtype, dy, r * lddy + c)));
         }
     if (dbias == NULL) return ACTK_SUCCESS;
-    for (size_t c = 0; c < cols; ++c) actk_store_element(dtype, dbias, c, actk_ref_column_sum(dtype, dx, c, rows, lddx));
+    for (size_t c = 0; c < cols; ++c)
+        actk_store_element(dtype, dbias, c, actk_ref_column_sum(dtype, dx, c, rows, lddx));
     return ACTK_SUCCESS;
 }
 

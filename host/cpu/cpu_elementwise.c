@@ -33,7 +33,8 @@ actk_status actk_cpu_backward(actk_act act, actk_dtype dtype, size_t n, const vo
 
 actk_status actk_cpu_backward_from_y(actk_act act, actk_dtype dtype, size_t n, const void *y, const void *dy, void *dx)
 {
-    const actk_status status = actk_check_elementwise("actk_cpu_backward_from_y", ACTK_DIR_BACKWARD_FROM_Y, act, dtype, n, y, dy, dx);
+    const actk_status status =
+        actk_check_elementwise("actk_cpu_backward_from_y", ACTK_DIR_BACKWARD_FROM_Y, act, dtype, n, y, dy, dx);
     if (status != ACTK_SUCCESS) return status;
     for (size_t i = 0; i < n; ++i)
         store(dtype, dx, i, actk_ref_backward_from_y(act, load(dtype, y, i), load(dtype, dy, i)));

@@ -53,7 +53,8 @@ actk_status actk_cuda_softmax_forward(actk_softmax_kind kind, actk_dtype dtype, 
 {
     size_t elem, total;
     (void)stream;
-    return stub_result(actk_check_softmax_args("actk_cuda_softmax_forward", 0, kind, dtype, outer, dim, inner, x, NULL, y, &elem, &total),
+    return stub_result(actk_check_softmax_args("actk_cuda_softmax_forward", 0, kind, dtype, outer, dim, inner, x, NULL,
+                                               y, &elem, &total),
                        "actk_cuda_softmax_forward");
 }
 
@@ -62,28 +63,30 @@ actk_status actk_cuda_softmax_backward(actk_softmax_kind kind, actk_dtype dtype,
 {
     size_t elem, total;
     (void)stream;
-    return stub_result(actk_check_softmax_args("actk_cuda_softmax_backward", 1, kind, dtype, outer, dim, inner, y, dy, dx, &elem, &total),
+    return stub_result(actk_check_softmax_args("actk_cuda_softmax_backward", 1, kind, dtype, outer, dim, inner, y, dy,
+                                               dx, &elem, &total),
                        "actk_cuda_softmax_backward");
 }
 
-actk_status actk_cuda_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                         const actk_softmax_options *options, const void *x, void *y, actk_stream stream)
+actk_status actk_cuda_softmax_forward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                         size_t inner, const actk_softmax_options *options, const void *x, void *y,
+                                         actk_stream stream)
 {
     size_t elem, total;
     (void)stream;
-    return stub_result(actk_check_softmax_ex_args("actk_cuda_softmax_forward_ex", 0, kind, dtype, outer, dim, inner, options, x,
-                                                  NULL, y, &elem, &total),
+    return stub_result(actk_check_softmax_ex_args("actk_cuda_softmax_forward_ex", 0, kind, dtype, outer, dim, inner,
+                                                  options, x, NULL, y, &elem, &total),
                        "actk_cuda_softmax_forward_ex");
 }
 
-actk_status actk_cuda_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
-                                          const actk_softmax_options *options, const void *y, const void *dy, void *dx,
-                                          actk_stream stream)
+actk_status actk_cuda_softmax_backward_ex(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim,
+                                          size_t inner, const actk_softmax_options *options, const void *y,
+                                          const void *dy, void *dx, actk_stream stream)
 {
     size_t elem, total;
     (void)stream;
-    return stub_result(actk_check_softmax_ex_args("actk_cuda_softmax_backward_ex", 1, kind, dtype, outer, dim, inner, options, y,
-                                                  dy, dx, &elem, &total),
+    return stub_result(actk_check_softmax_ex_args("actk_cuda_softmax_backward_ex", 1, kind, dtype, outer, dim, inner,
+                                                  options, y, dy, dx, &elem, &total),
                        "actk_cuda_softmax_backward_ex");
 }
 
@@ -92,7 +95,8 @@ actk_status actk_cuda_prelu_forward(actk_dtype dtype, size_t outer, size_t chann
 {
     size_t elem, total;
     (void)stream;
-    return stub_result(actk_check_prelu_args("actk_cuda_prelu_forward", 0, dtype, outer, channels, inner, x, slope, NULL, y, NULL, &elem, &total),
+    return stub_result(actk_check_prelu_args("actk_cuda_prelu_forward", 0, dtype, outer, channels, inner, x, slope,
+                                             NULL, y, NULL, &elem, &total),
                        "actk_cuda_prelu_forward");
 }
 
@@ -104,7 +108,8 @@ actk_status actk_cuda_prelu_backward(actk_dtype dtype, size_t outer, size_t chan
     (void)workspace;
     (void)workspace_bytes;
     (void)stream;
-    return stub_result(actk_check_prelu_args("actk_cuda_prelu_backward", 1, dtype, outer, channels, inner, x, slope, dy, dx, dslope, &elem, &total),
+    return stub_result(actk_check_prelu_args("actk_cuda_prelu_backward", 1, dtype, outer, channels, inner, x, slope, dy,
+                                             dx, dslope, &elem, &total),
                        "actk_cuda_prelu_backward");
 }
 
@@ -113,7 +118,8 @@ actk_status actk_cuda_maxout_forward(actk_dtype dtype, size_t outer, size_t unit
 {
     size_t elem, in_total, out_total;
     (void)stream;
-    return stub_result(actk_check_maxout_args("actk_cuda_maxout_forward", 0, dtype, outer, units, pieces, inner, x, NULL, y, &elem, &in_total, &out_total),
+    return stub_result(actk_check_maxout_args("actk_cuda_maxout_forward", 0, dtype, outer, units, pieces, inner, x,
+                                              NULL, y, &elem, &in_total, &out_total),
                        "actk_cuda_maxout_forward");
 }
 
@@ -122,7 +128,8 @@ actk_status actk_cuda_maxout_backward(actk_dtype dtype, size_t outer, size_t uni
 {
     size_t elem, in_total, out_total;
     (void)stream;
-    return stub_result(actk_check_maxout_args("actk_cuda_maxout_backward", 1, dtype, outer, units, pieces, inner, x, dy, dx, &elem, &in_total, &out_total),
+    return stub_result(actk_check_maxout_args("actk_cuda_maxout_backward", 1, dtype, outer, units, pieces, inner, x, dy,
+                                              dx, &elem, &in_total, &out_total),
                        "actk_cuda_maxout_backward");
 }
 

@@ -21,7 +21,8 @@ static actk_status cuda_gated(const char *fn, int backward, actk_gated_desc d, a
                               size_t ldout, dbias_out db, actk_stream stream)
 {
     size_t elem;
-    actk_status s = actk_check_gated_args(fn, backward, d, dtype, rows, cols, x, ldx, dy, lddy, out, ldout, db.dbias, &elem);
+    actk_status s =
+        actk_check_gated_args(fn, backward, d, dtype, rows, cols, x, ldx, dy, lddy, out, ldout, db.dbias, &elem);
     if (s != ACTK_SUCCESS) return s;
     const int work = rows != 0 && cols != 0;
     const actk_2d_plan plan = actk_gated_dbias_plan(dtype, rows, cols);
@@ -40,7 +41,8 @@ static actk_status cuda_gated(const char *fn, int backward, actk_gated_desc d, a
     s = actk_cuda_prepare(fn, stream, pointers, work || zero_dbias ? 6 : 0, &sm_count);
     if (s != ACTK_SUCCESS) return s;
     if (zero_dbias) {
-        const cudaError_t err = cudaMemsetAsync(db.dbias, 0, 2 * cols * elem, (cudaStream_t)stream); /* +0 in every dtype */
+        const cudaError_t err =
+            cudaMemsetAsync(db.dbias, 0, 2 * cols * elem, (cudaStream_t)stream); /* +0 in every dtype */
         return err == cudaSuccess ? ACTK_SUCCESS : actk_cuda_failure(fn, "cudaMemsetAsync", err);
     }
     if (!work) return ACTK_SUCCESS;
@@ -84,7 +86,8 @@ actk_status actk_cuda_gated_backward(actk_act act, actk_gated_layout layout, act
                                      void *dx, size_t lddx, actk_stream stream)
 {
     const actk_gated_desc d = {0, act, layout, gate, NULL};
-    return cuda_gated("actk_cuda_gated_backward", 1, d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx, kNoDbias, stream);
+    return cuda_gated("actk_cuda_gated_backward", 1, d, dtype, rows, cols, x, ldx, dy, lddy, dx, lddx, kNoDbias,
+                      stream);
 }
 
 actk_status actk_cuda_gated_bias_forward(actk_act act, actk_gated_layout layout, actk_gate_position gate,
@@ -92,7 +95,8 @@ actk_status actk_cuda_gated_bias_forward(actk_act act, actk_gated_layout layout,
                                          const void *bias, void *y, size_t ldy, actk_stream stream)
 {
     const actk_gated_desc d = {0, act, layout, gate, bias};
-    return cuda_gated("actk_cuda_gated_bias_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy, kNoDbias, stream);
+    return cuda_gated("actk_cuda_gated_bias_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy, kNoDbias,
+                      stream);
 }
 
 actk_status actk_cuda_clamped_swiglu_forward(float alpha, float limit, actk_gated_layout layout,
@@ -100,7 +104,8 @@ actk_status actk_cuda_clamped_swiglu_forward(float alpha, float limit, actk_gate
                                              const void *x, size_t ldx, void *y, size_t ldy, actk_stream stream)
 {
     const actk_gated_desc d = {1, {ACTK_OP_SILU, alpha, limit}, layout, gate, NULL};
-    return cuda_gated("actk_cuda_clamped_swiglu_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy, kNoDbias, stream);
+    return cuda_gated("actk_cuda_clamped_swiglu_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy, kNoDbias,
+                      stream);
 }
 
 actk_status actk_cuda_clamped_swiglu_backward(float alpha, float limit, actk_gated_layout layout,
@@ -129,8 +134,8 @@ actk_status actk_cuda_clamped_swiglu_bias_forward(float alpha, float limit, actk
                                                   actk_stream stream)
 {
     const actk_gated_desc d = {1, {ACTK_OP_SILU, alpha, limit}, layout, gate, bias};
-    return cuda_gated("actk_cuda_clamped_swiglu_bias_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy, kNoDbias,
-                      stream);
+    return cuda_gated("actk_cuda_clamped_swiglu_bias_forward", 0, d, dtype, rows, cols, x, ldx, NULL, 0, y, ldy,
+                      kNoDbias, stream);
 }
 
 actk_status actk_cuda_clamped_swiglu_bias_backward(float alpha, float limit, actk_gated_layout layout,

@@ -13,9 +13,10 @@ static actk_status launch(const char *fn, actk_2d_launch_args *args, actk_dtype 
 {
     const int work = args->rows != 0 && args->cols != 0;
     int sm_count = 0;
-    const actk_device_pointer pointers[6] = {{"x", args->x},           {"bias", args->bias},
-                                             {"dy", args->dy},         {args->backward ? "dx" : "y", args->out},
-                                             {"dbias", args->dbias},   {"workspace", args->dbias ? args->workspace : NULL}};
+    const actk_device_pointer pointers[6] = {
+        {"x", args->x},         {"bias", args->bias},
+        {"dy", args->dy},       {args->backward ? "dx" : "y", args->out},
+        {"dbias", args->dbias}, {"workspace", args->dbias ? args->workspace : NULL}};
     actk_status s = actk_cuda_prepare(fn, stream, pointers, work ? 6 : 0, &sm_count);
     if (s != ACTK_SUCCESS || !work) return s;
     const cudaError_t err = actk_launch_2d(dtype, args, sm_count, (cudaStream_t)stream);

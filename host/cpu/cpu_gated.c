@@ -93,7 +93,8 @@ static actk_status gated_backward(const char *fn, actk_gated_desc d, actk_dtype 
         }
     /* dbias: the column sums of the stored dx, in x's row layout (rows = 0: zeros) */
     if (dbias != NULL)
-        for (size_t k = 0; k < 2 * cols; ++k) actk_store_element(dtype, dbias, k, actk_ref_column_sum(dtype, dx, k, rows, lddx));
+        for (size_t k = 0; k < 2 * cols; ++k)
+            actk_store_element(dtype, dbias, k, actk_ref_column_sum(dtype, dx, k, rows, lddx));
     return ACTK_SUCCESS;
 }
 
