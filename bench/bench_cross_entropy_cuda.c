@@ -146,9 +146,11 @@ int bench_cross_entropy_gpu(const bench_gpu_services *svc, const bench_options *
             for (size_t r = 0; r < c.rows; ++r) h_targets[r] = (int64_t)((r * 2654435761u) % c.classes);
             c.workspace_bytes = actk_cuda_cross_entropy_workspace_size(c.options.reduction, c.rows);
             copy_ctx copy = {stream, NULL, NULL, n * elem};
-            int rc = cudaMalloc(&c.logits, n * elem) != cudaSuccess || cudaMalloc(&c.targets, 8 * c.rows) != cudaSuccess ||
+            int rc = cudaMalloc(&c.logits, n * elem) != cudaSuccess ||
+                     cudaMalloc(&c.targets, 8 * c.rows) != cudaSuccess ||
                      cudaMalloc(&c.workspace, c.workspace_bytes) != cudaSuccess ||
-                     cudaMalloc((void **)&c.loss, 4) != cudaSuccess || cudaMalloc((void **)&c.lse, 4 * c.rows) != cudaSuccess ||
+                     cudaMalloc((void **)&c.loss, 4) != cudaSuccess ||
+                     cudaMalloc((void **)&c.lse, 4 * c.rows) != cudaSuccess ||
                      cudaMalloc(&copy.src, n * elem) != cudaSuccess || cudaMalloc(&copy.dst, n * elem) != cudaSuccess;
             if (!rc)
                 rc = cudaMemcpy(c.logits, h_logits, n * elem, cudaMemcpyHostToDevice) != cudaSuccess ||
@@ -183,7 +185,8 @@ int bench_cross_entropy_gpu(const bench_gpu_services *svc, const bench_options *
                 bench_print_row(&row, 1);
                 bench_add(results, &row);
             } else {
-                fprintf(stderr, "bench_gpu: cross_entropy %s %zux%zu failed: %s\n", row.dtype, c.rows, c.classes, actk_last_error());
+                fprintf(stderr, "bench_gpu: cross_entropy %s %zux%zu failed: %s\n", row.dtype, c.rows, c.classes,
+                        actk_last_error());
             }
             cudaFree(c.logits);
             cudaFree(c.targets);

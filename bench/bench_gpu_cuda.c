@@ -28,7 +28,8 @@ static void bench_overhead(bench_gpu *g)
     for (int k = 0; k < calls; ++k) actk_cuda_forward(relu, ACTK_F32, 4096, x, y, g->stream);
     const double host_us = (bench_now() - t0) / calls * 1e6;
     cudaStreamSynchronize(g->stream);
-    printf("  host time per actk_cuda_forward call (n = 4096, %d async launches): %.2f us (target <= 2 us)\n", calls, host_us);
+    printf("  host time per actk_cuda_forward call (n = 4096, %d async launches): %.2f us (target <= 2 us)\n", calls,
+           host_us);
     for (int k = 0; k < 3; ++k) {
         const int reps = 1000;
         cudaEventRecord(g->start, g->stream);
@@ -43,7 +44,8 @@ static void bench_overhead(bench_gpu *g)
         float graph_ms = -1;
         if (cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal) == cudaSuccess) {
             for (int r = 0; r < reps; ++r) actk_cuda_forward(relu, ACTK_F32, small_sizes[k], x, y, g->stream);
-            if (cudaStreamEndCapture(g->stream, &graph) == cudaSuccess && cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess) {
+            if (cudaStreamEndCapture(g->stream, &graph) == cudaSuccess &&
+                cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess) {
                 cudaGraphLaunch(exec, g->stream); /* warm-up */
                 cudaEventRecord(g->start, g->stream);
                 cudaGraphLaunch(exec, g->stream);
@@ -55,8 +57,8 @@ static void bench_overhead(bench_gpu *g)
             }
         }
         cudaGetLastError();
-        printf("  n = %8zu: %.2f us per call back-to-back, %.2f us per call inside a CUDA graph\n", small_sizes[k], ms * 1e3 / reps,
-               graph_ms >= 0 ? graph_ms * 1e3 / reps : -1.0);
+        printf("  n = %8zu: %.2f us per call back-to-back, %.2f us per call inside a CUDA graph\n", small_sizes[k],
+               ms * 1e3 / reps, graph_ms >= 0 ? graph_ms * 1e3 / reps : -1.0);
     }
     cudaFree(x);
     cudaFree(y);
@@ -77,11 +79,12 @@ int bench_run_gpu_mode(const bench_options *o, bench_results *results, char *dev
     cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev);
     g.l2_bytes = (size_t)l2;
     snprintf(device, device_size, "%s", prop.name);
-    if (cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking) != cudaSuccess || cudaEventCreate(&g.start) != cudaSuccess ||
-        cudaEventCreate(&g.stop) != cudaSuccess)
+    if (cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaEventCreate(&g.start) != cudaSuccess || cudaEventCreate(&g.stop) != cudaSuccess)
         return 1;
     bench_cudnn_open(&g, &prop, l2);
-    printf("time: median of %d trials x %d back-to-back calls; %%memcpy: our GB/s over cudaMemcpyAsync D2D at the same bytes\n\n",
+    printf("time: median of %d trials x %d back-to-back calls; %%memcpy: our GB/s over cudaMemcpyAsync D2D at the same "
+           "bytes\n\n",
            g.trials, g.reps);
     bench_print_header(1);
     int rc = bench_eltwise(&g, o, results);

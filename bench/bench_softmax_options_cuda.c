@@ -68,8 +68,10 @@ static int enqueue(const run_ctx *r)
 {
     const size_t rows = r->s.batch * r->s.heads * r->s.q_len;
     const actk_status st = r->c->backward
-        ? actk_cuda_softmax_backward_ex(ACTK_SOFTMAX, r->dtype, rows, r->s.k_len, 1, &r->device_options, r->y, r->dy, r->dx, r->stream)
-        : actk_cuda_softmax_forward_ex(ACTK_SOFTMAX, r->dtype, rows, r->s.k_len, 1, &r->device_options, r->x, r->y, r->stream);
+                               ? actk_cuda_softmax_backward_ex(ACTK_SOFTMAX, r->dtype, rows, r->s.k_len, 1,
+                                                               &r->device_options, r->y, r->dy, r->dx, r->stream)
+                               : actk_cuda_softmax_forward_ex(ACTK_SOFTMAX, r->dtype, rows, r->s.k_len, 1,
+                                                              &r->device_options, r->x, r->y, r->stream);
     if (st != ACTK_SUCCESS) fprintf(stderr, "bench_gpu: %s\n", actk_last_error());
     return st != ACTK_SUCCESS;
 }
@@ -127,17 +129,21 @@ static void check_slices(const run_ctx *r, const actk_softmax_options *host_opti
 {
     const attention_shape *s = &r->s;
     const size_t elem = actk_dtype_size(r->dtype), slice = s->q_len * s->k_len;
-    void *in0 = malloc(slice * elem), *in1 = malloc(slice * elem), *got = malloc(slice * elem), *want = malloc(slice * elem);
+    void *in0 = malloc(slice * elem), *in1 = malloc(slice * elem), *got = malloc(slice * elem),
+         *want = malloc(slice * elem);
     int pass = in0 && in1 && got && want;
     double worst = 0;
-    const double bound = bench_ulp_bound(r->dtype, !r->c->backward) > 4 ? bench_ulp_bound(r->dtype, !r->c->backward) : 4;
+    const double bound =
+        bench_ulp_bound(r->dtype, !r->c->backward) > 4 ? bench_ulp_bound(r->dtype, !r->c->backward) : 4;
     for (int k = 0; k < 2 && pass; ++k) {
         const size_t b = k ? s->batch - 1 : 0, h = k ? s->heads - 1 : 0, offset = ((b * s->heads + h) * slice) * elem;
         const void *src0 = r->c->backward ? r->y : r->x;
         void *out = r->c->backward ? r->dx : r->y;
-        if (cudaMemcpy(in0, (const unsigned char *)src0 + offset, slice * elem, cudaMemcpyDeviceToHost) != cudaSuccess ||
+        if (cudaMemcpy(in0, (const unsigned char *)src0 + offset, slice * elem, cudaMemcpyDeviceToHost) !=
+                cudaSuccess ||
             cudaMemcpy(got, (unsigned char *)out + offset, slice * elem, cudaMemcpyDeviceToHost) != cudaSuccess ||
-            (r->c->backward && cudaMemcpy(in1, (const unsigned char *)r->dy + offset, slice * elem, cudaMemcpyDeviceToHost) != cudaSuccess)) {
+            (r->c->backward && cudaMemcpy(in1, (const unsigned char *)r->dy + offset, slice * elem,
+                                          cudaMemcpyDeviceToHost) != cudaSuccess)) {
             pass = 0;
             break;
         }
@@ -157,7 +163,9 @@ static void check_slices(const run_ctx *r, const actk_softmax_options *host_opti
             const double u = bench_ulp(r->dtype, bench_load(r->dtype, got, i), bench_load(r->dtype, want, i));
             if (u > worst) worst = u;
             /* the backward: the ULP bound, or 2^-20 absolute where dy - sum cancels (a coarse screen) */
-            if (u > bound && !(r->c->backward && fabsl(bench_load(r->dtype, got, i) - bench_load(r->dtype, want, i)) < 0x1p-20L)) pass = 0;
+            if (u > bound &&
+                !(r->c->backward && fabsl(bench_load(r->dtype, got, i) - bench_load(r->dtype, want, i)) < 0x1p-20L))
+                pass = 0;
         }
     }
     row->max_ulp = worst;
@@ -173,11 +181,13 @@ int bench_softmax_options_rows(const bench_gpu_services *svc, const bench_option
     if (!bench_selected(o, "softmax_options")) return 0;
     cudaStream_t stream = svc->stream;
     /* 32 x 16 x 2048 x 2048 as the issue asks; --quick: 2 x 16 x 1024 x 1024 */
-    const attention_shape shape = o->quick ? (attention_shape){2, 16, 1024, 1024} : (attention_shape){32, 16, 2048, 2048};
+    const attention_shape shape =
+        o->quick ? (attention_shape){2, 16, 1024, 1024} : (attention_shape){32, 16, 2048, 2048};
     for (int t = 0; t < o->n_dtypes; ++t) {
         const actk_dtype dtype = o->dtypes[t];
         if (dtype == ACTK_F64) continue; /* attention runs in f32/f16/bf16 */
-        const size_t elem = actk_dtype_size(dtype), rows = shape.batch * shape.heads * shape.q_len, n = rows * shape.k_len;
+        const size_t elem = actk_dtype_size(dtype), rows = shape.batch * shape.heads * shape.q_len,
+                     n = rows * shape.k_len;
         const size_t mask_n = shape.batch * shape.q_len * shape.k_len;
         run_ctx r;
         memset(&r, 0, sizeof r);
@@ -187,9 +197,10 @@ int bench_softmax_options_rows(const bench_gpu_services *svc, const bench_option
         void *d_mask = NULL, *d_valid = NULL, *d_lse = NULL, *h_mask = bench_random(dtype, mask_n, -2, 2, 77);
         int *valid = malloc(shape.batch * sizeof(int));
         int rc = 0;
-        if (!h_mask || !valid || cudaMalloc(&r.x, n * elem) || cudaMalloc(&r.y, n * elem) || cudaMalloc(&r.dy, n * elem) ||
-            cudaMalloc(&r.dx, n * elem) || cudaMalloc(&d_mask, mask_n * elem) || cudaMalloc(&d_valid, shape.batch * sizeof(int)) ||
-            cudaMalloc(&d_lse, rows * sizeof(float)) || fill_device(r.x, dtype, n, -30, 30, 31) || fill_device(r.dy, dtype, n, -1, 1, 32) ||
+        if (!h_mask || !valid || cudaMalloc(&r.x, n * elem) || cudaMalloc(&r.y, n * elem) ||
+            cudaMalloc(&r.dy, n * elem) || cudaMalloc(&r.dx, n * elem) || cudaMalloc(&d_mask, mask_n * elem) ||
+            cudaMalloc(&d_valid, shape.batch * sizeof(int)) || cudaMalloc(&d_lse, rows * sizeof(float)) ||
+            fill_device(r.x, dtype, n, -30, 30, 31) || fill_device(r.dy, dtype, n, -1, 1, 32) ||
             cudaMemcpy(d_mask, h_mask, mask_n * elem, cudaMemcpyHostToDevice) != cudaSuccess) {
             /* a smaller GPU: say so and go on (the rows need 4 tensors of n elements) */
             printf("  softmax options %s: skipped, %zu MiB of device memory not available\n", actk_dtype_name(dtype),

@@ -122,7 +122,8 @@ __device__ CeAcc block_merge(CeAcc a, float z_t, CeShared &sh, float *z_t_out)
 
 __device__ __forceinline__ long long target_at(const void *targets, bool i64, size_t row)
 {
-    return i64 ? (long long)static_cast<const long long *>(targets)[row] : (long long)static_cast<const int *>(targets)[row];
+    return i64 ? (long long)static_cast<const long long *>(targets)[row]
+               : (long long)static_cast<const int *>(targets)[row];
 }
 
 /* The capped logit; without a cap (kCap false) the cap code is not compiled
@@ -160,8 +161,8 @@ __global__ void __launch_bounds__(kCeThreads) cross_entropy_count_kernel(const v
  * count: the workspace header for MEAN, else NULL. */
 template <class S, bool kCap>
 __global__ void __launch_bounds__(kCeThreads)
-    cross_entropy_row_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c, float *row_loss,
-                             float *lse, S *grad, size_t ldgrad, int *error_flag,
+    cross_entropy_row_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
+                             float *row_loss, float *lse, S *grad, size_t ldgrad, int *error_flag,
                              const unsigned long long *count)
 {
     using T = StorageTraits<S>;
@@ -295,8 +296,8 @@ __device__ __forceinline__ void cached_pass_exp(float *cache, unsigned n, float 
  * the cache: the column's owner may already be writing the next row's
  * dz/dx there, as no barrier separates pass 3 from the next pass 1). */
 template <class S, bool kCap>
-__device__ __forceinline__ void cached_pass_grad(S *g, unsigned n, const float *cache, const float *dzdx, unsigned target,
-                                                 CeLogit target_logit, const CeRow &r)
+__device__ __forceinline__ void cached_pass_grad(S *g, unsigned n, const float *cache, const float *dzdx,
+                                                 unsigned target, CeLogit target_logit, const CeRow &r)
 {
     using T = StorageTraits<S>;
     S *gj = g + threadIdx.x;
@@ -342,7 +343,8 @@ __global__ void __launch_bounds__(kCeThreads)
         const int state = row_state(t, c);
         CeExpSum s = ce_exp_sum_empty();
         const float m = cached_pass_load<S, kCap>(x, classes, c.cap, smoothing, ce_cache, dzdx, s);
-        const CeLogit target_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
+        const CeLogit target_own =
+            threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
         const float max = block_max(m, sh);
         if (max > -INFINITY && max < INFINITY) cached_pass_exp(ce_cache, classes, max, s); /* block-uniform */
         CeLogit target;
@@ -417,7 +419,8 @@ __global__ void __launch_bounds__(kCeThreads)
         const int state = row_state(t, c);
         CeExpSum s = ce_exp_sum_empty();
         const float m = cached_pass_load<S, kCap>(x + begin, n, c.cap, smoothing, ce_cache, dzdx, s);
-        const CeLogit target_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
+        const CeLogit target_own =
+            threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
         const float block_m = block_max(m, sh);
         if (threadIdx.x == 0) slots.max = block_m;
         cluster.sync(); /* (1) */
@@ -434,8 +437,8 @@ __global__ void __launch_bounds__(kCeThreads)
         if (rank == 0 && threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
         if (grad) {
             const bool mine = state == 0 && (size_t)t >= begin && (size_t)t - begin < n;
-            cached_pass_grad<S, kCap>(grad + row * ldgrad + begin, n, ce_cache, dzdx, mine ? (unsigned)((size_t)t - begin) : n,
-                                      target, r);
+            cached_pass_grad<S, kCap>(grad + row * ldgrad + begin, n, ce_cache, dzdx,
+                                      mine ? (unsigned)((size_t)t - begin) : n, target, r);
         }
     }
     cluster.sync(); /* no block leaves while another may still read its slots */
@@ -454,7 +457,8 @@ __global__ void __launch_bounds__(kCeReduceThreads)
     partial[threadIdx.x] = ce_partial_sum(row_loss, rows, threadIdx.x);
     __syncthreads();
     for (int half = kCeReduceThreads / 2; half > 0; half /= 2) {
-        if ((int)threadIdx.x < half) partial[threadIdx.x] = ce_tree_step(partial[threadIdx.x], partial[threadIdx.x + half]);
+        if ((int)threadIdx.x < half)
+            partial[threadIdx.x] = ce_tree_step(partial[threadIdx.x], partial[threadIdx.x + half]);
         __syncthreads();
     }
     if (threadIdx.x == 0) *loss = ce_finish(partial[0], mean, mean ? *count : 0);
@@ -517,8 +521,8 @@ cudaError_t launch_cluster_kernel(const actk_ce_launch_args *a, const CeConfig &
         const size_t clusters = (size_t)resident < a->rows ? (size_t)resident : a->rows;
         config.gridDim = dim3((unsigned)(clusters * cluster));
         err = cudaLaunchKernelEx(&config, kernel, static_cast<const S *>(a->logits), a->ld, a->targets,
-                                 a->target_type == ACTK_INDEX_I64, a->rows, c, row_loss, a->lse, static_cast<S *>(a->grad),
-                                 a->ldgrad, a->error_flag, row_count, (unsigned)chunk);
+                                 a->target_type == ACTK_INDEX_I64, a->rows, c, row_loss, a->lse,
+                                 static_cast<S *>(a->grad), a->ldgrad, a->error_flag, row_count, (unsigned)chunk);
         if (err != cudaSuccess) {
             (void)cudaGetLastError(); /* reported through the status; no stale error left behind */
             return err;
@@ -573,11 +577,13 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         err = resident_grid(kernel, *device, kCeThreads, dynamic, a->rows, &grid);
         if (err != cudaSuccess) return err;
         if (cached)
-            cross_entropy_cached_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
-                logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag, row_count);
+            cross_entropy_cached_kernel<S, kCap>
+                <<<grid, kCeThreads, dynamic, stream>>>(logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse,
+                                                        grad, a->ldgrad, a->error_flag, row_count);
         else
-            cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, 0, stream>>>(
-                logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag, row_count);
+            cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, 0, stream>>>(logits, a->ld, a->targets, i64, a->rows,
+                                                                               c, row_loss, a->lse, grad, a->ldgrad,
+                                                                               a->error_flag, row_count);
         err = cudaGetLastError();
         if (err != cudaSuccess) return err;
         info->grid = grid;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * cross_entropy_launch.h - the C entry into the cross-entropy kernels
- * (cross_entropy.cu), called by host/cuda_cross_entropy.c after
+ * (cross_entropy.cu), called by host/cuda/cuda_cross_entropy.c after
  * validation.
  */
 #ifndef ACTK_KERNELS_CROSS_ENTROPY_LAUNCH_H

@@ -333,7 +333,10 @@ ACTK_HD CeAcc ce_acc_from_exp_sum(float max, const CeExpSum &s)
 /* The plain gradient: a normal row (state 0) whose plain_factor is not NaN
  * (ce_grad_cached_is_plain), a column other than the target. */
 ACTK_HD bool ce_grad_cached_is_plain(const CeRow &r) { return r.state == 0 && r.plain_factor == r.plain_factor; }
-ACTK_HD float ce_grad_plain(float e, float dzdx, const CeRow &r) { return ((e * r.plain_factor) * dzdx) * kCeExpUnscale; }
+ACTK_HD float ce_grad_plain(float e, float dzdx, const CeRow &r)
+{
+    return ((e * r.plain_factor) * dzdx) * kCeExpUnscale;
+}
 
 ACTK_HD float ce_grad_cached(float e, float z_t, float dzdx, bool is_target, const CeRow &r)
 {

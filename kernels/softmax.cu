@@ -157,7 +157,8 @@ template <class C> struct RowOutput {
 };
 
 template <bool kLog, class Opt, class M>
-__device__ __forceinline__ RowOutput<typename M::T> row_output(const Opt &opt, const MaxSum<M> &stats, const RowScale<M> &scale)
+__device__ __forceinline__ RowOutput<typename M::T> row_output(const Opt &opt, const MaxSum<M> &stats,
+                                                               const RowScale<M> &scale)
 {
     using C = typename M::T;
     const C zero_value = C(kLog ? -INFINITY : 0);
@@ -221,14 +222,15 @@ __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(Opt opt, cons
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWidth;
             if (have_row && col < dim)
-                yr[col] = T::store(zero_row ? C(kLog ? -INFINITY : 0) : softmax_value_from_term<kLog, M>(v[k], e[k], scale));
+                yr[col] =
+                    T::store(zero_row ? C(kLog ? -INFINITY : 0) : softmax_value_from_term<kLog, M>(v[k], e[k], scale));
         }
     }
 }
 
 template <class S, int kCols, int kWidth, bool kLog, class Opt>
-__global__ void __launch_bounds__(128) softmax_backward_warp_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t rows,
-                                                                    int dim)
+__global__ void __launch_bounds__(128)
+    softmax_backward_warp_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t rows, int dim)
 {
     static_assert(kWidth >= 1 && kWidth <= kWarp && (kWidth & (kWidth - 1)) == 0, "a power-of-two group of lanes");
     using T = StorageTraits<S>;
@@ -264,7 +266,8 @@ __global__ void __launch_bounds__(128) softmax_backward_warp_kernel(Opt opt, con
         for (int k = 0; k < kCols; ++k) {
             const int col = lane + k * kWidth;
             if (have_row && col < dim)
-                dx[base + col] = T::store(col < live && !zero_row ? view.scale_grad(softmax_grad<M, kLog>(yv[k], gv[k], row_sum)) : C(0));
+                dx[base + col] = T::store(
+                    col < live && !zero_row ? view.scale_grad(softmax_grad<M, kLog>(yv[k], gv[k], row_sum)) : C(0));
         }
     }
 }
@@ -332,8 +335,10 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(Op
         const RowOutput<C> out = row_output<kLog>(opt, s, scale);
         S *yr = y + row * dim;
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            yr[col] = T::store(!Opt::kActive || col < live ? out.of(softmax_value<kLog>(view.scaled(T::load(cache_row ? row_cache[col] : xr[col]), col), scale))
-                                          : out.masked);
+            yr[col] = T::store(!Opt::kActive || col < live
+                                   ? out.of(softmax_value<kLog>(
+                                         view.scaled(T::load(cache_row ? row_cache[col] : xr[col]), col), scale))
+                                   : out.masked);
     }
 }
 
@@ -363,9 +368,10 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(O
         if constexpr (Opt::kActive) zero_row = opt.safe() && !__syncthreads_or(live_output); /* row-uniform */
         const Acc row_sum = block_sum<M>(partial, scratch);
         for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            dx[base + col] = T::store(col < live && !zero_row
-                                          ? view.scale_grad(softmax_grad<M, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum))
-                                          : C(0));
+            dx[base + col] = T::store(
+                col < live && !zero_row
+                    ? view.scale_grad(softmax_grad<M, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum))
+                    : C(0));
     }
 }
 
@@ -385,8 +391,8 @@ namespace cg = cooperative_groups;
 /* Rows advance by (clusters in the grid); every block of a cluster walks the
  * same rows, so cluster.sync() is reached equally often by all of them. */
 template <class S, bool kLog, class Opt>
-__global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(Opt opt, const S *x, S *y, size_t rows,
-                                                                                 size_t dim, size_t chunk, bool cache_chunk)
+__global__ void __launch_bounds__(kBlockThreads)
+    softmax_forward_cluster_kernel(Opt opt, const S *x, S *y, size_t rows, size_t dim, size_t chunk, bool cache_chunk)
 {
 #if ACTK_HAS_CLUSTERS
     using T = StorageTraits<S>;
@@ -422,7 +428,8 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
         S *yr = y + row * dim;
         for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x)
             yr[col] = T::store(!Opt::kActive || col < live
-                                   ? out.of(softmax_value<kLog>(view.scaled(T::load(cache_chunk ? cache[col - begin] : xr[col]), col), scale))
+                                   ? out.of(softmax_value<kLog>(
+                                         view.scaled(T::load(cache_chunk ? cache[col - begin] : xr[col]), col), scale))
                                    : out.masked);
     }
 #else
@@ -431,9 +438,9 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_cluster_kernel(
 }
 
 template <class S, bool kLog, class Opt>
-__global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel(Opt opt, const S *y, const S *dy, S *dx,
-                                                                                  size_t rows, size_t dim, size_t chunk,
-                                                                                  bool cache_chunk)
+__global__ void __launch_bounds__(kBlockThreads)
+    softmax_backward_cluster_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t rows, size_t dim, size_t chunk,
+                                    bool cache_chunk)
 {
 #if ACTK_HAS_CLUSTERS
     using T = StorageTraits<S>;
@@ -474,7 +481,8 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_backward_cluster_kernel
         }
         cluster.sync();
         Acc row_sum = acc_zero<M>();
-        for (unsigned r = 0; r < blocks; ++r) row_sum = acc_add<M>(row_sum, *cluster.map_shared_rank(&block_sum_value, r));
+        for (unsigned r = 0; r < blocks; ++r)
+            row_sum = acc_add<M>(row_sum, *cluster.map_shared_rank(&block_sum_value, r));
         if constexpr (Opt::kActive)
             for (unsigned r = 0; r < blocks; ++r) any_live |= *cluster.map_shared_rank(&block_live, r);
         cluster.sync();
@@ -583,9 +591,14 @@ cudaError_t launch_warp(Kernel kernel, size_t rows, const actk_device_facts &dev
 {
     constexpr size_t kRowsPerBlock = kWarpThreads / kWidth;
     unsigned grid = 0;
-    const cudaError_t err = resident_grid((const void *)kernel, device, kWarpThreads, 0, (rows + kRowsPerBlock - 1) / kRowsPerBlock, &grid);
+    const cudaError_t err =
+        resident_grid((const void *)kernel, device, kWarpThreads, 0, (rows + kRowsPerBlock - 1) / kRowsPerBlock, &grid);
     if (err != cudaSuccess) return err;
-    *launch = actk_softmax_launch{kWidth == kWarp ? ACTK_SOFTMAX_PATH_WARP : ACTK_SOFTMAX_PATH_SUBWARP, grid, kWarpThreads, 1, 0,
+    *launch = actk_softmax_launch{kWidth == kWarp ? ACTK_SOFTMAX_PATH_WARP : ACTK_SOFTMAX_PATH_SUBWARP,
+                                  grid,
+                                  kWarpThreads,
+                                  1,
+                                  0,
                                   (size_t)grid * kRowsPerBlock};
     kernel<<<grid, kWarpThreads, 0, stream>>>(args...);
     return cudaGetLastError();
@@ -595,16 +608,16 @@ template <class S, bool kLog, int kCols, int kWidth = kWarp, class Opt>
 cudaError_t launch_warp_forward(const Opt &opt, const S *x, S *y, size_t rows, int dim, const actk_device_facts &device,
                                 cudaStream_t stream, actk_softmax_launch *launch)
 {
-    return launch_warp<kWidth>(softmax_forward_warp_kernel<S, kCols, kWidth, kLog, Opt>, rows, device, stream, launch, opt, x,
-                               y, rows, dim);
+    return launch_warp<kWidth>(softmax_forward_warp_kernel<S, kCols, kWidth, kLog, Opt>, rows, device, stream, launch,
+                               opt, x, y, rows, dim);
 }
 
 template <class S, bool kLog, int kCols, int kWidth = kWarp, class Opt>
 cudaError_t launch_warp_backward(const Opt &opt, const S *y, const S *dy, S *dx, size_t rows, int dim,
                                  const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
 {
-    return launch_warp<kWidth>(softmax_backward_warp_kernel<S, kCols, kWidth, kLog, Opt>, rows, device, stream, launch, opt, y,
-                               dy, dx, rows, dim);
+    return launch_warp<kWidth>(softmax_backward_warp_kernel<S, kCols, kWidth, kLog, Opt>, rows, device, stream, launch,
+                               opt, y, dy, dx, rows, dim);
 }
 
 /* Values per lane for a warp-per-row kernel: the next power of two of dim/32. */
@@ -647,8 +660,8 @@ cudaError_t softmax_forward_typed(const Opt &opt, size_t outer, size_t dim, size
                                   const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
 {
     if (inner > 1)
-        return launch_strided(softmax_forward_strided_kernel<S, kLog, Opt>, outer, dim, inner, 1, sizeof(S), device, stream,
-                              launch, opt, x, y);
+        return launch_strided(softmax_forward_strided_kernel<S, kLog, Opt>, outer, dim, inner, 1, sizeof(S), device,
+                              stream, launch, opt, x, y);
     if (dim <= kSubwarpRowsUpTo) {
         const int n = (int)dim;
         if (dim == 1) return launch_warp_forward<S, kLog, 1, 1>(opt, x, y, outer, n, device, stream, launch);
@@ -669,8 +682,8 @@ cudaError_t softmax_forward_typed(const Opt &opt, size_t outer, size_t dim, size
     }
     cudaError_t err;
     if (const size_t target = cluster_chunk_target(outer, dim, device)) {
-        err = launch_cluster(softmax_forward_cluster_kernel<S, kLog, Opt>, outer, dim, target, sizeof(S), device, stream,
-                             launch, opt, x, y);
+        err = launch_cluster(softmax_forward_cluster_kernel<S, kLog, Opt>, outer, dim, target, sizeof(S), device,
+                             stream, launch, opt, x, y);
         if (err != cudaSuccess || launch->path != ACTK_SOFTMAX_PATH_NONE) return err;
     }
     /* The row cached in shared memory when it fits what this kernel may use
@@ -684,19 +697,20 @@ cudaError_t softmax_forward_typed(const Opt &opt, size_t outer, size_t dim, size
     unsigned grid = 0;
     err = block_grid(kernel, outer, dynamic, device, &grid);
     if (err != cudaSuccess) return err;
-    *launch = actk_softmax_launch{cache_row ? ACTK_SOFTMAX_PATH_BLOCK_CACHED : ACTK_SOFTMAX_PATH_BLOCK, grid, kBlockThreads,
-                                  1, dynamic, grid};
+    *launch = actk_softmax_launch{
+        cache_row ? ACTK_SOFTMAX_PATH_BLOCK_CACHED : ACTK_SOFTMAX_PATH_BLOCK, grid, kBlockThreads, 1, dynamic, grid};
     kernel<<<grid, kBlockThreads, dynamic, stream>>>(opt, x, y, outer, dim, cache_row);
     return cudaGetLastError();
 }
 
 template <class S, bool kLog, class Opt>
-cudaError_t softmax_backward_typed(const Opt &opt, size_t outer, size_t dim, size_t inner, const S *y, const S *dy, S *dx,
-                                   const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
+cudaError_t softmax_backward_typed(const Opt &opt, size_t outer, size_t dim, size_t inner, const S *y, const S *dy,
+                                   S *dx, const actk_device_facts &device, cudaStream_t stream,
+                                   actk_softmax_launch *launch)
 {
     if (inner > 1)
-        return launch_strided(softmax_backward_strided_kernel<S, kLog, Opt>, outer, dim, inner, 2, sizeof(S), device, stream,
-                              launch, opt, y, dy, dx);
+        return launch_strided(softmax_backward_strided_kernel<S, kLog, Opt>, outer, dim, inner, 2, sizeof(S), device,
+                              stream, launch, opt, y, dy, dx);
     if (dim <= kSubwarpRowsUpTo) {
         const int n = (int)dim;
         if (dim == 1) return launch_warp_backward<S, kLog, 1, 1>(opt, y, dy, dx, outer, n, device, stream, launch);
@@ -735,7 +749,8 @@ template <class S, bool kLog>
 cudaError_t forward_with(const actk_softmax_options *options, size_t outer, size_t dim, size_t inner, const S *x, S *y,
                          const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch)
 {
-    if (options == nullptr) return softmax_forward_typed<S, kLog>(PlainRows<S>{}, outer, dim, inner, x, y, device, stream, launch);
+    if (options == nullptr)
+        return softmax_forward_typed<S, kLog>(PlainRows<S>{}, outer, dim, inner, x, y, device, stream, launch);
     return softmax_forward_typed<S, kLog>(option_rows<S>(*options, 0), outer, dim, inner, x, y, device, stream, launch);
 }
 
@@ -746,7 +761,8 @@ cudaError_t backward_with(const actk_softmax_options *options, size_t outer, siz
 {
     if (options == nullptr)
         return softmax_backward_typed<S, kLog>(PlainRows<S>{}, outer, dim, inner, y, dy, dx, device, stream, launch);
-    return softmax_backward_typed<S, kLog>(option_rows<S>(*options, 1), outer, dim, inner, y, dy, dx, device, stream, launch);
+    return softmax_backward_typed<S, kLog>(option_rows<S>(*options, 1), outer, dim, inner, y, dy, dx, device, stream,
+                                           launch);
 }
 
 } // namespace
@@ -778,7 +794,8 @@ extern "C" cudaError_t actk_launch_softmax_backward(int log_softmax, actk_dtype 
         const S *yv = static_cast<const S *>(y);
         const S *g = static_cast<const S *>(dy);
         S *out = static_cast<S *>(dx);
-        return log_softmax ? actk::backward_with<S, true>(options, outer, dim, inner, yv, g, out, *device, stream, launch)
-                           : actk::backward_with<S, false>(options, outer, dim, inner, yv, g, out, *device, stream, launch);
+        return log_softmax
+                   ? actk::backward_with<S, true>(options, outer, dim, inner, yv, g, out, *device, stream, launch)
+                   : actk::backward_with<S, false>(options, outer, dim, inner, yv, g, out, *device, stream, launch);
     });
 }

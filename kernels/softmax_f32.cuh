@@ -171,7 +171,7 @@ template <class Hw> struct SoftmaxRow<F32MathOn<Hw>> {
         }
         const Pair lp = f32::log1p_unit_pair<Hw>(f32::two_sum(f.hi - 1.0f, f.lo)); /* f.hi - 1 exact */
         const float kf = (float)k;                                                  /* k <= 128 */
-        const Pair head = f32::two_sum(kf * 0.693145751953125f, lp.hi);               /* ln2 to 16 bits: exact product */
+        const Pair head = f32::two_sum(kf * 0.693145751953125f, lp.hi);             /* ln2 to 16 bits: exact product */
         return f32::fast_two_sum(head.hi, head.lo + fmaf(kf, 1.42860677e-06f, lp.lo)); /* + ln2's remainder */
     }
 

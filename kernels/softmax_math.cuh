@@ -135,11 +135,17 @@ namespace actk {
 
 /* M is the element-wise ops' math policy for the storage dtype (MathFor in
  * activation_math.cuh): its exp is the one the rows' terms use. */
-template <class M, class C = typename M::T> ACTK_HD void online_add(MaxSum<M> &s, C v) { SoftmaxRow<M>::online_add(s, v); }
+template <class M, class C = typename M::T> ACTK_HD void online_add(MaxSum<M> &s, C v)
+{
+    SoftmaxRow<M>::online_add(s, v);
+}
 
 template <class M> ACTK_HD MaxSum<M> merge(MaxSum<M> a, MaxSum<M> b) { return SoftmaxRow<M>::merge(a, b); }
 
-template <bool kLog, class M> ACTK_HD RowScale<M> row_scale(MaxSum<M> s) { return SoftmaxRow<M>::template row_scale<kLog>(s); }
+template <bool kLog, class M> ACTK_HD RowScale<M> row_scale(MaxSum<M> s)
+{
+    return SoftmaxRow<M>::template row_scale<kLog>(s);
+}
 
 /* The row's log-sum-exp (the softmax options' LSE output). */
 template <class M> ACTK_HD typename M::T row_lse(MaxSum<M> s) { return SoftmaxRow<M>::lse(s); }
@@ -164,7 +170,8 @@ ACTK_HD typename SoftmaxTerm<M>::type softmax_term(C v, C m, typename SoftmaxAcc
 }
 
 /* (m, rest + ties - 1) as the MaxSum of the row. */
-template <class M, class C = typename M::T> ACTK_HD MaxSum<M> two_pass_stats(C m, typename SoftmaxAcc<M>::type rest, int ties)
+template <class M, class C = typename M::T>
+ACTK_HD MaxSum<M> two_pass_stats(C m, typename SoftmaxAcc<M>::type rest, int ties)
 {
     return SoftmaxRow<M>::two_pass_stats(m, rest, ties);
 }
@@ -180,7 +187,8 @@ ACTK_HD C softmax_value_from_term(C v, typename SoftmaxTerm<M>::type e, RowScale
  * block's tree, a cluster's ranks), and the backward's term. */
 template <class M> ACTK_HD typename SoftmaxAcc<M>::type acc_zero() { return SoftmaxRow<M>::acc_zero(); }
 
-template <class M> ACTK_HD typename SoftmaxAcc<M>::type acc_add(typename SoftmaxAcc<M>::type a, typename SoftmaxAcc<M>::type b)
+template <class M>
+ACTK_HD typename SoftmaxAcc<M>::type acc_add(typename SoftmaxAcc<M>::type a, typename SoftmaxAcc<M>::type b)
 {
     return SoftmaxRow<M>::acc_add(a, b);
 }
@@ -192,7 +200,8 @@ ACTK_HD typename SoftmaxAcc<M>::type backward_term(typename SoftmaxAcc<M>::type 
     return SoftmaxRow<M>::template backward_term<kLog>(a, y, dy);
 }
 
-template <class M, bool kLog, class C = typename M::T> ACTK_HD C softmax_grad(C y, C dy, typename SoftmaxAcc<M>::type row_sum)
+template <class M, bool kLog, class C = typename M::T>
+ACTK_HD C softmax_grad(C y, C dy, typename SoftmaxAcc<M>::type row_sum)
 {
     return SoftmaxRow<M>::template grad<kLog>(y, dy, row_sum);
 }

@@ -89,12 +89,14 @@ struct StridedCoords {
 /* The fixed reduction tree over the split threads of each column; every
  * thread of the block must call it (barriers). Returns the column's total. */
 template <class V, class Merge>
-__device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, unsigned cluster_blocks, V mine, V *scratch, Merge merge_two)
+__device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, unsigned cluster_blocks, V mine, V *scratch,
+                          Merge merge_two)
 {
     scratch[threadIdx.x] = mine;
     __syncthreads();
     for (unsigned h = p.split_pow2 / 2; h >= 1; h /= 2) {
-        if (at.ty < h && at.ty + h < p.split) scratch[threadIdx.x] = merge_two(scratch[threadIdx.x], scratch[threadIdx.x + h * p.width]);
+        if (at.ty < h && at.ty + h < p.split)
+            scratch[threadIdx.x] = merge_two(scratch[threadIdx.x], scratch[threadIdx.x + h * p.width]);
         __syncthreads();
     }
 #if ACTK_HAS_CLUSTERS
@@ -102,7 +104,8 @@ __device__ V strided_tree(const StridedPlan &p, const StridedCoords &at, unsigne
         cg::cluster_group cluster = cg::this_cluster();
         cluster.sync(); /* every block's tree done, visible cluster-wide */
         V total = *cluster.map_shared_rank(&scratch[at.head(p)], 0);
-        for (unsigned r = 1; r < cluster_blocks; ++r) total = merge_two(total, *cluster.map_shared_rank(&scratch[at.head(p)], r));
+        for (unsigned r = 1; r < cluster_blocks; ++r)
+            total = merge_two(total, *cluster.map_shared_rank(&scratch[at.head(p)], r));
         cluster.sync(); /* every remote read done before the next turn writes the scratch */
         return total;
     }
@@ -157,13 +160,15 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
                     online_add(s, view.scaled(T::load(raw[k]), d));
                 }
             }
-        const MaxSum<M> total = strided_tree(plan, at, cluster_blocks, s, scratch, [](MaxSum<M> a, MaxSum<M> b) { return merge(a, b); });
+        const MaxSum<M> total =
+            strided_tree(plan, at, cluster_blocks, s, scratch, [](MaxSum<M> a, MaxSum<M> b) { return merge(a, b); });
         if (!c.active) continue; /* after the barriers */
         const RowScale<M> scale = row_scale<kLog>(total);
         if (at.ty == 0 && rank == 0) opt.write_lse(c.column, total); /* once per column, cluster or not */
         const RowOutput<C> out = row_output<kLog>(opt, total, scale);
         for (size_t d0 = d_begin; d0 < dim; d0 += kStridedBatch * d_step) {
-            S raw[kStridedBatch]; /* all reads before the writes: y == x is allowed, each element is read before its own write */
+            S raw[kStridedBatch]; /* all reads before the writes: y == x is allowed, each element is read before its own
+                                     write */
 #pragma unroll
             for (int k = 0; k < kStridedBatch; ++k) {
                 const size_t d = d0 + k * d_step;
@@ -172,7 +177,9 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
 #pragma unroll
             for (int k = 0; k < kStridedBatch; ++k) {
                 const size_t d = d0 + k * d_step;
-                if (d < dim) y[c.base + d * inner] = T::store(out.of(softmax_value<kLog>(view.scaled(T::load(raw[k]), d), scale)));
+                if (d < dim)
+                    y[c.base + d * inner] =
+                        T::store(out.of(softmax_value<kLog>(view.scaled(T::load(raw[k]), d), scale)));
             }
         }
     }
@@ -254,8 +261,9 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
             for (int k = 0; k < kStridedBatch; ++k) {
                 const size_t d = d0 + k * d_step;
                 if (d < dim)
-                    dx[c.base + d * inner] =
-                        T::store(zero_row ? C(0) : view.scale_grad(softmax_grad<M, kLog>(T::load(ry[k]), T::load(rg[k]), total.sum)));
+                    dx[c.base + d * inner] = T::store(
+                        zero_row ? C(0)
+                                 : view.scale_grad(softmax_grad<M, kLog>(T::load(ry[k]), T::load(rg[k]), total.sum)));
             }
         }
     }
@@ -272,7 +280,8 @@ __global__ void __launch_bounds__(kStridedBlockThreads, 4)
  * plain launch; a launch that fails is reported, never retried. */
 template <class Kernel, class... Args>
 cudaError_t launch_strided(Kernel kernel, size_t outer, size_t dim, size_t inner, size_t arrays, size_t elem,
-                           const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch, Args... args)
+                           const actk_device_facts &device, cudaStream_t stream, actk_softmax_launch *launch,
+                           Args... args)
 {
     const StridedPlan plan = strided_plan(outer, dim, inner);
     size_t allowed = 0;

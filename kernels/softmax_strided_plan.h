@@ -84,7 +84,8 @@ inline unsigned strided_cluster_blocks(const StridedPlan &plan, size_t dim, cons
     const size_t sms = (size_t)(device.sm_count > 0 ? device.sm_count : 1);
     if (plan.blocks >= sms) return 1;
     size_t k = (sms + plan.blocks - 1) / plan.blocks;                     /* blocks to fill the SMs */
-    const size_t by_length = dim / ((size_t)plan.split * kStridedClusterMinPerThread); /* each thread keeps enough work */
+    const size_t by_length =
+        dim / ((size_t)plan.split * kStridedClusterMinPerThread); /* each thread keeps enough work */
     if (k > by_length) k = by_length;
     if (k > kStridedMaxCluster) k = kStridedMaxCluster;
     return k >= 2 ? (unsigned)k : 1;

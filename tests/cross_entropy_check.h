@@ -41,9 +41,10 @@ struct CeWorst {
     long double loss_ulp = 0, lse_ulp = 0, grad_ulp = 0, loss_abs_rel = 0, grad_abs_rel = 0;
     void print(const char *name) const
     {
-        std::printf("%-34s worst: loss %4.0Lf ulp / %.3Lf of the absolute bound, lse %3.0Lf ulp, grad %4.0Lf ulp / %.3Lf of "
-                    "the absolute bound\n",
-                    name, loss_ulp, loss_abs_rel, lse_ulp, grad_ulp, grad_abs_rel);
+        std::printf(
+            "%-34s worst: loss %4.0Lf ulp / %.3Lf of the absolute bound, lse %3.0Lf ulp, grad %4.0Lf ulp / %.3Lf of "
+            "the absolute bound\n",
+            name, loss_ulp, loss_abs_rel, lse_ulp, grad_ulp, grad_abs_rel);
     }
 };
 
@@ -66,21 +67,22 @@ struct CeOutputs {
 /* Checks `got` against the oracle; targets as int64 (the oracle's targets
  * must be in range or ignore_index). Returns false after the first bad
  * gradient (with a failure recorded). */
-inline bool ce_check(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
-                     const std::vector<int64_t> &t, const CeOutputs &got, bool check_grad, CeWorst &worst, const char *what)
+inline bool ce_check(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x,
+                     size_t ld, const std::vector<int64_t> &t, const CeOutputs &got, bool check_grad, CeWorst &worst,
+                     const char *what)
 {
     std::vector<float> loss(rows), lse(rows);
     Buffer grad(dtype, rows * classes);
     actk_cross_entropy_options none = o;
     none.reduction = ACTK_REDUCTION_NONE;
-    EXPECT_EQ(actk_cpu_cross_entropy_forward_backward(none, dtype, rows, classes, x.data(), ld, ACTK_INDEX_I64, t.data(),
-                                                      loss.data(), lse.data(), nullptr, classes),
+    EXPECT_EQ(actk_cpu_cross_entropy_forward_backward(none, dtype, rows, classes, x.data(), ld, ACTK_INDEX_I64,
+                                                      t.data(), loss.data(), lse.data(), nullptr, classes),
               ACTK_SUCCESS)
         << actk_last_error();
     float reduced_oracle = 0;
-    EXPECT_EQ(actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, x.data(), ld, ACTK_INDEX_I64, t.data(),
-                                                      o.reduction == ACTK_REDUCTION_NONE ? loss.data() : &reduced_oracle,
-                                                      nullptr, grad.data(), classes),
+    EXPECT_EQ(actk_cpu_cross_entropy_forward_backward(
+                  o, dtype, rows, classes, x.data(), ld, ACTK_INDEX_I64, t.data(),
+                  o.reduction == ACTK_REDUCTION_NONE ? loss.data() : &reduced_oracle, nullptr, grad.data(), classes),
               ACTK_SUCCESS)
         << actk_last_error();
     const long double eps = 0x1p-24L;
@@ -88,10 +90,11 @@ inline bool ce_check(actk_cross_entropy_options o, actk_dtype dtype, size_t rows
     const long double grad_ulps = dtype == ACTK_F32 ? 4 : 1;
     unsigned long long count = 0;
     for (int64_t v : t) count += v != o.ignore_index;
-    const long double scale = o.reduction == ACTK_REDUCTION_MEAN && count ? (long double)o.grad_scale / count : o.grad_scale;
+    const long double scale =
+        o.reduction == ACTK_REDUCTION_MEAN && count ? (long double)o.grad_scale / count : o.grad_scale;
     for (size_t r = 0; r < rows; ++r) {
-        SCOPED_TRACE(testing::Message() << what << " " << actk_dtype_name(dtype) << " classes " << classes << " row " << r
-                                        << " target " << t[r] << " eps " << o.label_smoothing << " z " << o.z_loss
+        SCOPED_TRACE(testing::Message() << what << " " << actk_dtype_name(dtype) << " classes " << classes << " row "
+                                        << r << " target " << t[r] << " eps " << o.label_smoothing << " z " << o.z_loss
                                         << " cap " << o.softcap << " reduction " << (int)o.reduction);
         long double xmax = 0;
         for (size_t j = 0; j < classes; ++j) xmax = std::max(xmax, std::fabs(x.get(r * ld + j)));
@@ -112,7 +115,8 @@ inline bool ce_check(actk_cross_entropy_options o, actk_dtype dtype, size_t rows
             const long double ulp = ulp_distance(ACTK_F32, got.lse[r], lse[r]);
             EXPECT_TRUE(ce_same_special(got.lse[r], lse[r])) << got.lse[r] << " vs " << lse[r];
             if (std::isfinite(lse[r])) {
-                EXPECT_TRUE(ulp <= 4 || std::fabs((long double)got.lse[r] - lse[r]) <= slack) << got.lse[r] << " vs " << lse[r];
+                EXPECT_TRUE(ulp <= 4 || std::fabs((long double)got.lse[r] - lse[r]) <= slack)
+                    << got.lse[r] << " vs " << lse[r];
                 worst.lse_ulp = std::max(worst.lse_ulp, ulp);
             }
         }
@@ -125,7 +129,8 @@ inline bool ce_check(actk_cross_entropy_options o, actk_dtype dtype, size_t rows
             const long double ulp = ulp_distance(dtype, have, want);
             const bool ok = ce_same_special(have, want) &&
                             (!std::isfinite(want) || ulp <= grad_ulps || std::fabs(have - want) <= abs_slack);
-            EXPECT_TRUE(ok) << "column " << j << ": " << (double)have << " vs " << (double)want << " (" << (double)ulp << " ulp)";
+            EXPECT_TRUE(ok) << "column " << j << ": " << (double)have << " vs " << (double)want << " (" << (double)ulp
+                            << " ulp)";
             if (!ok) return false;
             if (std::isfinite(want)) {
                 worst.grad_ulp = std::max(worst.grad_ulp, ulp);

@@ -137,17 +137,29 @@ static std::vector<EntryPoint> entry_points()
 {
     return {
         {"actk_cpu_forward", 0, false,
-         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *, void *y) { return actk_cpu_forward(a, d, n, x, y); }},
+         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *, void *y) {
+             return actk_cpu_forward(a, d, n, x, y);
+         }},
         {"actk_cpu_backward", 1, false,
-         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *dy, void *dx) { return actk_cpu_backward(a, d, n, x, dy, dx); }},
+         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *dy, void *dx) {
+             return actk_cpu_backward(a, d, n, x, dy, dx);
+         }},
         {"actk_cpu_backward_from_y", 2, false,
-         [](actk_act a, actk_dtype d, size_t n, const void *y, const void *dy, void *dx) { return actk_cpu_backward_from_y(a, d, n, y, dy, dx); }},
+         [](actk_act a, actk_dtype d, size_t n, const void *y, const void *dy, void *dx) {
+             return actk_cpu_backward_from_y(a, d, n, y, dy, dx);
+         }},
         {"actk_cuda_forward", 0, true,
-         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *, void *y) { return actk_cuda_forward(a, d, n, x, y, nullptr); }},
+         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *, void *y) {
+             return actk_cuda_forward(a, d, n, x, y, nullptr);
+         }},
         {"actk_cuda_backward", 1, true,
-         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *dy, void *dx) { return actk_cuda_backward(a, d, n, x, dy, dx, nullptr); }},
+         [](actk_act a, actk_dtype d, size_t n, const void *x, const void *dy, void *dx) {
+             return actk_cuda_backward(a, d, n, x, dy, dx, nullptr);
+         }},
         {"actk_cuda_backward_from_y", 2, true,
-         [](actk_act a, actk_dtype d, size_t n, const void *y, const void *dy, void *dx) { return actk_cuda_backward_from_y(a, d, n, y, dy, dx, nullptr); }},
+         [](actk_act a, actk_dtype d, size_t n, const void *y, const void *dy, void *dx) {
+             return actk_cuda_backward_from_y(a, d, n, y, dy, dx, nullptr);
+         }},
     };
 }
 
@@ -181,24 +193,36 @@ TEST(Api, BadInputMatrixEveryEntryPoint)
         reset();
         expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, ep.dir == 2 ? "y is NULL but n = 64" : "x is NULL but n = 64",
                         relu, ACTK_F32, n, nullptr, in1, out, poison.data(), out_bytes);
-        if (binary) expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "dy is NULL", relu, ACTK_F32, n, in0, nullptr, out, poison.data(), out_bytes);
+        if (binary)
+            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "dy is NULL", relu, ACTK_F32, n, in0, nullptr, out,
+                            poison.data(), out_bytes);
         expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "is NULL", relu, ACTK_F32, n, in0, in1, nullptr, nullptr, 0);
-        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not an actk_op", {(actk_op)999, 0, 0}, ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
-        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", relu, (actk_dtype)9, n, in0, in1, out, poison.data(), out_bytes);
-        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha", {ACTK_OP_LEAKY_RELU, NAN, 0}, ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
-        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "overflows size_t", relu, ACTK_F32, SIZE_MAX / 2, in0, in1, out, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not an actk_op", {(actk_op)999, 0, 0}, ACTK_F32, n, in0, in1,
+                        out, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", relu, (actk_dtype)9, n, in0, in1, out,
+                        poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha", {ACTK_OP_LEAKY_RELU, NAN, 0}, ACTK_F32, n, in0, in1, out,
+                        poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "overflows size_t", relu, ACTK_F32, SIZE_MAX / 2, in0, in1, out,
+                        poison.data(), out_bytes);
         /* partial overlap: output starts one element into the input */
         std::memcpy(in0 + 1, poison.data(), out_bytes);
-        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "overlap partially", relu, ACTK_F32, n, in0, in1, in0 + 1, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "overlap partially", relu, ACTK_F32, n, in0, in1, in0 + 1,
+                        poison.data(), out_bytes);
         if (binary)
-            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "dy and dx overlap", relu, ACTK_F32, n, in0, out + 3, out, poison.data(), out_bytes);
+            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "dy and dx overlap", relu, ACTK_F32, n, in0, out + 3, out,
+                            poison.data(), out_bytes);
         /* a pointer not aligned to the element size */
         const void *misaligned = reinterpret_cast<const unsigned char *>(in0) + 1;
-        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not aligned", relu, ACTK_F32, n, misaligned, in1, out, poison.data(), out_bytes);
+        expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "not aligned", relu, ACTK_F32, n, misaligned, in1, out,
+                        poison.data(), out_bytes);
         if (ep.dir == 2) {
-            expect_rejected(ep, ACTK_ERROR_NOT_SUPPORTED, "gelu", actk_act_default(ACTK_OP_GELU), ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
-            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha >= 0", {ACTK_OP_LEAKY_RELU, -0.1f, 0}, ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
-            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha > 0", {ACTK_OP_CELU, -1.0f, 0}, ACTK_F32, n, in0, in1, out, poison.data(), out_bytes);
+            expect_rejected(ep, ACTK_ERROR_NOT_SUPPORTED, "gelu", actk_act_default(ACTK_OP_GELU), ACTK_F32, n, in0, in1,
+                            out, poison.data(), out_bytes);
+            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha >= 0", {ACTK_OP_LEAKY_RELU, -0.1f, 0}, ACTK_F32, n,
+                            in0, in1, out, poison.data(), out_bytes);
+            expect_rejected(ep, ACTK_ERROR_INVALID_VALUE, "alpha > 0", {ACTK_OP_CELU, -1.0f, 0}, ACTK_F32, n, in0, in1,
+                            out, poison.data(), out_bytes);
         }
         /* n == 0 with NULL pointers: nothing to do (CUDA without a device still says so) */
         const actk_status empty = ep.call(relu, ACTK_F32, 0, nullptr, nullptr, nullptr);
@@ -272,14 +296,22 @@ struct GatedEntry {
 };
 
 const GatedEntry kGatedEntries[] = {
-    {"actk_cpu_gated_forward", false, false, false},           {"actk_cpu_gated_backward", true, false, false},
-    {"actk_cpu_clamped_swiglu_forward", false, true, false},   {"actk_cpu_clamped_swiglu_backward", true, true, false},
-    {"actk_cuda_gated_forward", false, false, true},           {"actk_cuda_gated_backward", true, false, true},
-    {"actk_cuda_clamped_swiglu_forward", false, true, true},   {"actk_cuda_clamped_swiglu_backward", true, true, true},
-    {"actk_cpu_gated_bias_forward", false, false, false, true},          {"actk_cpu_gated_bias_backward", true, false, false, true},
-    {"actk_cpu_clamped_swiglu_bias_forward", false, true, false, true},  {"actk_cpu_clamped_swiglu_bias_backward", true, true, false, true},
-    {"actk_cuda_gated_bias_forward", false, false, true, true},          {"actk_cuda_gated_bias_backward", true, false, true, true},
-    {"actk_cuda_clamped_swiglu_bias_forward", false, true, true, true},  {"actk_cuda_clamped_swiglu_bias_backward", true, true, true, true},
+    {"actk_cpu_gated_forward", false, false, false},
+    {"actk_cpu_gated_backward", true, false, false},
+    {"actk_cpu_clamped_swiglu_forward", false, true, false},
+    {"actk_cpu_clamped_swiglu_backward", true, true, false},
+    {"actk_cuda_gated_forward", false, false, true},
+    {"actk_cuda_gated_backward", true, false, true},
+    {"actk_cuda_clamped_swiglu_forward", false, true, true},
+    {"actk_cuda_clamped_swiglu_backward", true, true, true},
+    {"actk_cpu_gated_bias_forward", false, false, false, true},
+    {"actk_cpu_gated_bias_backward", true, false, false, true},
+    {"actk_cpu_clamped_swiglu_bias_forward", false, true, false, true},
+    {"actk_cpu_clamped_swiglu_bias_backward", true, true, false, true},
+    {"actk_cuda_gated_bias_forward", false, false, true, true},
+    {"actk_cuda_gated_bias_backward", true, false, true, true},
+    {"actk_cuda_clamped_swiglu_bias_forward", false, true, true, true},
+    {"actk_cuda_clamped_swiglu_bias_backward", true, true, true, true},
 };
 
 /* The bias, dbias and workspace the _bias forms get (set by the test). */
@@ -298,19 +330,24 @@ actk_status call_gated_bias(const GatedEntry &e, actk_act act, actk_gated_layout
     const float a = act.alpha, l = act.beta;
     if (!e.backward) {
         if (e.clamped)
-            return e.cuda ? actk_cuda_clamped_swiglu_bias_forward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout, nullptr)
-                          : actk_cpu_clamped_swiglu_bias_forward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout);
-        return e.cuda ? actk_cuda_gated_bias_forward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout, nullptr)
+            return e.cuda ? actk_cuda_clamped_swiglu_bias_forward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias,
+                                                                  out, ldout, nullptr)
+                          : actk_cpu_clamped_swiglu_bias_forward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias,
+                                                                 out, ldout);
+        return e.cuda ? actk_cuda_gated_bias_forward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout,
+                                                     nullptr)
                       : actk_cpu_gated_bias_forward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, out, ldout);
     }
     if (e.clamped)
-        return e.cuda ? actk_cuda_clamped_swiglu_bias_backward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out,
-                                                               ldout, b.dbias, b.workspace, b.workspace_bytes, nullptr)
-                      : actk_cpu_clamped_swiglu_bias_backward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out,
-                                                              ldout, b.dbias);
-    return e.cuda ? actk_cuda_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out, ldout,
-                                                  b.dbias, b.workspace, b.workspace_bytes, nullptr)
-                  : actk_cpu_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out, ldout, b.dbias);
+        return e.cuda ? actk_cuda_clamped_swiglu_bias_backward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias,
+                                                               dy, lddy, out, ldout, b.dbias, b.workspace,
+                                                               b.workspace_bytes, nullptr)
+                      : actk_cpu_clamped_swiglu_bias_backward(a, l, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy,
+                                                              lddy, out, ldout, b.dbias);
+    return e.cuda ? actk_cuda_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out,
+                                                  ldout, b.dbias, b.workspace, b.workspace_bytes, nullptr)
+                  : actk_cpu_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, b.bias, dy, lddy, out,
+                                                 ldout, b.dbias);
 }
 
 /* One call; `act` gives the op (plain) or alpha/limit (clamped). */
@@ -321,13 +358,18 @@ actk_status call_gated(const GatedEntry &e, actk_act act, actk_gated_layout layo
     if (e.bias) return call_gated_bias(e, act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout);
     if (e.clamped) {
         if (e.cuda)
-            return e.backward ? actk_cuda_clamped_swiglu_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout, nullptr)
-                              : actk_cuda_clamped_swiglu_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, out, ldout, nullptr);
-        return e.backward ? actk_cpu_clamped_swiglu_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout)
-                          : actk_cpu_clamped_swiglu_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, out, ldout);
+            return e.backward ? actk_cuda_clamped_swiglu_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols,
+                                                                  x, ldx, dy, lddy, out, ldout, nullptr)
+                              : actk_cuda_clamped_swiglu_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols,
+                                                                 x, ldx, out, ldout, nullptr);
+        return e.backward ? actk_cpu_clamped_swiglu_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x,
+                                                             ldx, dy, lddy, out, ldout)
+                          : actk_cpu_clamped_swiglu_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x,
+                                                            ldx, out, ldout);
     }
     if (e.cuda)
-        return e.backward ? actk_cuda_gated_backward(act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout, nullptr)
+        return e.backward ? actk_cuda_gated_backward(act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout,
+                                                     nullptr)
                           : actk_cuda_gated_forward(act, layout, gate, dtype, rows, cols, x, ldx, out, ldout, nullptr);
     return e.backward ? actk_cpu_gated_backward(act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout)
                       : actk_cpu_gated_forward(act, layout, gate, dtype, rows, cols, x, ldx, out, ldout);
@@ -362,90 +404,126 @@ TEST(Api, GatedBadInputMatrixEveryEntryPoint)
             EXPECT_EQ(got, want) << needle << ": " << actk_last_error();
             EXPECT_NE(std::strstr(actk_last_error(), e.name), nullptr) << actk_last_error();
             EXPECT_NE(std::strstr(actk_last_error(), needle), nullptr) << actk_last_error();
-            EXPECT_EQ(std::memcmp(out, poison.data(), out_floats * sizeof(float)), 0) << e.name << " wrote on failure (" << needle << ")";
-            EXPECT_EQ(std::memcmp(dbias, poison.data(), 2 * cols * sizeof(float)), 0) << e.name << " wrote dbias on failure (" << needle << ")";
+            EXPECT_EQ(std::memcmp(out, poison.data(), out_floats * sizeof(float)), 0)
+                << e.name << " wrote on failure (" << needle << ")";
+            EXPECT_EQ(std::memcmp(dbias, poison.data(), 2 * cols * sizeof(float)), 0)
+                << e.name << " wrote dbias on failure (" << needle << ")";
         };
         const auto L = ACTK_GATED_CONCAT;
         const auto G = ACTK_GATE_FIRST;
-        expect(ACTK_ERROR_INVALID_VALUE, "x is NULL", good, L, G, ACTK_F32, rows, cols, nullptr, 2 * cols, dy, cols, out, ldout);
-        expect(ACTK_ERROR_INVALID_VALUE, e.backward ? "dx is NULL" : "y is NULL", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, nullptr, ldout);
-        if (e.backward) expect(ACTK_ERROR_INVALID_VALUE, "dy is NULL", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, nullptr, cols, out, ldout);
+        expect(ACTK_ERROR_INVALID_VALUE, "x is NULL", good, L, G, ACTK_F32, rows, cols, nullptr, 2 * cols, dy, cols,
+               out, ldout);
+        expect(ACTK_ERROR_INVALID_VALUE, e.backward ? "dx is NULL" : "y is NULL", good, L, G, ACTK_F32, rows, cols, x,
+               2 * cols, dy, cols, nullptr, ldout);
+        if (e.backward)
+            expect(ACTK_ERROR_INVALID_VALUE, "dy is NULL", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, nullptr, cols,
+                   out, ldout);
         if (e.clamped) {
-            expect(ACTK_ERROR_INVALID_VALUE, "finite alpha", {ACTK_OP_SILU, NAN, 7.0f}, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
-            expect(ACTK_ERROR_INVALID_VALUE, "limit >= 0", {ACTK_OP_SILU, 1.0f, -1.0f}, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
-            expect(ACTK_ERROR_INVALID_VALUE, "limit >= 0", {ACTK_OP_SILU, 1.0f, NAN}, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "finite alpha", {ACTK_OP_SILU, NAN, 7.0f}, L, G, ACTK_F32, rows, cols, x,
+                   2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "limit >= 0", {ACTK_OP_SILU, 1.0f, -1.0f}, L, G, ACTK_F32, rows, cols, x,
+                   2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "limit >= 0", {ACTK_OP_SILU, 1.0f, NAN}, L, G, ACTK_F32, rows, cols, x,
+                   2 * cols, dy, cols, out, ldout);
         } else {
-            expect(ACTK_ERROR_INVALID_VALUE, "not an actk_op", {(actk_op)999, 0, 0}, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
-            expect(ACTK_ERROR_INVALID_VALUE, "alpha", {ACTK_OP_LEAKY_RELU, NAN, 0}, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "not an actk_op", {(actk_op)999, 0, 0}, L, G, ACTK_F32, rows, cols, x,
+                   2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "alpha", {ACTK_OP_LEAKY_RELU, NAN, 0}, L, G, ACTK_F32, rows, cols, x,
+                   2 * cols, dy, cols, out, ldout);
         }
-        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_gated_layout", good, (actk_gated_layout)2, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
-        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_gate_position", good, L, (actk_gate_position)-1, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
-        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", good, L, G, (actk_dtype)7, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_gated_layout", good, (actk_gated_layout)2, G, ACTK_F32, rows,
+               cols, x, 2 * cols, dy, cols, out, ldout);
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_gate_position", good, L, (actk_gate_position)-1, ACTK_F32, rows,
+               cols, x, 2 * cols, dy, cols, out, ldout);
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", good, L, G, (actk_dtype)7, rows, cols, x, 2 * cols, dy,
+               cols, out, ldout);
         /* leading dimensions below the row width */
-        expect(ACTK_ERROR_INVALID_VALUE, "ldx = 15 is less than the row width 2*cols = 16", good, L, G, ACTK_F32, rows, cols, x, 15, dy, cols, out, ldout);
+        expect(ACTK_ERROR_INVALID_VALUE, "ldx = 15 is less than the row width 2*cols = 16", good, L, G, ACTK_F32, rows,
+               cols, x, 15, dy, cols, out, ldout);
         if (e.backward) {
-            expect(ACTK_ERROR_INVALID_VALUE, "lddy = 7 is less than the row width cols = 8", good, L, G, ACTK_F32, rows, cols, x, 16, dy, 7, out, ldout);
-            expect(ACTK_ERROR_INVALID_VALUE, "lddx = 15 is less than", good, L, G, ACTK_F32, rows, cols, x, 16, dy, cols, out, 15);
+            expect(ACTK_ERROR_INVALID_VALUE, "lddy = 7 is less than the row width cols = 8", good, L, G, ACTK_F32, rows,
+                   cols, x, 16, dy, 7, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "lddx = 15 is less than", good, L, G, ACTK_F32, rows, cols, x, 16, dy,
+                   cols, out, 15);
         } else {
-            expect(ACTK_ERROR_INVALID_VALUE, "ldy = 7 is less than the row width cols = 8", good, L, G, ACTK_F32, rows, cols, x, 16, dy, cols, out, 7);
+            expect(ACTK_ERROR_INVALID_VALUE, "ldy = 7 is less than the row width cols = 8", good, L, G, ACTK_F32, rows,
+                   cols, x, 16, dy, cols, out, 7);
         }
         /* ld < width also with one row (the halves would overlap the next row's) */
         expect(ACTK_ERROR_INVALID_VALUE, "ldx = 0", good, L, G, ACTK_F32, 1, cols, x, 0, dy, cols, out, ldout);
         /* sizes that overflow */
-        expect(ACTK_ERROR_INVALID_VALUE, "overflows size_t", good, L, G, ACTK_F32, SIZE_MAX / 4, cols, x, SIZE_MAX / 8, dy, SIZE_MAX / 8, out, SIZE_MAX / 8);
-        expect(ACTK_ERROR_INVALID_VALUE, "2 * cols", good, L, G, ACTK_F32, 1, SIZE_MAX / 2 + 1, x, SIZE_MAX, dy, SIZE_MAX, out, SIZE_MAX);
-        expect(ACTK_ERROR_INVALID_VALUE, "overflows size_t", good, L, G, ACTK_F32, 2, SIZE_MAX / 4, x, SIZE_MAX / 2, dy, SIZE_MAX / 4, out, SIZE_MAX / 2);
+        expect(ACTK_ERROR_INVALID_VALUE, "overflows size_t", good, L, G, ACTK_F32, SIZE_MAX / 4, cols, x, SIZE_MAX / 8,
+               dy, SIZE_MAX / 8, out, SIZE_MAX / 8);
+        expect(ACTK_ERROR_INVALID_VALUE, "2 * cols", good, L, G, ACTK_F32, 1, SIZE_MAX / 2 + 1, x, SIZE_MAX, dy,
+               SIZE_MAX, out, SIZE_MAX);
+        expect(ACTK_ERROR_INVALID_VALUE, "overflows size_t", good, L, G, ACTK_F32, 2, SIZE_MAX / 4, x, SIZE_MAX / 2, dy,
+               SIZE_MAX / 4, out, SIZE_MAX / 2);
         /* overlaps: output inside x (also y == x: forward is never in place) */
         std::memcpy(x + 1, poison.data(), 4); /* keep the poison check simple: out is checked, x may change */
-        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, out, 2 * cols, dy, cols, out + 1, ldout);
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, out, 2 * cols, dy, cols, out + 1,
+               ldout);
         if (!e.backward)
-            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, out, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, out, 2 * cols, dy, cols, out,
+                   ldout);
         if (e.backward) {
-            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, out + 3, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, out + 3, cols,
+                   out, ldout);
             /* dx == x with a different leading dimension is not in place */
-            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, out, 2 * cols, dy, cols, out, 2 * cols + 2);
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, out, 2 * cols, dy, cols, out,
+                   2 * cols + 2);
         }
         /* strided views whose spans interleave are rejected too (spans are checked) */
-        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, 2, cols, out, 4 * cols, dy, cols, out + 2 * cols, 4 * cols);
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, 2, cols, out, 4 * cols, dy, cols,
+               out + 2 * cols, 4 * cols);
         /* misaligned pointer */
-        expect(ACTK_ERROR_INVALID_VALUE, "not aligned", good, L, G, ACTK_F32, rows, cols, reinterpret_cast<const char *>(x) + 2, 2 * cols, dy, cols, out, ldout);
+        expect(ACTK_ERROR_INVALID_VALUE, "not aligned", good, L, G, ACTK_F32, rows, cols,
+               reinterpret_cast<const char *>(x) + 2, 2 * cols, dy, cols, out, ldout);
         if (e.bias) {
             /* bias: misaligned, inside the output */
             g_bias_args.bias = reinterpret_cast<const char *>(bias) + 1;
-            expect(ACTK_ERROR_INVALID_VALUE, "bias is not aligned", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "bias is not aligned", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy,
+                   cols, out, ldout);
             g_bias_args.bias = out + 4;
-            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out,
+                   ldout);
             g_bias_args.bias = bias;
         }
         if (e.bias && e.backward) {
             /* dbias: inside dx, over the bias, over x, misaligned */
             for (void *bad : {static_cast<void *>(out + 2), static_cast<void *>(bias), static_cast<void *>(x)}) {
                 g_bias_args.dbias = bad;
-                expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+                expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols,
+                       out, ldout);
             }
             g_bias_args.dbias = reinterpret_cast<char *>(dbias) + 2;
-            expect(ACTK_ERROR_INVALID_VALUE, "dbias is not aligned", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "dbias is not aligned", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy,
+                   cols, out, ldout);
             g_bias_args.dbias = dbias;
         }
         if (e.bias && e.backward && e.cuda) {
             /* the workspace: NULL, too small, misaligned, overlapping (checked in every build) */
             const size_t need = actk_cuda_gated_bias_backward_workspace_size(ACTK_F32, rows, cols);
             g_bias_args.workspace = nullptr;
-            expect(ACTK_ERROR_INVALID_VALUE, "workspace needs", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "workspace needs", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols,
+                   out, ldout);
             g_bias_args.workspace = workspace;
             g_bias_args.workspace_bytes = need - 1;
-            expect(ACTK_ERROR_INVALID_VALUE, "actk_cuda_gated_bias_backward_workspace_size", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "actk_cuda_gated_bias_backward_workspace_size", good, L, G, ACTK_F32, rows,
+                   cols, x, 2 * cols, dy, cols, out, ldout);
             g_bias_args.workspace = workspace + 1;
             g_bias_args.workspace_bytes = need;
-            expect(ACTK_ERROR_INVALID_VALUE, "workspace is not 16-byte aligned", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "workspace is not 16-byte aligned", good, L, G, ACTK_F32, rows, cols, x,
+                   2 * cols, dy, cols, out, ldout);
             g_bias_args.workspace = out;
-            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out, ldout);
+            expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, L, G, ACTK_F32, rows, cols, x, 2 * cols, dy, cols, out,
+                   ldout);
             g_bias_args.workspace = workspace;
             g_bias_args.workspace_bytes = sizeof workspace;
         }
         /* nothing to do: NULL pointers are fine (dbias too; rows = 0 with a dbias is tested with the entry points) */
         g_bias_args.dbias = nullptr;
-        const actk_status empty = call_gated(e, good, L, G, ACTK_F16, 0, cols, nullptr, 2 * cols, nullptr, cols, nullptr, ldout);
+        const actk_status empty =
+            call_gated(e, good, L, G, ACTK_F16, 0, cols, nullptr, 2 * cols, nullptr, cols, nullptr, ldout);
         if (e.cuda && actk_cuda_device_count() == 0)
             EXPECT_EQ(empty, ACTK_ERROR_NO_DEVICE);
         else
@@ -490,12 +568,14 @@ TEST(Api, QuantBadInputMatrixEveryEntryPoint)
             auto run = [&](const Call &c) {
                 const actk_quant *q = c.null_q ? nullptr : &c.q;
                 if (gated)
-                    return cuda ? actk_cuda_gated_forward_quant(c.act, c.layout, ACTK_GATE_FIRST, c.dtype, c.rows, c.cols, c.x,
-                                                                c.ldx, nullptr, q, c.y, c.ldy, nullptr)
-                                : actk_cpu_gated_forward_quant(c.act, c.layout, ACTK_GATE_FIRST, c.dtype, c.rows, c.cols, c.x,
-                                                               c.ldx, nullptr, q, c.y, c.ldy);
-                return cuda ? actk_cuda_forward_2d_quant(c.act, c.dtype, c.rows, c.cols, c.x, c.ldx, nullptr, q, c.y, c.ldy, nullptr)
-                            : actk_cpu_forward_2d_quant(c.act, c.dtype, c.rows, c.cols, c.x, c.ldx, nullptr, q, c.y, c.ldy);
+                    return cuda ? actk_cuda_gated_forward_quant(c.act, c.layout, ACTK_GATE_FIRST, c.dtype, c.rows,
+                                                                c.cols, c.x, c.ldx, nullptr, q, c.y, c.ldy, nullptr)
+                                : actk_cpu_gated_forward_quant(c.act, c.layout, ACTK_GATE_FIRST, c.dtype, c.rows,
+                                                               c.cols, c.x, c.ldx, nullptr, q, c.y, c.ldy);
+                return cuda ? actk_cuda_forward_2d_quant(c.act, c.dtype, c.rows, c.cols, c.x, c.ldx, nullptr, q, c.y,
+                                                         c.ldy, nullptr)
+                            : actk_cpu_forward_2d_quant(c.act, c.dtype, c.rows, c.cols, c.x, c.ldx, nullptr, q, c.y,
+                                                        c.ldy);
             };
             const size_t w = gated ? 2 : 1;
             auto good = [&](actk_quant_mode mode) {
@@ -639,13 +719,22 @@ TEST(Api, SoftmaxOptionsBadInputMatrix)
     };
     const Entry entries[] = {
         {"actk_cpu_softmax_forward_ex", false,
-         [&](const actk_softmax_options *o, size_t inner) { return actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, out); }},
+         [&](const actk_softmax_options *o, size_t inner) {
+             return actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, out);
+         }},
         {"actk_cpu_softmax_backward_ex", true,
-         [&](const actk_softmax_options *o, size_t inner) { return actk_cpu_softmax_backward_ex(ACTK_LOG_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, dy, out); }},
+         [&](const actk_softmax_options *o, size_t inner) {
+             return actk_cpu_softmax_backward_ex(ACTK_LOG_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, dy, out);
+         }},
         {"actk_cuda_softmax_forward_ex", false,
-         [&](const actk_softmax_options *o, size_t inner) { return actk_cuda_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, out, nullptr); }},
+         [&](const actk_softmax_options *o, size_t inner) {
+             return actk_cuda_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, out, nullptr);
+         }},
         {"actk_cuda_softmax_backward_ex", true,
-         [&](const actk_softmax_options *o, size_t inner) { return actk_cuda_softmax_backward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, dy, out, nullptr); }},
+         [&](const actk_softmax_options *o, size_t inner) {
+             return actk_cuda_softmax_backward_ex(ACTK_SOFTMAX, ACTK_F32, outer / inner, dim, inner, o, x, dy, out,
+                                                  nullptr);
+         }},
     };
     struct Bad {
         const char *needle;
@@ -659,21 +748,52 @@ TEST(Api, SoftmaxOptionsBadInputMatrix)
         {"scale must be finite and > 0", false, 1, [](actk_softmax_options &o) { o.scale = 0.0f; }},
         {"scale must be finite and > 0", false, 1, [](actk_softmax_options &o) { o.scale = -1.0f; }},
         {"scale must be finite and > 0", false, 1, [](actk_softmax_options &o) { o.scale = INFINITY; }},
-        {"not an actk_attention_mask", false, 1, [](actk_softmax_options &o) { o.causal = (actk_attention_mask)7; o.q_len = 2; }},
-        {"inner == 1", false, 2, [](actk_softmax_options &o) { o.causal = ACTK_ATTN_MASK_CAUSAL; o.q_len = 1; }},
+        {"not an actk_attention_mask", false, 1,
+         [](actk_softmax_options &o) {
+             o.causal = (actk_attention_mask)7;
+             o.q_len = 2;
+         }},
+        {"inner == 1", false, 2,
+         [](actk_softmax_options &o) {
+             o.causal = ACTK_ATTN_MASK_CAUSAL;
+             o.q_len = 1;
+         }},
         {"q_len = 0", false, 1, [](actk_softmax_options &o) { o.causal = ACTK_ATTN_MASK_CAUSAL_BOTTOM_RIGHT; }},
-        {"q_len = 3", false, 1, [](actk_softmax_options &o) { o.causal = ACTK_ATTN_MASK_CAUSAL; o.q_len = 3; }},
-        {"heads = 0", false, 1, [&](actk_softmax_options &o) { o.valid_length = valid.data(); o.q_len = 2; }},
-        {"heads = 3", true, 1, [&](actk_softmax_options &o) { o.additive_mask = x; o.q_len = 2; o.heads = 3; }},
-        {"options->temperature is not aligned", false, 1, [&](actk_softmax_options &o) { o.temperature = reinterpret_cast<const float *>(bytes + 2); }},
+        {"q_len = 3", false, 1,
+         [](actk_softmax_options &o) {
+             o.causal = ACTK_ATTN_MASK_CAUSAL;
+             o.q_len = 3;
+         }},
+        {"heads = 0", false, 1,
+         [&](actk_softmax_options &o) {
+             o.valid_length = valid.data();
+             o.q_len = 2;
+         }},
+        {"heads = 3", true, 1,
+         [&](actk_softmax_options &o) {
+             o.additive_mask = x;
+             o.q_len = 2;
+             o.heads = 3;
+         }},
+        {"options->temperature is not aligned", false, 1,
+         [&](actk_softmax_options &o) { o.temperature = reinterpret_cast<const float *>(bytes + 2); }},
         {"options->lse is not aligned", true, 1, [&](actk_softmax_options &o) { o.lse = (void *)(bytes + 1); }},
         {"options->valid_length is not aligned", false, 1,
-         [&](actk_softmax_options &o) { o.valid_length = reinterpret_cast<const int *>(bytes + 2); o.q_len = 2; o.heads = 2; }},
+         [&](actk_softmax_options &o) {
+             o.valid_length = reinterpret_cast<const int *>(bytes + 2);
+             o.q_len = 2;
+             o.heads = 2;
+         }},
         {"options->additive_mask is not aligned", true, 1,
-         [&](actk_softmax_options &o) { o.additive_mask = bytes + 2; o.q_len = 2; o.heads = 2; }},
-        {"overlap", true, 1, [&](actk_softmax_options &o) { o.lse = out + 3; }},                 /* the LSE over the output */
+         [&](actk_softmax_options &o) {
+             o.additive_mask = bytes + 2;
+             o.q_len = 2;
+             o.heads = 2;
+         }},
+        {"overlap", true, 1, [&](actk_softmax_options &o) { o.lse = out + 3; }}, /* the LSE over the output */
         {"x and options->lse overlap", true, 1, [&](actk_softmax_options &o) { o.lse = x; }}, /* over an input */
-        {"options->temperature and", false, 1, [&](actk_softmax_options &o) { o.temperature = out + 1; }}, /* an input over the output */
+        {"options->temperature and", false, 1,
+         [&](actk_softmax_options &o) { o.temperature = out + 1; }}, /* an input over the output */
     };
     for (const Entry &e : entries) {
         SCOPED_TRACE(e.name);
@@ -688,7 +808,8 @@ TEST(Api, SoftmaxOptionsBadInputMatrix)
             EXPECT_NE(std::strstr(actk_last_error(), e.name), nullptr) << actk_last_error();
             EXPECT_NE(std::strstr(actk_last_error(), b.needle), nullptr) << b.needle << " vs " << actk_last_error();
             EXPECT_EQ(std::memcmp(out, poison.data(), poison.size()), 0) << b.needle << ": wrote on failure";
-            EXPECT_EQ(std::memcmp(bytes, scratch_before.data(), scratch_before.size()), 0) << b.needle << ": wrote the LSE on failure";
+            EXPECT_EQ(std::memcmp(bytes, scratch_before.data(), scratch_before.size()), 0)
+                << b.needle << ": wrote the LSE on failure";
         }
         /* a valid set of every option: the CPU runs it; CUDA runs it or says why not */
         actk_softmax_options o = actk_softmax_options_default();
@@ -749,70 +870,101 @@ TEST(Api, CrossEntropyBadInputMatrixEveryEntryPoint)
     std::memset(poison.data(), 0xA5, out_floats * sizeof(float));
     const actk_cross_entropy_options good = actk_cross_entropy_default();
     for (bool cuda : {false, true}) {
-        const char *name = cuda ? "actk_cuda_cross_entropy_forward_backward" : "actk_cpu_cross_entropy_forward_backward";
+        const char *name =
+            cuda ? "actk_cuda_cross_entropy_forward_backward" : "actk_cpu_cross_entropy_forward_backward";
         SCOPED_TRACE(name);
-        auto expect = [&](actk_status want, const char *needle, actk_cross_entropy_options o, actk_dtype dtype, size_t r,
-                          size_t c, const void *px, size_t ld, actk_index_type index, const void *pt, float *pl,
-                          float *plse, void *pg, size_t ldg, int *flag = nullptr, size_t ws_bytes = sizeof ws) {
+        auto expect = [&](actk_status want, const char *needle, actk_cross_entropy_options o, actk_dtype dtype,
+                          size_t r, size_t c, const void *px, size_t ld, actk_index_type index, const void *pt,
+                          float *pl, float *plse, void *pg, size_t ldg, int *flag = nullptr,
+                          size_t ws_bytes = sizeof ws) {
             std::memcpy(storage + 128, poison.data(), out_floats * sizeof(float));
-            const actk_status got = call_ce(cuda, o, dtype, r, c, px, ld, index, pt, pl, plse, pg, ldg, flag, ws, ws_bytes);
+            const actk_status got =
+                call_ce(cuda, o, dtype, r, c, px, ld, index, pt, pl, plse, pg, ldg, flag, ws, ws_bytes);
             EXPECT_EQ(got, want) << needle << ": " << actk_last_error();
             EXPECT_NE(std::strstr(actk_last_error(), name), nullptr) << actk_last_error();
             EXPECT_NE(std::strstr(actk_last_error(), needle), nullptr) << actk_last_error();
-            EXPECT_EQ(std::memcmp(storage + 128, poison.data(), out_floats * sizeof(float)), 0) << "wrote on failure (" << needle << ")";
+            EXPECT_EQ(std::memcmp(storage + 128, poison.data(), out_floats * sizeof(float)), 0)
+                << "wrote on failure (" << needle << ")";
         };
         const auto I64 = ACTK_INDEX_I64;
         actk_cross_entropy_options o = good;
         o.reduction = (actk_reduction)3;
-        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_reduction", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_reduction", o, ACTK_F32, rows, classes, x, classes, I64, targets,
+               loss, lse, grad, classes);
         for (float eps : {-0.1f, 1.5f, NAN}) {
             o = good;
             o.label_smoothing = eps;
-            expect(ACTK_ERROR_INVALID_VALUE, "label_smoothing", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+            expect(ACTK_ERROR_INVALID_VALUE, "label_smoothing", o, ACTK_F32, rows, classes, x, classes, I64, targets,
+                   loss, lse, grad, classes);
         }
         for (float z : {-1.0f, INFINITY, NAN}) {
             o = good;
             o.z_loss = z;
-            expect(ACTK_ERROR_INVALID_VALUE, "z_loss", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+            expect(ACTK_ERROR_INVALID_VALUE, "z_loss", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse,
+                   grad, classes);
         }
         for (float cap : {-1.0f, INFINITY, NAN, 1e-30f}) {
             o = good;
             o.softcap = cap;
-            expect(ACTK_ERROR_INVALID_VALUE, "softcap", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
+            expect(ACTK_ERROR_INVALID_VALUE, "softcap", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse,
+                   grad, classes);
         }
         o = good;
         o.grad_scale = INFINITY;
-        expect(ACTK_ERROR_INVALID_VALUE, "grad_scale", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", good, (actk_dtype)9, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_NOT_SUPPORTED, "f64", good, ACTK_F64, rows, classes, x, classes, I64, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_index_type", good, ACTK_F32, rows, classes, x, classes, (actk_index_type)2, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "classes = 0", good, ACTK_F32, rows, 0, x, classes, I64, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "ld = 7 is less than classes = 8", good, ACTK_F32, rows, classes, x, 7, I64, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "ldgrad = 7 is less than", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, 7);
-        expect(ACTK_ERROR_INVALID_VALUE, "overflows size_t", good, ACTK_F32, 3, classes, x, SIZE_MAX / 2, I64, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "logits is NULL", good, ACTK_F32, rows, classes, nullptr, classes, I64, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "targets is NULL", good, ACTK_F32, rows, classes, x, classes, I64, nullptr, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "loss is NULL", good, ACTK_F32, rows, classes, x, classes, I64, targets, nullptr, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "loss is NULL", good, ACTK_F32, 0, classes, nullptr, classes, I64, nullptr, nullptr, nullptr, nullptr, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "not aligned", good, ACTK_F32, rows, classes, reinterpret_cast<char *>(x) + 2, classes, I64, targets, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "targets is not aligned", good, ACTK_F32, rows, classes, x, classes, I64, reinterpret_cast<const char *>(targets) + 4, loss, lse, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "lse is not aligned", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, reinterpret_cast<float *>(reinterpret_cast<char *>(lse) + 1), grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "grad_scale", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse,
+               grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", good, (actk_dtype)9, rows, classes, x, classes, I64,
+               targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_NOT_SUPPORTED, "f64", good, ACTK_F64, rows, classes, x, classes, I64, targets, loss, lse,
+               grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "not an actk_index_type", good, ACTK_F32, rows, classes, x, classes,
+               (actk_index_type)2, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "classes = 0", good, ACTK_F32, rows, 0, x, classes, I64, targets, loss, lse,
+               grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "ld = 7 is less than classes = 8", good, ACTK_F32, rows, classes, x, 7, I64,
+               targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "ldgrad = 7 is less than", good, ACTK_F32, rows, classes, x, classes, I64,
+               targets, loss, lse, grad, 7);
+        expect(ACTK_ERROR_INVALID_VALUE, "overflows size_t", good, ACTK_F32, 3, classes, x, SIZE_MAX / 2, I64, targets,
+               loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "logits is NULL", good, ACTK_F32, rows, classes, nullptr, classes, I64,
+               targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "targets is NULL", good, ACTK_F32, rows, classes, x, classes, I64, nullptr,
+               loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "loss is NULL", good, ACTK_F32, rows, classes, x, classes, I64, targets,
+               nullptr, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "loss is NULL", good, ACTK_F32, 0, classes, nullptr, classes, I64, nullptr,
+               nullptr, nullptr, nullptr, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "not aligned", good, ACTK_F32, rows, classes, reinterpret_cast<char *>(x) + 2,
+               classes, I64, targets, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "targets is not aligned", good, ACTK_F32, rows, classes, x, classes, I64,
+               reinterpret_cast<const char *>(targets) + 4, loss, lse, grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "lse is not aligned", good, ACTK_F32, rows, classes, x, classes, I64, targets,
+               loss, reinterpret_cast<float *>(reinterpret_cast<char *>(lse) + 1), grad, classes);
         /* overlaps: grad over part of the logits; in place with another ld; outputs overlapping */
-        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, grad, classes, I64, targets, loss, lse, grad + 1, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "in place", good, ACTK_F32, rows, classes, grad, classes, I64, targets, loss, lse, grad, classes + 1);
-        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, loss, grad, classes);
-        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse + 2, lse, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, grad, classes, I64, targets, loss,
+               lse, grad + 1, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "in place", good, ACTK_F32, rows, classes, grad, classes, I64, targets, loss,
+               lse, grad, classes + 1);
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, loss,
+               grad, classes);
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss,
+               lse + 2, lse, classes);
         if (cuda) {
-            expect(ACTK_ERROR_INVALID_VALUE, "workspace needs", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes, nullptr, 8);
-            expect(ACTK_ERROR_INVALID_VALUE, "error_flag is not aligned", good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes,
+            expect(ACTK_ERROR_INVALID_VALUE, "workspace needs", good, ACTK_F32, rows, classes, x, classes, I64, targets,
+                   loss, lse, grad, classes, nullptr, 8);
+            expect(ACTK_ERROR_INVALID_VALUE, "error_flag is not aligned", good, ACTK_F32, rows, classes, x, classes,
+                   I64, targets, loss, lse, grad, classes,
                    reinterpret_cast<int *>(reinterpret_cast<char *>(storage + 1000) + 2));
         } else {
             /* the CPU path rejects an out-of-range target before writing */
             const int64_t bad[rows] = {0, 8, 1, 2};
-            expect(ACTK_ERROR_INVALID_VALUE, "targets[1] = 8 is out of range", good, ACTK_F32, rows, classes, x, classes, I64, bad, loss, lse, grad, classes);
+            expect(ACTK_ERROR_INVALID_VALUE, "targets[1] = 8 is out of range", good, ACTK_F32, rows, classes, x,
+                   classes, I64, bad, loss, lse, grad, classes);
         }
         /* a valid call on host memory: CPU succeeds; CUDA says no device (or rejects host pointers) */
-        const actk_status valid = call_ce(cuda, good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse, grad, classes, nullptr, ws, sizeof ws);
+        const actk_status valid = call_ce(cuda, good, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse,
+                                          grad, classes, nullptr, ws, sizeof ws);
         if (!cuda) EXPECT_EQ(valid, ACTK_SUCCESS) << actk_last_error();
         else if (actk_cuda_device_count() == 0) EXPECT_EQ(valid, ACTK_ERROR_NO_DEVICE);
         else EXPECT_EQ(valid, ACTK_ERROR_INVALID_VALUE);

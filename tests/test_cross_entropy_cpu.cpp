@@ -66,8 +66,8 @@ TEST(CrossEntropyCpu, HandDerivedTinyRows)
     const float x[4] = {0.0f, 0.0f, 0.0f, (float)std::log(3.0L)};
     const int32_t t[2] = {0, 1};
     float loss[2], lse[2], grad[4];
-    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_NONE), ACTK_F32, 2, 2, x, 2, ACTK_INDEX_I32, t,
-                                                      loss, lse, grad, 2),
+    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_NONE), ACTK_F32, 2, 2, x, 2, ACTK_INDEX_I32,
+                                                      t, loss, lse, grad, 2),
               ACTK_SUCCESS);
     const real ln3 = (real)x[3]; /* the stored value, so the check is exact in the hand formula */
     EXPECT_FLOAT_EQ(loss[0], (float)std::log(2.0L));
@@ -107,8 +107,9 @@ TEST(CrossEntropyCpu, HandDerivedTinyRows)
     /* MEAN of the two rows, grad_scale 2: each row's gradient times 2/2 */
     actk_cross_entropy_options mean = opts(ACTK_REDUCTION_MEAN);
     mean.grad_scale = 2.0f;
-    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(mean, ACTK_F32, 2, 2, x, 2, ACTK_INDEX_I32, t, loss, nullptr, grad, 2),
-              ACTK_SUCCESS);
+    ASSERT_EQ(
+        actk_cpu_cross_entropy_forward_backward(mean, ACTK_F32, 2, 2, x, 2, ACTK_INDEX_I32, t, loss, nullptr, grad, 2),
+        ACTK_SUCCESS);
     EXPECT_FLOAT_EQ(loss[0], (float)((l2 + std::log(1 + std::exp(ln3)) - ln3) / 2));
     EXPECT_FLOAT_EQ(grad[0], -0.5f);
     EXPECT_NEAR(grad[3], -0.25f, 1e-7f);
@@ -129,9 +130,9 @@ TEST(CrossEntropyCpu, MatchesDirectFormulaEveryOptionAndDtype)
                 std::vector<int64_t> t(rows);
                 for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
                 std::vector<float> loss(rows), lse(rows);
-                ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_NONE, c.eps, c.z_loss, c.cap), dtype, rows,
-                                                                  classes, x.data(), ld, ACTK_INDEX_I64, t.data(),
-                                                                  loss.data(), lse.data(), grad.data(), classes),
+                ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(
+                              opts(ACTK_REDUCTION_NONE, c.eps, c.z_loss, c.cap), dtype, rows, classes, x.data(), ld,
+                              ACTK_INDEX_I64, t.data(), loss.data(), lse.data(), grad.data(), classes),
                           ACTK_SUCCESS);
                 for (size_t r = 0; r < rows; ++r) {
                     std::vector<real> row(classes);
@@ -211,8 +212,8 @@ TEST(CrossEntropyCpu, AllIgnoredBatch)
     const int64_t t[2] = {-100, -100};
     float loss = 0, grad[6];
     for (float &g : grad) g = 7;
-    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_MEAN), ACTK_F32, 2, 3, x, 3, ACTK_INDEX_I64, t,
-                                                      &loss, nullptr, grad, 3),
+    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_MEAN), ACTK_F32, 2, 3, x, 3, ACTK_INDEX_I64,
+                                                      t, &loss, nullptr, grad, 3),
               ACTK_SUCCESS);
     EXPECT_TRUE(std::isnan(loss)) << "MEAN of no row is NaN, as PyTorch";
     for (float g : grad) EXPECT_EQ(g, 0.0f);
@@ -222,12 +223,12 @@ TEST(CrossEntropyCpu, AllIgnoredBatch)
     EXPECT_EQ(loss, 0.0f);
     /* no rows at all: SUM 0, MEAN NaN */
     loss = 7;
-    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_SUM), ACTK_F32, 0, 3, nullptr, 3, ACTK_INDEX_I64,
-                                                      nullptr, &loss, nullptr, nullptr, 3),
+    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_SUM), ACTK_F32, 0, 3, nullptr, 3,
+                                                      ACTK_INDEX_I64, nullptr, &loss, nullptr, nullptr, 3),
               ACTK_SUCCESS);
     EXPECT_EQ(loss, 0.0f);
-    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_MEAN), ACTK_F32, 0, 3, nullptr, 3, ACTK_INDEX_I64,
-                                                      nullptr, &loss, nullptr, nullptr, 3),
+    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_MEAN), ACTK_F32, 0, 3, nullptr, 3,
+                                                      ACTK_INDEX_I64, nullptr, &loss, nullptr, nullptr, 3),
               ACTK_SUCCESS);
     EXPECT_TRUE(std::isnan(loss));
 }
@@ -238,8 +239,8 @@ TEST(CrossEntropyCpu, BadTargetIsRejectedAndNothingWritten)
     for (int32_t bad : {3, -1, -101, INT32_MAX}) {
         const int32_t t[2] = {0, bad};
         float loss[2] = {7, 7}, lse[2] = {7, 7}, grad[6] = {7, 7, 7, 7, 7, 7};
-        EXPECT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_NONE), ACTK_F32, 2, 3, x, 3, ACTK_INDEX_I32, t,
-                                                          loss, lse, grad, 3),
+        EXPECT_EQ(actk_cpu_cross_entropy_forward_backward(opts(ACTK_REDUCTION_NONE), ACTK_F32, 2, 3, x, 3,
+                                                          ACTK_INDEX_I32, t, loss, lse, grad, 3),
                   ACTK_ERROR_INVALID_VALUE);
         EXPECT_NE(std::string(actk_last_error()).find("targets[1]"), std::string::npos) << actk_last_error();
         for (float v : loss) EXPECT_EQ(v, 7.0f);
@@ -268,8 +269,8 @@ TEST(CrossEntropyCpu, InPlaceStridedAndIndexTypesAgree)
     EXPECT_EQ(loss32, loss64);
     EXPECT_EQ(g32, g64);
     std::vector<float> in_place = x, loss_ip(rows);
-    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(o, ACTK_F32, rows, classes, in_place.data(), ld, ACTK_INDEX_I32, t32,
-                                                      loss_ip.data(), nullptr, in_place.data(), ld),
+    ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(o, ACTK_F32, rows, classes, in_place.data(), ld, ACTK_INDEX_I32,
+                                                      t32, loss_ip.data(), nullptr, in_place.data(), ld),
               ACTK_SUCCESS);
     EXPECT_EQ(loss_ip, loss32);
     for (size_t r = 0; r < rows; ++r) {

@@ -186,7 +186,8 @@ TEST_F(CrossEntropyGpu, ManyRowsReuseEachBlocksSharedState)
             run(c, x, t, got, &flag);
             if (HasFatalFailure()) return;
             CeWorst worst;
-            ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst, in_place ? "many rows in place" : "many rows");
+            ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst,
+                     in_place ? "many rows in place" : "many rows");
         }
 }
 
@@ -421,7 +422,8 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
                 }
                 EXPECT_EQ(flag, 0);
                 CeWorst worst;
-                ce_check(c.o, dtype, rows, k.classes, x, ld, t, got, true, worst, k.cached ? "cached limit" : "streamed");
+                ce_check(c.o, dtype, rows, k.classes, x, ld, t, got, true, worst,
+                         k.cached ? "cached limit" : "streamed");
             }
     /* more rows than the grid: each block walks several rows (both kernels) */
     for (size_t classes : {(size_t)1000, over}) {
@@ -481,8 +483,9 @@ TEST_F(CrossEntropyGpu, VocabularyRowsClusterPath)
                         actk_internal_softmax_disable_clusters(0);
                         if (HasFatalFailure()) return;
                         const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
-                        SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " classes " << classes << " cap "
-                                                        << p.cap << " in place " << in_place << " clusters off " << disable);
+                        SCOPED_TRACE(testing::Message()
+                                     << actk_dtype_name(dtype) << " classes " << classes << " cap " << p.cap
+                                     << " in place " << in_place << " clusters off " << disable);
                         expect_long_row_launch(l, classes, p.cap > 0, rows, (size_t)optin, clusters && !disable);
                         EXPECT_EQ(flag, 0);
                         CeWorst worst;

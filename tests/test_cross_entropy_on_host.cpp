@@ -86,7 +86,8 @@ template <class V, class Merge> V block_of(const std::vector<V> &per_thread, V e
 {
     std::vector<V> warps;
     for (int w = 0; w < kCeThreads / 32; ++w)
-        warps.push_back(butterfly_of(std::vector<V>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32), merge));
+        warps.push_back(
+            butterfly_of(std::vector<V>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32), merge));
     warps.resize(32, empty);
     return butterfly_of(warps, merge);
 }
@@ -138,14 +139,15 @@ CeAcc cluster_stats(const std::vector<float> &z, bool smoothing, size_t cluster,
     if (m > -INFINITY && m < INFINITY)
         for (size_t k = 0; k < z.size(); ++k) e[k] = ce_exp_add(sums[k / chunk][(k % chunk) % kCeThreads], z[k], m);
     CeExpSum total = ce_exp_sum_empty();
-    for (size_t b = 0; b < cluster; ++b) total = ce_exp_sum_merge(total, block_of(sums[b], ce_exp_sum_empty(), ce_exp_sum_merge));
+    for (size_t b = 0; b < cluster; ++b)
+        total = ce_exp_sum_merge(total, block_of(sums[b], ce_exp_sum_empty(), ce_exp_sum_merge));
     return ce_acc_from_exp_sum(m, total);
 }
 
 /* What the kernels write for this call (grad: rows x classes, dense).
  * cluster: blocks per row of the cluster kernel (Path::kCluster). */
-CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
-                 const std::vector<int64_t> &t, Path path = Path::kStreamed, size_t cluster = 3)
+CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x,
+                 size_t ld, const std::vector<int64_t> &t, Path path = Path::kStreamed, size_t cluster = 3)
 {
     const CeConfig c = {o.label_smoothing, o.z_loss, o.softcap, o.grad_scale, o.ignore_index,
                         (unsigned long long)classes, o.reduction == ACTK_REDUCTION_MEAN};

@@ -111,7 +111,8 @@ actk_softmax_path expected_path(Shape s, actk_dtype dtype, bool backward)
     const DeviceView d = device_view();
     const size_t elem = actk_dtype_size(dtype), arrays = backward ? 2 : 1, margin = 1024;
     if (s.inner > 1) {
-        if (d.cc_major >= 9 && d.cluster_launch && !clusters_hidden && strided_cluster(s) > 1) return ACTK_SOFTMAX_PATH_STRIDED_CLUSTER;
+        if (d.cc_major >= 9 && d.cluster_launch && !clusters_hidden && strided_cluster(s) > 1)
+            return ACTK_SOFTMAX_PATH_STRIDED_CLUSTER;
         /* The strided kernels (softmax_strided.cuh) take the tile only when it
          * fits and costs no occupancy (a query this test cannot repeat), so
          * the path is certain only at the ends: a tile beyond the opt-in
@@ -130,7 +131,8 @@ actk_softmax_path expected_path(Shape s, actk_dtype dtype, bool backward)
         const size_t target = few_rows ? 2048 : 8192;
         const size_t cluster = std::min<size_t>(8, std::max<size_t>(2, (s.dim + target - 1) / target));
         const size_t chunk = (s.dim + cluster - 1) / cluster;
-        return chunk * elem * arrays + margin <= d.smem_optin ? ACTK_SOFTMAX_PATH_CLUSTER_CACHED : ACTK_SOFTMAX_PATH_CLUSTER;
+        return chunk * elem * arrays + margin <= d.smem_optin ? ACTK_SOFTMAX_PATH_CLUSTER_CACHED
+                                                              : ACTK_SOFTMAX_PATH_CLUSTER;
     }
     if (backward) return ACTK_SOFTMAX_PATH_BLOCK;
     return s.dim * elem + margin <= d.smem_optin ? ACTK_SOFTMAX_PATH_BLOCK_CACHED : ACTK_SOFTMAX_PATH_BLOCK;
@@ -143,10 +145,12 @@ actk_softmax_launch expect_path(Shape s, actk_dtype dtype, bool backward)
     const actk_softmax_path want = expected_path(s, dtype, backward);
     if (want == ACTK_SOFTMAX_PATH_COUNT) {
         EXPECT_TRUE(got.path == ACTK_SOFTMAX_PATH_STRIDED_TILED || got.path == ACTK_SOFTMAX_PATH_STRIDED)
-            << (backward ? "backward" : "forward") << " ran " << actk_internal_softmax_path_name(got.path) << ", expected a strided path";
+            << (backward ? "backward" : "forward") << " ran " << actk_internal_softmax_path_name(got.path)
+            << ", expected a strided path";
     } else {
-        EXPECT_EQ(got.path, want) << (backward ? "backward" : "forward") << " ran " << actk_internal_softmax_path_name(got.path)
-                                  << ", expected " << actk_internal_softmax_path_name(want);
+        EXPECT_EQ(got.path, want) << (backward ? "backward" : "forward") << " ran "
+                                  << actk_internal_softmax_path_name(got.path) << ", expected "
+                                  << actk_internal_softmax_path_name(want);
     }
     if (s.inner > 1) { /* the launch follows the plan (softmax_strided_plan.h) */
         const actk::StridedPlan plan = actk::strided_plan(s.outer, s.dim, s.inner);
@@ -156,7 +160,8 @@ actk_softmax_launch expect_path(Shape s, actk_dtype dtype, bool backward)
         EXPECT_EQ(got.grid % cluster, 0u);
         EXPECT_LE((size_t)(got.grid / cluster), plan.blocks);
         EXPECT_EQ(got.rows_per_pass, (size_t)(got.grid / cluster) * plan.groups * plan.width);
-        EXPECT_EQ(got.dynamic_smem, got.path == ACTK_SOFTMAX_PATH_STRIDED_TILED ? strided_tile_bytes(s, dtype, backward) : 0u);
+        EXPECT_EQ(got.dynamic_smem,
+                  got.path == ACTK_SOFTMAX_PATH_STRIDED_TILED ? strided_tile_bytes(s, dtype, backward) : 0u);
     }
     EXPECT_GT(got.grid, 0u);
     if (got.cluster > 1) {
@@ -177,22 +182,29 @@ void check_softmax(actk_softmax_kind kind, actk_dtype dtype, Shape s, std::mt199
     const size_t n = s.outer * s.dim * s.inner, bytes = n * actk_dtype_size(dtype);
     SCOPED_TRACE(std::string(kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(dtype) + " " +
                  std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
-    Buffer x = softmax_inputs(dtype, n, rng), y_ref(dtype, n), y_gpu(dtype, n), dy(dtype, n), dx_ref(dtype, n), dx_gpu(dtype, n);
+    Buffer x = softmax_inputs(dtype, n, rng), y_ref(dtype, n), y_gpu(dtype, n), dy(dtype, n), dx_ref(dtype, n),
+           dx_gpu(dtype, n);
     std::uniform_real_distribution<double> g(-1, 1);
     for (size_t k = 0; k < n; ++k) dy.set(k, g(rng));
     ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, x.data(), y_ref.data()), ACTK_SUCCESS);
-    ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, y_ref.data(), dy.data(), dx_ref.data()), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, y_ref.data(), dy.data(), dx_ref.data()),
+              ACTK_SUCCESS);
 
     DeviceBuffer d_x(bytes, 0), d_y(bytes, 0), d_dy(bytes, 0), d_dx(bytes, 0);
     ASSERT_TRUE(d_x.base && d_y.base && d_dy.base && d_dx.base);
     d_x.upload(x.data());
     d_dy.upload(dy.data());
-    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr),
+              ACTK_SUCCESS)
+        << actk_last_error();
     const actk_softmax_launch forward_launch = expect_path(s, dtype, false);
     /* backward from the reference y, so the two checks are independent */
     DeviceBuffer d_yref(bytes, 0);
     d_yref.upload(y_ref.data());
-    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_yref.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_yref.data(), d_dy.data(), d_dx.data(),
+                                         nullptr),
+              ACTK_SUCCESS)
+        << actk_last_error();
     const actk_softmax_launch backward_launch = expect_path(s, dtype, true);
     if (loops & kForwardLoops) {
         EXPECT_LT(forward_launch.rows_per_pass, work_items(s)) << "forward grid covers every row at once";
@@ -238,12 +250,12 @@ TEST_F(Gpu, SoftmaxEveryDispatchPathAgreesWithTheReference)
 {
     std::mt19937_64 rng(2026);
     const Shape shapes[] = {
-        {257, 1, 1}, {129, 7, 1},                                                                     /* sub-warp groups */
-        {64, 32, 1}, {65, 33, 1}, {33, 100, 1}, {17, 1000, 1}, {9, 1024, 1},                          /* warp per row */
-        {5, 1025, 1}, {3, 5000, 1}, {7, 16384, 1},                                                    /* block per row, row cached */
-        {2, 40000, 1}, {3, 16385, 1},                                                                 /* cluster per row, chunks cached */
-        {1, 300007, 1},                                                                               /* cluster; f64 chunks too big to cache */
-        {3, 7, 5}, {2, 13, 31}, {4, 64, 49}, {1, 3, 1021}, {7, 1, 3},                                 /* inner > 1 */
+        {257, 1, 1},    {129, 7, 1},                                               /* sub-warp groups */
+        {64, 32, 1},    {65, 33, 1},   {33, 100, 1},  {17, 1000, 1}, {9, 1024, 1}, /* warp per row */
+        {5, 1025, 1},   {3, 5000, 1},  {7, 16384, 1},                              /* block per row, row cached */
+        {2, 40000, 1},  {3, 16385, 1},                                             /* cluster per row, chunks cached */
+        {1, 300007, 1}, /* cluster; f64 chunks too big to cache */
+        {3, 7, 5},      {2, 13, 31},   {4, 64, 49},   {1, 3, 1021},  {7, 1, 3}, /* inner > 1 */
     };
     for (actk_dtype dtype : kAllDtypes)
         for (const Shape &s : shapes)
@@ -259,7 +271,8 @@ TEST_F(Gpu, SoftmaxRowsOfFourMillion)
 {
     std::mt19937_64 rng(4);
     for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
-        for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_softmax(kind, dtype, {2, size_t(1) << 22, 1}, rng);
+        for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX})
+            check_softmax(kind, dtype, {2, size_t(1) << 22, 1}, rng);
 }
 
 TEST_F(Gpu, SoftmaxSpecialRowsAndInPlace)
@@ -268,11 +281,13 @@ TEST_F(Gpu, SoftmaxSpecialRowsAndInPlace)
     std::vector<float> x = {0, -inf, 0, 1,   -inf, -inf, -inf, -inf,   1, inf, 0, 0,   NAN, 1, 2, 3}, y(16), want(16);
     DeviceBuffer d(16 * 4, 0);
     d.upload(x.data());
-    ASSERT_EQ(actk_cuda_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, 4, 4, 1, d.data(), d.data(), nullptr), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cuda_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, 4, 4, 1, d.data(), d.data(), nullptr),
+              ACTK_SUCCESS);
     CUDA_OK(cudaDeviceSynchronize());
     d.download(y.data());
     ASSERT_EQ(actk_cpu_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, 4, 4, 1, x.data(), want.data()), ACTK_SUCCESS);
-    for (int k = 0; k < 16; ++k) EXPECT_LE(ulp_distance(ACTK_F32, y[k], want[k]), 4) << k << ": " << y[k] << " vs " << want[k];
+    for (int k = 0; k < 16; ++k)
+        EXPECT_LE(ulp_distance(ACTK_F32, y[k], want[k]), 4) << k << ": " << y[k] << " vs " << want[k];
     for (int k = 4; k < 16; ++k) EXPECT_TRUE(std::isnan(y[k])) << k;
     EXPECT_EQ(y[1], -inf);
 }
@@ -292,7 +307,11 @@ TEST_F(Gpu, SoftmaxSortedTiedAndTinyRowsInEveryPath)
                 const size_t n = s.outer * s.dim * s.inner, bytes = n * actk_dtype_size(dtype);
                 std::vector<double> v(n);
                 std::uniform_real_distribution<double> u(-15, 15), wide(-110, 10);
-                for (double &e : v) e = pattern == 2 ? (double)(rng() % 4) : pattern == 3 ? wide(rng) : pattern == 4 ? 1e5 + u(rng) : u(rng);
+                for (double &e : v)
+                    e = pattern == 2   ? (double)(rng() % 4)
+                        : pattern == 3 ? wide(rng)
+                        : pattern == 4 ? 1e5 + u(rng)
+                                       : u(rng);
                 if (dtype != ACTK_F32 && pattern == 4) continue; /* 1e5 + x is coarse in bf16 */
                 if (pattern < 2) /* sort each (outer, inner) column along dim */
                     for (size_t o = 0; o < s.outer; ++o)
@@ -306,12 +325,16 @@ TEST_F(Gpu, SoftmaxSortedTiedAndTinyRowsInEveryPath)
                 Buffer x(dtype, n), want(dtype, n), got(dtype, n);
                 for (size_t k = 0; k < n; ++k) x.set(k, v[k]);
                 for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
-                    SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " pattern " + std::to_string(pattern) + " kind " + std::to_string(kind) +
-                                 " " + std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
-                    ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, x.data(), want.data()), ACTK_SUCCESS);
+                    SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " pattern " + std::to_string(pattern) +
+                                 " kind " + std::to_string(kind) + " " + std::to_string(s.outer) + "x" +
+                                 std::to_string(s.dim) + "x" + std::to_string(s.inner));
+                    ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, x.data(), want.data()),
+                              ACTK_SUCCESS);
                     DeviceBuffer d_x(bytes, 0), d_y(bytes, 0);
                     d_x.upload(x.data());
-                    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS)
+                    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(),
+                                                        nullptr),
+                              ACTK_SUCCESS)
                         << actk_last_error();
                     CUDA_OK(cudaDeviceSynchronize());
                     d_y.download(got.data());
@@ -339,28 +362,42 @@ TEST_F(Gpu, PreluAgreesAndDslopeIsDeterministic)
                             {3, 7, 5},     {5000, 3, 1},  {100003, 1, 1}, {20000, 2, 100}};
     for (actk_dtype dtype : kAllDtypes) {
         for (const Shape &s : shapes) {
-            SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
+            SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" +
+                         std::to_string(s.dim) + "x" + std::to_string(s.inner));
             const size_t n = s.outer * s.dim * s.inner, elem = actk_dtype_size(dtype);
-            Buffer x(dtype, n), dy(dtype, n), slope(dtype, s.dim), y_ref(dtype, n), dx_ref(dtype, n), ds_ref(dtype, s.dim);
+            Buffer x(dtype, n), dy(dtype, n), slope(dtype, s.dim), y_ref(dtype, n), dx_ref(dtype, n),
+                ds_ref(dtype, s.dim);
             Buffer y_gpu(dtype, n), dx_gpu(dtype, n), ds_gpu(dtype, s.dim), ds_again(dtype, s.dim);
             std::uniform_real_distribution<double> u(-3, 3);
             for (size_t k = 0; k < n; ++k) { x.set(k, u(rng)); dy.set(k, u(rng)); }
             for (size_t c = 0; c < s.dim; ++c) slope.set(c, 0.25 + 0.05 * u(rng));
-            ASSERT_EQ(actk_cpu_prelu_forward(dtype, s.outer, s.dim, s.inner, x.data(), slope.data(), y_ref.data()), ACTK_SUCCESS);
-            ASSERT_EQ(actk_cpu_prelu_backward(dtype, s.outer, s.dim, s.inner, x.data(), slope.data(), dy.data(), dx_ref.data(), ds_ref.data()), ACTK_SUCCESS);
-            DeviceBuffer d_x(n * elem, 0), d_dy(n * elem, 0), d_s(s.dim * elem, 0), d_y(n * elem, 0), d_dx(n * elem, 0), d_ds(s.dim * elem, 0);
+            ASSERT_EQ(actk_cpu_prelu_forward(dtype, s.outer, s.dim, s.inner, x.data(), slope.data(), y_ref.data()),
+                      ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_prelu_backward(dtype, s.outer, s.dim, s.inner, x.data(), slope.data(), dy.data(),
+                                              dx_ref.data(), ds_ref.data()),
+                      ACTK_SUCCESS);
+            DeviceBuffer d_x(n * elem, 0), d_dy(n * elem, 0), d_s(s.dim * elem, 0), d_y(n * elem, 0), d_dx(n * elem, 0),
+                d_ds(s.dim * elem, 0);
             const size_t ws_bytes = actk_cuda_prelu_backward_workspace_size(dtype, s.outer, s.dim, s.inner);
             DeviceBuffer d_ws(ws_bytes, 0);
             d_x.upload(x.data());
             d_dy.upload(dy.data());
             d_s.upload(slope.data());
-            ASSERT_EQ(actk_cuda_prelu_forward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
-            ASSERT_EQ(actk_cuda_prelu_backward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_dy.data(), d_dx.data(), d_ds.data(), d_ws.data(), ws_bytes, nullptr), ACTK_SUCCESS) << actk_last_error();
+            ASSERT_EQ(
+                actk_cuda_prelu_forward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_y.data(), nullptr),
+                ACTK_SUCCESS)
+                << actk_last_error();
+            ASSERT_EQ(actk_cuda_prelu_backward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_dy.data(),
+                                               d_dx.data(), d_ds.data(), d_ws.data(), ws_bytes, nullptr),
+                      ACTK_SUCCESS)
+                << actk_last_error();
             CUDA_OK(cudaDeviceSynchronize());
             d_y.download(y_gpu.data());
             d_dx.download(dx_gpu.data());
             d_ds.download(ds_gpu.data());
-            ASSERT_EQ(actk_cuda_prelu_backward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_dy.data(), d_dx.data(), d_ds.data(), d_ws.data(), ws_bytes, nullptr), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cuda_prelu_backward(dtype, s.outer, s.dim, s.inner, d_x.data(), d_s.data(), d_dy.data(),
+                                               d_dx.data(), d_ds.data(), d_ws.data(), ws_bytes, nullptr),
+                      ACTK_SUCCESS);
             CUDA_OK(cudaDeviceSynchronize());
             d_ds.download(ds_again.data());
             EXPECT_EQ(ds_gpu.bytes, ds_again.bytes) << "dslope must be bitwise deterministic";
@@ -370,33 +407,49 @@ TEST_F(Gpu, PreluAgreesAndDslopeIsDeterministic)
                 ASSERT_LE(ulp_distance(dtype, y_gpu.get(k), y_ref.get(k)), 1) << k;
                 ASSERT_LE(ulp_distance(dtype, dx_gpu.get(k), dx_ref.get(k)), 1) << k;
             }
-            for (size_t c = 0; c < s.dim; ++c) EXPECT_LE(ulp_distance(dtype, ds_gpu.get(c), ds_ref.get(c)), bound) << "channel " << c;
+            for (size_t c = 0; c < s.dim; ++c)
+                EXPECT_LE(ulp_distance(dtype, ds_gpu.get(c), ds_ref.get(c)), bound) << "channel " << c;
         }
     }
     /* too little workspace is refused */
     DeviceBuffer a(4096 * 4, 0), b(4096 * 4, 0), c(4 * 4, 0), d(4096 * 4, 0), e(4 * 4, 0);
-    EXPECT_EQ(actk_cuda_prelu_backward(ACTK_F32, 1024, 4, 1, a.data(), c.data(), b.data(), d.data(), e.data(), nullptr, 0, nullptr), ACTK_ERROR_INVALID_VALUE);
+    EXPECT_EQ(actk_cuda_prelu_backward(ACTK_F32, 1024, 4, 1, a.data(), c.data(), b.data(), d.data(), e.data(), nullptr,
+                                       0, nullptr),
+              ACTK_ERROR_INVALID_VALUE);
     EXPECT_NE(std::strstr(actk_last_error(), "workspace"), nullptr);
 }
 
 TEST_F(Gpu, MaxoutIsExact)
 {
     std::mt19937_64 rng(8);
-    const struct { size_t outer, units, pieces, inner; } shapes[] = {{64, 32, 4, 1}, {8, 16, 3, 49}, {3, 5, 7, 11}, {1000, 1, 2, 1}};
+    const struct {
+        size_t outer, units, pieces, inner;
+    } shapes[] = {{64, 32, 4, 1}, {8, 16, 3, 49}, {3, 5, 7, 11}, {1000, 1, 2, 1}};
     for (actk_dtype dtype : kAllDtypes) {
         for (const auto &s : shapes) {
-            const size_t n_in = s.outer * s.units * s.pieces * s.inner, n_out = s.outer * s.units * s.inner, elem = actk_dtype_size(dtype);
-            Buffer x(dtype, n_in), dy(dtype, n_out), y_ref(dtype, n_out), dx_ref(dtype, n_in), y_gpu(dtype, n_out), dx_gpu(dtype, n_in);
+            const size_t n_in = s.outer * s.units * s.pieces * s.inner, n_out = s.outer * s.units * s.inner,
+                         elem = actk_dtype_size(dtype);
+            Buffer x(dtype, n_in), dy(dtype, n_out), y_ref(dtype, n_out), dx_ref(dtype, n_in), y_gpu(dtype, n_out),
+                dx_gpu(dtype, n_in);
             std::uniform_int_distribution<int> small(-4, 4); /* small integers: many ties */
             for (size_t k = 0; k < n_in; ++k) x.set(k, k % 101 == 5 ? NAN : small(rng));
             for (size_t k = 0; k < n_out; ++k) dy.set(k, small(rng) + 0.5);
-            ASSERT_EQ(actk_cpu_maxout_forward(dtype, s.outer, s.units, s.pieces, s.inner, x.data(), y_ref.data()), ACTK_SUCCESS);
-            ASSERT_EQ(actk_cpu_maxout_backward(dtype, s.outer, s.units, s.pieces, s.inner, x.data(), dy.data(), dx_ref.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_maxout_forward(dtype, s.outer, s.units, s.pieces, s.inner, x.data(), y_ref.data()),
+                      ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_maxout_backward(dtype, s.outer, s.units, s.pieces, s.inner, x.data(), dy.data(),
+                                               dx_ref.data()),
+                      ACTK_SUCCESS);
             DeviceBuffer d_x(n_in * elem, 0), d_dy(n_out * elem, 0), d_y(n_out * elem, 0), d_dx(n_in * elem, 0);
             d_x.upload(x.data());
             d_dy.upload(dy.data());
-            ASSERT_EQ(actk_cuda_maxout_forward(dtype, s.outer, s.units, s.pieces, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
-            ASSERT_EQ(actk_cuda_maxout_backward(dtype, s.outer, s.units, s.pieces, s.inner, d_x.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+            ASSERT_EQ(
+                actk_cuda_maxout_forward(dtype, s.outer, s.units, s.pieces, s.inner, d_x.data(), d_y.data(), nullptr),
+                ACTK_SUCCESS)
+                << actk_last_error();
+            ASSERT_EQ(actk_cuda_maxout_backward(dtype, s.outer, s.units, s.pieces, s.inner, d_x.data(), d_dy.data(),
+                                                d_dx.data(), nullptr),
+                      ACTK_SUCCESS)
+                << actk_last_error();
             CUDA_OK(cudaDeviceSynchronize());
             d_y.download(y_gpu.data());
             d_dx.download(dx_gpu.data());
@@ -425,8 +478,11 @@ TEST_F(Gpu, RreluDrawsTheSameSlopesAsTheCpu)
             DeviceBuffer d_x(n * elem, 0), d_dy(n * elem, 0), d_y(n * elem, 0), d_dx(n * elem, 0);
             d_x.upload(x.data());
             d_dy.upload(dy.data());
-            ASSERT_EQ(actk_cuda_rrelu_forward(p, dtype, n, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
-            ASSERT_EQ(actk_cuda_rrelu_backward(p, dtype, n, d_x.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+            ASSERT_EQ(actk_cuda_rrelu_forward(p, dtype, n, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS)
+                << actk_last_error();
+            ASSERT_EQ(actk_cuda_rrelu_backward(p, dtype, n, d_x.data(), d_dy.data(), d_dx.data(), nullptr),
+                      ACTK_SUCCESS)
+                << actk_last_error();
             CUDA_OK(cudaDeviceSynchronize());
             d_y.download(y_gpu.data());
             d_dx.download(dx_gpu.data());
@@ -487,10 +543,11 @@ void check_strided_replay_bits(actk_softmax_kind kind, Shape s, std::mt19937_64 
 {
     using M = typename actk::MathFor<kDtype>::type;
     const size_t n = s.outer * s.dim * s.inner, bytes = n * actk_dtype_size(kDtype);
-    SCOPED_TRACE(std::string("replay bits ") + (kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(kDtype) + " " +
-                 std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" + std::to_string(s.inner));
-    Buffer x = softmax_inputs(kDtype, n, rng), y_ref(kDtype, n), dy(kDtype, n), want_y(kDtype, n), want_dx(kDtype, n), got_y(kDtype, n),
-           got_dx(kDtype, n);
+    SCOPED_TRACE(std::string("replay bits ") + (kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") +
+                 actk_dtype_name(kDtype) + " " + std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" +
+                 std::to_string(s.inner));
+    Buffer x = softmax_inputs(kDtype, n, rng), y_ref(kDtype, n), dy(kDtype, n), want_y(kDtype, n), want_dx(kDtype, n),
+           got_y(kDtype, n), got_dx(kDtype, n);
     std::uniform_real_distribution<double> g(-1, 1);
     for (size_t k = 0; k < n; ++k) dy.set(k, g(rng));
     ASSERT_EQ(actk_cpu_softmax_forward(kind, kDtype, s.outer, s.dim, s.inner, x.data(), y_ref.data()), ACTK_SUCCESS);
@@ -499,13 +556,20 @@ void check_strided_replay_bits(actk_softmax_kind kind, Shape s, std::mt19937_64 
     d_x.upload(x.data());
     d_yref.upload(y_ref.data());
     d_dy.upload(dy.data());
-    ASSERT_EQ(actk_cuda_softmax_forward(kind, kDtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
-    const unsigned forward_cluster = expect_path(s, kDtype, false).cluster; /* the replay takes the cluster order the launch took */
-    ASSERT_EQ(actk_cuda_softmax_backward(kind, kDtype, s.outer, s.dim, s.inner, d_yref.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS)
+    ASSERT_EQ(actk_cuda_softmax_forward(kind, kDtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr),
+              ACTK_SUCCESS)
+        << actk_last_error();
+    const unsigned forward_cluster =
+        expect_path(s, kDtype, false).cluster; /* the replay takes the cluster order the launch took */
+    ASSERT_EQ(actk_cuda_softmax_backward(kind, kDtype, s.outer, s.dim, s.inner, d_yref.data(), d_dy.data(), d_dx.data(),
+                                         nullptr),
+              ACTK_SUCCESS)
         << actk_last_error();
     const unsigned backward_cluster = expect_path(s, kDtype, true).cluster;
-    strided_forward_replay<M>(kind, kDtype, s.outer, s.dim, s.inner, x, want_y, StridedOrder::kTree, {}, nullptr, forward_cluster);
-    strided_backward_replay<M>(kind, s.outer, s.dim, s.inner, y_ref, dy, want_dx, StridedOrder::kTree, backward_cluster);
+    strided_forward_replay<M>(kind, kDtype, s.outer, s.dim, s.inner, x, want_y, StridedOrder::kTree, {}, nullptr,
+                              forward_cluster);
+    strided_backward_replay<M>(kind, s.outer, s.dim, s.inner, y_ref, dy, want_dx, StridedOrder::kTree,
+                               backward_cluster);
     CUDA_OK(cudaDeviceSynchronize());
     d_y.download(got_y.data());
     d_dx.download(got_dx.data());
@@ -537,7 +601,8 @@ TEST_F(Gpu, SoftmaxStridedIssueShapes)
     }
     check_softmax(ACTK_SOFTMAX, ACTK_F64, {2, 450, 56 * 56}, rng);
     for (size_t inner = 1; inner <= 33; inner += 2)
-        for (actk_dtype dtype : kAllDtypes) check_softmax(inner % 4 == 1 ? ACTK_SOFTMAX : ACTK_LOG_SOFTMAX, dtype, {3, 77, inner}, rng);
+        for (actk_dtype dtype : kAllDtypes)
+            check_softmax(inner % 4 == 1 ? ACTK_SOFTMAX : ACTK_LOG_SOFTMAX, dtype, {3, 77, inner}, rng);
     for (actk_dtype dtype : kAllDtypes) check_softmax(ACTK_SOFTMAX, dtype, {1000, 3, 5}, rng); /* 17 o per block */
     for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX})
         for (const Shape &s : {Shape{2, 300, 7}, Shape{3, 450, 64}, Shape{1, 20000, 3}, Shape{4, 5, 33}}) {
@@ -573,13 +638,17 @@ TEST_F(Gpu, SoftmaxUnderGraphCaptureGivesTheSameBits)
         Buffer x = softmax_inputs(ACTK_F32, n, rng), direct(ACTK_F32, n), replayed(ACTK_F32, n);
         DeviceBuffer d_x(n * 4, 0), d_direct(n * 4, 0), d_graph(n * 4, 0);
         d_x.upload(x.data());
-        ASSERT_EQ(actk_cuda_softmax_forward(ACTK_SOFTMAX, ACTK_F32, s.outer, s.dim, s.inner, d_x.data(), d_direct.data(), stream), ACTK_SUCCESS) << actk_last_error();
+        ASSERT_EQ(actk_cuda_softmax_forward(ACTK_SOFTMAX, ACTK_F32, s.outer, s.dim, s.inner, d_x.data(),
+                                            d_direct.data(), stream),
+                  ACTK_SUCCESS)
+            << actk_last_error();
         const actk_softmax_path direct_path = expect_path(s, ACTK_F32, false).path;
         CUDA_OK(cudaStreamSynchronize(stream));
         cudaGraph_t graph = nullptr;
         cudaGraphExec_t exec = nullptr;
         CUDA_OK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
-        const actk_status captured = actk_cuda_softmax_forward(ACTK_SOFTMAX, ACTK_F32, s.outer, s.dim, s.inner, d_x.data(), d_graph.data(), stream);
+        const actk_status captured = actk_cuda_softmax_forward(ACTK_SOFTMAX, ACTK_F32, s.outer, s.dim, s.inner,
+                                                               d_x.data(), d_graph.data(), stream);
         const actk_softmax_path captured_path = actk_internal_last_softmax_launch().path;
         CUDA_OK(cudaStreamEndCapture(stream, &graph));
         ASSERT_EQ(captured, ACTK_SUCCESS) << actk_last_error();

@@ -49,11 +49,13 @@ void check_in_place(actk_softmax_kind kind, actk_dtype dtype, Shape s, std::mt19
     d_dy.upload(dy.data());
 
     /* forward: separate output, then y == x */
-    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS)
+    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_x.data(), d_y.data(), nullptr),
+              ACTK_SUCCESS)
         << actk_last_error();
     const actk_softmax_path path = actk_internal_last_softmax_launch().path;
     d_work.upload(x.data());
-    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_work.data(), d_work.data(), nullptr), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, s.outer, s.dim, s.inner, d_work.data(), d_work.data(), nullptr),
+              ACTK_SUCCESS);
     EXPECT_EQ(actk_internal_last_softmax_launch().path, path);
     CUDA_OK(cudaDeviceSynchronize());
     const std::vector<unsigned char> y = fetch(d_y);
@@ -61,21 +63,26 @@ void check_in_place(actk_softmax_kind kind, actk_dtype dtype, Shape s, std::mt19
                                     << actk_internal_softmax_path_name(path);
 
     /* backward: separate dx, then dx == dy, then dx == y */
-    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_y.data(), d_dy.data(), d_dx.data(), nullptr),
-              ACTK_SUCCESS)
+    ASSERT_EQ(
+        actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_y.data(), d_dy.data(), d_dx.data(), nullptr),
+        ACTK_SUCCESS)
         << actk_last_error();
     const actk_softmax_path back_path = actk_internal_last_softmax_launch().path;
     d_work.upload(dy.data());
-    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_y.data(), d_work.data(), d_work.data(), nullptr),
+    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_y.data(), d_work.data(), d_work.data(),
+                                         nullptr),
               ACTK_SUCCESS);
     EXPECT_EQ(actk_internal_last_softmax_launch().path, back_path);
     d_work2.upload(y.data());
-    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_work2.data(), d_dy.data(), d_work2.data(), nullptr),
+    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, s.outer, s.dim, s.inner, d_work2.data(), d_dy.data(),
+                                         d_work2.data(), nullptr),
               ACTK_SUCCESS);
     CUDA_OK(cudaDeviceSynchronize());
     const std::vector<unsigned char> dx = fetch(d_dx);
-    EXPECT_TRUE(fetch(d_work) == dx) << "backward dx == dy differs on path " << actk_internal_softmax_path_name(back_path);
-    EXPECT_TRUE(fetch(d_work2) == dx) << "backward dx == y differs on path " << actk_internal_softmax_path_name(back_path);
+    EXPECT_TRUE(fetch(d_work) == dx) << "backward dx == dy differs on path "
+                                     << actk_internal_softmax_path_name(back_path);
+    EXPECT_TRUE(fetch(d_work2) == dx) << "backward dx == y differs on path "
+                                      << actk_internal_softmax_path_name(back_path);
     for (DeviceBuffer *b : {&d_x, &d_y, &d_dy, &d_dx, &d_work, &d_work2}) EXPECT_TRUE(b->guards_intact());
 
     /* the comparison could fail: a separate output is not the input */
@@ -89,7 +96,8 @@ TEST_F(Gpu, SoftmaxShortRowsInPlaceBothDirections)
     std::mt19937_64 rng(77);
     for (actk_dtype dtype : kAllDtypes)
         for (size_t dim : {1u, 2u, 3u, 10u, 16u})
-            for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_in_place(kind, dtype, {50001, dim, 1}, rng);
+            for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX})
+                check_in_place(kind, dtype, {50001, dim, 1}, rng);
 }
 
 /* Strided shapes: a small tile (tiled path), an NCHW-like shape, odd inner

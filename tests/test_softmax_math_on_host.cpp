@@ -60,7 +60,8 @@ template <class M, class C = typename M::T> MaxSum<M> reduce_row(const std::vect
     if (threads == 1) return per_thread[0];
     std::vector<MaxSum<M>> warp_results;
     for (int w = 0; w < threads / 32; ++w)
-        warp_results.push_back(butterfly(std::vector<MaxSum<M>>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32)));
+        warp_results.push_back(
+            butterfly(std::vector<MaxSum<M>>(per_thread.begin() + 32 * w, per_thread.begin() + 32 * w + 32)));
     if (warp_results.size() == 1) return warp_results[0];
     warp_results.resize(32, MaxSum<M>::empty()); /* lanes past the warp count */
     return butterfly(warp_results);
@@ -75,7 +76,8 @@ template <class M, class C = typename M::T> MaxSum<M> reduce_row_any(const std::
     MaxSum<M> total = MaxSum<M>::empty();
     for (size_t r = 0; r < blocks; ++r) {
         const size_t begin = r * chunk, end = std::min(v.size(), begin + chunk);
-        const std::vector<C> part(v.begin() + (std::ptrdiff_t)std::min(begin, v.size()), v.begin() + (std::ptrdiff_t)end);
+        const std::vector<C> part(v.begin() + (std::ptrdiff_t)std::min(begin, v.size()),
+                                  v.begin() + (std::ptrdiff_t)end);
         total = actk::merge(total, reduce_row<M>(part, 512));
     }
     return total;
@@ -88,7 +90,8 @@ template <class M, class C = typename M::T> MaxSum<M> reduce_row_any(const std::
  * a wrong order kept to show the replay tells orders apart). Writes the
  * outputs. */
 template <class M, class C = typename M::T>
-void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vector<C> &out, int lanes = 32, bool ascending = false)
+void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vector<C> &out, int lanes = 32,
+                       bool ascending = false)
 {
     using Acc = typename actk::SoftmaxAcc<M>::type;
     const size_t L = (size_t)lanes;
@@ -120,8 +123,9 @@ void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vec
     const MaxSum<M> s = actk::two_pass_stats<M>(m, lane_rest[0], lane_ties[0]);
     out.resize(v.size());
     for (size_t d = 0; d < v.size(); ++d)
-        out[d] = kind == ACTK_LOG_SOFTMAX ? actk::softmax_value_from_term<true, M>(v[d], e[d], actk::row_scale<true>(s))
-                                          : actk::softmax_value_from_term<false, M>(v[d], e[d], actk::row_scale<false>(s));
+        out[d] = kind == ACTK_LOG_SOFTMAX
+                     ? actk::softmax_value_from_term<true, M>(v[d], e[d], actk::row_scale<true>(s))
+                     : actk::softmax_value_from_term<false, M>(v[d], e[d], actk::row_scale<false>(s));
 }
 
 /* Emulates the kernel for one dtype with its policy M (C = M::T: float for
@@ -149,7 +153,8 @@ void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const
 /* ---- backward: the row sum in each kernel's order ---------------------------- */
 
 /* A butterfly over lanes.size() lanes (a power of two), offsets halving. */
-template <class M> typename actk::SoftmaxAcc<M>::type butterfly_sum(std::vector<typename actk::SoftmaxAcc<M>::type> lanes)
+template <class M>
+typename actk::SoftmaxAcc<M>::type butterfly_sum(std::vector<typename actk::SoftmaxAcc<M>::type> lanes)
 {
     const size_t n = lanes.size();
     for (size_t offset = n / 2; offset > 0; offset /= 2) {
@@ -163,13 +168,16 @@ template <class M> typename actk::SoftmaxAcc<M>::type butterfly_sum(std::vector<
 /* A 512-thread block over [begin, end): per-thread strided sums, a butterfly
  * per warp, then warp 0's butterfly over the 16 warp sums (block_sum). */
 template <class M, bool kLog, class C = typename M::T>
-typename actk::SoftmaxAcc<M>::type block_row_sum(const std::vector<C> &y, const std::vector<C> &dy, size_t begin, size_t end)
+typename actk::SoftmaxAcc<M>::type block_row_sum(const std::vector<C> &y, const std::vector<C> &dy, size_t begin,
+                                                 size_t end)
 {
     using Acc = typename actk::SoftmaxAcc<M>::type;
     std::vector<Acc> threads(512, actk::acc_zero<M>()), warps(32, actk::acc_zero<M>());
     for (size_t t = 0; t < 512; ++t)
-        for (size_t d = begin + t; d < end; d += 512) threads[t] = actk::backward_term<M, kLog>(threads[t], y[d], dy[d]);
-    for (int w = 0; w < 16; ++w) warps[w] = butterfly_sum<M>(std::vector<Acc>(threads.begin() + 32 * w, threads.begin() + 32 * w + 32));
+        for (size_t d = begin + t; d < end; d += 512)
+            threads[t] = actk::backward_term<M, kLog>(threads[t], y[d], dy[d]);
+    for (int w = 0; w < 16; ++w)
+        warps[w] = butterfly_sum<M>(std::vector<Acc>(threads.begin() + 32 * w, threads.begin() + 32 * w + 32));
     return butterfly_sum<M>(warps);
 }
 
@@ -195,7 +203,8 @@ typename actk::SoftmaxAcc<M>::type row_sum(const std::vector<C> &y, const std::v
         for (size_t l = 0; l < width; ++l)
             for (size_t k = 0; k < cols; ++k) {
                 const size_t col = l + width * k;
-                lanes[l] = col < dim ? actk::backward_term<M, kLog>(lanes[l], y[col], dy[col]) : actk::backward_term<M, kLog>(lanes[l], C(0), C(0));
+                lanes[l] = col < dim ? actk::backward_term<M, kLog>(lanes[l], y[col], dy[col])
+                                     : actk::backward_term<M, kLog>(lanes[l], C(0), C(0));
             }
         return butterfly_sum<M>(lanes);
     }
@@ -203,12 +212,14 @@ typename actk::SoftmaxAcc<M>::type row_sum(const std::vector<C> &y, const std::v
     const size_t blocks = (size_t)-threads, chunk = (dim + blocks - 1) / blocks;
     Acc total = actk::acc_zero<M>();
     for (size_t r = 0; r < blocks; ++r)
-        total = actk::acc_add<M>(total, block_row_sum<M, kLog>(y, dy, std::min(dim, r * chunk), std::min(dim, r * chunk + chunk)));
+        total = actk::acc_add<M>(
+            total, block_row_sum<M, kLog>(y, dy, std::min(dim, r * chunk), std::min(dim, r * chunk + chunk)));
     return total;
 }
 
 template <class M, class C = typename M::T>
-void emulate_backward(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &y, const Buffer &dy, Buffer &dx)
+void emulate_backward(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &y, const Buffer &dy,
+                      Buffer &dx)
 {
     for (size_t r = 0; r < rows; ++r) {
         std::vector<C> yv(dim), gv(dim);
@@ -235,8 +246,10 @@ struct Tally {
     void print(const char *what) const
     {
         printf("  %-34s %9zu values: worst %.0Lf ulp, %.4f%% correctly rounded%s", what, checked, worst,
-               checked ? 100.0 * (double)correctly_rounded / (double)checked : 100.0, by_allowance ? " (+ cancelling ones within 4 eps of the terms)" : "");
-        if (worst_absolute > 0) printf(", beyond it at most %.3Lg (2^%.1f) absolute", worst_absolute, std::log2((double)worst_absolute));
+               checked ? 100.0 * (double)correctly_rounded / (double)checked : 100.0,
+               by_allowance ? " (+ cancelling ones within 4 eps of the terms)" : "");
+        if (worst_absolute > 0)
+            printf(", beyond it at most %.3Lg (2^%.1f) absolute", worst_absolute, std::log2((double)worst_absolute));
         printf("\n");
     }
 };
@@ -244,7 +257,13 @@ struct Tally {
 /* The kernel each row length takes (inner = 1): a sub-warp group up to 16,
  * a warp per row, a block per row, or past 16384 a cluster of up to 8
  * blocks (softmax.cu). */
-int kernel_threads(size_t dim) { return dim <= 16 ? kSubwarp + subwarp_lanes(dim) : dim <= 1024 ? 32 : dim <= 16384 ? 512 : -(int)std::min<size_t>(8, (dim + 8191) / 8192); }
+int kernel_threads(size_t dim)
+{
+    return dim <= 16      ? kSubwarp + subwarp_lanes(dim)
+           : dim <= 1024  ? 32
+           : dim <= 16384 ? 512
+                          : -(int)std::min<size_t>(8, (dim + 8191) / 8192);
+}
 
 double forward_bound(actk_dtype dtype) { return dtype == ACTK_F32 ? 4 : 1; }
 
@@ -263,8 +282,9 @@ void check(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer 
         for (size_t k = 0; k < rows * dim; ++k) {
             const long double u = ulp_distance(dtype, got.get(k), want.get(k));
             if (u > forward_bound(dtype) && bad++ == 0)
-                ADD_FAILURE() << actk_dtype_name(dtype) << (kind ? " log" : "") << " softmax threads " << threads << " dim " << dim
-                              << " at " << k << ": " << (double)got.get(k) << " vs " << (double)want.get(k) << " (" << (double)u << " ulp)";
+                ADD_FAILURE() << actk_dtype_name(dtype) << (kind ? " log" : "") << " softmax threads " << threads
+                              << " dim " << dim << " at " << k << ": " << (double)got.get(k) << " vs "
+                              << (double)want.get(k) << " (" << (double)u << " ulp)";
             if (tally) {
                 ++tally->checked;
                 tally->correctly_rounded += u == 0;
@@ -278,7 +298,8 @@ void check(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer 
 
 /* Backward from the oracle's y (as the GPU test does): within the ULP bound,
  * or where dy - sum cancels within 4 eps of the terms (README). */
-void check_backward(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, const Buffer &dy, Tally *tallies)
+void check_backward(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, const Buffer &dy,
+                    Tally *tallies)
 {
     const long double eps = dtype == ACTK_F32 ? 0x1p-24L : dtype == ACTK_F16 ? 0x1p-11L : 0x1p-8L;
     for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
@@ -305,9 +326,9 @@ void check_backward(actk_dtype dtype, int threads, size_t rows, size_t dim, cons
                 const bool within_ulp = u <= forward_bound(dtype);
                 const bool ok = within_ulp || fabsl(got.get(k) - want.get(k)) <= 4 * eps * scale;
                 if (!ok && bad++ == 0)
-                    ADD_FAILURE() << actk_dtype_name(dtype) << (kind ? " log" : "") << " softmax backward threads " << threads << " dim "
-                                  << dim << " at " << k << ": " << (double)got.get(k) << " vs " << (double)want.get(k) << " (" << (double)u
-                                  << " ulp)";
+                    ADD_FAILURE() << actk_dtype_name(dtype) << (kind ? " log" : "") << " softmax backward threads "
+                                  << threads << " dim " << dim << " at " << k << ": " << (double)got.get(k) << " vs "
+                                  << (double)want.get(k) << " (" << (double)u << " ulp)";
                 ++tally.checked;
                 tally.correctly_rounded += u == 0;
                 tally.by_allowance += !within_ulp && ok;
@@ -356,14 +377,17 @@ TEST(SoftmaxMathOnHost, KernelReductionOrdersMeetTheBounds)
         for (size_t dim : {1u, 5u, 32u, 33u, 700u, 1024u, 1025u, 6000u, 16384u, 16385u, 70000u, 300007u}) {
             const size_t rows = dim > 10000 ? 1 : 4;
             if (dim > 100000 && dtype != ACTK_F32) continue; /* keep the run short */
-            for (Pattern p : {Pattern::kUniform, Pattern::kAscending, Pattern::kDescending, Pattern::kTies, Pattern::kWide, Pattern::kOffset}) {
+            for (Pattern p : {Pattern::kUniform, Pattern::kAscending, Pattern::kDescending, Pattern::kTies,
+                              Pattern::kWide, Pattern::kOffset}) {
                 if (dtype != ACTK_F32 && p != Pattern::kUniform && p != Pattern::kAscending) continue;
                 if (dtype != ACTK_F32 && p == Pattern::kOffset) continue; /* 1e5 + x is coarse in f16/bf16 */
-                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " dim " + std::to_string(dim) + " pattern " + std::to_string((int)p));
+                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " dim " + std::to_string(dim) + " pattern " +
+                             std::to_string((int)p));
                 Buffer x(dtype, rows * dim), dy(dtype, rows * dim);
                 fill(x, rows, dim, p, rng);
                 std::uniform_real_distribution<double> g(-1, 1);
-                for (size_t k = 0; k < rows * dim; ++k) dy.set(k, p == Pattern::kTies ? 0.25 : g(rng)); /* constant dy: dy - sum cancels */
+                for (size_t k = 0; k < rows * dim; ++k)
+                    dy.set(k, p == Pattern::kTies ? 0.25 : g(rng)); /* constant dy: dy - sum cancels */
                 for (int threads : {kernel_threads(dim), 1}) {
                     check(dtype, threads, rows, dim, x, forward);
                     check_backward(dtype, threads, rows, dim, x, dy, backward);
@@ -451,8 +475,8 @@ template <class M, class C = typename M::T> MaxSum<M> warp_stats(const std::vect
 /* Rows of z = x * (scale / T) (rounded in float, as the kernels do) through
  * each kernel's order; y and the LSE against actk_cpu_softmax_forward_ex. */
 template <class M>
-void check_options(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x, const std::vector<float> &temperature,
-                   float scale, Tally &y_tally, Tally &lse_tally)
+void check_options(actk_dtype dtype, int threads, size_t rows, size_t dim, const Buffer &x,
+                   const std::vector<float> &temperature, float scale, Tally &y_tally, Tally &lse_tally)
 {
     for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
         actk_softmax_options o = actk_softmax_options_default();
@@ -470,7 +494,8 @@ void check_options(actk_dtype dtype, int threads, size_t rows, size_t dim, const
                 z[d] = (float)x.get(r * dim + d) * f;
                 max = actk::nan_max(max, z[d]);
             }
-            const MaxSum<M> s = two_pass(threads) ? warp_stats<M>(z, two_pass_lanes(threads)) : reduce_row_any<M>(z, threads);
+            const MaxSum<M> s =
+                two_pass(threads) ? warp_stats<M>(z, two_pass_lanes(threads)) : reduce_row_any<M>(z, threads);
             const float got_lse = actk::row_lse(s);
             const long double u_lse = ulp_distance(ACTK_F32, got_lse, lse[r]);
             /* f32: 4 ULP, or 4 eps of the max where max + log(sum) cancels.
@@ -481,7 +506,8 @@ void check_options(actk_dtype dtype, int threads, size_t rows, size_t dim, const
             const bool lse_ok = u_lse <= 4 || fabsl((long double)got_lse - lse[r]) <= allowance;
             if (!(u_lse <= 4) && fabsl((long double)got_lse - lse[r]) > lse_tally.worst_absolute)
                 lse_tally.worst_absolute = fabsl((long double)got_lse - lse[r]);
-            EXPECT_TRUE(lse_ok) << actk_dtype_name(dtype) << " threads " << threads << " dim " << dim << " lse " << got_lse << " vs " << lse[r];
+            EXPECT_TRUE(lse_ok) << actk_dtype_name(dtype) << " threads " << threads << " dim " << dim << " lse "
+                                << got_lse << " vs " << lse[r];
             ++lse_tally.checked;
             lse_tally.correctly_rounded += u_lse == 0;
             lse_tally.by_allowance += u_lse > 4 && lse_ok;
@@ -498,7 +524,8 @@ void check_options(actk_dtype dtype, int threads, size_t rows, size_t dim, const
             for (size_t d = 0; d < dim; ++d) got.set(d, out[d]);
             for (size_t d = 0; d < dim; ++d) {
                 const long double u = ulp_distance(dtype, got.get(d), want.get(r * dim + d));
-                EXPECT_LE((double)u, forward_bound(dtype)) << actk_dtype_name(dtype) << " threads " << threads << " dim " << dim;
+                EXPECT_LE((double)u, forward_bound(dtype))
+                    << actk_dtype_name(dtype) << " threads " << threads << " dim " << dim;
                 ++y_tally.checked;
                 y_tally.correctly_rounded += u == 0;
                 if (u > y_tally.worst && !std::isinf((double)u)) y_tally.worst = u;
@@ -525,9 +552,11 @@ TEST(SoftmaxMathOnHost, ScaledLogitsAndLseInEveryKernelOrder)
                 for (size_t r = 0; r < rows; ++r) temperature[r] = 0.3f + 0.7f * (float)r;
                 for (int threads : {kernel_threads(dim), 1}) {
                     if (dtype == ACTK_F32)
-                        check_options<actk::MathFor<ACTK_F32>::type>(dtype, threads, rows, dim, x, temperature, 0.7f, y_tally, lse_tally);
+                        check_options<actk::MathFor<ACTK_F32>::type>(dtype, threads, rows, dim, x, temperature, 0.7f,
+                                                                     y_tally, lse_tally);
                     else
-                        check_options<actk::MathFor<ACTK_F16>::type>(dtype, threads, rows, dim, x, temperature, 0.7f, y_tally, lse_tally);
+                        check_options<actk::MathFor<ACTK_F16>::type>(dtype, threads, rows, dim, x, temperature, 0.7f,
+                                                                     y_tally, lse_tally);
                 }
             }
         }
@@ -549,9 +578,11 @@ TEST(SoftmaxMathOnHost, SubwarpGroupsMeetTheBounds)
         Tally forward[2], backward[2];
         for (size_t dim = 1; dim <= 17; ++dim) {
             const size_t rows = 64;
-            for (Pattern p : {Pattern::kUniform, Pattern::kAscending, Pattern::kDescending, Pattern::kTies, Pattern::kWide, Pattern::kOffset}) {
+            for (Pattern p : {Pattern::kUniform, Pattern::kAscending, Pattern::kDescending, Pattern::kTies,
+                              Pattern::kWide, Pattern::kOffset}) {
                 if (dtype != ACTK_F32 && p == Pattern::kOffset) continue; /* 1e5 + x is coarse in f16/bf16 */
-                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " dim " + std::to_string(dim) + " pattern " + std::to_string((int)p));
+                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " dim " + std::to_string(dim) + " pattern " +
+                             std::to_string((int)p));
                 Buffer x(dtype, rows * dim), dy(dtype, rows * dim);
                 fill(x, rows, dim, p, rng);
                 std::uniform_real_distribution<double> g(-1, 1);
@@ -590,7 +621,8 @@ template <class M> void compare_orders(size_t dim, size_t rows, std::mt19937_64 
         }
         const MaxSum<M> group = warp_stats<M>(v, lanes);
         const auto group_sum = row_sum<M, false>(y, dy, kSubwarp + lanes);
-        const bool warp_same = same_bits(group, warp_stats<M>(v, 32)) && same_bits(group_sum, row_sum<M, false>(y, dy, 32));
+        const bool warp_same =
+            same_bits(group, warp_stats<M>(v, 32)) && same_bits(group_sum, row_sum<M, false>(y, dy, 32));
         std::vector<C> out_desc, out_asc;
         warp_two_pass_row<M>(ACTK_SOFTMAX, v, out_desc, lanes);
         warp_two_pass_row<M>(ACTK_SOFTMAX, v, out_asc, lanes, true);
@@ -638,7 +670,8 @@ TEST(SoftmaxMathOnHost, SubwarpGroupOrderIsTheWarpOrderOnShortRows)
         compare_orders<actk::MathFor<ACTK_F32>::type>(dim, 2000, rng, f32);
         compare_orders<actk::MathFor<ACTK_F16>::type>(dim, 2000, rng, half);
     }
-    printf("  rows differing from the group order (of 32000): f32 warp %zu, ascending %zu, serial %zu; f16/bf16 policy warp %zu, "
+    printf("  rows differing from the group order (of 32000): f32 warp %zu, ascending %zu, serial %zu; f16/bf16 policy "
+           "warp %zu, "
            "ascending %zu, serial %zu\n",
            f32[0], f32[1], f32[2], half[0], half[1], half[2]);
     EXPECT_EQ(f32[0], 0u);

@@ -36,7 +36,8 @@ bool masked_key(const actk_softmax_options &o, const Attention &a, size_t b, siz
 }
 
 /* The scaled logit as actk.h defines it (f32/f16/bf16: float; f64: double). */
-long double scaled_logit(actk_dtype dtype, long double x, float scale, const float *temperature, size_t row, const long double *mask)
+long double scaled_logit(actk_dtype dtype, long double x, float scale, const float *temperature, size_t row,
+                         const long double *mask)
 {
     if (dtype == ACTK_F64) {
         const double f = temperature ? (double)scale / (double)temperature[row] : (double)scale;
@@ -56,8 +57,8 @@ struct Expected {
 
 /* Softmax / log-softmax of the scaled logits over the unmasked keys, by a
  * naive long double sum after subtracting the max. */
-Expected brute_force(actk_softmax_kind kind, actk_dtype dtype, const Attention &a, const actk_softmax_options &o, const Buffer &x,
-                     const Buffer *mask)
+Expected brute_force(actk_softmax_kind kind, actk_dtype dtype, const Attention &a, const actk_softmax_options &o,
+                     const Buffer &x, const Buffer *mask)
 {
     Expected e;
     e.y.assign(a.rows() * a.k_len, 0);
@@ -75,7 +76,8 @@ Expected brute_force(actk_softmax_kind kind, actk_dtype dtype, const Attention &
                     if (m[k]) continue;
                     long double mv = 0;
                     if (mask) mv = mask->get((b * a.q_len + q) * a.k_len + k);
-                    z[k] = scaled_logit(dtype, x.get(row * a.k_len + k), o.scale, o.temperature, row, mask ? &mv : nullptr);
+                    z[k] = scaled_logit(dtype, x.get(row * a.k_len + k), o.scale, o.temperature, row,
+                                        mask ? &mv : nullptr);
                     nan |= std::isnan((double)z[k]);
                     if (z[k] > max) max = z[k];
                 }
@@ -133,8 +135,8 @@ std::vector<long double> lse_values(const std::vector<unsigned char> &raw, actk_
 
 /* Runs forward_ex and compares y and the LSE with the brute force. Masked
  * x entries hold NaN: reading one would make the row NaN. */
-void check_forward(actk_softmax_kind kind, actk_dtype dtype, const Attention &a, actk_softmax_options o, std::mt19937_64 &rng,
-                   bool additive)
+void check_forward(actk_softmax_kind kind, actk_dtype dtype, const Attention &a, actk_softmax_options o,
+                   std::mt19937_64 &rng, bool additive)
 {
     const size_t n = a.rows() * a.k_len;
     Buffer x(dtype, n), y(dtype, n), mask(dtype, a.batch * a.q_len * a.k_len);
@@ -151,7 +153,8 @@ void check_forward(actk_softmax_kind kind, actk_dtype dtype, const Attention &a,
     std::vector<unsigned char> lse(a.rows() * 8 + 8, 0xA5);
     o.lse = lse.data();
     for (size_t k = 0; k < n; ++k) y.set(k, 12345); /* poison */
-    ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, a.rows(), a.k_len, 1, &o, x.data(), y.data()), ACTK_SUCCESS) << actk_last_error();
+    ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, a.rows(), a.k_len, 1, &o, x.data(), y.data()), ACTK_SUCCESS)
+        << actk_last_error();
     const Expected e = brute_force(kind, dtype, a, o, x, additive ? &mask : nullptr);
     const std::vector<long double> got_lse = lse_values(lse, dtype, a.rows());
     const actk_dtype lse_dtype = dtype == ACTK_F64 ? ACTK_F64 : ACTK_F32;
@@ -175,18 +178,24 @@ TEST(SoftmaxOptions, DefaultsAreThePlainSoftmax)
     for (actk_dtype dtype : kAllDtypes)
         for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
             const size_t outer = 3, dim = 11, inner = 2, n = outer * dim * inner;
-            Buffer x(dtype, n), plain(dtype, n), with_null(dtype, n), with_default(dtype, n), dy(dtype, n), dx0(dtype, n), dx1(dtype, n);
+            Buffer x(dtype, n), plain(dtype, n), with_null(dtype, n), with_default(dtype, n), dy(dtype, n),
+                dx0(dtype, n), dx1(dtype, n);
             for (size_t k = 0; k < n; ++k) {
                 x.set(k, random_value(rng, dtype, 20));
                 dy.set(k, random_value(rng, dtype, 1));
             }
             ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, x.data(), plain.data()), ACTK_SUCCESS);
-            ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, nullptr, x.data(), with_null.data()), ACTK_SUCCESS);
-            ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, &d, x.data(), with_default.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, nullptr, x.data(), with_null.data()),
+                      ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, &d, x.data(), with_default.data()),
+                      ACTK_SUCCESS);
             EXPECT_EQ(std::memcmp(plain.data(), with_null.data(), n * actk_dtype_size(dtype)), 0);
             EXPECT_EQ(std::memcmp(plain.data(), with_default.data(), n * actk_dtype_size(dtype)), 0);
-            ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, plain.data(), dy.data(), dx0.data()), ACTK_SUCCESS);
-            ASSERT_EQ(actk_cpu_softmax_backward_ex(kind, dtype, outer, dim, inner, &d, plain.data(), dy.data(), dx1.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, plain.data(), dy.data(), dx0.data()),
+                      ACTK_SUCCESS);
+            ASSERT_EQ(
+                actk_cpu_softmax_backward_ex(kind, dtype, outer, dim, inner, &d, plain.data(), dy.data(), dx1.data()),
+                ACTK_SUCCESS);
             EXPECT_EQ(std::memcmp(dx0.data(), dx1.data(), n * actk_dtype_size(dtype)), 0);
         }
 }
@@ -211,20 +220,24 @@ TEST(SoftmaxOptions, ScaleAndTemperatureScaleTheLogits)
                 std::vector<double> lse64(rows);
                 std::vector<float> lse32(rows);
                 o.lse = dtype == ACTK_F64 ? (void *)lse64.data() : (void *)lse32.data();
-                ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, &o, x.data(), y.data()), ACTK_SUCCESS);
+                ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, &o, x.data(), y.data()),
+                          ACTK_SUCCESS);
                 for (size_t oi = 0; oi < outer; ++oi)
                     for (size_t i = 0; i < inner; ++i) {
                         const size_t row = oi * inner + i;
                         std::vector<long double> z(dim);
                         long double max = -INFINITY, sum = 0;
                         for (size_t d = 0; d < dim; ++d) {
-                            z[d] = scaled_logit(dtype, x.get((oi * dim + d) * inner + i), o.scale, o.temperature, row, nullptr);
+                            z[d] = scaled_logit(dtype, x.get((oi * dim + d) * inner + i), o.scale, o.temperature, row,
+                                                nullptr);
                             max = std::max(max, z[d]);
                         }
                         for (size_t d = 0; d < dim; ++d) sum += expl(z[d] - max);
                         for (size_t d = 0; d < dim; ++d) {
-                            const long double want = kind == ACTK_SOFTMAX ? expl(z[d] - max) / sum : z[d] - max - logl(sum);
-                            expect_close(dtype, y.get((oi * dim + d) * inner + i), want, 1, "row " + std::to_string(row));
+                            const long double want =
+                                kind == ACTK_SOFTMAX ? expl(z[d] - max) / sum : z[d] - max - logl(sum);
+                            expect_close(dtype, y.get((oi * dim + d) * inner + i), want, 1,
+                                         "row " + std::to_string(row));
                         }
                         const long double lse = max + logl(sum);
                         if (dtype == ACTK_F64)
@@ -248,9 +261,10 @@ TEST(SoftmaxOptions, MasksMatchTheirDefinitions)
                     for (int padding = 0; padding < 2; ++padding)
                         for (int additive = 0; additive < 2; ++additive)
                             for (int safe = 0; safe < 2; ++safe) {
-                                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + (kind ? " log" : "") + " causal " + std::to_string(causal) +
-                                             " padding " + std::to_string(padding) + " additive " + std::to_string(additive) + " safe " +
-                                             std::to_string(safe) + " q " + std::to_string(a.q_len) + " k " + std::to_string(a.k_len));
+                                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + (kind ? " log" : "") + " causal " +
+                                             std::to_string(causal) + " padding " + std::to_string(padding) +
+                                             " additive " + std::to_string(additive) + " safe " + std::to_string(safe) +
+                                             " q " + std::to_string(a.q_len) + " k " + std::to_string(a.k_len));
                                 actk_softmax_options o = actk_softmax_options_default();
                                 o.causal = (actk_attention_mask)causal;
                                 o.q_len = a.q_len;
@@ -258,7 +272,8 @@ TEST(SoftmaxOptions, MasksMatchTheirDefinitions)
                                 o.safe = safe;
                                 o.scale = 0.5f;
                                 std::vector<int> valid(a.batch);
-                                for (size_t b = 0; b < a.batch; ++b) valid[b] = (int)((b * 5 + 2) % (a.k_len + 2)) - 1; /* -1 .. k_len */
+                                for (size_t b = 0; b < a.batch; ++b)
+                                    valid[b] = (int)((b * 5 + 2) % (a.k_len + 2)) - 1; /* -1 .. k_len */
                                 if (padding) o.valid_length = valid.data();
                                 check_forward(kind, dtype, a, o, rng, additive != 0);
                             }
@@ -327,14 +342,18 @@ TEST(SoftmaxOptions, BackwardMatchesFiniteDifferences)
                 x[k] = u(rng);
                 w[k] = u(rng);
             }
-            ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, ACTK_F64, rows, a.k_len, 1, &o, x.data(), y.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, ACTK_F64, rows, a.k_len, 1, &o, x.data(), y.data()),
+                      ACTK_SUCCESS);
             std::vector<double> dy(w);
             for (size_t k = 0; k < n; ++k)
                 if (std::isinf(y[k])) dy[k] = 0; /* masked log-softmax outputs are constant -inf: no loss term */
-            ASSERT_EQ(actk_cpu_softmax_backward_ex(kind, ACTK_F64, rows, a.k_len, 1, &o, y.data(), dy.data(), dx.data()), ACTK_SUCCESS);
+            ASSERT_EQ(
+                actk_cpu_softmax_backward_ex(kind, ACTK_F64, rows, a.k_len, 1, &o, y.data(), dy.data(), dx.data()),
+                ACTK_SUCCESS);
             auto loss = [&](const std::vector<double> &xs) {
                 std::vector<double> ys(n);
-                EXPECT_EQ(actk_cpu_softmax_forward_ex(kind, ACTK_F64, rows, a.k_len, 1, &o, xs.data(), ys.data()), ACTK_SUCCESS);
+                EXPECT_EQ(actk_cpu_softmax_forward_ex(kind, ACTK_F64, rows, a.k_len, 1, &o, xs.data(), ys.data()),
+                          ACTK_SUCCESS);
                 long double l = 0;
                 for (size_t k = 0; k < n; ++k)
                     if (std::isfinite(ys[k])) l += (long double)dy[k] * ys[k];
@@ -377,12 +396,15 @@ TEST(SoftmaxOptions, BackwardFormulaMasksAndSafeRows)
                         const size_t idx = r * a.k_len + k;
                         const bool m = masked_key(o, a, r / a.q_len, r % a.q_len, k);
                         const long double p = 0.1L + 0.05L * (long double)k;
-                        y.set(idx, m ? (long double)NAN : (r == 1 ? (kind == ACTK_SOFTMAX ? 0.0L : -(long double)INFINITY)
-                                                                  : (kind == ACTK_SOFTMAX ? p : logl(p))));
+                        y.set(idx, m ? (long double)NAN
+                                     : (r == 1 ? (kind == ACTK_SOFTMAX ? 0.0L : -(long double)INFINITY)
+                                               : (kind == ACTK_SOFTMAX ? p : logl(p))));
                         dy.set(idx, m ? (long double)NAN : (long double)u(rng));
                         dx.set(idx, 99);
                     }
-                ASSERT_EQ(actk_cpu_softmax_backward_ex(kind, dtype, rows, a.k_len, 1, &o, y.data(), dy.data(), dx.data()), ACTK_SUCCESS);
+                ASSERT_EQ(
+                    actk_cpu_softmax_backward_ex(kind, dtype, rows, a.k_len, 1, &o, y.data(), dy.data(), dx.data()),
+                    ACTK_SUCCESS);
                 for (size_t r = 0; r < rows; ++r) {
                     long double sum = 0;
                     bool live = false;
@@ -396,8 +418,10 @@ TEST(SoftmaxOptions, BackwardFormulaMasksAndSafeRows)
                         const size_t idx = r * a.k_len + k;
                         long double want = 0;
                         if (!masked_key(o, a, r / a.q_len, r % a.q_len, k) && !(safe && !live))
-                            want = 2.0L * (kind == ACTK_SOFTMAX ? y.get(idx) * (dy.get(idx) - sum) : dy.get(idx) - expl(y.get(idx)) * sum);
-                        expect_close(dtype, dx.get(idx), want, 1, "dx row " + std::to_string(r) + " key " + std::to_string(k));
+                            want = 2.0L * (kind == ACTK_SOFTMAX ? y.get(idx) * (dy.get(idx) - sum)
+                                                                : dy.get(idx) - expl(y.get(idx)) * sum);
+                        expect_close(dtype, dx.get(idx), want, 1,
+                                     "dx row " + std::to_string(r) + " key " + std::to_string(k));
                     }
                 }
             }
@@ -415,7 +439,8 @@ TEST(SoftmaxOptions, UnusedFieldsAreIgnored)
     causal.causal = ACTK_ATTN_MASK_CAUSAL;
     causal.q_len = 2;
     causal.heads = (size_t)1 << (sizeof(size_t) * 8 - 1); /* q_len * heads wraps to 0 */
-    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &causal, x.data(), y.data()), ACTK_SUCCESS)
+    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &causal, x.data(), y.data()),
+              ACTK_SUCCESS)
         << actk_last_error();
     EXPECT_EQ(y[0], 1.0f); /* query 0 sees key 0 only */
     EXPECT_EQ(y[1], 0.0f);
@@ -423,17 +448,23 @@ TEST(SoftmaxOptions, UnusedFieldsAreIgnored)
     loose.q_len = 5; /* does not divide outer, but no mask uses it */
     loose.heads = 3;
     loose.scale = 2.0f;
-    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &loose, x.data(), y.data()), ACTK_SUCCESS)
+    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &loose, x.data(), y.data()),
+              ACTK_SUCCESS)
         << actk_last_error();
     loose.q_len = 0;
     loose.heads = 0;
-    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &loose, x.data(), y_plain.data()), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cpu_softmax_forward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &loose, x.data(), y_plain.data()),
+              ACTK_SUCCESS);
     EXPECT_EQ(std::memcmp(y.data(), y_plain.data(), n * sizeof(float)), 0);
     actk_softmax_options backward = actk_softmax_options_default();
-    backward.additive_mask = reinterpret_cast<const void *>(uintptr_t(1)); /* misaligned and bogus: ignored by the backward */
+    backward.additive_mask =
+        reinterpret_cast<const void *>(uintptr_t(1)); /* misaligned and bogus: ignored by the backward */
     backward.lse = reinterpret_cast<void *>(uintptr_t(3));
-    ASSERT_EQ(actk_cpu_softmax_backward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &backward, y.data(), dy.data(), dx.data()), ACTK_SUCCESS)
+    ASSERT_EQ(
+        actk_cpu_softmax_backward_ex(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, &backward, y.data(), dy.data(), dx.data()),
+        ACTK_SUCCESS)
         << actk_last_error();
-    ASSERT_EQ(actk_cpu_softmax_backward(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, y.data(), dy.data(), dx_plain.data()), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cpu_softmax_backward(ACTK_SOFTMAX, ACTK_F32, outer, dim, 1, y.data(), dy.data(), dx_plain.data()),
+              ACTK_SUCCESS);
     EXPECT_EQ(std::memcmp(dx.data(), dx_plain.data(), n * sizeof(float)), 0);
 }

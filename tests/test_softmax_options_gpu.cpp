@@ -90,11 +90,13 @@ std::set<actk_softmax_path> paths_seen;
 
 void check_case(actk_softmax_kind kind, actk_dtype dtype, const Case &c, const Combo &combo, std::mt19937_64 &rng)
 {
-    const size_t n = c.outer * c.dim * c.inner, rows = c.outer * c.inner, elem = actk_dtype_size(dtype), bytes = n * elem;
+    const size_t n = c.outer * c.dim * c.inner, rows = c.outer * c.inner, elem = actk_dtype_size(dtype),
+                 bytes = n * elem;
     const bool f64 = dtype == ACTK_F64;
     const size_t lse_elem = f64 ? 8 : 4;
-    SCOPED_TRACE(std::string(kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(dtype) + " " + std::to_string(c.outer) +
-                 "x" + std::to_string(c.dim) + "x" + std::to_string(c.inner) + " " + combo.name);
+    SCOPED_TRACE(std::string(kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(dtype) + " " +
+                 std::to_string(c.outer) + "x" + std::to_string(c.dim) + "x" + std::to_string(c.inner) + " " +
+                 combo.name);
     const size_t batch = c.inner == 1 ? c.outer / (c.q_len * c.heads) : 0;
     OptionData data(dtype, batch * c.q_len * c.dim + 1);
     actk_softmax_options o = actk_softmax_options_default(), d_o;
@@ -134,7 +136,9 @@ void check_case(actk_softmax_kind kind, actk_dtype dtype, const Case &c, const C
             }
     std::vector<unsigned char> lse_ref(rows * lse_elem), lse_gpu(rows * lse_elem);
     if (combo.lse) o.lse = lse_ref.data();
-    ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, c.outer, c.dim, c.inner, &o, x.data(), y_ref.data()), ACTK_SUCCESS) << actk_last_error();
+    ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, c.outer, c.dim, c.inner, &o, x.data(), y_ref.data()),
+              ACTK_SUCCESS)
+        << actk_last_error();
     /* the backward from the reference y, NaN in y and dy at masked keys */
     Buffer y_in(y_ref);
     for (size_t k = 0; k < n; ++k)
@@ -142,11 +146,14 @@ void check_case(actk_softmax_kind kind, actk_dtype dtype, const Case &c, const C
             y_in.set(k, NAN);
             dy.set(k, NAN);
         }
-    ASSERT_EQ(actk_cpu_softmax_backward_ex(kind, dtype, c.outer, c.dim, c.inner, &o, y_in.data(), dy.data(), dx_ref.data()), ACTK_SUCCESS);
+    ASSERT_EQ(
+        actk_cpu_softmax_backward_ex(kind, dtype, c.outer, c.dim, c.inner, &o, y_in.data(), dy.data(), dx_ref.data()),
+        ACTK_SUCCESS);
 
-    DeviceBuffer d_x(bytes, 0), d_y(bytes, 0), d_yin(bytes, 0), d_dy(bytes, 0), d_dx(bytes, 0), d_lse(rows * lse_elem, 0),
-        d_t(rows * 4, 0), d_valid((batch + 1) * 4, 0), d_mask(data.mask.size() * elem, 0);
-    ASSERT_TRUE(d_x.base && d_y.base && d_yin.base && d_dy.base && d_dx.base && d_lse.base && d_t.base && d_valid.base && d_mask.base);
+    DeviceBuffer d_x(bytes, 0), d_y(bytes, 0), d_yin(bytes, 0), d_dy(bytes, 0), d_dx(bytes, 0),
+        d_lse(rows * lse_elem, 0), d_t(rows * 4, 0), d_valid((batch + 1) * 4, 0), d_mask(data.mask.size() * elem, 0);
+    ASSERT_TRUE(d_x.base && d_y.base && d_yin.base && d_dy.base && d_dx.base && d_lse.base && d_t.base &&
+                d_valid.base && d_mask.base);
     d_x.upload(x.data());
     d_yin.upload(y_in.data());
     d_dy.upload(dy.data());
@@ -160,17 +167,22 @@ void check_case(actk_softmax_kind kind, actk_dtype dtype, const Case &c, const C
     if (o.additive_mask) d_o.additive_mask = d_mask.data();
 
     /* the plain call's path for this shape, then the options call's */
-    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, c.outer, c.dim, c.inner, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, c.outer, c.dim, c.inner, d_x.data(), d_y.data(), nullptr),
+              ACTK_SUCCESS);
     const actk_softmax_path plain_forward = actk_internal_last_softmax_launch().path;
     d_y.poison_all();
-    ASSERT_EQ(actk_cuda_softmax_forward_ex(kind, dtype, c.outer, c.dim, c.inner, &d_o, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS)
+    ASSERT_EQ(actk_cuda_softmax_forward_ex(kind, dtype, c.outer, c.dim, c.inner, &d_o, d_x.data(), d_y.data(), nullptr),
+              ACTK_SUCCESS)
         << actk_last_error();
     const actk_softmax_path forward_path = actk_internal_last_softmax_launch().path;
     EXPECT_EQ(forward_path, plain_forward) << actk_internal_softmax_path_name(forward_path);
-    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, c.outer, c.dim, c.inner, d_yin.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, c.outer, c.dim, c.inner, d_yin.data(), d_dy.data(), d_dx.data(),
+                                         nullptr),
+              ACTK_SUCCESS);
     const actk_softmax_path plain_backward = actk_internal_last_softmax_launch().path;
     d_dx.poison_all();
-    ASSERT_EQ(actk_cuda_softmax_backward_ex(kind, dtype, c.outer, c.dim, c.inner, &d_o, d_yin.data(), d_dy.data(), d_dx.data(), nullptr),
+    ASSERT_EQ(actk_cuda_softmax_backward_ex(kind, dtype, c.outer, c.dim, c.inner, &d_o, d_yin.data(), d_dy.data(),
+                                            d_dx.data(), nullptr),
               ACTK_SUCCESS)
         << actk_last_error();
     const actk_softmax_path backward_path = actk_internal_last_softmax_launch().path;
@@ -195,9 +207,11 @@ void check_case(actk_softmax_kind kind, actk_dtype dtype, const Case &c, const C
     for (size_t oi = 0; oi < c.outer; ++oi)
         for (size_t i = 0; i < c.inner; ++i) {
             const size_t row = oi * c.inner + i;
-            const long double factor = f64 ? (long double)((double)o.scale / (o.temperature ? (double)o.temperature[row] : 1.0))
-                                           : (long double)(o.temperature ? o.scale / o.temperature[row] : o.scale);
-            const long double lse_want = load(lse_dtype, lse_ref.data(), row), lse_got = load(lse_dtype, lse_gpu.data(), row);
+            const long double factor =
+                f64 ? (long double)((double)o.scale / (o.temperature ? (double)o.temperature[row] : 1.0))
+                    : (long double)(o.temperature ? o.scale / o.temperature[row] : o.scale);
+            const long double lse_want = load(lse_dtype, lse_ref.data(), row),
+                              lse_got = load(lse_dtype, lse_gpu.data(), row);
             long double max_y = -INFINITY, terms = 0;
             for (size_t d = 0; d < c.dim; ++d) {
                 const size_t k = (oi * c.dim + d) * c.inner + i;
@@ -212,17 +226,21 @@ void check_case(actk_softmax_kind kind, actk_dtype dtype, const Case &c, const C
                                 fabsl(lse_got - lse_want) <= 4 * eps_of(lse_dtype) * fabsl(max_z) ||
                                 ((dtype == ACTK_F16 || dtype == ACTK_BF16) && fabsl(lse_got - lse_want) <= 0x1p-12L);
             if (!lse_ok && bad_lse++ == 0)
-                first += " lse row " + std::to_string(row) + ": " + std::to_string((double)lse_got) + " vs " + std::to_string((double)lse_want);
+                first += " lse row " + std::to_string(row) + ": " + std::to_string((double)lse_got) + " vs " +
+                         std::to_string((double)lse_want);
             for (size_t d = 0; d < c.dim; ++d) {
                 const size_t k = (oi * c.dim + d) * c.inner + i;
                 if (ulp_distance(dtype, y_gpu.get(k), y_ref.get(k)) > bound_of(dtype) && bad_y++ == 0)
-                    first += " y at " + std::to_string(k) + ": " + std::to_string((double)y_gpu.get(k)) + " vs " + std::to_string((double)y_ref.get(k));
+                    first += " y at " + std::to_string(k) + ": " + std::to_string((double)y_gpu.get(k)) + " vs " +
+                             std::to_string((double)y_ref.get(k));
                 const long double yv = y_in.get(k), gv = dy.get(k);
-                const long double scale = factor * (kind == ACTK_SOFTMAX ? fabsl(yv) * (fabsl(gv) + terms) : fabsl(gv) + expl(yv) * terms);
+                const long double scale =
+                    factor * (kind == ACTK_SOFTMAX ? fabsl(yv) * (fabsl(gv) + terms) : fabsl(gv) + expl(yv) * terms);
                 const bool ok = ulp_distance(dtype, dx_gpu.get(k), dx_ref.get(k)) <= bound_of(dtype) ||
                                 fabsl(dx_gpu.get(k) - dx_ref.get(k)) <= 4 * eps_of(dtype) * scale;
                 if (!ok && bad_dx++ == 0)
-                    first += " dx at " + std::to_string(k) + ": " + std::to_string((double)dx_gpu.get(k)) + " vs " + std::to_string((double)dx_ref.get(k));
+                    first += " dx at " + std::to_string(k) + ": " + std::to_string((double)dx_gpu.get(k)) + " vs " +
+                             std::to_string((double)dx_ref.get(k));
             }
         }
     EXPECT_EQ(bad_y, 0u) << first;
@@ -231,19 +249,22 @@ void check_case(actk_softmax_kind kind, actk_dtype dtype, const Case &c, const C
 }
 
 const Case kCases[] = {
-    {40, 1, 1, 2, 10},      /* sub-warp (a lane per row), rows of one (bottom-right causal with q_len > k_len: fully masked rows) */
-    {42, 2, 1, 3, 7},       /* sub-warp, one lane holding the row's two values */
-    {48, 10, 1, 2, 12},     /* sub-warp, 16 lanes per row (2 rows per warp); causal rows of 1..10 live keys */
-    {36, 4, 1, 3, 3},       /* sub-warp, 4 lanes per row (8 rows per warp; the last warp's groups partly past the end) */
-    {64, 33, 1, 4, 8},      /* warp */
-    {9, 1024, 1, 3, 3},     /* warp, the longest warp row */
-    {5, 5000, 1, 1, 5},     /* block (clusters hidden) or cluster (few rows) */
-    {2, 40000, 1, 1, 2},    /* cluster, chunks cached; block cached without clusters */
-    {1, 300007, 1, 1, 1},   /* cluster; f64 chunks (and the backward's) beyond shared memory; block uncached without clusters */
-    {3, 7, 5, 0, 0},        /* strided, tiled */
-    {4, 64, 49, 0, 0},      /* strided, tiled */
-    {2, 300, 3, 0, 0},      /* strided (inner < 32: lanes over (d, i)) */
-    {1, 40000, 3, 0, 0},    /* strided, one tile group: a cluster (sm_90+); else the tile beyond shared memory: read twice */
+    {40, 1, 1, 2,
+     10}, /* sub-warp (a lane per row), rows of one (bottom-right causal with q_len > k_len: fully masked rows) */
+    {42, 2, 1, 3, 7},    /* sub-warp, one lane holding the row's two values */
+    {48, 10, 1, 2, 12},  /* sub-warp, 16 lanes per row (2 rows per warp); causal rows of 1..10 live keys */
+    {36, 4, 1, 3, 3},    /* sub-warp, 4 lanes per row (8 rows per warp; the last warp's groups partly past the end) */
+    {64, 33, 1, 4, 8},   /* warp */
+    {9, 1024, 1, 3, 3},  /* warp, the longest warp row */
+    {5, 5000, 1, 1, 5},  /* block (clusters hidden) or cluster (few rows) */
+    {2, 40000, 1, 1, 2}, /* cluster, chunks cached; block cached without clusters */
+    {1, 300007, 1, 1,
+     1}, /* cluster; f64 chunks (and the backward's) beyond shared memory; block uncached without clusters */
+    {3, 7, 5, 0, 0},   /* strided, tiled */
+    {4, 64, 49, 0, 0}, /* strided, tiled */
+    {2, 300, 3, 0, 0}, /* strided (inner < 32: lanes over (d, i)) */
+    {1, 40000, 3, 0,
+     0}, /* strided, one tile group: a cluster (sm_90+); else the tile beyond shared memory: read twice */
 };
 
 } // namespace
@@ -259,7 +280,8 @@ TEST_F(Gpu, SoftmaxOptionsOnEveryPathAgreeWithTheReference)
                 for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX})
                     for (int k = 0; k < kComboCount; ++k) {
                         if (kCombos[k].masks() && c.inner != 1) continue;
-                        if (c.dim > 100000 && (kind == ACTK_LOG_SOFTMAX || k % 3)) continue; /* keep the reference's time short */
+                        if (c.dim > 100000 && (kind == ACTK_LOG_SOFTMAX || k % 3))
+                            continue; /* keep the reference's time short */
                         check_case(kind, dtype, c, kCombos[k], rng);
                     }
         actk_internal_softmax_disable_clusters(0);
@@ -268,14 +290,16 @@ TEST_F(Gpu, SoftmaxOptionsOnEveryPathAgreeWithTheReference)
     cudaGetDevice(&device);
     cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
     cudaDeviceGetAttribute(&clusters, cudaDevAttrClusterLaunch, device);
-    std::vector<actk_softmax_path> want = {ACTK_SOFTMAX_PATH_SUBWARP, ACTK_SOFTMAX_PATH_WARP, ACTK_SOFTMAX_PATH_BLOCK_CACHED, ACTK_SOFTMAX_PATH_BLOCK,
+    std::vector<actk_softmax_path> want = {ACTK_SOFTMAX_PATH_SUBWARP,       ACTK_SOFTMAX_PATH_WARP,
+                                           ACTK_SOFTMAX_PATH_BLOCK_CACHED,  ACTK_SOFTMAX_PATH_BLOCK,
                                            ACTK_SOFTMAX_PATH_STRIDED_TILED, ACTK_SOFTMAX_PATH_STRIDED};
     if (major >= 9 && clusters) {
         want.push_back(ACTK_SOFTMAX_PATH_CLUSTER_CACHED);
         want.push_back(ACTK_SOFTMAX_PATH_CLUSTER);
         want.push_back(ACTK_SOFTMAX_PATH_STRIDED_CLUSTER); /* {1, 40000, 3}: one tile group */
     }
-    for (actk_softmax_path p : want) EXPECT_TRUE(paths_seen.count(p)) << "never ran " << actk_internal_softmax_path_name(p);
+    for (actk_softmax_path p : want)
+        EXPECT_TRUE(paths_seen.count(p)) << "never ran " << actk_internal_softmax_path_name(p);
 }
 
 /* Many more rows than the persistent grids hold, so each warp, block and
@@ -314,8 +338,11 @@ TEST_F(Gpu, SoftmaxDefaultOptionsGiveThePlainBits)
         DeviceBuffer d_x(bytes, 0), d_a(bytes, 0), d_b(bytes, 0);
         ASSERT_TRUE(d_x.base && d_a.base && d_b.base);
         d_x.upload(x.data());
-        ASSERT_EQ(actk_cuda_softmax_forward(ACTK_LOG_SOFTMAX, dtype, outer, dim, 1, d_x.data(), d_a.data(), nullptr), ACTK_SUCCESS);
-        ASSERT_EQ(actk_cuda_softmax_forward_ex(ACTK_LOG_SOFTMAX, dtype, outer, dim, 1, &d, d_x.data(), d_b.data(), nullptr), ACTK_SUCCESS);
+        ASSERT_EQ(actk_cuda_softmax_forward(ACTK_LOG_SOFTMAX, dtype, outer, dim, 1, d_x.data(), d_a.data(), nullptr),
+                  ACTK_SUCCESS);
+        ASSERT_EQ(
+            actk_cuda_softmax_forward_ex(ACTK_LOG_SOFTMAX, dtype, outer, dim, 1, &d, d_x.data(), d_b.data(), nullptr),
+            ACTK_SUCCESS);
         CUDA_OK(cudaDeviceSynchronize());
         d_a.download(a.data());
         d_b.download(b.data());

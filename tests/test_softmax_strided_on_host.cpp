@@ -40,15 +40,18 @@ void fill(Buffer &x, size_t outer, size_t dim, size_t inner, Pattern p, std::mt1
     for (size_t o = 0; o < outer; ++o)
         for (size_t i = 0; i < inner; ++i) {
             for (double &e : v)
-                e = p == Pattern::kTies ? (double)(rng() % 4) : p == Pattern::kWide ? wide(rng) : p == Pattern::kOffset ? 1e5 + u(rng) : u(rng);
+                e = p == Pattern::kTies     ? (double)(rng() % 4)
+                    : p == Pattern::kWide   ? wide(rng)
+                    : p == Pattern::kOffset ? 1e5 + u(rng)
+                                            : u(rng);
             if (p == Pattern::kAscending) std::sort(v.begin(), v.end());
             for (size_t d = 0; d < dim; ++d) x.set((o * dim + d) * inner + i, v[d]);
         }
 }
 
 /* Elements beyond the forward bound (replay vs reference); prints the first. */
-size_t forward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner, const Buffer &x, bool plain_float,
-                      StridedOrder order, long double *worst = nullptr, unsigned cluster = 1)
+size_t forward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner, const Buffer &x,
+                      bool plain_float, StridedOrder order, long double *worst = nullptr, unsigned cluster = 1)
 {
     const size_t n = outer * dim * inner;
     Buffer got(dtype, n), want(dtype, n);
@@ -66,14 +69,15 @@ size_t forward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, si
     return bad;
 }
 
-size_t backward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner, const Buffer &x, const Buffer &dy,
-                       unsigned cluster = 1)
+size_t backward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, size_t dim, size_t inner,
+                       const Buffer &x, const Buffer &dy, unsigned cluster = 1)
 {
     const size_t n = outer * dim * inner;
     const long double eps = dtype == ACTK_F32 ? 0x1p-24L : dtype == ACTK_F16 ? 0x1p-11L : 0x1p-8L;
     Buffer y(dtype, n), got(dtype, n), want(dtype, n);
     EXPECT_EQ(actk_cpu_softmax_forward(kind, dtype, outer, dim, inner, x.data(), y.data()), ACTK_SUCCESS);
-    EXPECT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, y.data(), dy.data(), want.data()), ACTK_SUCCESS);
+    EXPECT_EQ(actk_cpu_softmax_backward(kind, dtype, outer, dim, inner, y.data(), dy.data(), want.data()),
+              ACTK_SUCCESS);
     if (dtype == ACTK_F32)
         strided_backward_replay<F32>(kind, outer, dim, inner, y, dy, got, StridedOrder::kTree, cluster);
     else
@@ -88,7 +92,8 @@ size_t backward_misses(actk_softmax_kind kind, actk_dtype dtype, size_t outer, s
             }
             for (size_t d = 0; d < dim; ++d) {
                 const size_t k = (o * dim + d) * inner + i;
-                const long double scale = kind == ACTK_SOFTMAX ? fabsl(y.get(k)) * (fabsl(dy.get(k)) + terms) : fabsl(dy.get(k)) + expl(y.get(k)) * terms;
+                const long double scale = kind == ACTK_SOFTMAX ? fabsl(y.get(k)) * (fabsl(dy.get(k)) + terms)
+                                                               : fabsl(dy.get(k)) + expl(y.get(k)) * terms;
                 const bool ok = ulp_distance(dtype, got.get(k), want.get(k)) <= forward_bound(dtype) ||
                                 fabsl(got.get(k) - want.get(k)) <= 4 * eps * scale;
                 bad += !ok;
@@ -133,10 +138,12 @@ TEST(SoftmaxStridedOnHost, PlanShapes)
     no_clusters.cluster_launch = 0;
     EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 20000, 3), 20000, kH100), 8u);
     EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 20000, 3), 20000, no_clusters), 1u);
-    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 300, 3), 300, kH100), 1u);         /* 300 / (85 x 16) < 2 */
-    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 1000, 64), 1000, kH100), 7u);     /* 4 blocks: 1000 / 128 */
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 300, 3), 300, kH100), 1u); /* 300 / (85 x 16) < 2 */
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(2, 1000, 64), 1000, kH100),
+              7u); /* 4 blocks: 1000 / 128 */
     EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(8, 256, 3136), 256, kH100), 1u);     /* 784 blocks */
-    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(40, 20000, 33), 20000, kH100), 2u);  /* 80 blocks: 2 fill 132 SMs */
+    EXPECT_EQ(actk::strided_cluster_blocks(actk::strided_plan(40, 20000, 33), 20000, kH100),
+              2u); /* 80 blocks: 2 fill 132 SMs */
     for (size_t inner : {2u, 3u, 5u, 7u, 9u, 17u, 31u, 32u, 33u, 64u, 3136u})
         for (size_t dim : {1u, 2u, 5u, 64u, 300u, 20000u}) {
             const actk::StridedPlan p = actk::strided_plan(3, dim, inner);
@@ -160,21 +167,28 @@ TEST(SoftmaxStridedOnHost, KernelOrderMeetsTheBounds)
     for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16}) {
         long double worst = 0;
         for (const StridedShape &s : shapes)
-            for (Pattern p : {Pattern::kUniform, Pattern::kAscending, Pattern::kTies, Pattern::kWide, Pattern::kOffset}) {
+            for (Pattern p :
+                 {Pattern::kUniform, Pattern::kAscending, Pattern::kTies, Pattern::kWide, Pattern::kOffset}) {
                 if (dtype != ACTK_F32 && (p == Pattern::kOffset || p == Pattern::kWide)) continue;
-                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" + std::to_string(s.dim) + "x" +
-                             std::to_string(s.inner) + " pattern " + std::to_string((int)p));
+                SCOPED_TRACE(std::string(actk_dtype_name(dtype)) + " " + std::to_string(s.outer) + "x" +
+                             std::to_string(s.dim) + "x" + std::to_string(s.inner) + " pattern " +
+                             std::to_string((int)p));
                 const size_t n = s.outer * s.dim * s.inner;
                 Buffer x(dtype, n), dy(dtype, n);
                 fill(x, s.outer, s.dim, s.inner, p, rng);
                 std::uniform_real_distribution<double> g(-1, 1);
                 for (size_t k = 0; k < n; ++k) dy.set(k, p == Pattern::kTies ? 0.25 : g(rng));
                 /* the plain order, and the cluster order the few-tiles shapes take on an H100 (132 SMs) */
-                const unsigned cluster = actk::strided_cluster_blocks(actk::strided_plan(s.outer, s.dim, s.inner), s.dim, kH100);
+                const unsigned cluster =
+                    actk::strided_cluster_blocks(actk::strided_plan(s.outer, s.dim, s.inner), s.dim, kH100);
                 for (unsigned k : {1u, cluster}) {
                     for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) {
-                        EXPECT_EQ(forward_misses(kind, dtype, s.outer, s.dim, s.inner, x, false, StridedOrder::kTree, &worst, k), 0u) << "cluster " << k;
-                        EXPECT_EQ(backward_misses(kind, dtype, s.outer, s.dim, s.inner, x, dy, k), 0u) << "cluster " << k;
+                        EXPECT_EQ(forward_misses(kind, dtype, s.outer, s.dim, s.inner, x, false, StridedOrder::kTree,
+                                                 &worst, k),
+                                  0u)
+                            << "cluster " << k;
+                        EXPECT_EQ(backward_misses(kind, dtype, s.outer, s.dim, s.inner, x, dy, k), 0u)
+                            << "cluster " << k;
                     }
                     if (cluster == 1) break;
                 }
@@ -194,7 +208,8 @@ TEST(SoftmaxStridedOnHost, PlainFloatAndOtherOrdersAreNoticed)
     Buffer x(ACTK_F32, outer * dim * inner);
     fill(x, outer, dim, inner, Pattern::kAscending, rng);
     EXPECT_EQ(forward_misses(ACTK_SOFTMAX, ACTK_F32, outer, dim, inner, x, false, StridedOrder::kTree), 0u);
-    EXPECT_GT(forward_misses(ACTK_SOFTMAX, ACTK_F32, outer, dim, inner, x, true, StridedOrder::kTree), 0u) << "plain float sum within 4 ULP";
+    EXPECT_GT(forward_misses(ACTK_SOFTMAX, ACTK_F32, outer, dim, inner, x, true, StridedOrder::kTree), 0u)
+        << "plain float sum within 4 ULP";
 
     /* bits: the column's sum in the tree vs a left-to-right merge vs one
      * serial thread. The outputs themselves rarely move (f32 sums in
@@ -218,10 +233,14 @@ TEST(SoftmaxStridedOnHost, PlainFloatAndOtherOrdersAreNoticed)
         }
     }
     for (int policy = 0; policy < 2; ++policy) {
-        EXPECT_GT(differ[policy][0], 0u) << (policy ? "plain float" : "f32") << ": a left-to-right merge gives the tree's bits";
-        EXPECT_GT(differ[policy][1], 0u) << (policy ? "plain float" : "f32") << ": one serial thread gives the tree's bits";
-        printf("  %s column sums (%zu columns of %zu, split %u): %zu differ from a left-to-right merge, %zu from one serial thread\n",
-               policy ? "plain float" : "f32 float-float", columns, column_dim, plan.split, differ[policy][0], differ[policy][1]);
+        EXPECT_GT(differ[policy][0], 0u) << (policy ? "plain float" : "f32")
+                                         << ": a left-to-right merge gives the tree's bits";
+        EXPECT_GT(differ[policy][1], 0u) << (policy ? "plain float" : "f32")
+                                         << ": one serial thread gives the tree's bits";
+        printf("  %s column sums (%zu columns of %zu, split %u): %zu differ from a left-to-right merge, %zu from one "
+               "serial thread\n",
+               policy ? "plain float" : "f32 float-float", columns, column_dim, plan.split, differ[policy][0],
+               differ[policy][1]);
     }
 }
 
@@ -246,17 +265,21 @@ TEST(SoftmaxStridedOnHost, ScaledColumnsAndLse)
             std::vector<float> want_lse(columns), got_lse(columns);
             o.lse = want_lse.data();
             Buffer want(dtype, n), got(dtype, n);
-            ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, &o, x.data(), want.data()), ACTK_SUCCESS);
+            ASSERT_EQ(actk_cpu_softmax_forward_ex(kind, dtype, outer, dim, inner, &o, x.data(), want.data()),
+                      ACTK_SUCCESS);
             if (dtype == ACTK_F32)
-                strided_forward_replay<F32>(kind, dtype, outer, dim, inner, x, got, StridedOrder::kTree, factors, &got_lse);
+                strided_forward_replay<F32>(kind, dtype, outer, dim, inner, x, got, StridedOrder::kTree, factors,
+                                            &got_lse);
             else
-                strided_forward_replay<Half>(kind, dtype, outer, dim, inner, x, got, StridedOrder::kTree, factors, &got_lse);
+                strided_forward_replay<Half>(kind, dtype, outer, dim, inner, x, got, StridedOrder::kTree, factors,
+                                             &got_lse);
             size_t bad = 0;
             for (size_t k = 0; k < n; ++k) bad += ulp_distance(dtype, got.get(k), want.get(k)) > forward_bound(dtype);
             EXPECT_EQ(bad, 0u) << actk_dtype_name(dtype);
             for (size_t c = 0; c < columns; ++c) {
                 const long double u = ulp_distance(ACTK_F32, got_lse[c], want_lse[c]);
-                const long double allowance = dtype == ACTK_F32 ? 0 : 0x1p-12L; /* the f16/bf16 policy sums in plain float */
+                const long double allowance =
+                    dtype == ACTK_F32 ? 0 : 0x1p-12L; /* the f16/bf16 policy sums in plain float */
                 EXPECT_TRUE(u <= 4 || fabsl((long double)got_lse[c] - want_lse[c]) <= allowance)
                     << actk_dtype_name(dtype) << " column " << c << ": " << got_lse[c] << " vs " << want_lse[c];
             }

@@ -49,11 +49,12 @@ actk_softmax_launch expect_path(size_t dim, const char *direction)
 
 /* rows x dim, forward then backward (from the reference y), against the
  * reference. must_loop: the grid covers fewer rows per turn than there are. */
-void check_rows(actk_softmax_kind kind, actk_dtype dtype, size_t rows, size_t dim, std::mt19937_64 &rng, bool must_loop = false)
+void check_rows(actk_softmax_kind kind, actk_dtype dtype, size_t rows, size_t dim, std::mt19937_64 &rng,
+                bool must_loop = false)
 {
     const size_t n = rows * dim, bytes = n * actk_dtype_size(dtype);
-    SCOPED_TRACE(std::string(kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(dtype) + " " + std::to_string(rows) +
-                 "x" + std::to_string(dim));
+    SCOPED_TRACE(std::string(kind == ACTK_SOFTMAX ? "softmax " : "log_softmax ") + actk_dtype_name(dtype) + " " +
+                 std::to_string(rows) + "x" + std::to_string(dim));
     Buffer x(dtype, n), y_ref(dtype, n), y_gpu(dtype, n), dy(dtype, n), dx_ref(dtype, n), dx_gpu(dtype, n);
     std::uniform_real_distribution<double> u(-12, 12), g(-1, 1);
     for (size_t k = 0; k < n; ++k) {
@@ -67,16 +68,19 @@ void check_rows(actk_softmax_kind kind, actk_dtype dtype, size_t rows, size_t di
         dy.set(k, g(rng));
     }
     ASSERT_EQ(actk_cpu_softmax_forward(kind, dtype, rows, dim, 1, x.data(), y_ref.data()), ACTK_SUCCESS);
-    ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, rows, dim, 1, y_ref.data(), dy.data(), dx_ref.data()), ACTK_SUCCESS);
+    ASSERT_EQ(actk_cpu_softmax_backward(kind, dtype, rows, dim, 1, y_ref.data(), dy.data(), dx_ref.data()),
+              ACTK_SUCCESS);
 
     DeviceBuffer d_x(bytes, 0), d_y(bytes, 0), d_yref(bytes, 0), d_dy(bytes, 0), d_dx(bytes, 0);
     ASSERT_TRUE(d_x.base && d_y.base && d_yref.base && d_dy.base && d_dx.base);
     d_x.upload(x.data());
     d_yref.upload(y_ref.data());
     d_dy.upload(dy.data());
-    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, rows, dim, 1, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS) << actk_last_error();
+    ASSERT_EQ(actk_cuda_softmax_forward(kind, dtype, rows, dim, 1, d_x.data(), d_y.data(), nullptr), ACTK_SUCCESS)
+        << actk_last_error();
     const actk_softmax_launch forward = expect_path(dim, "forward");
-    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, rows, dim, 1, d_yref.data(), d_dy.data(), d_dx.data(), nullptr), ACTK_SUCCESS)
+    ASSERT_EQ(actk_cuda_softmax_backward(kind, dtype, rows, dim, 1, d_yref.data(), d_dy.data(), d_dx.data(), nullptr),
+              ACTK_SUCCESS)
         << actk_last_error();
     const actk_softmax_launch backward = expect_path(dim, "backward");
     if (must_loop) {
@@ -152,11 +156,13 @@ TEST_F(Gpu, SoftmaxShortRowsInPlace)
         const size_t rows = 4099, n = rows * dim;
         Buffer x(ACTK_F32, n), want(ACTK_F32, n), got(ACTK_F32, n);
         for (size_t k = 0; k < n; ++k) x.set(k, random_value(rng, ACTK_F32, 12));
-        ASSERT_EQ(actk_cpu_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, rows, dim, 1, x.data(), want.data()), ACTK_SUCCESS);
+        ASSERT_EQ(actk_cpu_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, rows, dim, 1, x.data(), want.data()),
+                  ACTK_SUCCESS);
         DeviceBuffer d(n * 4, 0);
         ASSERT_TRUE(d.base);
         d.upload(x.data());
-        ASSERT_EQ(actk_cuda_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, rows, dim, 1, d.data(), d.data(), nullptr), ACTK_SUCCESS);
+        ASSERT_EQ(actk_cuda_softmax_forward(ACTK_LOG_SOFTMAX, ACTK_F32, rows, dim, 1, d.data(), d.data(), nullptr),
+                  ACTK_SUCCESS);
         expect_path(dim, "forward");
         CUDA_OK(cudaDeviceSynchronize());
         d.download(got.data());

@@ -28,8 +28,8 @@ actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options 
                                                   loss, lse, grad, ldgrad, error_flag, &elem);
     if (s != ACTK_SUCCESS) return s;
     const int reduce = options.reduction != ACTK_REDUCTION_NONE;
-    s = actk_check_cross_entropy_workspace(fn, options, elem, rows, classes, logits, ld, target_type, targets, loss, lse,
-                                           grad, ldgrad, error_flag, workspace, workspace_bytes);
+    s = actk_check_cross_entropy_workspace(fn, options, elem, rows, classes, logits, ld, target_type, targets, loss,
+                                           lse, grad, ldgrad, error_flag, workspace, workspace_bytes);
     if (s != ACTK_SUCCESS) return s;
     const int work = rows > 0 || reduce; /* SUM/MEAN of no rows still write the loss */
     actk_device_facts facts;

@@ -50,13 +50,21 @@ static double load(actk_dtype dtype, const unsigned char *p, size_t i)
         if (e == 31) return m ? NAN : s * INFINITY;
         return s * (e ? ldexp(1024 + m, e - 25) : ldexp(m, -24));
     }
-    case ACTK_BF16: { uint16_t h; memcpy(&h, p + 2 * i, 2); uint32_t b = (uint32_t)h << 16; float v; memcpy(&v, &b, 4); return v; }
+    case ACTK_BF16: {
+        uint16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        uint32_t b = (uint32_t)h << 16;
+        float v;
+        memcpy(&v, &b, 4);
+        return v;
+    }
     case ACTK_DTYPE_MAX_ENUM: break;
     }
     return 0;
 }
 
-static actk_status call(int entry, actk_act act, actk_dtype dtype, size_t n, const void *in0, const void *in1, void *out)
+static actk_status call(int entry, actk_act act, actk_dtype dtype, size_t n, const void *in0, const void *in1,
+                        void *out)
 {
     switch (entry) {
     case 0: return actk_cpu_forward(act, dtype, n, in0, out);
@@ -216,7 +224,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (header[0] >= 0xF0) return fuzz_gated(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     if (header[0] >= 0xE0) return fuzz_quant(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     if (header[0] >= 0xD0) return fuzz_cross_entropy(header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
-    if (header[0] % 11 >= 3) return fuzz_structured(header[0] % 11, header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
+    if (header[0] % 11 >= 3)
+        return fuzz_structured(header[0] % 11, header, data + (size > 12 ? 12 : size), size > 12 ? size - 12 : 0);
     const int entry = header[0] % 11;
     const actk_op op = (actk_op)(header[1] % (ACTK_OP_COUNT + 2));
     const actk_dtype dtype = (actk_dtype)(header[2] % 5);
@@ -305,8 +314,12 @@ static actk_status call_gated(int entry, actk_act act, actk_gated_layout layout,
     switch (entry) {
     case 0: return actk_cpu_gated_forward(act, layout, gate, dtype, rows, cols, x, ldx, out, ldout);
     case 1: return actk_cpu_gated_backward(act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout);
-    case 2: return actk_cpu_clamped_swiglu_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, out, ldout);
-    default: return actk_cpu_clamped_swiglu_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, out, ldout);
+    case 2:
+        return actk_cpu_clamped_swiglu_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, out,
+                                               ldout);
+    default:
+        return actk_cpu_clamped_swiglu_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, dy, lddy,
+                                                out, ldout);
     }
 }
 
@@ -372,7 +385,8 @@ static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t
     if (!backward) {
         for (size_t r = 0; r < rows; ++r)
             for (size_t j = 0; j < cols; ++j) {
-                const size_t second = layout == ACTK_GATED_INTERLEAVED ? 1 : cols, step = layout == ACTK_GATED_INTERLEAVED ? 2 : 1;
+                const size_t second = layout == ACTK_GATED_INTERLEAVED ? 1 : cols,
+                             step = layout == ACTK_GATED_INTERLEAVED ? 2 : 1;
                 const double g = load(dtype, x, r * ldx + step * j + (gate == ACTK_GATE_FIRST ? 0 : second));
                 const double u = load(dtype, x, r * ldx + step * j + (gate == ACTK_GATE_FIRST ? second : 0));
                 if (isnan(g) || isnan(u)) check(isnan(load(dtype, out, r * ldy + j)));
@@ -384,7 +398,8 @@ static int fuzz_gated(const unsigned char *header, const uint8_t *values, size_t
     check(memcmp(first, out, sizeof out) == 0);
     if (backward) {
         check(call_gated(entry, act, layout, gate, dtype, rows, cols, x, ldx, dy, lddy, x, ldx) == ACTK_SUCCESS);
-        for (size_t r = 0; r < rows; ++r) check(memcmp(x + r * ldx * elem, first + r * ldx * elem, 2 * cols * elem) == 0);
+        for (size_t r = 0; r < rows; ++r)
+            check(memcmp(x + r * ldx * elem, first + r * ldx * elem, 2 * cols * elem) == 0);
     }
     return 0;
 }
@@ -404,10 +419,12 @@ static int fuzz_2d(const unsigned char *header, const uint8_t *values, size_t va
     const actk_act act = actk_act_default((actk_op)(header[1] % (ACTK_OP_COUNT + 2)));
     const actk_dtype dtype = (actk_dtype)(header[2] % 5);
     const int mode = (header[3] >> 2) & 7;
-    const size_t rows = header[4] % 5, cols = header[5] % 9, ld = mode == 5 ? (cols ? cols - 1 : 0) : cols + header[6] % 3;
+    const size_t rows = header[4] % 5, cols = header[5] % 9,
+                 ld = mode == 5 ? (cols ? cols - 1 : 0) : cols + header[6] % 3;
     const size_t elem = actk_dtype_size(dtype) ? actk_dtype_size(dtype) : 4;
     enum { BYTES = 48 * 8 }; /* spans up to 3 * 10 + 8 elements, one element in */
-    static unsigned char x[BYTES], dy[BYTES], out[BYTES], bias[16 * 8], dbias[16 * 8], poison[BYTES], first[BYTES], first_db[16 * 8];
+    static unsigned char x[BYTES], dy[BYTES], out[BYTES], bias[16 * 8], dbias[16 * 8], poison[BYTES], first[BYTES],
+        first_db[16 * 8];
     memset(x, 0, sizeof x);
     memcpy(x, values, value_bytes < sizeof x ? value_bytes : sizeof x);
     for (size_t i = 0; i < sizeof dy; ++i) dy[i] = (unsigned char)(x[(i * 5) % sizeof x] ^ 0x5A);
@@ -492,11 +509,15 @@ static actk_status call_gated_bias(int entry, actk_act act, actk_gated_layout la
 {
     switch (entry) {
     case 0: return actk_cpu_gated_bias_forward(act, layout, gate, dtype, rows, cols, x, ldx, bias, out, ldout);
-    case 1: return actk_cpu_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, bias, dy, lddy, out, ldout, dbias);
-    case 2: return actk_cpu_clamped_swiglu_bias_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, bias, out, ldout);
+    case 1:
+        return actk_cpu_gated_bias_backward(act, layout, gate, dtype, rows, cols, x, ldx, bias, dy, lddy, out, ldout,
+                                            dbias);
+    case 2:
+        return actk_cpu_clamped_swiglu_bias_forward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, bias,
+                                                    out, ldout);
     default:
-        return actk_cpu_clamped_swiglu_bias_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, bias, dy,
-                                                     lddy, out, ldout, dbias);
+        return actk_cpu_clamped_swiglu_bias_backward(act.alpha, act.beta, layout, gate, dtype, rows, cols, x, ldx, bias,
+                                                     dy, lddy, out, ldout, dbias);
     }
 }
 
@@ -542,7 +563,8 @@ static int fuzz_gated_bias(const unsigned char *header, const uint8_t *values, s
     const int must_fail = (work && mode == 4) || (backward && work && mode == 5) ||
                           (backward && work && mode == 6) || (backward && cols > 0 && mode == 7);
     memcpy(copy, x, sizeof x);
-    const actk_status st = call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, po, ldout, pdb);
+    const actk_status st =
+        call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, po, ldout, pdb);
     check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE);
     if (must_fail) check(st != ACTK_SUCCESS);
     if (st != ACTK_SUCCESS) {
@@ -558,7 +580,8 @@ static int fuzz_gated_bias(const unsigned char *header, const uint8_t *values, s
     /* deterministic */
     memcpy(first, out, sizeof out);
     memcpy(first_db, dbias, sizeof dbias);
-    check(call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, out, ldout, pdb) == ACTK_SUCCESS);
+    check(call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, out, ldout, pdb) ==
+          ACTK_SUCCESS);
     check(memcmp(first, out, sizeof out) == 0 && memcmp(first_db, dbias, sizeof dbias) == 0);
     if (!backward) return 0;
     /* dbias: the column sums of dx, in x's layout */
@@ -575,7 +598,8 @@ static int fuzz_gated_bias(const unsigned char *header, const uint8_t *values, s
                 check(fabs(got - sum) <= 0.02 * fabs(sum) + ldexp(abs_sum, -20) + 1e-300);
         }
     /* in place: the same dx and dbias bits */
-    check(call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, x, ldx, pdb) == ACTK_SUCCESS);
+    check(call_gated_bias(entry, act, layout, gate, dtype, rows, cols, x, ldx, pb, dy, lddy, x, ldx, pdb) ==
+          ACTK_SUCCESS);
     for (size_t r = 0; r < rows; ++r) check(memcmp(x + r * ldx * elem, first + r * ldx * elem, 2 * cols * elem) == 0);
     check(memcmp(first_db, dbias, sizeof dbias) == 0);
     return 0;
@@ -639,9 +663,9 @@ static int fuzz_quant(const unsigned char *header, const uint8_t *values, size_t
     }
     unsigned char x_before[sizeof x];
     memcpy(x_before, x, sizeof x);
-    const actk_status st =
-        gated ? actk_cpu_gated_forward_quant(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, px, ldx, pb, pq, py, ldy)
-              : actk_cpu_forward_2d_quant(act, dtype, rows, cols, px, ldx, pb, pq, py, ldy);
+    const actk_status st = gated ? actk_cpu_gated_forward_quant(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows,
+                                                                cols, px, ldx, pb, pq, py, ldy)
+                                 : actk_cpu_forward_2d_quant(act, dtype, rows, cols, px, ldx, pb, pq, py, ldy);
     check(st == ACTK_SUCCESS || st == ACTK_ERROR_INVALID_VALUE || st == ACTK_ERROR_NOT_SUPPORTED);
     if (st != ACTK_SUCCESS) {
         check(strstr(actk_last_error(), "actk_cpu_") != NULL);
@@ -673,9 +697,9 @@ static int fuzz_quant(const unsigned char *header, const uint8_t *values, size_t
     }
     /* deterministic: a second call writes the same bytes */
     memcpy(again, y, sizeof again);
-    const actk_status st2 =
-        gated ? actk_cpu_gated_forward_quant(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows, cols, px, ldx, pb, pq, py, ldy)
-              : actk_cpu_forward_2d_quant(act, dtype, rows, cols, px, ldx, pb, pq, py, ldy);
+    const actk_status st2 = gated ? actk_cpu_gated_forward_quant(act, ACTK_GATED_CONCAT, ACTK_GATE_FIRST, dtype, rows,
+                                                                 cols, px, ldx, pb, pq, py, ldy)
+                                  : actk_cpu_forward_2d_quant(act, dtype, rows, cols, px, ldx, pb, pq, py, ldy);
     check(st2 == ACTK_SUCCESS);
     check(memcmp(again, y, sizeof again) == 0);
     return 0;
@@ -745,9 +769,10 @@ static int fuzz_cross_entropy(const unsigned char *header, const uint8_t *values
         if (t64[r] != o.ignore_index && (t64[r] < 0 || t64[r] >= (int64_t)classes)) targets_ok = 0;
     const int bad_options = o.reduction > ACTK_REDUCTION_MEAN || o.label_smoothing > 1.0f || dtype > ACTK_F64;
     const int has_rows = rows > 0;
-    const int must_fail = bad_options || dtype == ACTK_F64 || (has_rows && classes == 0) || (mode == 6 && classes > 0) ||
-                          (has_rows && classes > 0 && ((mode == 3 && (rows - 1) * ld + classes > 1) || mode == 4 || !targets_ok)) ||
-                          (mode == 5 && (has_rows || o.reduction != ACTK_REDUCTION_NONE));
+    const int must_fail =
+        bad_options || dtype == ACTK_F64 || (has_rows && classes == 0) || (mode == 6 && classes > 0) ||
+        (has_rows && classes > 0 && ((mode == 3 && (rows - 1) * ld + classes > 1) || mode == 4 || !targets_ok)) ||
+        (mode == 5 && (has_rows || o.reduction != ACTK_REDUCTION_NONE));
     memcpy(copy, x, sizeof x);
     const actk_status st =
         actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, px, ld, index, targets, pl, lse, pg, ld);
@@ -773,8 +798,8 @@ static int fuzz_cross_entropy(const unsigned char *header, const uint8_t *values
     /* deterministic, and in place gives the same bits */
     memcpy(first, grad, sizeof grad);
     memcpy(loss_first, loss, sizeof loss);
-    check(actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, x, ld, index, targets, loss, lse, grad, ld) ==
-          ACTK_SUCCESS);
+    check(actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, x, ld, index, targets, loss, lse, grad,
+                                                  ld) == ACTK_SUCCESS);
     check(memcmp(first, grad, sizeof grad) == 0);
     check(memcmp(loss_first, loss, sizeof loss) == 0);
     check(actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, x, ld, index, targets, loss, lse, x, ld) ==
