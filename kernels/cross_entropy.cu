@@ -36,12 +36,17 @@
  *    of the clusters the device holds at once (cudaOccupancyMaxActiveClusters)
  *    walks the rows.
  *  - cross_entropy_row_kernel, for rows no cluster can cache, and long rows
- *    on older GPUs: the same block and grid as the cached kernel.
- *    Pass 1 reads the row and accumulates the softmax's online (max, rest)
- *    (one exponential per logit) and the logits' sum, merged as above;
- *    pass 2 re-reads the row and computes p = e^(z - lse) (a second
- *    exponential). So long rows are read twice (256K classes of f32 is
- *    1 MiB, beyond any block's shared memory).
+ *    on older GPUs (or with clusters off): the same block and grid as the
+ *    cached kernel. Pass 1 reads the row, keeping the raw logits (S, half
+ *    the floats' bytes for bf16/f16) in dynamic shared memory when the row
+ *    fits the opt-in limit, and accumulates the softmax's online
+ *    (max, rest) (one exponential per logit) and the logits' sum, merged as
+ *    above; pass 2 computes p = e^(z - lse) (a second exponential) from the
+ *    raw cache, or re-reads the row when it did not fit. So only rows
+ *    beyond the raw cache are read twice (256K classes of f32 is 1 MiB,
+ *    beyond any block's shared memory). The launcher's order: cached
+ *    kernel (floats fit), cluster kernel (sm_90+), row kernel with the raw
+ *    cache (S fits), row kernel streamed.
  *  - cross_entropy_reduce_kernel (SUM, MEAN): one block of
  *    kCeReduceThreads sums the rows' losses in the order of ce_partial_sum
  *    and a halving tree, and writes the one loss.
@@ -55,8 +60,9 @@
  * thread 0 reads the target's logit in pass 1, before any block writes);
  * the target's logit is read by thread 0 in pass 1. Every cached
  * column is written and read by the one thread that owns it, so the cache
- * needs no barrier of its own. The barriers of the merges are reached by
- * every thread of the block (no divergent __syncthreads).
+ * needs no barrier of its own (nor does the row kernel's raw cache).
+ * The barriers of the merges are reached by every thread of the block (no
+ * divergent __syncthreads).
  * Preconditions (checked on the host): rows > 0, classes > 0, spans fit,
  * pointers aligned, grad == logits or disjoint, workspace large enough.
  */
@@ -163,9 +169,11 @@ template <class S, bool kCap>
 __global__ void __launch_bounds__(kCeThreads)
     cross_entropy_row_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
                              float *row_loss, float *lse, S *grad, size_t ldgrad, int *error_flag,
-                             const unsigned long long *count)
+                             const unsigned long long *count, bool cache_row)
 {
     using T = StorageTraits<S>;
+    extern __shared__ __align__(16) unsigned char ce_row_bytes[];
+    S *raw = reinterpret_cast<S *>(ce_row_bytes); /* the raw row, with cache_row only */
     __shared__ CeShared sh;
     const size_t classes = (size_t)c.classes;
     const bool smoothing = c.eps > 0.0f;
@@ -176,7 +184,9 @@ __global__ void __launch_bounds__(kCeThreads)
         const int state = row_state(t, c);
         CeAcc acc = ce_acc_empty();
         for (size_t j = threadIdx.x; j < classes; j += blockDim.x) {
-            ce_acc_add(acc, logit<kCap>(T::load(x[j]), c.cap).z, smoothing);
+            const S v = x[j];
+            if (cache_row) raw[j] = v; /* block-uniform; read back in pass 2 by this same thread */
+            ce_acc_add(acc, logit<kCap>(T::load(v), c.cap).z, smoothing);
         }
         const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
         float z_t;
@@ -190,7 +200,7 @@ __global__ void __launch_bounds__(kCeThreads)
         if (grad) {
             S *g = grad + row * ldgrad;
             for (size_t j = threadIdx.x; j < classes; j += blockDim.x) {
-                const CeLogit l = logit<kCap>(T::load(x[j]), c.cap);
+                const CeLogit l = logit<kCap>(T::load(cache_row ? raw[j] : x[j]), c.cap);
                 g[j] = T::store(ce_grad(l, state == 0 && (long long)j == t, r));
             }
         }
@@ -529,7 +539,7 @@ cudaError_t launch_cluster_kernel(const actk_ce_launch_args *a, const CeConfig &
         }
         err = cudaGetLastError();
         if (err != cudaSuccess) return err;
-        *info = actk_ce_launch{config.gridDim.x, config.dynamicSmemBytes, 1, cluster};
+        *info = actk_ce_launch{config.gridDim.x, config.dynamicSmemBytes, 1, cluster, 0};
         return cudaSuccess;
     }
     return cudaSuccess;
@@ -571,8 +581,21 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
             if (err != cudaSuccess) return err;
             if (info->cluster != 0) return finish<S>(a, c, count, row_loss, stream);
         }
-        const void *kernel = cached ? cached_kernel : (const void *)cross_entropy_row_kernel<S, kCap>;
-        const size_t dynamic = cached ? a->classes * floats_per_column * sizeof(float) : 0;
+        /* else the row kernel, keeping the raw row (S, not float) in shared
+         * memory where it fits: bf16/f16 rows up to twice the cached
+         * kernel's length are still read once without clusters */
+        const void *row_kernel = (const void *)cross_entropy_row_kernel<S, kCap>;
+        bool cache_row = false;
+        if (!cached) {
+            size_t row_allowed = 0;
+            err = dynamic_smem_limit(row_kernel, *device, &row_allowed);
+            if (err != cudaSuccess) return err;
+            cache_row = a->classes <= row_allowed / sizeof(S);
+        }
+        const void *kernel = cached ? cached_kernel : row_kernel;
+        const size_t dynamic = cached      ? a->classes * floats_per_column * sizeof(float)
+                               : cache_row ? a->classes * sizeof(S)
+                                           : 0;
         unsigned grid = 1;
         err = resident_grid(kernel, *device, kCeThreads, dynamic, a->rows, &grid);
         if (err != cudaSuccess) return err;
@@ -581,14 +604,15 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
                 <<<grid, kCeThreads, dynamic, stream>>>(logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse,
                                                         grad, a->ldgrad, a->error_flag, row_count);
         else
-            cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, 0, stream>>>(logits, a->ld, a->targets, i64, a->rows,
-                                                                               c, row_loss, a->lse, grad, a->ldgrad,
-                                                                               a->error_flag, row_count);
+            cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
+                logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag, row_count,
+                cache_row);
         err = cudaGetLastError();
         if (err != cudaSuccess) return err;
         info->grid = grid;
         info->dynamic_smem = dynamic;
-        info->cached = cached;
+        info->cached = cached || cache_row;
+        info->row_cached = cache_row;
     }
     return finish<S>(a, c, count, row_loss, stream);
 }
@@ -606,7 +630,7 @@ template <class S> cudaError_t launch_dtype(const actk_ce_launch_args *a, const 
 extern "C" cudaError_t actk_launch_cross_entropy(const actk_ce_launch_args *args, const actk_device_facts *device,
                                                  cudaStream_t stream, actk_ce_launch *launch)
 {
-    *launch = actk_ce_launch{0, 0, 0, 0};
+    *launch = actk_ce_launch{0, 0, 0, 0, 0};
     switch (args->dtype) {
     case ACTK_F32: return actk::launch_dtype<float>(args, device, stream, launch);
     case ACTK_F16: return actk::launch_dtype<__half>(args, device, stream, launch);

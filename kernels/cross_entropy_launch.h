@@ -39,6 +39,7 @@ typedef struct {
     size_t dynamic_smem;
     int cached; /* the row was cached in shared memory: logits read once */
     unsigned cluster; /* blocks per row of the cluster kernel; 0: one block per row */
+    int row_cached; /* the row kernel kept the raw row (S) in shared memory (cached is 1 too) */
 } actk_ce_launch;
 
 cudaError_t actk_launch_cross_entropy(const actk_ce_launch_args *args, const actk_device_facts *device,

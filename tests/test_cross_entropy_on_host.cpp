@@ -5,11 +5,13 @@
  * own orders, for both row kernels: the cached kernel (pass 1 the max and
  * the logits' sum, pass 2 e^(z - max) once per column, summed and kept,
  * pass 3 the gradient from e) and the streamed row kernel (online
- * (max, rest), the gradient from a second exponential). Both use a block
- * of 512 threads per row (thread k takes columns k, k + 512, ...; per-warp
- * butterflies, then warp 0 merges the warps' results), thread 0's target
- * logit, and the batch's fixed-order sum (256 strided partial sums, then a
- * halving tree). Replays with a plain float sum or a rounded z - max in
+ * (max, rest), the gradient from a second exponential; its raw-row cache,
+ * where the row fits shared memory, holds the same S values it would
+ * re-read, so caching changes neither the values nor the order replayed
+ * here). Both use a block of 512 threads per row (thread k takes columns
+ * k, k + 512, ...; per-warp butterflies, then warp 0 merges the warps'
+ * results), thread 0's target logit, and the batch's fixed-order sum (256
+ * strided partial sums, then a halving tree). Replays with a plain float sum or a rounded z - max in
  * place of the kernel's are shown to fail the bounds.
  * Every output is compared with the long double oracle
  * (actk_cpu_cross_entropy_forward_backward) on random rows, every option
