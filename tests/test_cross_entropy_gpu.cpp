@@ -9,9 +9,13 @@
  * rows, the bad-target flag, determinism; the row kernel's path and grid
  * (cuda_test_hooks.h): cached rows up to the shared memory limit, one float
  * more goes to the cluster kernel (sm_90+) or the streamed kernel (older
- * GPUs, or clusters switched off by the hook), more rows than the grid; the
- * cluster kernel on 128K and 256K rows (f32, bf16, soft-cap, in place, rows
- * beyond the grid), its size and determinism.
+ * GPUs, or clusters switched off by the hook: there the row kernel keeps a
+ * raw bf16 row of up to twice the float limit), more rows than the grid;
+ * the cluster kernel on 128K and 256K rows (f32, bf16, soft-cap, in place,
+ * rows beyond the grid), its size and determinism; its special rows (bad
+ * target, NaN, all -inf) with and without grad and lse; the cached kernel's
+ * plain-gradient path over many rows per block; a 256K row's target in the
+ * first block's chunk.
  * Outputs are poisoned before each call and surrounded by guard bands.
  * Skips without a GPU (fails with ACTK_REQUIRE_GPU set).
  */
@@ -39,6 +43,7 @@ struct Call {
     bool in_place = false;
     size_t ldgrad = 0; /* 0: classes (dense) */
     bool with_grad = true;
+    bool with_lse = true;
 };
 
 /* Runs the call on the GPU; fills got (grad compacted to rows x classes)
@@ -69,15 +74,18 @@ void run(const Call &c, const Buffer &x, const std::vector<int64_t> &t, CeOutput
     void *grad = c.with_grad ? (c.in_place ? d_x.data() : d_grad.data()) : nullptr;
     const actk_status s = actk_cuda_cross_entropy_forward_backward(
         c.o, c.dtype, c.rows, c.classes, d_x.data(), c.ld, c.index, d_t.data(), static_cast<float *>(d_loss.data()),
-        static_cast<float *>(d_lse.data()), grad, ldgrad, static_cast<int *>(d_flag.data()), d_ws, ws_bytes, nullptr);
+        c.with_lse ? static_cast<float *>(d_lse.data()) : nullptr, grad, ldgrad, static_cast<int *>(d_flag.data()),
+        d_ws, ws_bytes, nullptr);
     ASSERT_EQ(s, ACTK_SUCCESS) << actk_last_error();
     CUDA_OK(cudaDeviceSynchronize());
     std::vector<float> loss(loss_count);
     d_loss.download(loss.data());
     if (c.o.reduction == ACTK_REDUCTION_NONE) got.row_loss = loss;
     else got.reduced = loss[0];
-    got.lse.resize(c.rows);
-    d_lse.download(got.lse.data());
+    if (c.with_lse) {
+        got.lse.resize(c.rows);
+        d_lse.download(got.lse.data());
+    }
     d_flag.download(flag);
     if (c.with_grad) {
         Buffer g(c.dtype, g_span);
@@ -351,17 +359,33 @@ int expected_cluster(size_t classes, bool cap, size_t optin, bool clusters)
     return 0;
 }
 
-/* Checks the hook's record of a launch for a row beyond one block's cache. */
-void expect_long_row_launch(const actk_ce_launch &l, size_t classes, bool cap, size_t rows, size_t optin, bool clusters)
+/* Whether the row kernel keeps a row of `elem`-byte logits in shared memory
+ * (the raw row within optin - 4 KiB always fits, one above the whole opt-in
+ * limit never does); -1 between (undecidable here). */
+int expected_row_cached(size_t classes, size_t elem, size_t optin)
+{
+    const size_t bytes = classes * elem;
+    return bytes <= optin - 4096 ? 1 : bytes > optin ? 0 : -1;
+}
+
+/* Checks the hook's record of a launch for a row beyond one block's float
+ * cache: the cluster kernel, else the row kernel with the raw cache where
+ * the row's `elem`-byte logits fit, else the streamed row kernel. */
+void expect_long_row_launch(const actk_ce_launch &l, size_t classes, bool cap, size_t elem, size_t rows, size_t optin,
+                            bool clusters)
 {
     const int want = expected_cluster(classes, cap, optin, clusters);
     if (want < 0) return;
     EXPECT_EQ(l.cluster, (unsigned)want);
     if (want == 0) {
-        EXPECT_EQ(l.cached, 0);
-        EXPECT_EQ(l.dynamic_smem, 0u);
+        const int raw = expected_row_cached(classes, elem, optin);
+        if (raw < 0) return;
+        EXPECT_EQ(l.row_cached, raw);
+        EXPECT_EQ(l.cached, raw); /* logits read once with the raw cache */
+        EXPECT_EQ(l.dynamic_smem, raw ? classes * elem : 0u);
         return;
     }
+    EXPECT_EQ(l.row_cached, 0);
     EXPECT_EQ(l.cached, 1); /* logits read once */
     EXPECT_EQ(l.dynamic_smem, (classes + want - 1) / want * (cap ? 8 : 4));
     EXPECT_EQ(l.grid % (unsigned)want, 0u); /* whole clusters */
@@ -372,9 +396,10 @@ void expect_long_row_launch(const actk_ce_launch &l, size_t classes, bool cap, s
  * longest row whose floats fit the device's opt-in shared memory (less
  * 4 KiB for the kernel's static scratch) is cached, a row of one float
  * more than the whole opt-in limit is not (it takes a cluster of 2 on
- * sm_90+, the streamed kernel before, or with clusters switched off); the
- * soft-cap caches two floats per column. Each against the oracle, in place
- * and not. */
+ * sm_90+; before, or with clusters switched off, the row kernel, which
+ * keeps a bf16 row of that length raw in shared memory, and streams an
+ * f32 one, or a bf16 one beyond optin / 2 columns); the soft-cap caches
+ * two floats per column. Each against the oracle, in place and not. */
 TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
 {
     int device = 0, optin = 0, sms = 0;
@@ -387,9 +412,10 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
         Opt opt;
         bool cached;
     };
-    const size_t fit = ((size_t)optin - 4096) / 4, over = (size_t)optin / 4 + 1;
-    const Case cases[] = {{1000, {0, 0, 0}, true},       {1000, {0, 0, 30}, true}, {fit, {0, 0, 0}, true},
-                          {fit / 2, {0.1f, 1e-4f, 15}, true}, {over, {0, 0, 0}, false}, {fit, {0, 0, 30}, false}};
+    const size_t fit = ((size_t)optin - 4096) / 4, over = (size_t)optin / 4 + 1, raw_over = (size_t)optin / 2 + 1;
+    const Case cases[] = {{1000, {0, 0, 0}, true},          {1000, {0, 0, 30}, true},   {fit, {0, 0, 0}, true},
+                          {fit / 2, {0.1f, 1e-4f, 15}, true}, {over, {0, 0, 0}, false}, {fit, {0, 0, 30}, false},
+                          {raw_over, {0, 0, 0}, false}};
     const bool clusters = device_has_clusters();
     for (int disable : {0, 1})
     for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
@@ -415,7 +441,17 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
                     EXPECT_EQ(l.dynamic_smem, k.classes * 4 * (k.opt.cap > 0 ? 2 : 1));
                     EXPECT_EQ(l.grid, rows); /* fewer rows than the device holds blocks */
                 } else {
-                    expect_long_row_launch(l, k.classes, k.opt.cap > 0, rows, (size_t)optin, clusters && !disable);
+                    const size_t elem = actk_dtype_size(dtype);
+                    expect_long_row_launch(l, k.classes, k.opt.cap > 0, elem, rows, (size_t)optin,
+                                           clusters && !disable);
+                    if ((disable || !clusters) && dtype == ACTK_BF16 && k.classes == over) {
+                        EXPECT_EQ(l.row_cached, 1); /* just over the float limit: the raw bf16 row still fits */
+                        EXPECT_EQ(l.dynamic_smem, over * 2);
+                    }
+                    if ((disable || !clusters) && k.classes == raw_over) {
+                        EXPECT_EQ(l.row_cached, 0); /* beyond the raw cache too: streamed */
+                        EXPECT_EQ(l.cached, 0);
+                    }
                     if (l.cluster == 0) {
                         EXPECT_EQ(l.grid, rows);
                     }
@@ -423,7 +459,7 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
                 EXPECT_EQ(flag, 0);
                 CeWorst worst;
                 ce_check(c.o, dtype, rows, k.classes, x, ld, t, got, true, worst,
-                         k.cached ? "cached limit" : "streamed");
+                         k.cached ? "cached limit" : l.row_cached ? "raw cached" : "streamed");
             }
     /* more rows than the grid: each block walks several rows (both kernels) */
     for (size_t classes : {(size_t)1000, over}) {
@@ -440,7 +476,7 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
         if (classes == 1000) {
             EXPECT_EQ(l.cached, 1);
         } else {
-            expect_long_row_launch(l, classes, false, rows, (size_t)optin, clusters);
+            expect_long_row_launch(l, classes, false, 4, rows, (size_t)optin, clusters);
         }
         EXPECT_GE(l.grid, 1u);
         EXPECT_LT(l.grid, rows);
@@ -486,7 +522,8 @@ TEST_F(CrossEntropyGpu, VocabularyRowsClusterPath)
                         SCOPED_TRACE(testing::Message()
                                      << actk_dtype_name(dtype) << " classes " << classes << " cap " << p.cap
                                      << " in place " << in_place << " clusters off " << disable);
-                        expect_long_row_launch(l, classes, p.cap > 0, rows, (size_t)optin, clusters && !disable);
+                        expect_long_row_launch(l, classes, p.cap > 0, actk_dtype_size(dtype), rows, (size_t)optin,
+                                               clusters && !disable);
                         EXPECT_EQ(flag, 0);
                         CeWorst worst;
                         ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst,
@@ -505,7 +542,7 @@ TEST_F(CrossEntropyGpu, VocabularyRowsClusterPath)
         run(c, x, t, a, &flag);
         if (HasFatalFailure()) return;
         const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
-        expect_long_row_launch(l, classes, false, rows, (size_t)optin, clusters);
+        expect_long_row_launch(l, classes, false, actk_dtype_size(dtype), rows, (size_t)optin, clusters);
         if (l.cluster) {
             EXPECT_LT(l.grid / l.cluster, rows); /* 128K floats need >= 2 blocks: at most sms / 2 clusters */
         }
@@ -516,6 +553,132 @@ TEST_F(CrossEntropyGpu, VocabularyRowsClusterPath)
         CeWorst worst;
         ce_check(c.o, dtype, rows, classes, x, ld, t, a, true, worst, "vocabulary rows > grid");
     }
+}
+
+/* The cluster kernel's special rows (review, issue 16): a 131072-class
+ * batch (a cluster per row on sm_90+, else the row kernel) with a good
+ * row, a bad target (the flag set, the row NaN), a NaN logit, an all -inf
+ * row and an ignored row; reduction NONE, int32 targets; with the
+ * gradient, then with grad and lse NULL. f32 and f16. */
+TEST_F(CrossEntropyGpu, ClusterRowsSpecialRowsNoGradNoLse)
+{
+    int device = 0, optin = 0;
+    CUDA_OK(cudaGetDevice(&device));
+    CUDA_OK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    const bool clusters = device_has_clusters();
+    std::mt19937_64 rng(std::random_device{}());
+    const size_t rows = 5, classes = 131072, ld = classes;
+    const size_t bad = 1; /* the row with the out-of-range target */
+    for (actk_dtype dtype : {ACTK_F32, ACTK_F16})
+        for (const Opt &p : {Opt{0, 0, 0}, Opt{0.1f, 1e-4f, 0}, Opt{0, 0, 30}})
+            for (bool with_grad : {true, false}) {
+                Buffer x = random_logits(dtype, rows * ld, rng, 3.0);
+                x.set(2 * ld + 100000, NAN); /* row 2: one NaN logit, in a later block's chunk */
+                for (size_t j = 0; j < classes; ++j) x.set(3 * ld + j, -INFINITY); /* row 3: all -inf */
+                const std::vector<int64_t> used = {70000, (int64_t)classes, 5, 0, -100};
+                Call c{make(p, ACTK_REDUCTION_NONE), dtype, rows, classes, ld};
+                c.index = ACTK_INDEX_I32;
+                c.with_grad = with_grad;
+                c.with_lse = with_grad; /* the second run: neither grad nor lse */
+                CeOutputs got(dtype, rows * classes);
+                int flag = -1;
+                run(c, x, used, got, &flag);
+                if (HasFatalFailure()) return;
+                const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
+                SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " cap " << p.cap << " grad " << with_grad);
+                expect_long_row_launch(l, classes, p.cap > 0, actk_dtype_size(dtype), rows, (size_t)optin, clusters);
+                EXPECT_EQ(flag, 1);
+                EXPECT_TRUE(std::isnan(got.row_loss[bad]));
+                if (with_grad) {
+                    for (size_t j = 0; j < classes; ++j) {
+                        const bool nan = std::isnan((double)got.grad.get(bad * classes + j));
+                        EXPECT_TRUE(nan) << "column " << j;
+                        if (!nan) break;
+                    }
+                }
+                /* the other rows as the oracle says (it sees the bad row ignored) */
+                std::vector<int64_t> good = used;
+                good[bad] = -100;
+                CeOutputs kept(dtype, rows * classes);
+                kept.row_loss = got.row_loss;
+                kept.row_loss[bad] = 0;
+                kept.lse = got.lse;
+                if (with_grad) {
+                    for (size_t i = 0; i < rows * classes; ++i) kept.grad.set(i, got.grad.get(i));
+                    for (size_t j = 0; j < classes; ++j) kept.grad.set(bad * classes + j, 0);
+                }
+                CeWorst worst;
+                ce_check(c.o, dtype, rows, classes, x, ld, good, kept, with_grad, worst,
+                         l.cluster ? "cluster special rows" : "row kernel special rows");
+            }
+}
+
+/* Many rows of 1000 classes with no options and with the soft-cap: the
+ * cached kernel runs several rows per block on its plain-gradient path
+ * (ce_grad_cached_is_plain) and, with the cap, overwrites its dz/dx cache
+ * row after row; a few ignored rows switch a block to the other path and
+ * back. Against the oracle, the path and grid from the hook. */
+TEST_F(CrossEntropyGpu, CachedKernelPlainPathAcrossRows)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    const size_t rows = 8000, classes = 1000, ld = classes;
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+        for (float cap : {0.0f, 30.0f}) {
+            const Buffer x = random_logits(dtype, rows * ld, rng, 4.0);
+            std::vector<int64_t> t(rows);
+            for (size_t r = 0; r < rows; ++r) t[r] = r % 211 == 17 ? -100 : (int64_t)(rng() % classes);
+            actk_cross_entropy_options o = actk_cross_entropy_default();
+            o.softcap = cap;
+            o.reduction = ACTK_REDUCTION_NONE;
+            Call c{o, dtype, rows, classes, ld};
+            CeOutputs got(dtype, rows * classes);
+            int flag = -1;
+            run(c, x, t, got, &flag);
+            if (HasFatalFailure()) return;
+            const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
+            SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " cap " << cap);
+            EXPECT_EQ(l.cached, 1);
+            EXPECT_EQ(l.row_cached, 0);
+            EXPECT_EQ(l.cluster, 0u);
+            EXPECT_EQ(l.dynamic_smem, classes * 4 * (cap > 0 ? 2 : 1));
+            EXPECT_LT(l.grid, rows); /* several rows per block */
+            EXPECT_EQ(flag, 0);
+            CeWorst worst;
+            ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst, cap > 0 ? "plain path, cap" : "plain path");
+        }
+}
+
+/* A 256K-class row whose target lies in the first block's chunk (rank 0 of
+ * the cluster on sm_90+: the other ranks have no target column), next to
+ * one whose target is the row's last column. */
+TEST_F(CrossEntropyGpu, VocabularyRowTargetInRankZero)
+{
+    int device = 0, optin = 0;
+    CUDA_OK(cudaGetDevice(&device));
+    CUDA_OK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    const bool clusters = device_has_clusters();
+    std::mt19937_64 rng(std::random_device{}());
+    const size_t rows = 3, classes = 262144, ld = classes;
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+        for (const Opt &p : {Opt{0, 0, 0}, Opt{0.1f, 1e-4f, 0}}) {
+            Buffer x = random_logits(dtype, rows * ld, rng, 3.0);
+            const std::vector<int64_t> t = {0, 1000, (int64_t)classes - 1};
+            x.set(ld + 1000, 30.0); /* confident in rank 0's chunk */
+            Call c{make(p, ACTK_REDUCTION_SUM), dtype, rows, classes, ld};
+            CeOutputs got(dtype, rows * classes);
+            int flag = -1;
+            run(c, x, t, got, &flag);
+            if (HasFatalFailure()) return;
+            const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
+            SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " eps " << p.eps);
+            expect_long_row_launch(l, classes, false, actk_dtype_size(dtype), rows, (size_t)optin, clusters);
+            if (l.cluster) {
+                EXPECT_GT(l.dynamic_smem / 4, 1000u); /* the chunk (floats) holds columns 0 and 1000 */
+            }
+            EXPECT_EQ(flag, 0);
+            CeWorst worst;
+            ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst, "target in rank 0");
+        }
 }
 
 } // namespace
