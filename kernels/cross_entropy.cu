@@ -33,8 +33,9 @@
  *    chunk of the row, the block maxima and then the block sums exchanged
  *    through distributed shared memory and folded in rank order (the same
  *    bits on every run). Logits read once, gradient written once. A grid
- *    of the clusters the device holds at once (cudaOccupancyMaxActiveClusters)
- *    walks the rows.
+ *    of the clusters the device holds at once (cudaOccupancyMaxActiveClusters;
+ *    size and count memoised per kernel, device and row length) walks the
+ *    rows.
  *  - cross_entropy_row_kernel, for rows no cluster can cache, and long rows
  *    on older GPUs (or with clusters off): the same block and grid as the
  *    cached kernel. Pass 1 reads the row, keeping the raw logits (S, half
@@ -486,13 +487,65 @@ cudaError_t finish(const actk_ce_launch_args *a, const CeConfig &c, const unsign
 
 constexpr unsigned kCeMaxCluster = 8; /* the portable cluster size limit */
 
+/* The cluster attribute and the launch shape of `cluster` blocks of
+ * kCeThreads with `dynamic` bytes each. */
+struct CeClusterConfig {
+    cudaLaunchAttribute attribute[1];
+    cudaLaunchConfig_t config;
+    CeClusterConfig(unsigned cluster, size_t dynamic, cudaStream_t stream) : attribute{}, config{}
+    {
+        attribute[0].id = cudaLaunchAttributeClusterDimension;
+        attribute[0].val.clusterDim.x = cluster;
+        attribute[0].val.clusterDim.y = 1;
+        attribute[0].val.clusterDim.z = 1;
+        config.gridDim = dim3(cluster);
+        config.blockDim = dim3(kCeThreads);
+        config.dynamicSmemBytes = dynamic;
+        config.stream = stream;
+        config.attrs = attribute;
+        config.numAttrs = 1;
+    }
+    CeClusterConfig(const CeClusterConfig &) = delete; /* config.attrs points into this object */
+    CeClusterConfig &operator=(const CeClusterConfig &) = delete;
+};
+
+/* The smallest cluster size (2..8) whose chunks of a `classes` row fit
+ * `allowed` bytes and of which the device holds at least one at once, with
+ * the clusters it holds, packed as size + (resident << 8); 0 where no size
+ * fits. Up to 7 occupancy queries, so memoised (launch_cache.cuh's table)
+ * per (kernel, device, classes): the kernel fixes the block size, the bytes
+ * per column and (with the device) `allowed`, so the answer depends on
+ * nothing else. A refused query counts as "not resident at this size". */
+cudaError_t cluster_choice(const void *kernel, const actk_device_facts &device, size_t classes,
+                           size_t bytes_per_column, size_t allowed, size_t *packed)
+{
+    static LaunchFactTable<1024> table;
+    return table.get(kernel, device.ordinal, kCeThreads, classes, packed, [&](size_t *choice) {
+        *choice = 0;
+        for (unsigned cluster = 2; cluster <= kCeMaxCluster; ++cluster) {
+            const size_t chunk = (classes + cluster - 1) / cluster;
+            if (chunk * bytes_per_column > allowed) continue;
+            CeClusterConfig shape(cluster, chunk * bytes_per_column, nullptr);
+            int resident = 0;
+            if (cudaOccupancyMaxActiveClusters(&resident, kernel, &shape.config) != cudaSuccess) {
+                (void)cudaGetLastError(); /* no stale error left for the launch's check */
+                continue;
+            }
+            if (resident < 1) continue;
+            *choice = cluster + ((size_t)resident << 8);
+            return cudaSuccess;
+        }
+        return cudaSuccess;
+    });
+}
+
 /* The cluster kernel for a row longer than one block's shared memory:
  * the smallest cluster (2..8 blocks) whose chunks fit the kernel's dynamic
  * shared memory and of which the device holds at least one at once
- * (cudaOccupancyMaxActiveClusters); a grid of the resident clusters, at
- * most one per row. Chosen before any launch; info->cluster stays 0 (the
- * caller takes the row kernel) when the build has no sm_90+ code for the
- * kernel or no size fits. A failed launch is reported, never retried. */
+ * (cluster_choice); a grid of the resident clusters, at most one per row.
+ * Chosen before any launch; info->cluster stays 0 (the caller takes the row
+ * kernel) when the build has no sm_90+ code for the kernel or no size fits.
+ * A failed launch is reported, never retried. */
 template <class S, bool kCap>
 cudaError_t launch_cluster_kernel(const actk_ce_launch_args *a, const CeConfig &c, const actk_device_facts &device,
                                   cudaStream_t stream, float *row_loss, const unsigned long long *row_count,
@@ -506,42 +559,26 @@ cudaError_t launch_cluster_kernel(const actk_ce_launch_args *a, const CeConfig &
     err = dynamic_smem_limit((const void *)kernel, device, &allowed);
     if (err != cudaSuccess) return err;
     const size_t bytes_per_column = (kCap ? 2 : 1) * sizeof(float);
-    cudaLaunchAttribute attribute[1];
-    attribute[0].id = cudaLaunchAttributeClusterDimension;
-    attribute[0].val.clusterDim.y = 1;
-    attribute[0].val.clusterDim.z = 1;
-    cudaLaunchConfig_t config = {};
-    config.blockDim = dim3(kCeThreads);
-    config.stream = stream;
-    config.attrs = attribute;
-    config.numAttrs = 1;
-    for (unsigned cluster = 2; cluster <= kCeMaxCluster; ++cluster) {
-        const size_t chunk = (a->classes + cluster - 1) / cluster;
-        if (chunk * bytes_per_column > allowed) continue;
-        attribute[0].val.clusterDim.x = cluster;
-        config.gridDim = dim3(cluster);
-        config.dynamicSmemBytes = chunk * bytes_per_column;
-        int resident = 0;
-        err = cudaOccupancyMaxActiveClusters(&resident, (const void *)kernel, &config);
-        if (err != cudaSuccess) {
-            (void)cudaGetLastError(); /* a refused query: not resident at this size */
-            continue;
-        }
-        if (resident < 1) continue;
-        const size_t clusters = (size_t)resident < a->rows ? (size_t)resident : a->rows;
-        config.gridDim = dim3((unsigned)(clusters * cluster));
-        err = cudaLaunchKernelEx(&config, kernel, static_cast<const S *>(a->logits), a->ld, a->targets,
-                                 a->target_type == ACTK_INDEX_I64, a->rows, c, row_loss, a->lse,
-                                 static_cast<S *>(a->grad), a->ldgrad, a->error_flag, row_count, (unsigned)chunk);
-        if (err != cudaSuccess) {
-            (void)cudaGetLastError(); /* reported through the status; no stale error left behind */
-            return err;
-        }
-        err = cudaGetLastError();
-        if (err != cudaSuccess) return err;
-        *info = actk_ce_launch{config.gridDim.x, config.dynamicSmemBytes, 1, cluster, 0};
-        return cudaSuccess;
+    size_t choice = 0;
+    err = cluster_choice((const void *)kernel, device, a->classes, bytes_per_column, allowed, &choice);
+    if (err != cudaSuccess) return err;
+    const unsigned cluster = (unsigned)(choice & 0xff);
+    if (cluster == 0) return cudaSuccess;
+    const size_t resident = choice >> 8;
+    const size_t chunk = (a->classes + cluster - 1) / cluster;
+    const size_t clusters = resident < a->rows ? resident : a->rows;
+    CeClusterConfig shape(cluster, chunk * bytes_per_column, stream);
+    shape.config.gridDim = dim3((unsigned)(clusters * cluster));
+    err = cudaLaunchKernelEx(&shape.config, kernel, static_cast<const S *>(a->logits), a->ld, a->targets,
+                             a->target_type == ACTK_INDEX_I64, a->rows, c, row_loss, a->lse, static_cast<S *>(a->grad),
+                             a->ldgrad, a->error_flag, row_count, (unsigned)chunk);
+    if (err != cudaSuccess) {
+        (void)cudaGetLastError(); /* reported through the status; no stale error left behind */
+        return err;
     }
+    err = cudaGetLastError();
+    if (err != cudaSuccess) return err;
+    *info = actk_ce_launch{shape.config.gridDim.x, shape.config.dynamicSmemBytes, 1, cluster, 0};
     return cudaSuccess;
 }
 

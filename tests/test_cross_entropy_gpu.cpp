@@ -437,6 +437,7 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
                                                 << k.opt.cap << " clusters off " << disable);
                 if (k.cached) {
                     EXPECT_EQ(l.cached, 1);
+                    EXPECT_EQ(l.row_cached, 0); /* the float-cached kernel, not the row kernel */
                     EXPECT_EQ(l.cluster, 0u);
                     EXPECT_EQ(l.dynamic_smem, k.classes * 4 * (k.opt.cap > 0 ? 2 : 1));
                     EXPECT_EQ(l.grid, rows); /* fewer rows than the device holds blocks */
@@ -548,6 +549,10 @@ TEST_F(CrossEntropyGpu, VocabularyRowsClusterPath)
         }
         run(c, x, t, b, &flag);
         if (HasFatalFailure()) return;
+        const actk_ce_launch again = actk_internal_last_cross_entropy_launch(); /* the memoised cluster choice */
+        EXPECT_EQ(again.cluster, l.cluster);
+        EXPECT_EQ(again.grid, l.grid);
+        EXPECT_EQ(again.dynamic_smem, l.dynamic_smem);
         EXPECT_EQ(std::memcmp(&a.reduced, &b.reduced, 4), 0);
         EXPECT_EQ(a.grad.bytes, b.grad.bytes);
         CeWorst worst;
