@@ -313,7 +313,12 @@ TEST(CrossEntropyOnHost, ClusterRows256KEveryOption)
         x.set(classes + 5, 40.0); /* a confident row: the loss and the target's gradient cancel */
         for (size_t cluster : {2, 5, 8}) {
             CeWorst worst;
-            for (const Options &p : kOptions) {
+            const size_t n_options = sizeof kOptions / sizeof kOptions[0];
+            for (size_t k = 0; k < n_options; ++k) {
+                /* every option at 5 blocks; the first and the last (all combined)
+                 * at 2 and 8, which keeps the test within a minute under ASan */
+                if (cluster != 5 && k != 0 && k + 1 != n_options) continue;
+                const Options &p = kOptions[k];
                 compare(make(p, ACTK_REDUCTION_MEAN), dtype, rows, classes, x, classes, t, worst, "cluster 256K",
                         Path::kCluster, cluster);
                 if (HasFailure()) return;
