@@ -132,7 +132,8 @@ void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vec
 
 /* Emulates the kernel for one dtype with its policy M (C = M::T: float for
  * f32, f16 and bf16). threads == 32 is the warp kernel (two passes),
- * kSubwarp + w its sub-warp groups, the rest the online reductions. */
+ * kSubwarp + w its groups of w lanes (1: a lane per short row), the rest
+ * the online reductions. */
 template <class M, class C = typename M::T>
 void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
 {
@@ -568,7 +569,7 @@ TEST(SoftmaxMathOnHost, ScaledLogitsAndLseInEveryKernelOrder)
     }
 }
 
-/* ---- rows of dim <= 16: sub-warp groups ------------------------------------- */
+/* ---- rows of dim <= 16: one lane per row ------------------------------------ */
 
 /* Every row length of the sub-warp kernels (and the warp kernel's just past
  * them) in the kernel's order, forward and backward, on every row pattern,
