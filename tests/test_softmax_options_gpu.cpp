@@ -254,6 +254,7 @@ const Case kCases[] = {
     {42, 2, 1, 3, 7},    /* sub-warp, one lane holding the row's two values */
     {48, 10, 1, 2, 12},  /* sub-warp, a lane per row (16 values); causal rows of 1..10 live keys */
     {36, 4, 1, 3, 3},    /* sub-warp, a lane per row (32 rows per warp; the last warp's lanes partly past the end) */
+    {70, 7, 1, 2, 5},    /* sub-warp, a lane per row holding 8 values (dims 5-8) */
     {64, 33, 1, 4, 8},   /* warp */
     {9, 1024, 1, 3, 3},  /* warp, the longest warp row */
     {5, 5000, 1, 1, 5},  /* block (clusters hidden) or cluster (few rows) */
