@@ -16,9 +16,9 @@
  * path and launch shape are reported to the caller for the tests):
  *  - inner == 1, dim <= 1024: softmax_*_warp_kernel, one warp per row, the
  *    row held in registers (kCols values per lane), warp-shuffle reductions.
- *    One read and one write of device memory. Rows of dim <= 16 take a
- *    group of 1 to 16 lanes instead (the same kernel, kWidth < 32), several
- *    rows per warp.
+ *    One read and one write of device memory. Rows of dim <= 16 take one
+ *    lane each instead (the same kernel, kWidth = 1, the row's kCols = 1, 2,
+ *    4, 8 or 16 values in the lane's registers), 32 rows per warp.
  *  - inner == 1, dim > 1024, on a device with thread-block clusters
  *    (compute capability >= 9.0 and cudaDevAttrClusterLaunch), when dim >
  *    16384 or there are fewer than 2 rows per SM: softmax_*_cluster_kernel,
@@ -170,14 +170,15 @@ __device__ __forceinline__ RowOutput<typename M::T> row_output(const Opt &opt, c
 /* ---- inner == 1, dim <= 1024: a warp (or a group of lanes) per row ---------
  *
  * A row takes a group of kWidth lanes (a power of two): the whole warp for
- * dim > 16 (kWidth = 32), and for short rows a group of the next power of
- * two >= dim lanes (4, 8 or 16; dim 1 and 2: one lane holding the row), so
- * a warp works on 32 / kWidth rows at once and its butterflies take
- * log2(kWidth) steps. Lane l of a group holds columns l + k kWidth, k <
- * kCols. The warp turns the row loop as one (every lane shuffles with the
- * full mask): a group whose row lies past the end computes on an empty row
- * and writes nothing. The reduction order within a group is that of a warp
- * over the same columns (the missing lanes would only add exact zeros). */
+ * dim > 16 (kWidth = 32); a row of dim <= 16 takes one lane (kWidth = 1)
+ * holding the next power of two >= dim values (kCols 1, 2, 4, 8, 16; the
+ * columns past dim are -inf, or 0 in the backward, and add exact zeros),
+ * so a warp works on 32 / kWidth rows at once and its butterflies take
+ * log2(kWidth) steps (none for one lane: the sums run in column order in
+ * the lane). Lane l of a group holds columns l + k kWidth, k < kCols. The
+ * warp turns the row loop as one (every lane shuffles with the full mask):
+ * a group whose row lies past the end computes on an empty row and writes
+ * nothing. */
 
 template <class S, int kCols, int kWidth, bool kLog, class Opt>
 __global__ void __launch_bounds__(128) softmax_forward_warp_kernel(Opt opt, const S *x, S *y, size_t rows, int dim)
@@ -628,11 +629,11 @@ inline int cols_per_lane(size_t dim)
     return cols;
 }
 
-/* Rows up to this length take a group of lanes (softmax_*_warp_kernel with
- * kWidth < 32): dim 1 one lane, dim 2 one lane holding both values (a
- * second lane would repeat the row's scale and add a shuffle per
- * reduction for one element: PERF.md), dim 3..16 the next power of two of
- * lanes, one value each. */
+/* Rows up to this length take one lane each (softmax_*_warp_kernel with
+ * kWidth = 1) holding the whole row, kCols = the next power of two >= dim:
+ * the per-row work (the row's scale) is paid once per row and there are no
+ * shuffles; groups of 4 to 16 lanes, one value each, cost 2 to 4 times
+ * the instructions per element (PERF.md, item 12). */
 constexpr size_t kSubwarpRowsUpTo = 16;
 
 /* A cluster per row (where the device has clusters) for long rows, and for
@@ -666,9 +667,9 @@ cudaError_t softmax_forward_typed(const Opt &opt, size_t outer, size_t dim, size
         const int n = (int)dim;
         if (dim == 1) return launch_warp_forward<S, kLog, 1, 1>(opt, x, y, outer, n, device, stream, launch);
         if (dim == 2) return launch_warp_forward<S, kLog, 2, 1>(opt, x, y, outer, n, device, stream, launch);
-        if (dim <= 4) return launch_warp_forward<S, kLog, 1, 4>(opt, x, y, outer, n, device, stream, launch);
-        if (dim <= 8) return launch_warp_forward<S, kLog, 1, 8>(opt, x, y, outer, n, device, stream, launch);
-        return launch_warp_forward<S, kLog, 1, 16>(opt, x, y, outer, n, device, stream, launch);
+        if (dim <= 4) return launch_warp_forward<S, kLog, 4, 1>(opt, x, y, outer, n, device, stream, launch);
+        if (dim <= 8) return launch_warp_forward<S, kLog, 8, 1>(opt, x, y, outer, n, device, stream, launch);
+        return launch_warp_forward<S, kLog, 16, 1>(opt, x, y, outer, n, device, stream, launch);
     }
     if (dim <= kWarpRowsUpTo) {
         switch (cols_per_lane(dim)) {
@@ -715,9 +716,9 @@ cudaError_t softmax_backward_typed(const Opt &opt, size_t outer, size_t dim, siz
         const int n = (int)dim;
         if (dim == 1) return launch_warp_backward<S, kLog, 1, 1>(opt, y, dy, dx, outer, n, device, stream, launch);
         if (dim == 2) return launch_warp_backward<S, kLog, 2, 1>(opt, y, dy, dx, outer, n, device, stream, launch);
-        if (dim <= 4) return launch_warp_backward<S, kLog, 1, 4>(opt, y, dy, dx, outer, n, device, stream, launch);
-        if (dim <= 8) return launch_warp_backward<S, kLog, 1, 8>(opt, y, dy, dx, outer, n, device, stream, launch);
-        return launch_warp_backward<S, kLog, 1, 16>(opt, y, dy, dx, outer, n, device, stream, launch);
+        if (dim <= 4) return launch_warp_backward<S, kLog, 4, 1>(opt, y, dy, dx, outer, n, device, stream, launch);
+        if (dim <= 8) return launch_warp_backward<S, kLog, 8, 1>(opt, y, dy, dx, outer, n, device, stream, launch);
+        return launch_warp_backward<S, kLog, 16, 1>(opt, y, dy, dx, outer, n, device, stream, launch);
     }
     if (dim <= kWarpRowsUpTo) {
         switch (cols_per_lane(dim)) {

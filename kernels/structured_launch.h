@@ -31,7 +31,7 @@ typedef enum {
     ACTK_SOFTMAX_PATH_STRIDED,         /* inner > 1: columns x threads along dim, read twice */
     ACTK_SOFTMAX_PATH_STRIDED_CLUSTER, /* inner > 1, few tiles (sm_90+): a cluster of blocks shares each block's tiles
                                         */
-    ACTK_SOFTMAX_PATH_SUBWARP, /* inner == 1, dim <= 16: a group of 1 to 16 lanes per row, several rows per warp */
+    ACTK_SOFTMAX_PATH_SUBWARP, /* inner == 1, dim <= 16: one lane per row, 32 rows per warp */
     ACTK_SOFTMAX_PATH_COUNT
 } actk_softmax_path;
 

@@ -250,7 +250,7 @@ TEST_F(Gpu, SoftmaxEveryDispatchPathAgreesWithTheReference)
 {
     std::mt19937_64 rng(2026);
     const Shape shapes[] = {
-        {257, 1, 1},    {129, 7, 1},                                               /* sub-warp groups */
+        {257, 1, 1},    {129, 7, 1},                                               /* a lane per row */
         {64, 32, 1},    {65, 33, 1},   {33, 100, 1},  {17, 1000, 1}, {9, 1024, 1}, /* warp per row */
         {5, 1025, 1},   {3, 5000, 1},  {7, 16384, 1},                              /* block per row, row cached */
         {2, 40000, 1},  {3, 16385, 1},                                             /* cluster per row, chunks cached */

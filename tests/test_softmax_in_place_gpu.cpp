@@ -2,7 +2,7 @@
 /*
  * test_softmax_in_place_gpu.cpp - the in-place forms the API allows (y == x
  * forward; dx == dy and dx == y backward) on the paths whose kernels read a
- * row or column in pieces: the sub-warp groups (dim <= 16) and the strided
+ * row or column in pieces: a lane per row (dim <= 16) and the strided
  * kernels (inner > 1: tiled, uncached, and a cluster per tile group where
  * the device has clusters). Each kernel reads everything it needs before
  * its own writes, so an in-place call must give the same bits as the same

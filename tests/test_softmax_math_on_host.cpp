@@ -4,8 +4,8 @@
  * (kernels/softmax_math.cuh) replayed on the host in the kernels' own
  * reduction orders: a warp per row (32 lanes with strided columns; the max
  * by a butterfly, then one term per element and butterfly sums), rows of
- * dim <= 16 in a group of 1 to 16 lanes (the same two passes over the
- * group's lanes), a block per row (512 threads, per-warp butterflies,
+ * dim <= 16 in one lane each (the same two passes, the sums in column
+ * order), a block per row (512 threads, per-warp butterflies,
  * then warp 0 merges the warp results), a cluster per row (each of C blocks
  * reduces its chunk as a block does, then the block results are merged in
  * rank order) and the strided kernel (serial).
@@ -28,18 +28,20 @@ using actk::MaxSum;
 namespace {
 
 /* threads = kSubwarp + w: the warp kernel's two passes over a group of w
- * lanes (rows of dim <= 16, softmax.cu); threads = 32: over a whole warp. */
+ * lanes (w = 1: the lane per row of dim <= 16, softmax.cu); threads = 32:
+ * over a whole warp. */
 constexpr int kSubwarp = 1000;
 bool two_pass(int threads) { return threads == 32 || threads > kSubwarp; }
 int two_pass_lanes(int threads) { return threads == 32 ? 32 : threads - kSubwarp; }
 
-/* The lanes softmax.cu gives a row of dim <= 16: one for dim 1 and 2 (the
- * lane holds both), else the next power of two. */
-int subwarp_lanes(size_t dim)
+/* The next power of two >= dim: the values a lane holds for a row of dim
+ * <= 16 (kCols in softmax.cu), and the group width of the earlier sub-warp
+ * kernels (kept as a wrong order for the comparison below). */
+size_t next_pow2(size_t dim)
 {
-    int lanes = 1;
-    while ((size_t)lanes < dim) lanes *= 2;
-    return dim <= 2 ? 1 : lanes;
+    size_t p = 1;
+    while (p < dim) p *= 2;
+    return p;
 }
 
 /* M: the kernels' math policy for the dtype (actk::MathFor); C = M::T. */
@@ -130,7 +132,8 @@ void warp_two_pass_row(actk_softmax_kind kind, const std::vector<C> &v, std::vec
 
 /* Emulates the kernel for one dtype with its policy M (C = M::T: float for
  * f32, f16 and bf16). threads == 32 is the warp kernel (two passes),
- * kSubwarp + w its sub-warp groups, the rest the online reductions. */
+ * kSubwarp + w its groups of w lanes (1: a lane per short row), the rest
+ * the online reductions. */
 template <class M, class C = typename M::T>
 void emulate(actk_softmax_kind kind, int threads, size_t rows, size_t dim, const Buffer &x, Buffer &y)
 {
@@ -254,12 +257,12 @@ struct Tally {
     }
 };
 
-/* The kernel each row length takes (inner = 1): a sub-warp group up to 16,
+/* The kernel each row length takes (inner = 1): one lane per row up to 16,
  * a warp per row, a block per row, or past 16384 a cluster of up to 8
  * blocks (softmax.cu). */
 int kernel_threads(size_t dim)
 {
-    return dim <= 16      ? kSubwarp + subwarp_lanes(dim)
+    return dim <= 16      ? kSubwarp + 1
            : dim <= 1024  ? 32
            : dim <= 16384 ? 512
                           : -(int)std::min<size_t>(8, (dim + 8191) / 8192);
@@ -419,7 +422,7 @@ TEST(SoftmaxMathOnHost, DominantClassAndSpecialRows)
         Buffer x(dtype, rows.size());
         for (size_t k = 0; k < rows.size(); ++k) x.set(k, rows[k]);
         check(dtype, 32, rows.size() / 8, 8, x);
-        check(dtype, kSubwarp + 8, rows.size() / 8, 8, x); /* the kernel's order for dim 8: a group of 8 lanes */
+        check(dtype, kSubwarp + 1, rows.size() / 8, 8, x); /* the kernel's order for dim 8: one lane per row */
         check(dtype, 1, rows.size() / 8, 8, x);
         check(dtype, -3, rows.size() / 8, 8, x); /* a cluster of 3 (chunks of 3, 3, 2) */
     }
@@ -566,7 +569,7 @@ TEST(SoftmaxMathOnHost, ScaledLogitsAndLseInEveryKernelOrder)
     }
 }
 
-/* ---- rows of dim <= 16: sub-warp groups ------------------------------------- */
+/* ---- rows of dim <= 16: one lane per row ------------------------------------ */
 
 /* Every row length of the sub-warp kernels (and the warp kernel's just past
  * them) in the kernel's order, forward and backward, on every row pattern,
@@ -603,15 +606,43 @@ namespace {
 
 template <class V> bool same_bits(const V &a, const V &b) { return std::memcmp(&a, &b, sizeof(V)) == 0; }
 
-/* How the group order compares with others on random rows of each length
- * 1..16: rows whose statistics or backward sums differ in any bit from the
- * 32-lane warp order, from the group order with its butterfly offsets
- * ascending (a wrong order), and from the serial online order. */
-template <class M> void compare_orders(size_t dim, size_t rows, std::mt19937_64 &rng, size_t differs[3])
+/* The lane-per-row kernel (softmax_*_warp_kernel, kWidth = 1) transcribed:
+ * kCols = next_pow2(dim) values, -inf past dim; the max over them, then the
+ * terms in column order (reversed: a wrong order); the backward's sum over
+ * kCols terms in column order, zeros past dim. */
+template <class M, class C = typename M::T> MaxSum<M> in_lane_stats(const std::vector<C> &v, bool reversed = false)
+{
+    std::vector<C> cols(next_pow2(v.size()), C(-INFINITY));
+    std::copy(v.begin(), v.end(), cols.begin());
+    if (reversed) std::reverse(cols.begin(), cols.end());
+    C m = C(-INFINITY);
+    for (C c : cols) m = actk::nan_max(m, c);
+    typename actk::SoftmaxAcc<M>::type rest = actk::acc_zero<M>();
+    int ties = 0;
+    for (C c : cols) (void)actk::softmax_term<M>(c, m, rest, ties);
+    return actk::two_pass_stats<M>(m, rest, ties);
+}
+
+template <class M, class C = typename M::T>
+typename actk::SoftmaxAcc<M>::type in_lane_sum(const std::vector<C> &y, const std::vector<C> &dy)
+{
+    typename actk::SoftmaxAcc<M>::type a = actk::acc_zero<M>();
+    for (size_t k = 0; k < next_pow2(y.size()); ++k)
+        a = k < y.size() ? actk::backward_term<M, false>(a, y[k], dy[k]) : actk::backward_term<M, false>(a, C(0), C(0));
+    return a;
+}
+
+/* On random rows of each length 1..16: rows where the replay the bounds
+ * tests run for the length (kernel_threads) differs in any bit from the
+ * kernel's in-lane order, forward statistics or backward sum (differs[0]);
+ * and rows where wrong orders differ from the in-lane order: the columns
+ * reversed (1), the earlier groups of next_pow2(dim) lanes (2), the serial
+ * online order (3), a warp of 32 lanes (4). */
+template <class M> void compare_orders(size_t dim, size_t rows, std::mt19937_64 &rng, size_t differs[5])
 {
     using C = typename M::T;
     std::uniform_real_distribution<double> u(-15, 15), g(-1, 1);
-    const int lanes = subwarp_lanes(dim);
+    const int threads = kernel_threads(dim);
     for (size_t r = 0; r < rows; ++r) {
         std::vector<C> v(dim), y(dim), dy(dim);
         for (size_t d = 0; d < dim; ++d) {
@@ -619,64 +650,42 @@ template <class M> void compare_orders(size_t dim, size_t rows, std::mt19937_64 
             y[d] = (C)std::fabs(g(rng));
             dy[d] = (C)g(rng);
         }
-        const MaxSum<M> group = warp_stats<M>(v, lanes);
-        const auto group_sum = row_sum<M, false>(y, dy, kSubwarp + lanes);
-        const bool warp_same =
-            same_bits(group, warp_stats<M>(v, 32)) && same_bits(group_sum, row_sum<M, false>(y, dy, 32));
-        std::vector<C> out_desc, out_asc;
-        warp_two_pass_row<M>(ACTK_SOFTMAX, v, out_desc, lanes);
-        warp_two_pass_row<M>(ACTK_SOFTMAX, v, out_asc, lanes, true);
-        /* the statistics with offsets ascending: the sums' association differs */
-        bool asc_same = true;
-        {
-            using Acc = typename actk::SoftmaxAcc<M>::type;
-            const size_t L = (size_t)lanes;
-            const C m = group.max;
-            std::vector<Acc> rest(L, actk::acc_zero<M>());
-            std::vector<int> ties(L, 0);
-            for (size_t d = 0; d < dim; ++d) (void)actk::softmax_term<M>(v[d], m, rest[d % L], ties[d % L]);
-            for (size_t offset = 1; offset < L; offset *= 2) {
-                std::vector<Acc> next(L);
-                std::vector<int> next_ties(L);
-                for (size_t l = 0; l < L; ++l) {
-                    next[l] = actk::acc_add<M>(rest[l], rest[l ^ offset]);
-                    next_ties[l] = ties[l] + ties[l ^ offset];
-                }
-                rest = next;
-                ties = next_ties;
-            }
-            asc_same = same_bits(group, actk::two_pass_stats<M>(m, rest[0], ties[0])) && out_desc == out_asc;
-        }
-        const bool serial_same = same_bits(group, reduce_row_any<M>(v, 1));
-        differs[0] += !warp_same;
-        differs[1] += !asc_same;
-        differs[2] += !serial_same;
+        const MaxSum<M> lane = in_lane_stats<M>(v);
+        const auto lane_sum = in_lane_sum<M>(y, dy);
+        ASSERT_TRUE(two_pass(threads)) << "dim " << dim << " takes the warp kernel's two passes";
+        differs[0] += !same_bits(lane, warp_stats<M>(v, two_pass_lanes(threads))) ||
+                      !same_bits(lane_sum, row_sum<M, false>(y, dy, threads));
+        differs[1] += !same_bits(lane, in_lane_stats<M>(v, true));
+        differs[2] += !same_bits(lane, warp_stats<M>(v, (int)next_pow2(dim))) ||
+                      !same_bits(lane_sum, row_sum<M, false>(y, dy, kSubwarp + (int)next_pow2(dim)));
+        differs[3] += !same_bits(lane, reduce_row_any<M>(v, 1));
+        differs[4] += !same_bits(lane, warp_stats<M>(v, 32)) || !same_bits(lane_sum, row_sum<M, false>(y, dy, 32));
     }
 }
 
 } // namespace
 
-/* The group order is the warp order on short rows: a group of w lanes
- * computes what 32 lanes would (the lanes beyond w would add exact zeros to
- * every sum and -inf to the max), bit for bit, so the warp kernel's bounds
- * and the replays above carry over. The comparison can tell orders apart:
- * the same butterfly with its offsets ascending, and the serial online
- * order, give other bits on some rows. */
-TEST(SoftmaxMathOnHost, SubwarpGroupOrderIsTheWarpOrderOnShortRows)
+/* The bounds tests above replay rows of dim <= 16 in the kernel's order:
+ * one lane holding the row, the max and the sums in column order over
+ * next_pow2(dim) values (the padding adds exact zeros). The replay for
+ * each length (kernel_threads) must give the bits of the kernel's loop
+ * transcribed (in_lane_stats, in_lane_sum) on every row; the comparison
+ * can tell orders apart: the columns reversed, the earlier sub-warp groups,
+ * the serial online order and a warp of 32 lanes each give other bits on
+ * some rows. */
+TEST(SoftmaxMathOnHost, ShortRowsReplayTheInLaneOrder)
 {
     std::mt19937_64 rng(4242);
-    size_t f32[3] = {0, 0, 0}, half[3] = {0, 0, 0};
+    size_t f32[5] = {0, 0, 0, 0, 0}, half[5] = {0, 0, 0, 0, 0};
     for (size_t dim = 1; dim <= 16; ++dim) {
         compare_orders<actk::MathFor<ACTK_F32>::type>(dim, 2000, rng, f32);
         compare_orders<actk::MathFor<ACTK_F16>::type>(dim, 2000, rng, half);
     }
-    printf("  rows differing from the group order (of 32000): f32 warp %zu, ascending %zu, serial %zu; f16/bf16 policy "
-           "warp %zu, "
-           "ascending %zu, serial %zu\n",
-           f32[0], f32[1], f32[2], half[0], half[1], half[2]);
-    EXPECT_EQ(f32[0], 0u);
-    EXPECT_EQ(half[0], 0u);
-    EXPECT_GT(f32[1] + half[1], 0u) << "a wrong butterfly order went unnoticed";
-    EXPECT_GT(f32[2], 0u) << "the serial order went unnoticed";
-    EXPECT_GT(half[2], 0u) << "the serial order went unnoticed";
+    printf("  rows differing from the in-lane order (of 32000): f32 replay %zu, reversed %zu, groups %zu, serial %zu, "
+           "warp %zu; f16/bf16 policy replay %zu, reversed %zu, groups %zu, serial %zu, warp %zu\n",
+           f32[0], f32[1], f32[2], f32[3], f32[4], half[0], half[1], half[2], half[3], half[4]);
+    EXPECT_EQ(f32[0], 0u) << "the bounds tests replay another order than the kernel's";
+    EXPECT_EQ(half[0], 0u) << "the bounds tests replay another order than the kernel's";
+    for (int wrong = 1; wrong < 5; ++wrong)
+        EXPECT_GT(f32[wrong] + half[wrong], 0u) << "wrong order " << wrong << " went unnoticed";
 }

@@ -252,8 +252,9 @@ const Case kCases[] = {
     {40, 1, 1, 2,
      10}, /* sub-warp (a lane per row), rows of one (bottom-right causal with q_len > k_len: fully masked rows) */
     {42, 2, 1, 3, 7},    /* sub-warp, one lane holding the row's two values */
-    {48, 10, 1, 2, 12},  /* sub-warp, 16 lanes per row (2 rows per warp); causal rows of 1..10 live keys */
-    {36, 4, 1, 3, 3},    /* sub-warp, 4 lanes per row (8 rows per warp; the last warp's groups partly past the end) */
+    {48, 10, 1, 2, 12},  /* sub-warp, a lane per row (16 values); causal rows of 1..10 live keys */
+    {36, 4, 1, 3, 3},    /* sub-warp, a lane per row (32 rows per warp; the last warp's lanes partly past the end) */
+    {70, 7, 1, 2, 5},    /* sub-warp, a lane per row holding 8 values (dims 5-8) */
     {64, 33, 1, 4, 8},   /* warp */
     {9, 1024, 1, 3, 3},  /* warp, the longest warp row */
     {5, 5000, 1, 1, 5},  /* block (clusters hidden) or cluster (few rows) */
@@ -312,7 +313,7 @@ TEST_F(Gpu, SoftmaxOptionsPersistentLoopsRunSeveralRows)
     std::mt19937_64 rng(2026);
     const Case big[] = {
         {20000, 64, 1, 8, 10},  /* warp: more rows than resident warps on any GPU today */
-        {400000, 10, 1, 8, 10}, /* sub-warp, 16 lanes per row: more rows than the resident groups */
+        {400000, 10, 1, 8, 10}, /* sub-warp, a lane per row (16 values): more rows than the resident lanes */
         {600000, 1, 1, 4, 6},   /* sub-warp, a lane per row */
         {2048, 1500, 1, 8, 16}, /* block (cached) */
         {300, 20000, 1, 3, 10}, /* cluster with many rows; block without clusters */

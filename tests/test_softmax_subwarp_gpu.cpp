@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_softmax_subwarp_gpu.cpp - softmax rows of dim <= 16 (issue 12, item
- * 12), which take a group of 1 to 16 lanes per row (softmax.cu), on the
+ * 12), which take one lane per row (softmax.cu), on the
  * GPU against the CPU reference: every length 1..16 and the warp kernel's
  * 17, 31, 32 around the boundary, every dtype, softmax and log-softmax,
  * forward and backward, with many more rows than the persistent grid holds
- * (1,000,000 x 10, 64M x 1), rows whose count leaves the last warp's groups
+ * (1,000,000 x 10, 64M x 1), rows whose count leaves the last warp's lanes
  * partly empty, poisoned outputs and guard bands. Each call asserts the
  * path it took (cuda_test_hooks.h). Bounds as the other softmax tests:
  * forward f32 4 ULP, f16/bf16 1, f64 8; backward the same or within 4 eps
@@ -122,8 +122,8 @@ void check_rows(actk_softmax_kind kind, actk_dtype dtype, size_t rows, size_t di
 } // namespace
 
 /* Every short length and the warp kernel's lengths beside it; the row
- * counts leave the last warp's groups partly empty (a warp of 2 to 32 rows
- * whose last rows are past the end must write nothing: the guards). */
+ * counts leave the last warp's lanes partly empty (a warp of 32 rows whose
+ * last rows are past the end must write nothing: the guards). */
 TEST_F(Gpu, SoftmaxShortRowsEveryLengthAgreeWithTheReference)
 {
     std::mt19937_64 rng(1212);
@@ -133,7 +133,7 @@ TEST_F(Gpu, SoftmaxShortRowsEveryLengthAgreeWithTheReference)
                 for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_rows(kind, dtype, rows, dim, rng);
 }
 
-/* Many more rows than the resident grid: every group runs its loop many
+/* Many more rows than the resident grid: every lane runs its loop many
  * times. 1,000,000 x 10 (the MLP's classes) in every dtype; 64M x 1 in f32
  * (256 MB per buffer: the lane-per-row kernels' loop over ~250 turns);
  * 3M x 2 and 2M x 16 around it. */
@@ -147,8 +147,8 @@ TEST_F(Gpu, SoftmaxShortRowsPersistentLoops)
     check_rows(ACTK_SOFTMAX, ACTK_F32, size_t(1) << 26, 1, rng, true);
 }
 
-/* In place (y == x) on short rows: each group reads its whole row before
- * any lane writes it. */
+/* In place (y == x) on short rows: each lane reads its whole row before it
+ * writes any of it. */
 TEST_F(Gpu, SoftmaxShortRowsInPlace)
 {
     std::mt19937_64 rng(5);
