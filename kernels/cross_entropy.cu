@@ -13,8 +13,12 @@
  *  - cross_entropy_cached_kernel, for rows whose floats fit the device's
  *    opt-in shared memory (classes x 4 bytes, x 8 with the soft-cap): a
  *    block of kCeThreads per row, a persistent grid (blocks the device
- *    holds at once) walking the rows, thread k taking columns k, k +
- *    blockDim, ... in every pass. Pass 1 reads the row once from global
+ *    holds at once) walking the rows, each thread owning the same columns
+ *    in every pass (ce_column_owner): packs of 4 (one 16-byte f32 or 8-byte
+ *    f16/bf16 access) where the logits and the gradient are aligned, with
+ *    pass 1's loads issued in batches of 64 bytes per thread before use so
+ *    that one block per SM keeps enough loads in flight; column by column
+ *    otherwise (batches of 8). Pass 1 reads the row once from global
  *    memory, keeps the (capped) logit z as float in shared memory (and
  *    dz/dx with the cap: the tanh is computed once per logit) and takes
  *    the row max and the logits' sum; a block max. Pass 2 turns each
@@ -29,8 +33,8 @@
  *    thread-block clusters (sm_90+, chosen up front from the device facts
  *    and the kernel's PTX version): a cluster of 2 to 8 blocks per row
  *    (the smallest whose chunks fit; 256K f32 classes take 5 blocks on an
- *    H100), each block running the cached kernel's three passes on its
- *    chunk of the row, the block maxima and then the block sums exchanged
+ *    H100; chunks start on pack boundaries), each block running the cached
+ *    kernel's three passes on its chunk of the row, the block maxima and then the block sums exchanged
  *    through distributed shared memory and folded in rank order (the same
  *    bits on every run). Logits read once, gradient written once. A grid
  *    of the clusters the device holds at once (cudaOccupancyMaxActiveClusters;
@@ -74,6 +78,7 @@
 
 #include <cooperative_groups.h>
 
+#include <stdint.h>
 #include <string.h>
 
 namespace actk {
@@ -268,36 +273,137 @@ __device__ CeExpSum block_sum(CeExpSum a, CeLogit target, CeCachedShared &sh, Ce
     return sh.sum;
 }
 
+/* The cached and cluster kernels are compiled for 2 resident blocks per SM
+ * (at most 64 registers): pass 1's batched loads and pass 2's packs need
+ * more than the 40 registers of 3 blocks (ptxas spills there), and 2
+ * blocks of 16 warps with 64 bytes of loads in flight per thread already
+ * keep 64 KiB in flight per SM. */
+constexpr int kCeCachedMinBlocks = 2;
+
 /* ---- the cached passes over one chunk of a row ------------------------------- *
  * Shared by the cached kernel (the chunk is the whole row) and the cluster
- * kernel (the chunk is one block's part of the row): thread k takes the
- * chunk's columns k, k + blockDim, ... in each pass, so each cached float is
- * written and read by the thread that owns it (no barrier needed for the
- * cache). 32-bit column indices: a chunk fits one block's shared memory. */
+ * kernel (the chunk is one block's part of the row). Thread k takes the
+ * columns ce_column_owner gives it, W at a time: W = kCePack when the
+ * launcher found the chunk's start and the strides aligned to a pack (one
+ * 16-byte f32 or 8-byte f16/bf16 access per pack), W = 1 otherwise; then,
+ * for W > 1, one of the last n % W columns. Each cached float is written
+ * and read by the thread that owns it, so the cache needs no barrier.
+ * 32-bit column indices: a chunk fits one block's shared memory. */
 
-/* Pass 1: z once (the cap's tanh and sech^2 here only) into `z_cache` (and
- * dz/dx), the thread's running max (returned) and logits' sum (into s). */
-template <class S, bool kCap>
+/* W consecutive columns as one access. */
+template <class S, int W> struct alignas(W * sizeof(S)) CeColumns {
+    S v[W];
+};
+
+/* Packs whose loads pass 1 issues before it uses the first: 64 bytes in
+ * flight per thread (4 packs of f32, 8 of f16/bf16; 8 single columns).
+ * One block of 16 warps per SM (long rows) then keeps 32 KiB of loads in
+ * flight, enough for the memory system (one load at a time kept 1-2 KiB). */
+template <class S, int W> constexpr int kCeLoadBatch = W == 1 ? 8 : 64 / (W * (int)sizeof(S));
+
+/* Pass 1: the logits once from global memory into `z_cache` as floats, then
+ * (the same thread, the same columns) z = the (capped) logit in place (and
+ * dz/dx: the cap's tanh and sech^2 here only), the thread's running max
+ * (returned) and logits' sum (into s), in ascending column order. Without
+ * the cap the two steps are one. */
+template <class S, bool kCap, int W>
 __device__ __forceinline__ float cached_pass_load(const S *x, unsigned n, float cap, bool smoothing, float *z_cache,
                                                   float *dzdx, CeExpSum &s)
 {
     using T = StorageTraits<S>;
+    constexpr int kBatch = kCeLoadBatch<S, W>;
+    const unsigned packs = n / W, step = blockDim.x;
+    const CeColumns<S, W> *xp = reinterpret_cast<const CeColumns<S, W> *>(x);
+    CeColumns<float, W> *zp = reinterpret_cast<CeColumns<float, W> *>(z_cache);
     float m = -INFINITY;
-    const S *xj = x + threadIdx.x; /* stepped with j: no 64-bit index arithmetic per column */
-    for (unsigned j = threadIdx.x; j < n; j += blockDim.x, xj += blockDim.x) {
-        const CeLogit l = logit<kCap>(T::load(*xj), cap);
-        z_cache[j] = l.z;
-        if (kCap) dzdx[j] = l.dzdx;
-        ce_max_add(m, s.sum_z, l.z, smoothing);
+    for (unsigned first = threadIdx.x; first < packs; first += kBatch * step) {
+        CeColumns<S, W> raw[kBatch] = {}; /* defined where not loaded: no value carried across batches */
+#pragma unroll
+        for (int b = 0; b < kBatch; ++b) /* every load of the batch issued before the first is used */
+            if (first + b * step < packs) raw[b] = xp[first + b * step];
+#pragma unroll
+        for (int b = 0; b < kBatch; ++b) {
+            const unsigned p = first + b * step;
+            if (p < packs) {
+                CeColumns<float, W> v;
+#pragma unroll
+                for (int i = 0; i < W; ++i) {
+                    v.v[i] = T::load(raw[b].v[i]);
+                    if (!kCap) ce_max_add(m, s.sum_z, v.v[i], smoothing);
+                }
+                zp[p] = v;
+            }
+        }
+    }
+    const unsigned tail = packs * W + threadIdx.x; /* W > 1: one of the last n % W columns */
+    const bool has_tail = W > 1 && tail < n;
+    if (has_tail) {
+        z_cache[tail] = T::load(x[tail]);
+        if (!kCap) ce_max_add(m, s.sum_z, z_cache[tail], smoothing);
+    }
+    if (kCap) { /* the cap's tanh once per column, from the cached logit */
+        CeColumns<float, W> *dp = reinterpret_cast<CeColumns<float, W> *>(dzdx);
+        for (unsigned p = threadIdx.x; p < packs; p += step) {
+            CeColumns<float, W> z = zp[p], d;
+#pragma unroll
+            for (int i = 0; i < W; ++i) {
+                const CeLogit l = logit<kCap>(z.v[i], cap);
+                z.v[i] = l.z;
+                d.v[i] = l.dzdx;
+                ce_max_add(m, s.sum_z, l.z, smoothing);
+            }
+            zp[p] = z;
+            dp[p] = d;
+        }
+        if (has_tail) {
+            const CeLogit l = logit<kCap>(z_cache[tail], cap);
+            z_cache[tail] = l.z;
+            dzdx[tail] = l.dzdx;
+            ce_max_add(m, s.sum_z, l.z, smoothing);
+        }
     }
     return m;
 }
 
-/* Pass 2: e' = 2^48 e^(z - max) once per column, summed into s and kept in
- * place (the caller skips it for a non-finite max: z stays cached). */
-__device__ __forceinline__ void cached_pass_exp(float *cache, unsigned n, float max, CeExpSum &s)
+/* Pass 2: e' = 2^48 e^(z - max) once per column, summed into s in the
+ * thread's column order and kept in place (the caller skips it for a
+ * non-finite max: z stays cached). */
+template <int W> __device__ __forceinline__ void cached_pass_exp(float *cache, unsigned n, float max, CeExpSum &s)
 {
-    for (unsigned j = threadIdx.x; j < n; j += blockDim.x) cache[j] = ce_exp_add(s, cache[j], max);
+    const unsigned packs = n / W;
+    CeColumns<float, W> *cp = reinterpret_cast<CeColumns<float, W> *>(cache);
+    for (unsigned p = threadIdx.x; p < packs; p += blockDim.x) {
+        CeColumns<float, W> e = cp[p];
+#pragma unroll
+        for (int i = 0; i < W; ++i) e.v[i] = ce_exp_add(s, e.v[i], max);
+        cp[p] = e;
+    }
+    const unsigned tail = packs * W + threadIdx.x;
+    if (W > 1 && tail < n) cache[tail] = ce_exp_add(s, cache[tail], max);
+}
+
+/* The gradient of the thread's columns from the cache: grad(e, dz/dx, j). */
+template <class S, bool kCap, int W, class Grad>
+__device__ __forceinline__ void grad_columns(S *g, unsigned n, const float *cache, const float *dzdx, const Grad &grad)
+{
+    using T = StorageTraits<S>;
+    const unsigned packs = n / W;
+    const CeColumns<float, W> *cp = reinterpret_cast<const CeColumns<float, W> *>(cache);
+    const CeColumns<float, W> *dp = reinterpret_cast<const CeColumns<float, W> *>(dzdx);
+    CeColumns<S, W> *gp = reinterpret_cast<CeColumns<S, W> *>(g);
+    for (unsigned p = threadIdx.x; p < packs; p += blockDim.x) {
+        const CeColumns<float, W> e = cp[p];
+        CeColumns<float, W> d;
+#pragma unroll
+        for (int i = 0; i < W; ++i) d.v[i] = 1.0f;
+        if (kCap) d = dp[p];
+        CeColumns<S, W> out;
+#pragma unroll
+        for (int i = 0; i < W; ++i) out.v[i] = T::store(grad(e.v[i], d.v[i], p * W + i));
+        gp[p] = out;
+    }
+    const unsigned tail = packs * W + threadIdx.x;
+    if (W > 1 && tail < n) g[tail] = T::store(grad(cache[tail], kCap ? dzdx[tail] : 1.0f, tail));
 }
 
 /* Pass 3: the chunk's gradient from the cached e (a row with a non-finite
@@ -306,22 +412,48 @@ __device__ __forceinline__ void cached_pass_exp(float *cache, unsigned n, float 
  * target_logit: its z and dz/dx as thread 0 read them in pass 1 (not from
  * the cache: the column's owner may already be writing the next row's
  * dz/dx there, as no barrier separates pass 3 from the next pass 1). */
-template <class S, bool kCap>
+template <class S, bool kCap, int W>
 __device__ __forceinline__ void cached_pass_grad(S *g, unsigned n, const float *cache, const float *dzdx,
                                                  unsigned target, CeLogit target_logit, const CeRow &r)
 {
-    using T = StorageTraits<S>;
-    S *gj = g + threadIdx.x;
     if (ce_grad_cached_is_plain(r)) { /* block-uniform: the common case without per-column tests */
         const float g_target = target < n ? ce_grad(target_logit, true, r) : 0.0f;
-        for (unsigned j = threadIdx.x; j < n; j += blockDim.x, gj += blockDim.x) {
-            const float v = ce_grad_plain(cache[j], kCap ? dzdx[j] : 1.0f, r);
-            *gj = T::store(j == target ? g_target : v);
-        }
+        grad_columns<S, kCap, W>(g, n, cache, dzdx, [&](float e, float d, unsigned j) {
+            const float v = ce_grad_plain(e, d, r);
+            return j == target ? g_target : v;
+        });
     } else {
-        for (unsigned j = threadIdx.x; j < n; j += blockDim.x, gj += blockDim.x)
-            *gj = T::store(ce_grad_cached(cache[j], target_logit.z, kCap ? dzdx[j] : 1.0f, j == target, r));
+        grad_columns<S, kCap, W>(g, n, cache, dzdx, [&](float e, float d, unsigned j) {
+            return ce_grad_cached(e, target_logit.z, d, j == target, r);
+        });
     }
+}
+
+/* The three passes' entry points for a chunk, packed or not (block-uniform). */
+template <class S, bool kCap>
+__device__ __forceinline__ float chunk_load(bool packed, const S *x, unsigned n, float cap, bool smoothing,
+                                            float *z_cache, float *dzdx, CeExpSum &s)
+{
+    return packed ? cached_pass_load<S, kCap, kCePack>(x, n, cap, smoothing, z_cache, dzdx, s)
+                  : cached_pass_load<S, kCap, 1>(x, n, cap, smoothing, z_cache, dzdx, s);
+}
+
+__device__ __forceinline__ void chunk_exp(bool packed, float *cache, unsigned n, float max, CeExpSum &s)
+{
+    if (packed)
+        cached_pass_exp<kCePack>(cache, n, max, s);
+    else
+        cached_pass_exp<1>(cache, n, max, s);
+}
+
+template <class S, bool kCap>
+__device__ __forceinline__ void chunk_grad(bool packed, S *g, unsigned n, const float *cache, const float *dzdx,
+                                           unsigned target, CeLogit target_logit, const CeRow &r)
+{
+    if (packed)
+        cached_pass_grad<S, kCap, kCePack>(g, n, cache, dzdx, target, target_logit, r);
+    else
+        cached_pass_grad<S, kCap, 1>(g, n, cache, dzdx, target, target_logit, r);
 }
 
 /* Thread 0 writes the row's loss and lse and reports a bad target. */
@@ -336,15 +468,15 @@ __device__ __forceinline__ void write_row(const CeRow &r, size_t row, int state,
 /* Dynamic shared memory: `classes` floats (z, then e), then with the cap
  * `classes` floats of dz/dx. row_loss, count: as for the row kernel. */
 template <class S, bool kCap>
-__global__ void __launch_bounds__(kCeThreads)
+__global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
     cross_entropy_cached_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
                                 float *row_loss, float *lse, S *grad, size_t ldgrad, int *error_flag,
-                                const unsigned long long *count)
+                                const unsigned long long *count, bool packed)
 {
     using T = StorageTraits<S>;
-    extern __shared__ float ce_cache[];
-    const unsigned classes = (unsigned)c.classes; /* fits in shared memory */
-    float *dzdx = ce_cache + classes;             /* used with the cap only */
+    extern __shared__ __align__(16) float ce_cache[];
+    const unsigned classes = (unsigned)c.classes;                   /* fits in shared memory */
+    float *dzdx = ce_cache + ce_cache_plane(classes); /* used with the cap only; 16-byte aligned */
     __shared__ CeCachedShared sh;
     const bool smoothing = c.eps > 0.0f;
     const float scale = ce_grad_scale(c, count ? *count : 0);
@@ -353,18 +485,18 @@ __global__ void __launch_bounds__(kCeThreads)
         const long long t = target_at(targets, i64, row);
         const int state = row_state(t, c);
         CeExpSum s = ce_exp_sum_empty();
-        const float m = cached_pass_load<S, kCap>(x, classes, c.cap, smoothing, ce_cache, dzdx, s);
+        const float m = chunk_load<S, kCap>(packed, x, classes, c.cap, smoothing, ce_cache, dzdx, s);
         const CeLogit target_own =
             threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
         const float max = block_max(m, sh);
-        if (max > -INFINITY && max < INFINITY) cached_pass_exp(ce_cache, classes, max, s); /* block-uniform */
+        if (max > -INFINITY && max < INFINITY) chunk_exp(packed, ce_cache, classes, max, s); /* block-uniform */
         CeLogit target;
         const CeExpSum total = block_sum(s, target_own, sh, &target);
         const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, scale);
         if (threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
         if (grad)
-            cached_pass_grad<S, kCap>(grad + row * ldgrad, classes, ce_cache, dzdx, state == 0 ? (unsigned)t : classes,
-                                      target, r);
+            chunk_grad<S, kCap>(packed, grad + row * ldgrad, classes, ce_cache, dzdx,
+                                state == 0 ? (unsigned)t : classes, target, r);
     }
 }
 
@@ -405,14 +537,14 @@ struct CeClusterSlots {
  * Dynamic shared memory: chunk floats (z, then e), then with the cap chunk
  * floats of dz/dx. */
 template <class S, bool kCap>
-__global__ void __launch_bounds__(kCeThreads)
+__global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
     cross_entropy_cluster_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
                                  float *row_loss, float *lse, S *grad, size_t ldgrad, int *error_flag,
-                                 const unsigned long long *count, unsigned chunk)
+                                 const unsigned long long *count, unsigned chunk, bool packed)
 {
 #if ACTK_CE_HAS_CLUSTERS
     using T = StorageTraits<S>;
-    extern __shared__ float ce_cache[];
+    extern __shared__ __align__(16) float ce_cache[];
     float *dzdx = ce_cache + chunk; /* used with the cap only */
     __shared__ CeCachedShared sh;
     __shared__ CeClusterSlots slots;
@@ -429,7 +561,7 @@ __global__ void __launch_bounds__(kCeThreads)
         const long long t = target_at(targets, i64, row);
         const int state = row_state(t, c);
         CeExpSum s = ce_exp_sum_empty();
-        const float m = cached_pass_load<S, kCap>(x + begin, n, c.cap, smoothing, ce_cache, dzdx, s);
+        const float m = chunk_load<S, kCap>(packed, x + begin, n, c.cap, smoothing, ce_cache, dzdx, s);
         const CeLogit target_own =
             threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
         const float block_m = block_max(m, sh);
@@ -437,7 +569,7 @@ __global__ void __launch_bounds__(kCeThreads)
         cluster.sync(); /* (1) */
         float max = -INFINITY;
         for (unsigned b = 0; b < blocks; ++b) max = nan_max(max, cluster.map_shared_rank(&slots, b)->max);
-        if (max > -INFINITY && max < INFINITY) cached_pass_exp(ce_cache, n, max, s); /* cluster-uniform */
+        if (max > -INFINITY && max < INFINITY) chunk_exp(packed, ce_cache, n, max, s); /* cluster-uniform */
         CeLogit target;
         const CeExpSum block_s = block_sum(s, target_own, sh, &target);
         if (threadIdx.x == 0) slots.sum = block_s;
@@ -448,14 +580,14 @@ __global__ void __launch_bounds__(kCeThreads)
         if (rank == 0 && threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
         if (grad) {
             const bool mine = state == 0 && (size_t)t >= begin && (size_t)t - begin < n;
-            cached_pass_grad<S, kCap>(grad + row * ldgrad + begin, n, ce_cache, dzdx,
-                                      mine ? (unsigned)((size_t)t - begin) : n, target, r);
+            chunk_grad<S, kCap>(packed, grad + row * ldgrad + begin, n, ce_cache, dzdx,
+                                mine ? (unsigned)((size_t)t - begin) : n, target, r);
         }
     }
     cluster.sync(); /* no block leaves while another may still read its slots */
 #else
     (void)logits, (void)ld, (void)targets, (void)i64, (void)rows, (void)c, (void)row_loss, (void)lse, (void)grad;
-    (void)ldgrad, (void)error_flag, (void)count, (void)chunk;
+    (void)ldgrad, (void)error_flag, (void)count, (void)chunk, (void)packed;
 #endif
 }
 
@@ -523,7 +655,7 @@ cudaError_t cluster_choice(const void *kernel, const actk_device_facts &device, 
     return table.get(kernel, device.ordinal, kCeThreads, classes, packed, [&](size_t *choice) {
         *choice = 0;
         for (unsigned cluster = 2; cluster <= kCeMaxCluster; ++cluster) {
-            const size_t chunk = (classes + cluster - 1) / cluster;
+            const size_t chunk = ce_cluster_chunk(classes, cluster);
             if (chunk * bytes_per_column > allowed) continue;
             CeClusterConfig shape(cluster, chunk * bytes_per_column, nullptr);
             int resident = 0;
@@ -549,7 +681,7 @@ cudaError_t cluster_choice(const void *kernel, const actk_device_facts &device, 
 template <class S, bool kCap>
 cudaError_t launch_cluster_kernel(const actk_ce_launch_args *a, const CeConfig &c, const actk_device_facts &device,
                                   cudaStream_t stream, float *row_loss, const unsigned long long *row_count,
-                                  actk_ce_launch *info)
+                                  bool packed, actk_ce_launch *info)
 {
     const auto kernel = cross_entropy_cluster_kernel<S, kCap>;
     size_t ptx = 0;
@@ -565,21 +697,33 @@ cudaError_t launch_cluster_kernel(const actk_ce_launch_args *a, const CeConfig &
     const unsigned cluster = (unsigned)(choice & 0xff);
     if (cluster == 0) return cudaSuccess;
     const size_t resident = choice >> 8;
-    const size_t chunk = (a->classes + cluster - 1) / cluster;
+    const size_t chunk = ce_cluster_chunk(a->classes, cluster);
     const size_t clusters = resident < a->rows ? resident : a->rows;
     CeClusterConfig shape(cluster, chunk * bytes_per_column, stream);
     shape.config.gridDim = dim3((unsigned)(clusters * cluster));
     err = cudaLaunchKernelEx(&shape.config, kernel, static_cast<const S *>(a->logits), a->ld, a->targets,
                              a->target_type == ACTK_INDEX_I64, a->rows, c, row_loss, a->lse, static_cast<S *>(a->grad),
-                             a->ldgrad, a->error_flag, row_count, (unsigned)chunk);
+                             a->ldgrad, a->error_flag, row_count, (unsigned)chunk, packed);
     if (err != cudaSuccess) {
         (void)cudaGetLastError(); /* reported through the status; no stale error left behind */
         return err;
     }
     err = cudaGetLastError();
     if (err != cudaSuccess) return err;
-    *info = actk_ce_launch{shape.config.gridDim.x, shape.config.dynamicSmemBytes, 1, cluster, 0};
+    *info = actk_ce_launch{shape.config.gridDim.x, shape.config.dynamicSmemBytes, 1, cluster, 0, packed};
     return cudaSuccess;
+}
+
+/* Whether the cached and cluster kernels may read and write whole packs
+ * (kCePack columns in one access): the logits and the gradient start on a
+ * pack's alignment and their row strides are whole packs (one row needs no
+ * stride). Cluster chunks start on pack boundaries (ce_cluster_chunk). */
+template <class S> bool packs_aligned(const actk_ce_launch_args *a)
+{
+    const size_t bytes = kCePack * sizeof(S);
+    const bool logits = (uintptr_t)a->logits % bytes == 0 && (a->rows == 1 || a->ld % kCePack == 0);
+    const bool grad = a->grad == nullptr || ((uintptr_t)a->grad % bytes == 0 && (a->rows == 1 || a->ldgrad % kCePack == 0));
+    return logits && grad;
 }
 
 template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args *a, const actk_device_facts *device,
@@ -608,13 +752,14 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         cudaError_t err = dynamic_smem_limit(cached_kernel, *device, &allowed);
         if (err != cudaSuccess) return err;
         const size_t floats_per_column = kCap ? 2 : 1;
-        const bool cached = a->classes <= allowed / (floats_per_column * sizeof(float));
+        const bool cached = ce_cache_plane(a->classes) <= allowed / (floats_per_column * sizeof(float));
+        const bool packed = packs_aligned<S>(a);
         const S *logits = static_cast<const S *>(a->logits);
         S *grad = static_cast<S *>(a->grad);
         const unsigned long long *row_count = c.mean ? count : nullptr;
         if (!cached && actk_device_has_clusters(device)) {
             /* longer rows: a cluster per row where one can hold the row */
-            err = launch_cluster_kernel<S, kCap>(a, c, *device, stream, row_loss, row_count, info);
+            err = launch_cluster_kernel<S, kCap>(a, c, *device, stream, row_loss, row_count, packed, info);
             if (err != cudaSuccess) return err;
             if (info->cluster != 0) return finish<S>(a, c, count, row_loss, stream);
         }
@@ -630,7 +775,7 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
             cache_row = a->classes <= row_allowed / sizeof(S);
         }
         const void *kernel = cached ? cached_kernel : row_kernel;
-        const size_t dynamic = cached      ? a->classes * floats_per_column * sizeof(float)
+        const size_t dynamic = cached      ? ce_cache_plane(a->classes) * floats_per_column * sizeof(float)
                                : cache_row ? a->classes * sizeof(S)
                                            : 0;
         unsigned grid = 1;
@@ -639,7 +784,7 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         if (cached)
             cross_entropy_cached_kernel<S, kCap>
                 <<<grid, kCeThreads, dynamic, stream>>>(logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse,
-                                                        grad, a->ldgrad, a->error_flag, row_count);
+                                                        grad, a->ldgrad, a->error_flag, row_count, packed);
         else
             cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
                 logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag, row_count,
@@ -650,6 +795,7 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         info->dynamic_smem = dynamic;
         info->cached = cached || cache_row;
         info->row_cached = cache_row;
+        info->packed = cached && packed;
     }
     return finish<S>(a, c, count, row_loss, stream);
 }
@@ -667,7 +813,7 @@ template <class S> cudaError_t launch_dtype(const actk_ce_launch_args *a, const 
 extern "C" cudaError_t actk_launch_cross_entropy(const actk_ce_launch_args *args, const actk_device_facts *device,
                                                  cudaStream_t stream, actk_ce_launch *launch)
 {
-    *launch = actk_ce_launch{0, 0, 0, 0, 0};
+    *launch = actk_ce_launch{0, 0, 0, 0, 0, 0};
     switch (args->dtype) {
     case ACTK_F32: return actk::launch_dtype<float>(args, device, stream, launch);
     case ACTK_F16: return actk::launch_dtype<__half>(args, device, stream, launch);

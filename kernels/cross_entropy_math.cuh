@@ -235,6 +235,35 @@ ACTK_HD float ce_grad(CeLogit l, bool is_target, const CeRow &r)
  * those of the softmax's two-pass form (ref = max), so ce_row gives the
  * same lse as for the online form. */
 
+/* Which thread owns which column. The cached and cluster kernels read a
+ * chunk of n columns in packs of kCePack (16 bytes of f32, 8 of f16/bf16:
+ * several loads in flight per thread, fewer instructions per column) when
+ * the chunk's start and the row strides are aligned to a pack ("packed"):
+ * thread k owns the packs k, k + kCeThreads, ... and then, of the last
+ * n % kCePack columns, the column body + k. Otherwise thread k owns the
+ * columns k, k + kCeThreads, .... Each thread visits its columns in
+ * ascending order in every pass, so a thread's partial sums depend on this
+ * mapping alone (the host replay uses it). */
+constexpr unsigned kCePack = 4;
+
+ACTK_HD unsigned ce_column_owner(size_t j, size_t n, bool packed)
+{
+    if (!packed) return (unsigned)(j % kCeThreads);
+    const size_t body = n / kCePack * kCePack;
+    return j < body ? (unsigned)(j / kCePack % kCeThreads) : (unsigned)(j - body);
+}
+
+/* Floats per cache plane (z or e; dz/dx follows it): n rounded up to a
+ * pack, so that the dz/dx plane starts 16-byte aligned too. */
+ACTK_HD size_t ce_cache_plane(size_t n) { return (n + kCePack - 1) / kCePack * kCePack; }
+
+/* A row's chunk in a cluster of `blocks`: ceil(classes / blocks) rounded up
+ * to a pack, so that every block's chunk starts on a pack boundary. */
+ACTK_HD size_t ce_cluster_chunk(size_t classes, size_t blocks)
+{
+    return ce_cache_plane((classes + blocks - 1) / blocks);
+}
+
 /* Pass 2's state: the rest of sum e^(z - max) over the columns below the
  * max (relative to the max), the count of columns equal to it, and the
  * logits' sum from pass 1. Merged in the fixed order of the block. */

@@ -15,7 +15,8 @@
  * rows beyond the grid), its size and determinism; its special rows (bad
  * target, NaN, all -inf) with and without grad and lse; the cached kernel's
  * plain-gradient path over many rows per block; a 256K row's target in the
- * first block's chunk.
+ * first block's chunk; the cached and cluster kernels' packed and
+ * column-by-column layouts (strides, misaligned starts, tails).
  * Outputs are poisoned before each call and surrounded by guard bands.
  * Skips without a GPU (fails with ACTK_REQUIRE_GPU set).
  */
@@ -44,6 +45,7 @@ struct Call {
     size_t ldgrad = 0; /* 0: classes (dense) */
     bool with_grad = true;
     bool with_lse = true;
+    size_t offset = 0; /* elements the logits and the gradient start past an aligned address */
 };
 
 /* Runs the call on the GPU; fills got (grad compacted to rows x classes)
@@ -56,8 +58,8 @@ void run(const Call &c, const Buffer &x, const std::vector<int64_t> &t, CeOutput
     const size_t g_span = c.rows ? (c.rows - 1) * ldgrad + c.classes : 0;
     const size_t index_size = c.index == ACTK_INDEX_I64 ? 8 : 4;
     const size_t loss_count = c.o.reduction == ACTK_REDUCTION_NONE ? c.rows : 1;
-    DeviceBuffer d_x(x_span * elem, 0), d_t(c.rows * index_size, 0), d_loss(loss_count * 4, 0), d_lse(c.rows * 4, 0),
-        d_grad(g_span * elem, 0), d_flag(4, 0);
+    DeviceBuffer d_x(x_span * elem, c.offset * elem), d_t(c.rows * index_size, 0), d_loss(loss_count * 4, 0),
+        d_lse(c.rows * 4, 0), d_grad(g_span * elem, c.offset * elem), d_flag(4, 0);
     const size_t ws_bytes = actk_cuda_cross_entropy_workspace_size(c.o.reduction, c.rows);
     void *d_ws = nullptr;
     ASSERT_EQ(cudaMalloc(&d_ws, ws_bytes ? ws_bytes : 16), cudaSuccess);
@@ -347,12 +349,16 @@ bool device_has_clusters()
  * fits; one above the whole opt-in limit never does); 0 where no size fits
  * (the streamed kernel); -1 where the static shared memory makes it
  * undecidable here (no assertion on the size). */
+/* Floats per cache plane: whole packs of 4, so the dz/dx plane and every
+ * cluster chunk start 16-byte aligned. */
+size_t cache_plane(size_t n) { return (n + 3) / 4 * 4; }
+
 int expected_cluster(size_t classes, bool cap, size_t optin, bool clusters)
 {
     if (!clusters) return 0;
     const size_t bytes = cap ? 8 : 4;
     for (size_t n = 2; n <= 8; ++n) {
-        const size_t chunk = (classes + n - 1) / n * bytes;
+        const size_t chunk = cache_plane((classes + n - 1) / n) * bytes;
         if (chunk <= optin - 4096) return (int)n;
         if (chunk <= optin) return -1;
     }
@@ -387,7 +393,7 @@ void expect_long_row_launch(const actk_ce_launch &l, size_t classes, bool cap, s
     }
     EXPECT_EQ(l.row_cached, 0);
     EXPECT_EQ(l.cached, 1); /* logits read once */
-    EXPECT_EQ(l.dynamic_smem, (classes + want - 1) / want * (cap ? 8 : 4));
+    EXPECT_EQ(l.dynamic_smem, cache_plane((classes + want - 1) / want) * (cap ? 8 : 4));
     EXPECT_EQ(l.grid % (unsigned)want, 0u); /* whole clusters */
     EXPECT_LE(l.grid, rows * (size_t)want); /* at most one cluster per row */
 }
@@ -439,7 +445,7 @@ TEST_F(CrossEntropyGpu, PathAndGridAtTheCacheLimit)
                     EXPECT_EQ(l.cached, 1);
                     EXPECT_EQ(l.row_cached, 0); /* the float-cached kernel, not the row kernel */
                     EXPECT_EQ(l.cluster, 0u);
-                    EXPECT_EQ(l.dynamic_smem, k.classes * 4 * (k.opt.cap > 0 ? 2 : 1));
+                    EXPECT_EQ(l.dynamic_smem, cache_plane(k.classes) * 4 * (k.opt.cap > 0 ? 2 : 1));
                     EXPECT_EQ(l.grid, rows); /* fewer rows than the device holds blocks */
                 } else {
                     const size_t elem = actk_dtype_size(dtype);
@@ -646,6 +652,7 @@ TEST_F(CrossEntropyGpu, CachedKernelPlainPathAcrossRows)
             EXPECT_EQ(l.row_cached, 0);
             EXPECT_EQ(l.cluster, 0u);
             EXPECT_EQ(l.dynamic_smem, classes * 4 * (cap > 0 ? 2 : 1));
+            EXPECT_EQ(l.packed, 1); /* 1000 columns: whole packs, dense rows */
             EXPECT_LT(l.grid, rows); /* several rows per block */
             EXPECT_EQ(flag, 0);
             CeWorst worst;
@@ -684,6 +691,61 @@ TEST_F(CrossEntropyGpu, VocabularyRowTargetInRankZero)
             CeWorst worst;
             ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst, "target in rank 0");
         }
+}
+
+/* The cached and cluster kernels read and write whole packs of 4 columns
+ * only where the logits and the gradient start aligned and their strides
+ * are whole packs; otherwise column by column. Both layouts, with a tail of
+ * 3 columns, in place and not, every dtype, against the oracle, with the
+ * path the hook records: a stride of 1004 (packs), 1003 (columns), one row
+ * of stride 1003 (packs: one row needs no stride), a gradient stride of
+ * 1005 (columns), the logits and gradient one or two elements past an
+ * aligned address (columns); and 128K-class rows (a cluster on sm_90+) of
+ * stride 131072 (packs), 131073 or one element off (columns). */
+TEST_F(CrossEntropyGpu, PackedAndColumnLayouts)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    struct Layout {
+        size_t rows, classes, ld, ldgrad;
+        bool in_place;
+        size_t offset;
+        int packed;
+    };
+    const Layout layouts[] = {
+        {64, 1003, 1004, 1004, false, 0, 1},       {64, 1003, 1003, 1003, false, 0, 0},
+        {64, 1003, 1004, 1004, true, 0, 1},        {64, 1003, 1003, 1003, true, 0, 0},
+        {1, 1003, 1003, 1003, false, 0, 1},        {64, 1003, 1004, 1005, false, 0, 0},
+        {64, 1003, 1004, 1004, true, 1, 0},        {64, 1003, 1004, 1004, false, 2, 0},
+        {2, 131072, 131072, 131072, true, 0, 1},   {2, 131072, 131073, 131073, true, 0, 0},
+        {2, 131072, 131072, 131072, false, 1, 0}};
+    for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
+        for (const Layout &k : layouts)
+            for (const Opt &p : {Opt{0, 0, 0}, Opt{0.1f, 1e-4f, 15}}) {
+                if (k.classes > 100000 && (dtype == ACTK_F16 || p.cap > 0)) continue; /* keeps the test short */
+                const Buffer x = random_logits(dtype, (k.rows - 1) * k.ld + k.classes, rng, 4.0);
+                std::vector<int64_t> t(k.rows);
+                for (size_t r = 0; r < k.rows; ++r) t[r] = (int64_t)(rng() % k.classes);
+                t[0] = (int64_t)k.classes - 1; /* a target in the tail */
+                Call c{make(p, ACTK_REDUCTION_MEAN), dtype, k.rows, k.classes, k.ld};
+                c.in_place = k.in_place;
+                c.ldgrad = k.ldgrad;
+                c.offset = k.offset;
+                CeOutputs got(dtype, k.rows * k.classes);
+                int flag = -1;
+                run(c, x, t, got, &flag);
+                if (HasFatalFailure()) return;
+                const actk_ce_launch l = actk_internal_last_cross_entropy_launch();
+                SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " rows " << k.rows << " classes "
+                                                << k.classes << " ld " << k.ld << " ldgrad " << k.ldgrad
+                                                << (k.in_place ? " in place" : "") << " offset " << k.offset
+                                                << " cap " << p.cap);
+                if (l.cached && !l.row_cached) {
+                    EXPECT_EQ(l.packed, k.packed);
+                }
+                EXPECT_EQ(flag, 0);
+                CeWorst worst;
+                ce_check(c.o, dtype, k.rows, k.classes, x, k.ld, t, got, true, worst, "packed or column layout");
+            }
 }
 
 } // namespace

@@ -95,17 +95,23 @@ template <class V, class Merge> V block_of(const std::vector<V> &per_thread, V e
 }
 
 /* The cached kernel's passes 1 and 2 for one row: the merged statistics,
- * and e per column in `e` (z left in place when the max is not finite). */
-CeAcc cached_stats(const std::vector<float> &z, bool smoothing, Path path, std::vector<float> &e)
+ * and e per column in `e` (z left in place when the max is not finite).
+ * packed: the kernel's column ownership with packs (aligned rows) or
+ * column by column (ce_column_owner); each thread in ascending order. */
+CeAcc cached_stats(const std::vector<float> &z, bool smoothing, Path path, bool packed, std::vector<float> &e)
 {
     std::vector<float> max(kCeThreads, -INFINITY);
     std::vector<CeExpSum> sums(kCeThreads, ce_exp_sum_empty());
-    for (size_t k = 0; k < z.size(); ++k) ce_max_add(max[k % kCeThreads], sums[k % kCeThreads].sum_z, z[k], smoothing);
+    const size_t n = z.size();
+    for (size_t k = 0; k < n; ++k) {
+        const unsigned owner = ce_column_owner(k, n, packed);
+        ce_max_add(max[owner], sums[owner].sum_z, z[k], smoothing);
+    }
     const float m = block_of(max, -INFINITY, [](float a, float b) { return nan_max(a, b); });
     e = z;
     if (m > -INFINITY && m < INFINITY)
-        for (size_t k = 0; k < z.size(); ++k) {
-            CeExpSum &s = sums[k % kCeThreads];
+        for (size_t k = 0; k < n; ++k) {
+            CeExpSum &s = sums[ce_column_owner(k, n, packed)];
             if (path == Path::kCached) {
                 e[k] = ce_exp_add(s, z[k], m);
             } else if (path == Path::kCachedPlainSum) { /* the rest summed in plain float */
@@ -121,17 +127,24 @@ CeAcc cached_stats(const std::vector<float> &z, bool smoothing, Path path, std::
 }
 
 /* The cluster kernel's passes 1 and 2 for one row: block b of `cluster`
- * takes the chunk [b chunk, (b + 1) chunk) (thread k its columns k,
- * k + 512, ... within the chunk) and merges as the cached kernel's block;
- * then the blocks' maxima, and later their sums, folded in rank order
- * starting from the empty value, as every thread of the cluster does. */
-CeAcc cluster_stats(const std::vector<float> &z, bool smoothing, size_t cluster, std::vector<float> &e)
+ * takes the chunk [b chunk, (b + 1) chunk) (ce_cluster_chunk; its threads
+ * own the chunk's columns as the cached kernel's, ce_column_owner) and
+ * merges as the cached kernel's block; then the blocks' maxima, and later
+ * their sums, folded in rank order starting from the empty value, as every
+ * thread of the cluster does. */
+CeAcc cluster_stats(const std::vector<float> &z, bool smoothing, size_t cluster, bool packed, std::vector<float> &e)
 {
-    const size_t chunk = (z.size() + cluster - 1) / cluster;
+    const size_t chunk = ce_cluster_chunk(z.size(), cluster);
     std::vector<std::vector<float>> max(cluster, std::vector<float>(kCeThreads, -INFINITY));
     std::vector<std::vector<CeExpSum>> sums(cluster, std::vector<CeExpSum>(kCeThreads, ce_exp_sum_empty()));
+    /* the owner of column k: its block and that block's thread */
+    auto owner = [&](size_t k) {
+        const size_t b = k / chunk, begin = b * chunk;
+        const size_t n = std::min(chunk, z.size() - begin);
+        return std::make_pair(b, (size_t)ce_column_owner(k - begin, n, packed));
+    };
     for (size_t k = 0; k < z.size(); ++k) {
-        const size_t b = k / chunk, thread = (k % chunk) % kCeThreads;
+        const auto [b, thread] = owner(k);
         ce_max_add(max[b][thread], sums[b][thread].sum_z, z[k], smoothing);
     }
     float m = -INFINITY;
@@ -139,7 +152,10 @@ CeAcc cluster_stats(const std::vector<float> &z, bool smoothing, size_t cluster,
         m = nan_max(m, block_of(max[b], -INFINITY, [](float a, float c) { return nan_max(a, c); }));
     e = z;
     if (m > -INFINITY && m < INFINITY)
-        for (size_t k = 0; k < z.size(); ++k) e[k] = ce_exp_add(sums[k / chunk][(k % chunk) % kCeThreads], z[k], m);
+        for (size_t k = 0; k < z.size(); ++k) {
+            const auto [b, thread] = owner(k);
+            e[k] = ce_exp_add(sums[b][thread], z[k], m);
+        }
     CeExpSum total = ce_exp_sum_empty();
     for (size_t b = 0; b < cluster; ++b)
         total = ce_exp_sum_merge(total, block_of(sums[b], ce_exp_sum_empty(), ce_exp_sum_merge));
@@ -147,9 +163,11 @@ CeAcc cluster_stats(const std::vector<float> &z, bool smoothing, size_t cluster,
 }
 
 /* What the kernels write for this call (grad: rows x classes, dense).
- * cluster: blocks per row of the cluster kernel (Path::kCluster). */
+ * cluster: blocks per row of the cluster kernel (Path::kCluster); packed:
+ * the cached and cluster kernels' column ownership (aligned rows). */
 CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x,
-                 size_t ld, const std::vector<int64_t> &t, Path path = Path::kStreamed, size_t cluster = 3)
+                 size_t ld, const std::vector<int64_t> &t, Path path = Path::kStreamed, size_t cluster = 3,
+                 bool packed = true)
 {
     const CeConfig c = {o.label_smoothing, o.z_loss, o.softcap, o.grad_scale, o.ignore_index,
                         (unsigned long long)classes, o.reduction == ACTK_REDUCTION_MEAN};
@@ -168,8 +186,8 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
         const float z_t = state == 0 ? z[(size_t)target] : 0.0f;
         const bool smoothing = c.eps > 0.0f;
         const CeAcc acc = path == Path::kStreamed  ? block_reduce(z, smoothing)
-                          : path == Path::kCluster ? cluster_stats(z, smoothing, cluster, e)
-                                                   : cached_stats(z, smoothing, path, e);
+                          : path == Path::kCluster ? cluster_stats(z, smoothing, cluster, packed, e)
+                                                   : cached_stats(z, smoothing, path, packed, e);
         const CeRow row = ce_row(acc, z_t, state, c, scale);
         out.row_loss.push_back(row.loss);
         out.lse.push_back(row.lse.hi + row.lse.lo);
@@ -192,9 +210,10 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
 /* The replayed outputs against the oracle (cross_entropy_check.h), and the
  * reduction's order against the exact sum of the same rounded row losses. */
 void compare(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, size_t classes, const Buffer &x, size_t ld,
-             const std::vector<int64_t> &t, CeWorst &worst, const char *what, Path path, size_t cluster = 3)
+             const std::vector<int64_t> &t, CeWorst &worst, const char *what, Path path, size_t cluster = 3,
+             bool packed = true)
 {
-    const CeOutputs got = replay(o, dtype, rows, classes, x, ld, t, path, cluster);
+    const CeOutputs got = replay(o, dtype, rows, classes, x, ld, t, path, cluster, packed);
     if (!ce_check(o, dtype, rows, classes, x, ld, t, got, true, worst, what)) return;
     if (o.reduction == ACTK_REDUCTION_NONE) return;
     unsigned long long count = 0;
@@ -226,7 +245,11 @@ actk_cross_entropy_options make(Options p, actk_reduction reduction)
 
 TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
 {
-    for (Path path : {Path::kCached, Path::kStreamed, Path::kCluster}) {
+    /* the cached and cluster kernels with both column ownerships: packs
+     * (aligned rows; 31, 513 and 4099 columns leave a tail) and single columns */
+    for (Path path : {Path::kCached, Path::kStreamed, Path::kCluster})
+    for (bool packed : {true, false}) {
+        if (path == Path::kStreamed && !packed) continue;
         std::mt19937_64 rng(1616);
         for (actk_dtype dtype : {ACTK_F32, ACTK_F16, ACTK_BF16})
             for (const Options &p : kOptions) {
@@ -243,13 +266,14 @@ TEST(CrossEntropyOnHost, RandomRowsEveryOptionAndDtype)
                         /* a confident row: its target far above the rest (the loss cancels) */
                         x.set(2 * ld + (size_t)t[2], 12.0 * spread);
                         for (actk_reduction red : {ACTK_REDUCTION_NONE, ACTK_REDUCTION_SUM, ACTK_REDUCTION_MEAN}) {
-                            compare(make(p, red), dtype, rows, classes, x, ld, t, worst, "random", path);
+                            compare(make(p, red), dtype, rows, classes, x, ld, t, worst, "random", path, 3, packed);
                             if (HasFatalFailure() || HasFailure()) return;
                         }
                     }
                 }
                 char name[96];
-                std::snprintf(name, sizeof name, "%s %s eps %g z %g cap %g", path_name(path), actk_dtype_name(dtype),
+                std::snprintf(name, sizeof name, "%s%s %s eps %g z %g cap %g", path_name(path),
+                              path == Path::kStreamed ? "" : packed ? " packed" : " unpacked", actk_dtype_name(dtype),
                               p.eps, p.z_loss, p.cap);
                 worst.print(name);
             }
@@ -488,3 +512,41 @@ TEST(CrossEntropyOnHost, SoftCapAgainstLongDouble)
 }
 
 } // namespace
+
+/* The column ownership the cached and cluster kernels use: every column of a
+ * chunk has exactly one owner among the block's threads; with packs, whole
+ * packs go to one thread, packs k, k + kCeThreads, ... to thread k, and the
+ * n % kCePack tail columns to threads 0, 1, ...; cluster chunks start on a
+ * pack boundary and cover the row. */
+TEST(CrossEntropyOnHost, ColumnOwnershipAndChunks)
+{
+    for (size_t n : {1, 3, 4, 5, 511, 2048, 2051, 40001}) {
+        for (bool packed : {true, false}) {
+            std::vector<size_t> per_thread(kCeThreads, 0);
+            for (size_t j = 0; j < n; ++j) {
+                const unsigned owner = ce_column_owner(j, n, packed);
+                ASSERT_LT(owner, (unsigned)kCeThreads);
+                ++per_thread[owner];
+                if (packed && j / kCePack < n / kCePack) {
+                    EXPECT_EQ(owner, ce_column_owner(j / kCePack * kCePack, n, true)); /* a pack has one owner */
+                    EXPECT_EQ(owner, (unsigned)(j / kCePack % kCeThreads));
+                } else if (packed) {
+                    EXPECT_EQ(owner, (unsigned)(j - n / kCePack * kCePack));
+                } else {
+                    EXPECT_EQ(owner, (unsigned)(j % kCeThreads));
+                }
+            }
+            size_t total = 0;
+            for (size_t c : per_thread) total += c;
+            EXPECT_EQ(total, n);
+        }
+        for (size_t blocks = 2; blocks <= 8; ++blocks) {
+            const size_t chunk = ce_cluster_chunk(n, blocks);
+            EXPECT_EQ(chunk % kCePack, 0u);
+            EXPECT_GE(chunk * blocks, n);
+            EXPECT_LT(chunk, (n + blocks - 1) / blocks + kCePack);
+        }
+    }
+    EXPECT_EQ(ce_cache_plane(5), 8u);
+    EXPECT_EQ(ce_cache_plane(8), 8u);
+}
