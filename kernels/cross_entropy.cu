@@ -722,7 +722,8 @@ template <class S> bool packs_aligned(const actk_ce_launch_args *a)
 {
     const size_t bytes = kCePack * sizeof(S);
     const bool logits = (uintptr_t)a->logits % bytes == 0 && (a->rows == 1 || a->ld % kCePack == 0);
-    const bool grad = a->grad == nullptr || ((uintptr_t)a->grad % bytes == 0 && (a->rows == 1 || a->ldgrad % kCePack == 0));
+    const bool grad =
+        a->grad == nullptr || ((uintptr_t)a->grad % bytes == 0 && (a->rows == 1 || a->ldgrad % kCePack == 0));
     return logits && grad;
 }
 
