@@ -46,7 +46,8 @@ class Quant(ctypes.Structure):  # actk_quant
                 ("scales", ctypes.c_void_p), ("mx_scales", ctypes.c_void_p)]
 class CeOptions(ctypes.Structure):
     _fields_ = [("ignore_index", ctypes.c_longlong), ("label_smoothing", ctypes.c_float), ("z_loss", ctypes.c_float),
-                ("softcap", ctypes.c_float), ("reduction", ctypes.c_int), ("grad_scale", ctypes.c_float)]
+                ("softcap", ctypes.c_float), ("reduction", ctypes.c_int), ("grad_scale", ctypes.c_float),
+                ("row_grad", ctypes.c_void_p)]
 
 
 def load(path):

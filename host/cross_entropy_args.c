@@ -11,7 +11,7 @@
 
 actk_cross_entropy_options actk_cross_entropy_default(void)
 {
-    const actk_cross_entropy_options options = {-100, 0.0f, 0.0f, 0.0f, ACTK_REDUCTION_MEAN, 1.0f};
+    const actk_cross_entropy_options options = {-100, 0.0f, 0.0f, 0.0f, ACTK_REDUCTION_MEAN, 1.0f, NULL};
     return options;
 }
 
@@ -41,6 +41,14 @@ static actk_status check_options(const char *fn, actk_cross_entropy_options o)
                          fn, (double)o.softcap);
     if (!isfinite(o.grad_scale))
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: options.grad_scale = %g is not finite", fn,
+                         (double)o.grad_scale);
+    if (o.row_grad != NULL && o.reduction != ACTK_REDUCTION_NONE)
+        return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                         "%s: options.row_grad (a gradient per row) needs reduction NONE; SUM and MEAN take the "
+                         "scalar grad_scale", fn);
+    if (o.row_grad != NULL && o.grad_scale != 1.0f)
+        return actk_fail(ACTK_ERROR_INVALID_VALUE,
+                         "%s: options.grad_scale = %g must be 1 with options.row_grad (row_grad scales each row)", fn,
                          (double)o.grad_scale);
     return ACTK_SUCCESS;
 }
@@ -100,6 +108,8 @@ actk_status actk_check_cross_entropy_args(const char *fn, actk_cross_entropy_opt
     if ((s = check_aligned(fn, "loss", loss, sizeof(float))) != ACTK_SUCCESS) return s;
     if ((s = check_aligned(fn, "lse", lse, sizeof(float))) != ACTK_SUCCESS) return s;
     if ((s = check_aligned(fn, "error_flag", error_flag, sizeof(int))) != ACTK_SUCCESS) return s;
+    const float *row_grad = grad != NULL ? options.row_grad : NULL; /* read only with a gradient */
+    if ((s = check_aligned(fn, "options.row_grad", row_grad, sizeof(float))) != ACTK_SUCCESS) return s;
     const size_t loss_values = options.reduction == ACTK_REDUCTION_NONE ? rows : 1;
     /* NULL checks here so that the messages count rows, not bytes */
     if (loss == NULL && loss_values > 0)
@@ -109,15 +119,16 @@ actk_status actk_check_cross_entropy_args(const char *fn, actk_cross_entropy_opt
         return actk_fail(ACTK_ERROR_INVALID_VALUE, "%s: %s is NULL but rows = %zu", fn,
                          logits == NULL ? "logits" : "targets", rows);
     /* byte ranges (elem = 1): NULL checks, wrap-around and overlaps */
-    const actk_buffer buffers[6] = {
+    const actk_buffer buffers[7] = {
         {"logits", logits, logits_span * *elem, "(rows-1)*ld+classes", 0, 1},
         {"targets", targets, rows * index_size, "rows", 0, 0},
         {"loss", loss, loss_values * sizeof(float), options.reduction == ACTK_REDUCTION_NONE ? "rows" : "1", 1, 0},
         {"lse", lse, lse ? rows * sizeof(float) : 0, "rows", 1, 0},
         {"grad", grad, grad_span * *elem, "(rows-1)*ldgrad+classes", 1, 0},
         {"error_flag", error_flag, error_flag ? sizeof(int) : 0, "1", 1, 0},
+        {"options.row_grad", row_grad, row_grad ? rows * sizeof(float) : 0, "rows", 0, 0},
     };
-    return actk_check_buffers(fn, 1, buffers, 6);
+    return actk_check_buffers(fn, 1, buffers, 7);
 }
 
 actk_status actk_check_cross_entropy_workspace(const char *fn, actk_cross_entropy_options options, size_t elem,

@@ -197,7 +197,7 @@ __global__ void __launch_bounds__(kCeThreads)
         const float z_t_own = threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap).z : 0.0f;
         float z_t;
         acc = block_merge(acc, z_t_own, sh, &z_t);
-        const CeRow r = ce_row(acc, z_t, state, c, scale);
+        const CeRow r = ce_row(acc, z_t, state, c, ce_row_scale(c, scale, row));
         if (threadIdx.x == 0) {
             row_loss[row] = r.loss;
             if (lse) lse[row] = r.lse.hi + r.lse.lo;
@@ -492,7 +492,7 @@ __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
         if (max > -INFINITY && max < INFINITY) chunk_exp(packed, ce_cache, classes, max, s); /* block-uniform */
         CeLogit target;
         const CeExpSum total = block_sum(s, target_own, sh, &target);
-        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, scale);
+        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, ce_row_scale(c, scale, row));
         if (threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
         if (grad)
             chunk_grad<S, kCap>(packed, grad + row * ldgrad, classes, ce_cache, dzdx,
@@ -576,7 +576,7 @@ __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
         cluster.sync(); /* (2) */
         CeExpSum total = ce_exp_sum_empty();
         for (unsigned b = 0; b < blocks; ++b) total = ce_exp_sum_merge(total, cluster.map_shared_rank(&slots, b)->sum);
-        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, scale);
+        const CeRow r = ce_row(ce_acc_from_exp_sum(max, total), target.z, state, c, ce_row_scale(c, scale, row));
         if (rank == 0 && threadIdx.x == 0) write_row(r, row, state, row_loss, lse, error_flag);
         if (grad) {
             const bool mine = state == 0 && (size_t)t >= begin && (size_t)t - begin < n;
@@ -732,7 +732,8 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
 {
     const CeConfig c = {a->options.label_smoothing, a->options.z_loss, a->options.softcap, a->options.grad_scale,
                         a->options.ignore_index, (unsigned long long)a->classes,
-                        a->options.reduction == ACTK_REDUCTION_MEAN};
+                        a->options.reduction == ACTK_REDUCTION_MEAN,
+                        a->grad ? a->options.row_grad : nullptr};
     const bool reduce = a->options.reduction != ACTK_REDUCTION_NONE;
     const bool i64 = a->target_type == ACTK_INDEX_I64;
     unsigned long long *count = nullptr;

@@ -56,7 +56,11 @@ struct CeConfig {
     long long ignore_index;
     unsigned long long classes;
     int mean;           /* reduction MEAN: the gradient scale is divided by the count */
+    const float *row_grad; /* NONE with a gradient: each row's upstream gradient (replaces grad_scale); or NULL */
 };
+
+/* Row r's gradient scale: row_grad[r], or the call's (ce_grad_scale). */
+ACTK_HD float ce_row_scale(const CeConfig &c, float scale, size_t row) { return c.row_grad ? c.row_grad[row] : scale; }
 
 ACTK_HD bool ce_finite(float v) { return v - v == 0.0f; }
 

@@ -122,7 +122,8 @@ inline bool ce_check(actk_cross_entropy_options o, actk_dtype dtype, size_t rows
         }
         if (!check_grad) continue;
         const long double coeff = 1 + 2 * (long double)o.z_loss * abs_lse;
-        const long double terms = std::fabs(scale) * (std::fabs(coeff) + 1);
+        const long double row_scale = o.row_grad ? (long double)o.row_grad[r] : scale;
+        const long double terms = std::fabs(row_scale) * (std::fabs(coeff) + 1);
         const long double abs_slack = 4 * grad_u * terms + (o.softcap > 0 ? 8 * eps * terms : 0);
         for (size_t j = 0; j < classes; ++j) {
             const long double want = grad.get(r * classes + j), have = got.grad.get(r * classes + j);

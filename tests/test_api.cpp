@@ -853,6 +853,7 @@ TEST(Api, CrossEntropyDefaultsArePyTorchs)
     EXPECT_EQ(o.softcap, 0.0f);
     EXPECT_EQ(o.reduction, ACTK_REDUCTION_MEAN);
     EXPECT_EQ(o.grad_scale, 1.0f);
+    EXPECT_EQ(o.row_grad, nullptr);
     EXPECT_EQ(actk_cuda_cross_entropy_workspace_size(ACTK_REDUCTION_NONE, 1000), 0u);
     EXPECT_GE(actk_cuda_cross_entropy_workspace_size(ACTK_REDUCTION_MEAN, 1000), 1000 * sizeof(float));
 }
@@ -912,6 +913,23 @@ TEST(Api, CrossEntropyBadInputMatrixEveryEntryPoint)
         o = good;
         o.grad_scale = INFINITY;
         expect(ACTK_ERROR_INVALID_VALUE, "grad_scale", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse,
+               grad, classes);
+        /* a gradient per row: NONE only, grad_scale 1, aligned, not overlapping an output */
+        const float *row_grad = storage + 1000;
+        o = good;
+        o.row_grad = row_grad;
+        expect(ACTK_ERROR_INVALID_VALUE, "needs reduction NONE", o, ACTK_F32, rows, classes, x, classes, I64, targets,
+               loss, lse, grad, classes);
+        o.reduction = ACTK_REDUCTION_NONE;
+        o.grad_scale = 2.0f;
+        expect(ACTK_ERROR_INVALID_VALUE, "must be 1 with options.row_grad", o, ACTK_F32, rows, classes, x, classes,
+               I64, targets, loss, lse, grad, classes);
+        o.grad_scale = 1.0f;
+        o.row_grad = reinterpret_cast<const float *>(reinterpret_cast<const char *>(row_grad) + 2);
+        expect(ACTK_ERROR_INVALID_VALUE, "options.row_grad is not aligned", o, ACTK_F32, rows, classes, x, classes,
+               I64, targets, loss, lse, grad, classes);
+        o.row_grad = lse + 1; /* an input overlapping the lse output */
+        expect(ACTK_ERROR_INVALID_VALUE, "overlap", o, ACTK_F32, rows, classes, x, classes, I64, targets, loss, lse,
                grad, classes);
         expect(ACTK_ERROR_INVALID_VALUE, "not an actk_dtype", good, (actk_dtype)9, rows, classes, x, classes, I64,
                targets, loss, lse, grad, classes);

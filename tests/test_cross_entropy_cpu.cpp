@@ -206,6 +206,57 @@ TEST(CrossEntropyCpu, IgnoreIndexAndReductions)
     EXPECT_GT(none[2], 0.0f);
 }
 
+/* options.row_grad (NONE): row r's gradient is the row's gradient with
+ * grad_scale = row_grad[r] (each row computed alone with that scale), the
+ * losses and lse are unchanged, an ignored row's gradient stays 0 whatever
+ * its row_grad, and a NaN row_grad makes that row's gradient NaN. */
+TEST(CrossEntropyCpu, RowGradScalesEachRowAsItsGradScale)
+{
+    const size_t rows = 6, classes = 7;
+    std::vector<float> x(rows * classes);
+    std::mt19937_64 rng(16);
+    std::uniform_real_distribution<float> u(-4, 4);
+    for (float &v : x) v = u(rng);
+    const int64_t t[rows] = {1, -100, 6, 0, 3, 2};
+    const float row_grad[rows] = {0.25f, 5.0f, -3.0f, 0.0f, 1e-30f, NAN};
+    for (float cap : {0.0f, 3.0f}) {
+        actk_cross_entropy_options o = opts(ACTK_REDUCTION_NONE, 0.1f, 1e-3f, cap);
+        std::vector<float> loss_plain(rows), loss(rows), lse(rows), grad(rows * classes);
+        ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(o, ACTK_F32, rows, classes, x.data(), classes, ACTK_INDEX_I64,
+                                                          t, loss_plain.data(), nullptr, nullptr, classes),
+                  ACTK_SUCCESS);
+        o.row_grad = row_grad;
+        ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(o, ACTK_F32, rows, classes, x.data(), classes, ACTK_INDEX_I64,
+                                                          t, loss.data(), lse.data(), grad.data(), classes),
+                  ACTK_SUCCESS)
+            << actk_last_error();
+        for (size_t r = 0; r < rows; ++r) {
+            EXPECT_EQ(loss[r], loss_plain[r]);
+            actk_cross_entropy_options one = opts(ACTK_REDUCTION_NONE, 0.1f, 1e-3f, cap);
+            std::vector<float> one_loss(1), one_grad(classes);
+            if (std::isnan(row_grad[r])) { /* grad_scale must be finite: check NaN by hand */
+                for (size_t j = 0; j < classes; ++j) EXPECT_TRUE(std::isnan(grad[r * classes + j]));
+                continue;
+            }
+            one.grad_scale = row_grad[r];
+            ASSERT_EQ(actk_cpu_cross_entropy_forward_backward(one, ACTK_F32, 1, classes, x.data() + r * classes,
+                                                              classes, ACTK_INDEX_I64, t + r, one_loss.data(), nullptr,
+                                                              one_grad.data(), classes),
+                      ACTK_SUCCESS);
+            for (size_t j = 0; j < classes; ++j) {
+                EXPECT_EQ(grad[r * classes + j], one_grad[j]) << "row " << r << " column " << j;
+                if (t[r] == -100) {
+                    EXPECT_EQ(grad[r * classes + j], 0.0f);
+                }
+            }
+        }
+        /* forward only: row_grad is not read (a NaN pointer target would not matter) */
+        EXPECT_EQ(actk_cpu_cross_entropy_forward_backward(o, ACTK_F32, rows, classes, x.data(), classes, ACTK_INDEX_I64,
+                                                          t, loss.data(), nullptr, nullptr, classes),
+                  ACTK_SUCCESS);
+    }
+}
+
 TEST(CrossEntropyCpu, AllIgnoredBatch)
 {
     const float x[6] = {1, 2, 3, 4, 5, 6};

@@ -73,9 +73,17 @@ void run(const Call &c, const Buffer &x, const std::vector<int64_t> &t, CeOutput
         d_t.upload(t32.data());
     }
     CUDA_OK(cudaMemset(d_flag.data(), 0, 4));
+    /* c.o.row_grad is host memory (for the oracle): the call takes a device copy */
+    actk_cross_entropy_options o = c.o;
+    DeviceBuffer d_row_grad(c.o.row_grad ? c.rows * 4 : 4, 0);
+    ASSERT_TRUE(d_row_grad.base);
+    if (c.o.row_grad) {
+        d_row_grad.upload(c.o.row_grad);
+        o.row_grad = static_cast<const float *>(d_row_grad.data());
+    }
     void *grad = c.with_grad ? (c.in_place ? d_x.data() : d_grad.data()) : nullptr;
     const actk_status s = actk_cuda_cross_entropy_forward_backward(
-        c.o, c.dtype, c.rows, c.classes, d_x.data(), c.ld, c.index, d_t.data(), static_cast<float *>(d_loss.data()),
+        o, c.dtype, c.rows, c.classes, d_x.data(), c.ld, c.index, d_t.data(), static_cast<float *>(d_loss.data()),
         c.with_lse ? static_cast<float *>(d_lse.data()) : nullptr, grad, ldgrad, static_cast<int *>(d_flag.data()),
         d_ws, ws_bytes, nullptr);
     ASSERT_EQ(s, ACTK_SUCCESS) << actk_last_error();
@@ -745,6 +753,38 @@ TEST_F(CrossEntropyGpu, PackedAndColumnLayouts)
                 EXPECT_EQ(flag, 0);
                 CeWorst worst;
                 ce_check(c.o, dtype, k.rows, k.classes, x, k.ld, t, got, true, worst, "packed or column layout");
+            }
+}
+
+/* A gradient per row (options.row_grad, reduction NONE) on every path
+ * (cached, cluster or streamed by row length), in place and not: scales 0,
+ * negative, tiny, beyond 2^64 (the pair path), NaN (that row NaN), an
+ * ignored row; against the oracle given the same scales. */
+TEST_F(CrossEntropyGpu, RowGradEveryPath)
+{
+    std::mt19937_64 rng(std::random_device{}());
+    for (size_t classes : {1000, 1003, 131072})
+        for (actk_dtype dtype : {ACTK_F32, ACTK_BF16})
+            for (bool in_place : {false, true}) {
+                const size_t rows = 8, ld = classes;
+                const Buffer x = random_logits(dtype, rows * ld, rng, 3.0);
+                std::vector<int64_t> t(rows);
+                for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
+                t[6] = -100;
+                const std::vector<float> row_grad = {1.0f, -2.5f, 0.0f, 3e-20f, 0x1p70f, 1e-3f, 7.0f, NAN};
+                Call c{make(Opt{0.1f, 1e-4f, 0}, ACTK_REDUCTION_NONE), dtype, rows, classes, ld};
+                c.o.row_grad = row_grad.data();
+                c.in_place = in_place;
+                CeOutputs got(dtype, rows * classes);
+                int flag = -1;
+                run(c, x, t, got, &flag);
+                if (HasFatalFailure()) return;
+                SCOPED_TRACE(testing::Message() << actk_dtype_name(dtype) << " classes " << classes
+                                                << (in_place ? " in place" : ""));
+                EXPECT_EQ(flag, 0);
+                CeWorst worst;
+                ce_check(c.o, dtype, rows, classes, x, ld, t, got, true, worst, "row_grad");
+                for (size_t j = 0; j < classes; ++j) EXPECT_TRUE(std::isnan((double)got.grad.get(7 * classes + j)));
             }
 }
 

@@ -169,8 +169,10 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
                  size_t ld, const std::vector<int64_t> &t, Path path = Path::kStreamed, size_t cluster = 3,
                  bool packed = true)
 {
-    const CeConfig c = {o.label_smoothing, o.z_loss, o.softcap, o.grad_scale, o.ignore_index,
-                        (unsigned long long)classes, o.reduction == ACTK_REDUCTION_MEAN};
+    const CeConfig c = {o.label_smoothing, o.z_loss,
+                        o.softcap,         o.grad_scale,
+                        o.ignore_index,    (unsigned long long)classes,
+                        o.reduction == ACTK_REDUCTION_MEAN, o.row_grad};
     unsigned long long count = 0;
     for (int64_t v : t) count += v != o.ignore_index;
     const float scale = ce_grad_scale(c, c.mean ? count : 0);
@@ -188,7 +190,7 @@ CeOutputs replay(actk_cross_entropy_options o, actk_dtype dtype, size_t rows, si
         const CeAcc acc = path == Path::kStreamed  ? block_reduce(z, smoothing)
                           : path == Path::kCluster ? cluster_stats(z, smoothing, cluster, packed, e)
                                                    : cached_stats(z, smoothing, path, packed, e);
-        const CeRow row = ce_row(acc, z_t, state, c, scale);
+        const CeRow row = ce_row(acc, z_t, state, c, ce_row_scale(c, scale, r));
         out.row_loss.push_back(row.loss);
         out.lse.push_back(row.lse.hi + row.lse.lo);
         for (size_t j = 0; j < classes; ++j) {
@@ -512,6 +514,40 @@ TEST(CrossEntropyOnHost, SoftCapAgainstLongDouble)
 }
 
 } // namespace
+
+/* A gradient per row (options.row_grad, NONE): the kernels take row r's
+ * scale from it in place of grad_scale; every path, f32 and bf16, with
+ * scales that take the plain gradient (|g| <= 2^64), the pair path (2^70),
+ * 0, negative and tiny, an ignored row, against the oracle. */
+TEST(CrossEntropyOnHost, RowGradEveryPath)
+{
+    std::mt19937_64 rng(2024);
+    const size_t rows = 8, classes = 1030;
+    const float row_grad[rows] = {1.0f, -2.5f, 0.0f, 3e-20f, 0x1p70f, 1e-3f, 7.0f, -0x1p-100f};
+    std::vector<int64_t> t(rows);
+    for (size_t r = 0; r < rows; ++r) t[r] = (int64_t)(rng() % classes);
+    t[6] = -100;
+    for (actk_dtype dtype : {ACTK_F32, ACTK_BF16}) {
+        Buffer x(dtype, rows * classes);
+        std::normal_distribution<double> normal(0.0, 3.0);
+        for (size_t i = 0; i < rows * classes; ++i) x.set(i, normal(rng));
+        x.set(5 * classes + (size_t)t[5], 40.0); /* a confident row: p - 1 cancels at the target */
+        for (Path path : {Path::kCached, Path::kStreamed, Path::kCluster})
+            for (const Options &p : {Options{0, 0, 0}, Options{0.1f, 1e-4f, 0}, Options{0, 0, 15}}) {
+                actk_cross_entropy_options o = make(p, ACTK_REDUCTION_NONE);
+                o.row_grad = row_grad;
+                CeWorst worst;
+                compare(o, dtype, rows, classes, x, classes, t, worst, "row_grad", path);
+                if (HasFailure()) return;
+                /* the replay really scales per row: row 1 (-2.5) differs from grad_scale 1 */
+                const CeOutputs with = replay(o, dtype, rows, classes, x, classes, t, path);
+                o.row_grad = nullptr;
+                const CeOutputs without = replay(o, dtype, rows, classes, x, classes, t, path);
+                EXPECT_NE(with.grad.get(classes + 3), without.grad.get(classes + 3));
+                EXPECT_EQ(with.grad.get(2 * classes + 3), 0.0); /* row_grad 0 */
+            }
+    }
+}
 
 /* The column ownership the cached and cluster kernels use: every column of a
  * chunk has exactly one owner among the block's threads; with packs, whole

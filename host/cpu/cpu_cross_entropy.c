@@ -107,7 +107,7 @@ actk_status actk_cpu_cross_entropy_forward_backward(actk_cross_entropy_options o
                     const real z = capped(actk_load_element(dtype, logits, base + j), cap, &dz);
                     const real p = expl(z - m) / sum;
                     v = coeff * p - eps / (real)classes - ((long long)j == t ? 1 - eps : 0);
-                    v *= g * dz;
+                    v *= (o.row_grad ? (real)o.row_grad[r] : g) * dz;
                     if (isnan(row_lse)) v = NAN;
                 }
                 actk_store_element(dtype, grad, r * ldgrad + j, v);

@@ -33,10 +33,15 @@ actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options 
     if (s != ACTK_SUCCESS) return s;
     const int work = rows > 0 || reduce; /* SUM/MEAN of no rows still write the loss */
     actk_device_facts facts;
-    const actk_device_pointer pointers[7] = {{"logits", logits}, {"targets", targets}, {"loss", loss},
-                                             {"lse", lse},       {"grad", grad},       {"error_flag", error_flag},
-                                             {"workspace", reduce ? workspace : NULL}};
-    s = actk_cuda_prepare_device(fn, stream, pointers, work ? 7 : 0, &facts);
+    const actk_device_pointer pointers[8] = {{"logits", logits},
+                                             {"targets", targets},
+                                             {"loss", loss},
+                                             {"lse", lse},
+                                             {"grad", grad},
+                                             {"error_flag", error_flag},
+                                             {"workspace", reduce ? workspace : NULL},
+                                             {"options.row_grad", grad ? options.row_grad : NULL}};
+    s = actk_cuda_prepare_device(fn, stream, pointers, work ? 8 : 0, &facts);
     if (s != ACTK_SUCCESS || !work) return s;
     if (actk_internal_softmax_clusters_disabled()) facts.cluster_launch = 0; /* the tests' hook: the pre-Hopper paths */
     const actk_ce_launch_args args = {options, dtype,  rows,  classes, ld,   ldgrad,     target_type,

@@ -822,7 +822,10 @@ ACTK_API actk_status actk_cuda_softmax_backward_ex(actk_softmax_kind kind, actk_
  *   dL/dx_j = g * ((1 + 2 z_loss lse) softmax(z)_j - (1 - eps) [j == t]
  *             - eps / classes) * (cap > 0 ? 1 - tanh^2(x_j / cap) : 1)
  * where g is grad_scale (the upstream gradient of the loss), divided by the
- * number of non-ignored rows for MEAN. A row whose target equals
+ * number of non-ignored rows for MEAN; with reduction NONE and
+ * options.row_grad, g is row_grad[r] for row r (the upstream gradient of
+ * each row's loss, as autograd passes to F.cross_entropy(reduction='none')'s
+ * backward). A row whose target equals
  * ignore_index has loss 0 and gradient 0 (its lse is still written).
  * Reductions: NONE writes `rows` losses; SUM one value (0 for no rows);
  * MEAN one value, the sum over the non-ignored rows divided by their count
@@ -870,10 +873,15 @@ typedef struct {
     float softcap;          /* finite cap >= 0 of cap * tanh(x / cap) (0: off) */
     actk_reduction reduction; /* (MEAN, as PyTorch) */
     float grad_scale;       /* finite upstream gradient of the (reduced) loss (1) */
+    /* NULL (default), or with reduction NONE and a gradient requested:
+     * `rows` floats, the upstream gradient of each row's loss (host memory
+     * for actk_cpu_, device memory for actk_cuda_; not overlapping any
+     * output). grad_scale must then be 1. Used only when grad != NULL. */
+    const float *row_grad;
 } actk_cross_entropy_options;
 
 /* PyTorch's defaults: ignore_index -100, no smoothing, no z-loss, no cap,
- * MEAN, grad_scale 1. */
+ * MEAN, grad_scale 1, no row_grad. */
 ACTK_API actk_cross_entropy_options actk_cross_entropy_default(void);
 
 /* The oracle: long double throughout, each output rounded once. */

@@ -726,6 +726,8 @@ static int fuzz_cross_entropy(const unsigned char *header, const uint8_t *values
     o.z_loss = (header[1] & 4) ? 1e-3f : 0.0f;
     o.softcap = (header[1] & 8) ? header[9] / 8.0f : 0.0f;
     o.ignore_index = header[7] & 0x80 ? -100 : header[7] % 9;
+    static float row_grad[4] = {1.0f, -2.5f, 0.0f, 3e-20f}; /* a gradient per row: NONE only */
+    if (header[3] & 1) o.row_grad = row_grad;
     const actk_index_type index = (header[1] & 16) ? ACTK_INDEX_I32 : ACTK_INDEX_I64;
     const actk_dtype dtype = (actk_dtype)(header[2] % 5);
     const int mode = (header[3] >> 2) & 7;
@@ -772,7 +774,8 @@ static int fuzz_cross_entropy(const unsigned char *header, const uint8_t *values
     const int must_fail =
         bad_options || dtype == ACTK_F64 || (has_rows && classes == 0) || (mode == 6 && classes > 0) ||
         (has_rows && classes > 0 && ((mode == 3 && (rows - 1) * ld + classes > 1) || mode == 4 || !targets_ok)) ||
-        (mode == 5 && (has_rows || o.reduction != ACTK_REDUCTION_NONE));
+        (mode == 5 && (has_rows || o.reduction != ACTK_REDUCTION_NONE)) ||
+        (o.row_grad != NULL && o.reduction != ACTK_REDUCTION_NONE);
     memcpy(copy, x, sizeof x);
     const actk_status st =
         actk_cpu_cross_entropy_forward_backward(o, dtype, rows, classes, px, ld, index, targets, pl, lse, pg, ld);
