@@ -11,7 +11,8 @@
  *    gives the same count). The row kernels need it before they write a
  *    gradient, so it runs first.
  *  - cross_entropy_cached_kernel, for rows whose floats fit the device's
- *    opt-in shared memory (classes x 4 bytes, x 8 with the soft-cap): a
+ *    opt-in shared memory (ce_cache_plane(classes) floats, twice that
+ *    with the soft-cap: classes rounded up to whole packs of 4): a
  *    block of kCeThreads per row, a persistent grid (blocks the device
  *    holds at once) walking the rows, each thread owning the same columns
  *    in every pass (ce_column_owner): packs of 4 (one 16-byte f32 or 8-byte
@@ -274,10 +275,11 @@ __device__ CeExpSum block_sum(CeExpSum a, CeLogit target, CeCachedShared &sh, Ce
 }
 
 /* The cached and cluster kernels are compiled for 2 resident blocks per SM
- * (at most 64 registers): pass 1's batched loads and pass 2's packs need
- * more than the 40 registers of 3 blocks (ptxas spills there), and 2
- * blocks of 16 warps with 64 bytes of loads in flight per thread already
- * keep 64 KiB in flight per SM. */
+ * (at most 64 registers): pass 1's batched loads and pass 2's packs take
+ * 48-59 registers; at 3 blocks (40 registers) ptxas spills 12-80 bytes in
+ * the kernels without the cap (those with the cap would fit), and 3 blocks
+ * of 512 threads do not fit sm_75 at all. 2 blocks of 16 warps with 64
+ * bytes of loads in flight per thread keep 64 KiB in flight per SM. */
 constexpr int kCeCachedMinBlocks = 2;
 
 /* ---- the cached passes over one chunk of a row ------------------------------- *
@@ -316,6 +318,9 @@ __device__ __forceinline__ float cached_pass_load(const S *x, unsigned n, float 
     const CeColumns<S, W> *xp = reinterpret_cast<const CeColumns<S, W> *>(x);
     CeColumns<float, W> *zp = reinterpret_cast<CeColumns<float, W> *>(z_cache);
     float m = -INFINITY;
+    const unsigned tail = packs * W + threadIdx.x; /* W > 1: one of the last n % W columns */
+    const bool has_tail = W > 1 && tail < n;
+    const S tail_raw = has_tail ? x[tail] : S(); /* loaded now: in flight with the first batch */
     for (unsigned first = threadIdx.x; first < packs; first += kBatch * step) {
         CeColumns<S, W> raw[kBatch] = {}; /* defined where not loaded: no value carried across batches */
 #pragma unroll
@@ -335,10 +340,8 @@ __device__ __forceinline__ float cached_pass_load(const S *x, unsigned n, float 
             }
         }
     }
-    const unsigned tail = packs * W + threadIdx.x; /* W > 1: one of the last n % W columns */
-    const bool has_tail = W > 1 && tail < n;
     if (has_tail) {
-        z_cache[tail] = T::load(x[tail]);
+        z_cache[tail] = T::load(tail_raw);
         if (!kCap) ce_max_add(m, s.sum_z, z_cache[tail], smoothing);
     }
     if (kCap) { /* the cap's tanh once per column, from the cached logit */
@@ -465,8 +468,9 @@ __device__ __forceinline__ void write_row(const CeRow &r, size_t row, int state,
     if (state == 2 && error_flag) atomicExch(error_flag, 1); /* many blocks may report: an atomic store */
 }
 
-/* Dynamic shared memory: `classes` floats (z, then e), then with the cap
- * `classes` floats of dz/dx. row_loss, count: as for the row kernel. */
+/* Dynamic shared memory: ce_cache_plane(classes) floats (z, then e), then
+ * with the cap as many floats of dz/dx. row_loss, count: as for the row
+ * kernel. packed: the launcher's packs_aligned. */
 template <class S, bool kCap>
 __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
     cross_entropy_cached_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
@@ -485,9 +489,10 @@ __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
         const long long t = target_at(targets, i64, row);
         const int state = row_state(t, c);
         CeExpSum s = ce_exp_sum_empty();
+        const S x_t = threadIdx.x == 0 && state == 0 ? x[(size_t)t] : S(); /* in flight during pass 1 */
         const float m = chunk_load<S, kCap>(packed, x, classes, c.cap, smoothing, ce_cache, dzdx, s);
         const CeLogit target_own =
-            threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
+            threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x_t), c.cap) : CeLogit{0.0f, 1.0f};
         const float max = block_max(m, sh);
         if (max > -INFINITY && max < INFINITY) chunk_exp(packed, ce_cache, classes, max, s); /* block-uniform */
         CeLogit target;
@@ -561,9 +566,10 @@ __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
         const long long t = target_at(targets, i64, row);
         const int state = row_state(t, c);
         CeExpSum s = ce_exp_sum_empty();
+        const S x_t = threadIdx.x == 0 && state == 0 ? x[(size_t)t] : S(); /* in flight during pass 1 */
         const float m = chunk_load<S, kCap>(packed, x + begin, n, c.cap, smoothing, ce_cache, dzdx, s);
         const CeLogit target_own =
-            threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x[(size_t)t]), c.cap) : CeLogit{0.0f, 1.0f};
+            threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x_t), c.cap) : CeLogit{0.0f, 1.0f};
         const float block_m = block_max(m, sh);
         if (threadIdx.x == 0) slots.max = block_m;
         cluster.sync(); /* (1) */
@@ -649,10 +655,10 @@ struct CeClusterConfig {
  * per column and (with the device) `allowed`, so the answer depends on
  * nothing else. A refused query counts as "not resident at this size". */
 cudaError_t cluster_choice(const void *kernel, const actk_device_facts &device, size_t classes,
-                           size_t bytes_per_column, size_t allowed, size_t *packed)
+                           size_t bytes_per_column, size_t allowed, size_t *choice_out)
 {
     static LaunchFactTable<1024> table;
-    return table.get(kernel, device.ordinal, kCeThreads, classes, packed, [&](size_t *choice) {
+    return table.get(kernel, device.ordinal, kCeThreads, classes, choice_out, [&](size_t *choice) {
         *choice = 0;
         for (unsigned cluster = 2; cluster <= kCeMaxCluster; ++cluster) {
             const size_t chunk = ce_cluster_chunk(classes, cluster);

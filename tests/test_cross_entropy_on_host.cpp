@@ -513,7 +513,6 @@ TEST(CrossEntropyOnHost, SoftCapAgainstLongDouble)
     std::printf("soft-cap: z within %.0Lf ulp, dz/dx within %.0Lf ulp of long double\n", worst_z, worst_d);
 }
 
-} // namespace
 
 /* A gradient per row (options.row_grad, NONE): the kernels take row r's
  * scale from it in place of grad_scale; every path, f32 and bf16, with
@@ -586,3 +585,5 @@ TEST(CrossEntropyOnHost, ColumnOwnershipAndChunks)
     EXPECT_EQ(ce_cache_plane(5), 8u);
     EXPECT_EQ(ce_cache_plane(8), 8u);
 }
+
+} // namespace
