@@ -2,7 +2,9 @@
 /*
  * bench_cross_entropy_cuda.c - bench_gpu's rows for the fused softmax
  * cross-entropy (actk_cuda_cross_entropy_forward_backward): vocabularies of
- * 32K, 128K and 256K classes, f32 and bf16, the training call (MEAN,
+ * 8K (two blocks per SM), 32K, 50257 (GPT-2's: rows not 4-aligned, so the
+ * column-by-column layout), 128K and 256K classes, f32 and bf16, the
+ * training call (MEAN,
  * label smoothing 0.1, gradient written in place over the logits). Bytes
  * counted: the logits read once and the gradient written once (2 x rows x
  * classes x element size; targets and the per-row outputs are noise), so
@@ -126,11 +128,11 @@ int bench_cross_entropy_gpu(const bench_gpu_services *svc, const bench_options *
     if (!bench_selected(o, "cross_entropy")) return 0;
     cudaStream_t stream = svc->stream;
     const int reps = svc->reps, trials = svc->trials;
-    static const size_t vocab[3] = {32768, 131072, 262144};
+    static const size_t vocab[5] = {8192, 32768, 50257, 131072, 262144};
     static const actk_dtype dtypes[2] = {ACTK_BF16, ACTK_F32};
     const size_t tokens = o->quick ? 1024 : 8192; /* rows x classes at 32K: 8192 x 32768 = 2^28 */
     for (int d = 0; d < 2; ++d)
-        for (int v = 0; v < 3; ++v) {
+        for (int v = 0; v < 5; ++v) {
             ce_ctx c;
             memset(&c, 0, sizeof c);
             c.stream = stream;
