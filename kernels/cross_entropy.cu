@@ -459,6 +459,20 @@ __device__ __forceinline__ void chunk_grad(bool packed, S *g, unsigned n, const 
         cached_pass_grad<S, kCap, 1>(g, n, cache, dzdx, target, target_logit, r);
 }
 
+/* Asks L2 for the `n` logits at p (the block's next row or chunk), one
+ * 128-byte line per thread and step: issued after pass 1, the lines arrive
+ * while this row's passes 2 and 3 compute and write, so the next pass 1
+ * reads from L2 instead of waiting on DRAM. With one block per SM (long
+ * rows) the passes otherwise leave DRAM idle while they compute. A hint:
+ * nothing waits for it, and a line evicted before use is read again. */
+template <class S> __device__ __forceinline__ void prefetch_row_l2(const S *p, size_t n)
+{
+    const char *bytes = reinterpret_cast<const char *>(p);
+    const size_t size = n * sizeof(S);
+    for (size_t offset = (size_t)threadIdx.x * 128; offset < size; offset += (size_t)blockDim.x * 128)
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(bytes + offset));
+}
+
 /* Thread 0 writes the row's loss and lse and reports a bad target. */
 __device__ __forceinline__ void write_row(const CeRow &r, size_t row, int state, float *row_loss, float *lse,
                                           int *error_flag)
@@ -475,7 +489,7 @@ template <class S, bool kCap>
 __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
     cross_entropy_cached_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
                                 float *row_loss, float *lse, S *grad, size_t ldgrad, int *error_flag,
-                                const unsigned long long *count, bool packed)
+                                const unsigned long long *count, bool packed, bool prefetch)
 {
     using T = StorageTraits<S>;
     extern __shared__ __align__(16) float ce_cache[];
@@ -494,6 +508,7 @@ __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
         const CeLogit target_own =
             threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x_t), c.cap) : CeLogit{0.0f, 1.0f};
         const float max = block_max(m, sh);
+        if (prefetch && row + gridDim.x < rows) prefetch_row_l2(logits + (row + gridDim.x) * ld, classes);
         if (max > -INFINITY && max < INFINITY) chunk_exp(packed, ce_cache, classes, max, s); /* block-uniform */
         CeLogit target;
         const CeExpSum total = block_sum(s, target_own, sh, &target);
@@ -545,7 +560,7 @@ template <class S, bool kCap>
 __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
     cross_entropy_cluster_kernel(const S *logits, size_t ld, const void *targets, bool i64, size_t rows, CeConfig c,
                                  float *row_loss, float *lse, S *grad, size_t ldgrad, int *error_flag,
-                                 const unsigned long long *count, unsigned chunk, bool packed)
+                                 const unsigned long long *count, unsigned chunk, bool packed, bool prefetch)
 {
 #if ACTK_CE_HAS_CLUSTERS
     using T = StorageTraits<S>;
@@ -572,6 +587,7 @@ __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
             threadIdx.x == 0 && state == 0 ? logit<kCap>(T::load(x_t), c.cap) : CeLogit{0.0f, 1.0f};
         const float block_m = block_max(m, sh);
         if (threadIdx.x == 0) slots.max = block_m;
+        if (prefetch && row + clusters < rows) prefetch_row_l2(logits + (row + clusters) * ld + begin, n);
         cluster.sync(); /* (1) */
         float max = -INFINITY;
         for (unsigned b = 0; b < blocks; ++b) max = nan_max(max, cluster.map_shared_rank(&slots, b)->max);
@@ -594,6 +610,7 @@ __global__ void __launch_bounds__(kCeThreads, kCeCachedMinBlocks)
 #else
     (void)logits, (void)ld, (void)targets, (void)i64, (void)rows, (void)c, (void)row_loss, (void)lse, (void)grad;
     (void)ldgrad, (void)error_flag, (void)count, (void)chunk, (void)packed;
+    (void)prefetch;
 #endif
 }
 
@@ -646,6 +663,19 @@ struct CeClusterConfig {
     CeClusterConfig(const CeClusterConfig &) = delete; /* config.attrs points into this object */
     CeClusterConfig &operator=(const CeClusterConfig &) = delete;
 };
+
+/* Whether the cached or cluster kernel prefetches each block's next row:
+ * only when blocks have a next row (more rows than `groups`, the blocks or
+ * clusters walking them) and the rows all groups ask for at once take at
+ * most half of L2, so that the prefetched lines can stay until pass 1
+ * reads them next to the rows being written back (H100: 32K-class f32 rows,
+ * one block per SM, 17 MB of 50; 128K in clusters of 3, 23 MB). */
+template <class S>
+bool prefetch_next_rows(const actk_ce_launch_args *a, const actk_device_facts &device, size_t groups, size_t classes)
+{
+    if (a->rows <= groups || device.l2_bytes == 0) return false;
+    return groups * classes * sizeof(S) <= device.l2_bytes / 2;
+}
 
 /* The smallest cluster size (2..8) whose chunks of a `classes` row fit
  * `allowed` bytes and of which the device holds at least one at once, with
@@ -705,18 +735,19 @@ cudaError_t launch_cluster_kernel(const actk_ce_launch_args *a, const CeConfig &
     const size_t resident = choice >> 8;
     const size_t chunk = ce_cluster_chunk(a->classes, cluster);
     const size_t clusters = resident < a->rows ? resident : a->rows;
+    const bool prefetch = prefetch_next_rows<S>(a, device, clusters, a->classes);
     CeClusterConfig shape(cluster, chunk * bytes_per_column, stream);
     shape.config.gridDim = dim3((unsigned)(clusters * cluster));
     err = cudaLaunchKernelEx(&shape.config, kernel, static_cast<const S *>(a->logits), a->ld, a->targets,
                              a->target_type == ACTK_INDEX_I64, a->rows, c, row_loss, a->lse, static_cast<S *>(a->grad),
-                             a->ldgrad, a->error_flag, row_count, (unsigned)chunk, packed);
+                             a->ldgrad, a->error_flag, row_count, (unsigned)chunk, packed, prefetch);
     if (err != cudaSuccess) {
         (void)cudaGetLastError(); /* reported through the status; no stale error left behind */
         return err;
     }
     err = cudaGetLastError();
     if (err != cudaSuccess) return err;
-    *info = actk_ce_launch{shape.config.gridDim.x, shape.config.dynamicSmemBytes, 1, cluster, 0, packed};
+    *info = actk_ce_launch{shape.config.gridDim.x, shape.config.dynamicSmemBytes, 1, cluster, 0, packed, prefetch};
     return cudaSuccess;
 }
 
@@ -789,10 +820,11 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         unsigned grid = 1;
         err = resident_grid(kernel, *device, kCeThreads, dynamic, a->rows, &grid);
         if (err != cudaSuccess) return err;
+        const bool prefetch = cached && prefetch_next_rows<S>(a, *device, grid, a->classes);
         if (cached)
-            cross_entropy_cached_kernel<S, kCap>
-                <<<grid, kCeThreads, dynamic, stream>>>(logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse,
-                                                        grad, a->ldgrad, a->error_flag, row_count, packed);
+            cross_entropy_cached_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
+                logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag,
+                row_count, packed, prefetch);
         else
             cross_entropy_row_kernel<S, kCap><<<grid, kCeThreads, dynamic, stream>>>(
                 logits, a->ld, a->targets, i64, a->rows, c, row_loss, a->lse, grad, a->ldgrad, a->error_flag, row_count,
@@ -804,6 +836,7 @@ template <class S, bool kCap> cudaError_t launch_typed(const actk_ce_launch_args
         info->cached = cached || cache_row;
         info->row_cached = cache_row;
         info->packed = cached && packed;
+        info->prefetch = prefetch;
     }
     return finish<S>(a, c, count, row_loss, stream);
 }
@@ -821,7 +854,7 @@ template <class S> cudaError_t launch_dtype(const actk_ce_launch_args *a, const 
 extern "C" cudaError_t actk_launch_cross_entropy(const actk_ce_launch_args *args, const actk_device_facts *device,
                                                  cudaStream_t stream, actk_ce_launch *launch)
 {
-    *launch = actk_ce_launch{0, 0, 0, 0, 0, 0};
+    *launch = actk_ce_launch{0, 0, 0, 0, 0, 0, 0};
     switch (args->dtype) {
     case ACTK_F32: return actk::launch_dtype<float>(args, device, stream, launch);
     case ACTK_F16: return actk::launch_dtype<__half>(args, device, stream, launch);

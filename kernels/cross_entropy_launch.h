@@ -41,6 +41,7 @@ typedef struct {
     unsigned cluster; /* blocks per row of the cluster kernel; 0: one block per row */
     int row_cached; /* the row kernel kept the raw row (S) in shared memory (cached is 1 too) */
     int packed; /* the cached or cluster kernel read and wrote whole packs (aligned logits and gradient) */
+    int prefetch; /* the cached or cluster kernel prefetched each block's next row into L2 */
 } actk_ce_launch;
 
 cudaError_t actk_launch_cross_entropy(const actk_ce_launch_args *args, const actk_device_facts *device,

@@ -20,6 +20,7 @@ typedef struct {
     int cc_major, cc_minor;
     size_t smem_optin;     /* cudaDevAttrMaxSharedMemoryPerBlockOptin: static + dynamic bytes one block may use */
     int cluster_launch;    /* cudaDevAttrClusterLaunch: thread-block clusters can be launched */
+    size_t l2_bytes;       /* cudaDevAttrL2CacheSize */
 } actk_device_facts;
 
 /* Thread-block clusters (the softmax cluster kernels): compute capability

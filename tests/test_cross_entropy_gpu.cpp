@@ -662,6 +662,7 @@ TEST_F(CrossEntropyGpu, CachedKernelPlainPathAcrossRows)
             EXPECT_EQ(l.cluster, 0u);
             EXPECT_EQ(l.dynamic_smem, classes * 4 * (cap > 0 ? 2 : 1));
             EXPECT_EQ(l.packed, 1); /* 1000 columns: whole packs, dense rows */
+            EXPECT_EQ(l.prefetch, 1); /* every block has a next row; the grid's rows take far less than L2 */
             EXPECT_LT(l.grid, rows); /* several rows per block */
             EXPECT_EQ(flag, 0);
             CeWorst worst;
@@ -763,6 +764,9 @@ TEST_F(CrossEntropyGpu, PackedAndColumnLayouts)
                                                 << " offsets " << k.x_offset << "/" << k.g_offset << " cap " << p.cap);
                 if (l.cached && !l.row_cached) {
                     EXPECT_EQ(l.packed, k.packed);
+                    if (k.rows == 1) {
+                        EXPECT_EQ(l.prefetch, 0); /* no block has a next row */
+                    }
                 }
                 EXPECT_EQ(flag, 0);
                 CeWorst worst;

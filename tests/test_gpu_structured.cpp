@@ -102,7 +102,7 @@ size_t strided_tile_bytes(Shape s, actk_dtype dtype, bool backward)
 unsigned strided_cluster(Shape s)
 {
     const DeviceView d = device_view();
-    actk_device_facts facts = {0, d.sms, 9, 0, d.smem_optin, 1};
+    actk_device_facts facts = {0, d.sms, 9, 0, d.smem_optin, 1, 0};
     return actk::strided_cluster_blocks(actk::strided_plan(s.outer, s.dim, s.inner), s.dim, facts);
 }
 

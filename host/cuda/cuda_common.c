@@ -115,6 +115,7 @@ static cudaError_t query_facts(int device, actk_device_facts *f)
     ACTK_QUERY(cudaDevAttrComputeCapabilityMinor, f->cc_minor = value;)
     ACTK_QUERY(cudaDevAttrMaxSharedMemoryPerBlockOptin, f->smem_optin = (size_t)value;)
     ACTK_QUERY(cudaDevAttrClusterLaunch, f->cluster_launch = value != 0;)
+    ACTK_QUERY(cudaDevAttrL2CacheSize, f->l2_bytes = (size_t)value;)
 #undef ACTK_QUERY
     return cudaSuccess;
 }

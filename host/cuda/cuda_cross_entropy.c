@@ -21,7 +21,7 @@ actk_status actk_cuda_cross_entropy_forward_backward(actk_cross_entropy_options 
                                                      void *workspace, size_t workspace_bytes, actk_stream stream)
 {
     const char *fn = "actk_cuda_cross_entropy_forward_backward";
-    const actk_ce_launch none = {0, 0, 0, 0, 0, 0};
+    const actk_ce_launch none = {0, 0, 0, 0, 0, 0, 0};
     last_launch = none;
     size_t elem;
     actk_status s = actk_check_cross_entropy_args(fn, options, dtype, rows, classes, logits, ld, target_type, targets,
