@@ -107,7 +107,7 @@ struct StridedShape {
 };
 
 /* An H100's facts as the dispatch sees them (for the cluster choice). */
-const actk_device_facts kH100 = {0, 132, 9, 0, 227 * 1024, 1};
+const actk_device_facts kH100 = {0, 132, 9, 0, 227 * 1024, 1, 50 * 1024 * 1024};
 
 } // namespace
 
