@@ -40,6 +40,10 @@
  *    costs no occupancy, else read twice.
  * Every grid is persistent: at most the blocks the device holds at once
  * (launch_cache.cuh), each looping over rows or columns.
+ * The block and cluster kernels run blocks of exactly kBlockThreads (512)
+ * threads; each thread walks columns t, t + 512, ... and loads kRowBatch of
+ * them (16 or 32 bytes) before it uses the first, so an SM keeps 8 to 32 KiB
+ * of loads in flight (PERF.md, memory-level parallelism audit).
  * Rows that are all -inf, or hold +inf or NaN, give NaN (as the CPU path).
  *
  * Options (actk_softmax_options: scale, temperature, LSE, safe rows,
