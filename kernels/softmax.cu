@@ -402,20 +402,22 @@ __global__ void __launch_bounds__(kBlockThreads, kBlockMinBlocks)
     __shared__ Acc scratch[kBlockThreads / kWarp];
     constexpr int kBatch = kRowBatch<S, 2>;
     constexpr size_t step = kBlockThreads; /* blockDim.x: constant, so the batch's addresses are immediate offsets */
-    /* log-softmax reads y in the first pass only to tell safe rows */
+    /* log-softmax reads y in the first pass only to tell safe rows: the plain
+     * one reads dy alone there, and takes a one-array batch */
     const bool first_pass_reads_y = !kLog || (Opt::kActive && opt.safe());
+    constexpr int kFirstBatch = kLog && !Opt::kActive ? kRowBatch<S, 1> : kBatch;
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const S *yr = y + row * dim, *gr = dy + row * dim;
         const auto view = opt.row(row, row, dim);
         const size_t live = view.live(dim); /* masked: unread, dx = 0 */
         Acc partial = acc_zero<M>();
         bool live_output = false;
-        for (size_t col0 = threadIdx.x; col0 < live; col0 += kBatch * step) {
-            S rg[kBatch], ry[kBatch]; /* the loads first, then the sum in column order */
+        for (size_t col0 = threadIdx.x; col0 < live; col0 += kFirstBatch * step) {
+            S rg[kFirstBatch], ry[kFirstBatch]; /* the loads first, then the sum in column order */
             load_batch(rg, gr, col0, step, live);
             if (first_pass_reads_y) load_batch(ry, yr, col0, step, live);
 #pragma unroll
-            for (int k = 0; k < kBatch; ++k) {
+            for (int k = 0; k < kFirstBatch; ++k) {
                 if (col0 + k * step >= live) break;
                 const C g = T::load(rg[k]);
                 const C yv = first_pass_reads_y ? T::load(ry[k]) : C(0);
