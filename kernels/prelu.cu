@@ -42,6 +42,12 @@ constexpr int kThreads = ACTK_PRELU_THREADS;
  * elements per thread. */
 constexpr int kForwardBatch = 4;
 
+/* Rows of its column a thread of the backward's pass 1 loads (x and dy)
+ * before it sums them, in row order as before: 2 loads in flight per thread
+ * left 8 KiB per SM for 16-bit data (PERF.md, memory-level parallelism
+ * audit). */
+constexpr int kBackwardBatch = 4;
+
 template <class S>
 __global__ void __launch_bounds__(kThreads) prelu_forward_kernel(const S *x, const S *slope, S *y, size_t total,
                                                                  size_t channels, size_t inner)
@@ -106,11 +112,28 @@ prelu_backward_partial_kernel(const S *x, const S *slope, const S *dy, S *dx, St
     Compensated<C> sum = Compensated<C>::zero();
     if (j < columns) {
         const C a = (C)T::load(slope[j / inner]);
-        for (size_t row = row_begin + threadIdx.y; row < row_end; row += blockDim.y) {
-            const size_t idx = row * columns + j;
-            const C v = (C)T::load(x[idx]), g = (C)T::load(dy[idx]);
-            sum = add_slope_term<C, kExactProducts>(sum, v, g);
-            dx[idx] = T::store(v != v ? v : (v > C(0) ? g : a * g));
+        const size_t step = blockDim.y;
+        for (size_t row0 = row_begin + threadIdx.y; row0 < row_end; row0 += kBackwardBatch * step) {
+            /* the batch's loads first (dx may alias x or dy: each element is
+             * still read before its own write), then the rows in order: the
+             * same sum as one row at a time */
+            S raw_x[kBackwardBatch], raw_dy[kBackwardBatch];
+#pragma unroll
+            for (int k = 0; k < kBackwardBatch; ++k) {
+                const size_t row = row0 + k * step;
+                if (row < row_end) {
+                    raw_x[k] = x[row * columns + j];
+                    raw_dy[k] = dy[row * columns + j];
+                }
+            }
+#pragma unroll
+            for (int k = 0; k < kBackwardBatch; ++k) {
+                const size_t row = row0 + k * step;
+                if (row >= row_end) break;
+                const C v = (C)T::load(raw_x[k]), g = (C)T::load(raw_dy[k]);
+                sum = add_slope_term<C, kExactProducts>(sum, v, g);
+                dx[row * columns + j] = T::store(v != v ? v : (v > C(0) ? g : a * g));
+            }
         }
     }
     if (blockDim.y > 1) sum = sum_over_block_rows(sum, tree_hi, tree_lo); /* uniform over the block */
