@@ -3,8 +3,9 @@
  * prelu.cu - PReLU with learnable per-channel slopes on an
  * (outer, channels, inner) tensor.
  *
- * Forward: y = x > 0 ? x : slope[c] * x, a grid-stride loop over elements;
- * the channel of each index is walked (index_walk.cuh), not divided out.
+ * Forward: y = x > 0 ? x : slope[c] * x, a grid-stride loop over elements,
+ * kForwardBatch of them loaded before the first is used; the channel of
+ * each index is walked (index_walk.cuh), not divided out.
  * Backward, two deterministic passes (no atomics), planned on the host
  * (prelu_plan.h, which describes the thread layout):
  *  1. prelu_backward_partial_kernel writes dx and sums x * dy where x <= 0
@@ -34,6 +35,19 @@ namespace {
 
 constexpr int kThreads = ACTK_PRELU_THREADS;
 
+/* Elements a thread of the forward loads before it uses the first (idx,
+ * idx + stride, ...): a grid-stride loop with one load per turn keeps 4 to 8
+ * KiB in flight per SM at full occupancy, 4 loads 16 to 32 KiB (PERF.md,
+ * memory-level parallelism audit). The grid is sized for kForwardBatch
+ * elements per thread. */
+constexpr int kForwardBatch = 4;
+
+/* Rows of its column a thread of the backward's pass 1 loads (x and dy)
+ * before it sums them, in row order as before: 2 loads in flight per thread
+ * left 8 KiB per SM for 16-bit data (PERF.md, memory-level parallelism
+ * audit). */
+constexpr int kBackwardBatch = 4;
+
 template <class S>
 __global__ void __launch_bounds__(kThreads) prelu_forward_kernel(const S *x, const S *slope, S *y, size_t total,
                                                                  size_t channels, size_t inner)
@@ -43,9 +57,17 @@ __global__ void __launch_bounds__(kThreads) prelu_forward_kernel(const S *x, con
     const size_t stride = (size_t)gridDim.x * blockDim.x;
     size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     IndexWalk channel(idx, stride, inner, channels); /* channel.q = (idx / inner) % channels */
-    for (; idx < total; idx += stride, channel.advance()) {
-        const C v = (C)T::load(x[idx]);
-        y[idx] = T::store(v > C(0) ? v : (C)T::load(slope[channel.q]) * v);
+    for (; idx < total; idx += kForwardBatch * stride) {
+        S raw[kForwardBatch]; /* all reads of the batch before its writes: y == x is fine */
+#pragma unroll
+        for (int k = 0; k < kForwardBatch; ++k)
+            if (idx + k * stride < total) raw[k] = x[idx + k * stride];
+#pragma unroll
+        for (int k = 0; k < kForwardBatch; ++k, channel.advance()) {
+            if (idx + k * stride >= total) break; /* the last turn: the loop ends with it */
+            const C v = (C)T::load(raw[k]);
+            y[idx + k * stride] = T::store(v > C(0) ? v : (C)T::load(slope[channel.q]) * v);
+        }
     }
 }
 
@@ -90,11 +112,28 @@ prelu_backward_partial_kernel(const S *x, const S *slope, const S *dy, S *dx, St
     Compensated<C> sum = Compensated<C>::zero();
     if (j < columns) {
         const C a = (C)T::load(slope[j / inner]);
-        for (size_t row = row_begin + threadIdx.y; row < row_end; row += blockDim.y) {
-            const size_t idx = row * columns + j;
-            const C v = (C)T::load(x[idx]), g = (C)T::load(dy[idx]);
-            sum = add_slope_term<C, kExactProducts>(sum, v, g);
-            dx[idx] = T::store(v != v ? v : (v > C(0) ? g : a * g));
+        const size_t step = blockDim.y;
+        for (size_t row0 = row_begin + threadIdx.y; row0 < row_end; row0 += kBackwardBatch * step) {
+            /* the batch's loads first (dx may alias x or dy: each element is
+             * still read before its own write), then the rows in order: the
+             * same sum as one row at a time */
+            S raw_x[kBackwardBatch], raw_dy[kBackwardBatch];
+#pragma unroll
+            for (int k = 0; k < kBackwardBatch; ++k) {
+                const size_t row = row0 + k * step;
+                if (row < row_end) {
+                    raw_x[k] = x[row * columns + j];
+                    raw_dy[k] = dy[row * columns + j];
+                }
+            }
+#pragma unroll
+            for (int k = 0; k < kBackwardBatch; ++k) {
+                const size_t row = row0 + k * step;
+                if (row >= row_end) break;
+                const C v = (C)T::load(raw_x[k]), g = (C)T::load(raw_dy[k]);
+                sum = add_slope_term<C, kExactProducts>(sum, v, g);
+                dx[row * columns + j] = T::store(v != v ? v : (v > C(0) ? g : a * g));
+            }
         }
     }
     if (blockDim.y > 1) sum = sum_over_block_rows(sum, tree_hi, tree_lo); /* uniform over the block */
@@ -146,7 +185,10 @@ extern "C" cudaError_t actk_launch_prelu_forward(actk_dtype dtype, size_t outer,
     const size_t total = outer * channels * inner;
     return actk::dispatch_dtype(dtype, [&](auto tag) {
         using S = decltype(tag);
-        actk::prelu_forward_kernel<S><<<actk::grid_for(total, actk::kThreads, sm_count), actk::kThreads, 0, stream>>>(
+        /* threads for kForwardBatch elements each: one per element would leave the batch empty */
+        const unsigned grid =
+            actk::grid_for((total + actk::kForwardBatch - 1) / actk::kForwardBatch, actk::kThreads, sm_count);
+        actk::prelu_forward_kernel<S><<<grid, actk::kThreads, 0, stream>>>(
             static_cast<const S *>(x), static_cast<const S *>(slope), static_cast<S *>(y), total, channels, inner);
         return cudaGetLastError();
     });

@@ -20,6 +20,19 @@ __global__ void rrelu_kernel(actk_rrelu params, const S *x, const S *dy, S *out,
     const size_t groups = (n + 3) / 4, stride = (size_t)gridDim.x * blockDim.x;
     const float mean_slope = (params.lower + params.upper) * 0.5f;
     for (size_t g = (size_t)blockIdx.x * blockDim.x + threadIdx.x; g < groups; g += stride) {
+        /* The group's loads first, all in flight while Philox runs: loaded
+         * between the stores, each would wait for the previous one (out may
+         * alias x, so the compiler keeps them in order), one load in flight
+         * per thread (PERF.md, memory-level parallelism audit). */
+        S raw_x[4], raw_dy[4];
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            const size_t i = 4 * g + k;
+            if (i < n) {
+                raw_x[k] = x[i];
+                if constexpr (kBackward) raw_dy[k] = dy[i];
+            }
+        }
         actk_philox_block words = {{0, 0, 0, 0}};
         if (params.training) words = actk_rrelu_words(params.seed, params.offset, g);
 #pragma unroll
@@ -28,9 +41,9 @@ __global__ void rrelu_kernel(actk_rrelu params, const S *x, const S *dy, S *out,
             if (i >= n) break;
             const C a =
                 params.training ? (C)actk_rrelu_slope_from_word(words.v[k], params.lower, params.upper) : (C)mean_slope;
-            const C v = (C)T::load(x[i]);
+            const C v = (C)T::load(raw_x[k]);
             if constexpr (kBackward) {
-                const C grad = (C)T::load(dy[i]);
+                const C grad = (C)T::load(raw_dy[k]);
                 out[i] = T::store(v != v ? v : (v > C(0) ? grad : a * grad));
             } else {
                 out[i] = T::store(v > C(0) ? v : a * v);

@@ -40,6 +40,10 @@
  *    costs no occupancy, else read twice.
  * Every grid is persistent: at most the blocks the device holds at once
  * (launch_cache.cuh), each looping over rows or columns.
+ * The block and cluster kernels run blocks of exactly kBlockThreads (512)
+ * threads; each thread walks columns t, t + 512, ... and loads kRowBatch of
+ * them (16 or 32 bytes) before it uses the first, so an SM keeps 8 to 32 KiB
+ * of loads in flight (PERF.md, memory-level parallelism audit).
  * Rows that are all -inf, or hold +inf or NaN, give NaN (as the CPU path).
  *
  * Options (actk_softmax_options: scale, temperature, LSE, safe rows,
@@ -277,6 +281,32 @@ __global__ void __launch_bounds__(128)
 
 constexpr int kBlockThreads = 512;
 
+/* Elements of its row (or chunk) a thread of the block and cluster kernels
+ * loads before it uses them, split over the `arrays` it reads (x; or y and
+ * dy): 32 bytes per thread for f32 and f64, 16 for f16 and bf16 (whose
+ * values take a 32-bit register each: 16 of them spill within 64
+ * registers). One block of 512 threads then keeps 8 to 16 KiB of loads in
+ * flight, two blocks per SM 16 to 32 KiB, what DRAM latency needs (PERF.md,
+ * memory-level parallelism audit; one load per thread per iteration left 1
+ * to 4 KiB per SM). The elements are then used in increasing column order,
+ * as before: each thread's reduction order is unchanged. The batch costs
+ * registers, kept within 64 by the kernels' __launch_bounds__ (2 blocks per
+ * SM where shared memory allows, as at most 32 registers gave 4). */
+template <class S, int kArrays> constexpr int kRowBatch = (sizeof(S) > 4 ? 4 : 8) / kArrays;
+constexpr int kBlockMinBlocks = 2; /* per SM, in the block and cluster kernels' __launch_bounds__ */
+
+/* raw[k] = src[first + k step] for the indices below end (the others are
+ * left unset; the caller uses only those). */
+template <int kBatch, class S>
+__device__ __forceinline__ void load_batch(S (&raw)[kBatch], const S *src, size_t first, size_t step, size_t end)
+{
+#pragma unroll
+    for (int k = 0; k < kBatch; ++k) {
+        const size_t at = first + (size_t)k * step;
+        if (at < end) raw[k] = src[at];
+    }
+}
+
 template <class M> __device__ MaxSum<M> block_merge(MaxSum<M> s, MaxSum<M> *scratch)
 {
     s = warp_merge(s);
@@ -311,8 +341,8 @@ template <class M, class Acc = typename SoftmaxAcc<M>::type> __device__ Acc bloc
 
 /* cache_row: the row (storage type) lives in dynamic shared memory. */
 template <class S, bool kLog, class Opt>
-__global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(Opt opt, const S *x, S *y, size_t rows,
-                                                                               size_t dim, bool cache_row)
+__global__ void __launch_bounds__(kBlockThreads, kBlockMinBlocks)
+    softmax_forward_block_kernel(Opt opt, const S *x, S *y, size_t rows, size_t dim, bool cache_row)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
@@ -320,59 +350,99 @@ __global__ void __launch_bounds__(kBlockThreads) softmax_forward_block_kernel(Op
     extern __shared__ unsigned char dynamic_smem[];
     S *row_cache = reinterpret_cast<S *>(dynamic_smem);
     __shared__ MaxSum<M> scratch[kBlockThreads / kWarp];
+    constexpr int kBatch = kRowBatch<S, 1>;
+    constexpr size_t step = kBlockThreads; /* blockDim.x: constant, so the batch's addresses are immediate offsets */
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const S *xr = x + row * dim;
         const auto view = opt.row(row, row, dim);
         const size_t live = view.live(dim); /* masked keys count as -inf, unread */
         MaxSum<M> s = MaxSum<M>::empty();
-        for (size_t col = threadIdx.x; col < live; col += blockDim.x) {
-            const S raw = xr[col];
-            if (cache_row) row_cache[col] = raw;
-            online_add(s, view.scaled(T::load(raw), col));
+        for (size_t col0 = threadIdx.x; col0 < live; col0 += kBatch * step) {
+            S raw[kBatch];
+            load_batch(raw, xr, col0, step, live); /* all kBatch loads in flight, then the sums in column order */
+#pragma unroll
+            for (int k = 0; k < kBatch; ++k) {
+                const size_t col = col0 + k * step;
+                if (col >= live) break;
+                if (cache_row) row_cache[col] = raw[k];
+                online_add(s, view.scaled(T::load(raw[k]), col));
+            }
         }
         s = block_merge(s, scratch); /* its barriers also publish row_cache */
         const RowScale<M> scale = row_scale<kLog>(s);
         if (threadIdx.x == 0) opt.write_lse(row, s);
         const RowOutput<C> out = row_output<kLog>(opt, s, scale);
         S *yr = y + row * dim;
-        for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            yr[col] = T::store(!Opt::kActive || col < live
-                                   ? out.of(softmax_value<kLog>(
-                                         view.scaled(T::load(cache_row ? row_cache[col] : xr[col]), col), scale))
-                                   : out.masked);
+        for (size_t col0 = threadIdx.x; col0 < dim; col0 += kBatch * step) {
+            S raw[kBatch]; /* all reads before the writes: y == x is allowed */
+            if (cache_row)
+                load_batch(raw, row_cache, col0, step, live);
+            else
+                load_batch(raw, xr, col0, step, live);
+#pragma unroll
+            for (int k = 0; k < kBatch; ++k) {
+                const size_t col = col0 + k * step;
+                if (col >= dim) break;
+                yr[col] = T::store(!Opt::kActive || col < live
+                                       ? out.of(softmax_value<kLog>(view.scaled(T::load(raw[k]), col), scale))
+                                       : out.masked);
+            }
+        }
     }
 }
 
 template <class S, bool kLog, class Opt>
-__global__ void __launch_bounds__(kBlockThreads) softmax_backward_block_kernel(Opt opt, const S *y, const S *dy, S *dx,
-                                                                                size_t rows, size_t dim)
+__global__ void __launch_bounds__(kBlockThreads, kBlockMinBlocks)
+    softmax_backward_block_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t rows, size_t dim)
 {
     using T = StorageTraits<S>;
     using C = typename T::Compute;
     using M = typename MathFor<T::kDtype>::type;
     using Acc = typename SoftmaxAcc<M>::type;
     __shared__ Acc scratch[kBlockThreads / kWarp];
+    constexpr int kBatch = kRowBatch<S, 2>;
+    constexpr size_t step = kBlockThreads; /* blockDim.x: constant, so the batch's addresses are immediate offsets */
+    /* log-softmax reads y in the first pass only to tell safe rows: the plain
+     * one reads dy alone there, and takes a one-array batch */
+    const bool first_pass_reads_y = !kLog || (Opt::kActive && opt.safe());
+    constexpr int kFirstBatch = kLog && !Opt::kActive ? kRowBatch<S, 1> : kBatch;
     for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
-        const size_t base = row * dim;
+        const S *yr = y + row * dim, *gr = dy + row * dim;
         const auto view = opt.row(row, row, dim);
         const size_t live = view.live(dim); /* masked: unread, dx = 0 */
         Acc partial = acc_zero<M>();
         bool live_output = false;
-        for (size_t col = threadIdx.x; col < live; col += blockDim.x) {
-            const C g = T::load(dy[base + col]);
-            /* log-softmax reads y here only to tell safe rows */
-            const C yv = kLog && !(Opt::kActive && opt.safe()) ? C(0) : T::load(y[base + col]);
-            partial = backward_term<M, kLog>(partial, kLog ? C(0) : yv, g);
-            live_output |= output_is_live<kLog>(yv);
+        for (size_t col0 = threadIdx.x; col0 < live; col0 += kFirstBatch * step) {
+            S rg[kFirstBatch], ry[kFirstBatch]; /* the loads first, then the sum in column order */
+            load_batch(rg, gr, col0, step, live);
+            if (first_pass_reads_y) load_batch(ry, yr, col0, step, live);
+#pragma unroll
+            for (int k = 0; k < kFirstBatch; ++k) {
+                if (col0 + k * step >= live) break;
+                const C g = T::load(rg[k]);
+                const C yv = first_pass_reads_y ? T::load(ry[k]) : C(0);
+                partial = backward_term<M, kLog>(partial, kLog ? C(0) : yv, g);
+                live_output |= output_is_live<kLog>(yv);
+            }
         }
         bool zero_row = false;
         if constexpr (Opt::kActive) zero_row = opt.safe() && !__syncthreads_or(live_output); /* row-uniform */
         const Acc row_sum = block_sum<M>(partial, scratch);
-        for (size_t col = threadIdx.x; col < dim; col += blockDim.x)
-            dx[base + col] = T::store(
-                col < live && !zero_row
-                    ? view.scale_grad(softmax_grad<M, kLog>(T::load(y[base + col]), T::load(dy[base + col]), row_sum))
-                    : C(0));
+        const size_t read_end = zero_row ? 0 : live; /* what the outputs need */
+        S *dxr = dx + row * dim;
+        for (size_t col0 = threadIdx.x; col0 < dim; col0 += kBatch * step) {
+            S ry[kBatch], rg[kBatch]; /* all reads before the writes: dx may be dy */
+            load_batch(ry, yr, col0, step, read_end);
+            load_batch(rg, gr, col0, step, read_end);
+#pragma unroll
+            for (int k = 0; k < kBatch; ++k) {
+                const size_t col = col0 + k * step;
+                if (col >= dim) break;
+                dxr[col] = T::store(col < read_end ? view.scale_grad(softmax_grad<M, kLog>(T::load(ry[k]),
+                                                                                         T::load(rg[k]), row_sum))
+                                                   : C(0));
+            }
+        }
     }
 }
 
@@ -392,7 +462,7 @@ namespace cg = cooperative_groups;
 /* Rows advance by (clusters in the grid); every block of a cluster walks the
  * same rows, so cluster.sync() is reached equally often by all of them. */
 template <class S, bool kLog, class Opt>
-__global__ void __launch_bounds__(kBlockThreads)
+__global__ void __launch_bounds__(kBlockThreads, kBlockMinBlocks)
     softmax_forward_cluster_kernel(Opt opt, const S *x, S *y, size_t rows, size_t dim, size_t chunk, bool cache_chunk)
 {
 #if ACTK_HAS_CLUSTERS
@@ -407,15 +477,23 @@ __global__ void __launch_bounds__(kBlockThreads)
     __shared__ MaxSum<M> block_stats;
     const size_t clusters = gridDim.x / blocks;
     const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
+    constexpr int kBatch = kRowBatch<S, 1>;
+    constexpr size_t step = kBlockThreads; /* blockDim.x: constant, so the batch's addresses are immediate offsets */
     for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
         const S *xr = x + row * dim;
         const auto view = opt.row(row, row, dim);
         const size_t live = view.live(dim), live_end = end < live ? end : live; /* masked: -inf, unread */
         MaxSum<M> s = MaxSum<M>::empty();
-        for (size_t col = begin + threadIdx.x; col < live_end; col += blockDim.x) {
-            const S raw = xr[col];
-            if (cache_chunk) cache[col - begin] = raw;
-            online_add(s, view.scaled(T::load(raw), col));
+        for (size_t col0 = begin + threadIdx.x; col0 < live_end; col0 += kBatch * step) {
+            S raw[kBatch];
+            load_batch(raw, xr, col0, step, live_end); /* all kBatch loads in flight, then the sums in column order */
+#pragma unroll
+            for (int k = 0; k < kBatch; ++k) {
+                const size_t col = col0 + k * step;
+                if (col >= live_end) break;
+                if (cache_chunk) cache[col - begin] = raw[k];
+                online_add(s, view.scaled(T::load(raw[k]), col));
+            }
         }
         s = block_merge(s, scratch);
         if (threadIdx.x == 0) block_stats = s;
@@ -427,11 +505,21 @@ __global__ void __launch_bounds__(kBlockThreads)
         if (rank == 0 && threadIdx.x == 0) opt.write_lse(row, total);
         const RowOutput<C> out = row_output<kLog>(opt, total, scale);
         S *yr = y + row * dim;
-        for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x)
-            yr[col] = T::store(!Opt::kActive || col < live
-                                   ? out.of(softmax_value<kLog>(
-                                         view.scaled(T::load(cache_chunk ? cache[col - begin] : xr[col]), col), scale))
-                                   : out.masked);
+        for (size_t col0 = begin + threadIdx.x; col0 < end; col0 += kBatch * step) {
+            S raw[kBatch]; /* all reads before the writes: y == x is allowed */
+            if (cache_chunk) /* the cache holds [begin, live_end) */
+                load_batch(raw, cache, col0 - begin, step, live_end > begin ? live_end - begin : 0);
+            else
+                load_batch(raw, xr, col0, step, live_end);
+#pragma unroll
+            for (int k = 0; k < kBatch; ++k) {
+                const size_t col = col0 + k * step;
+                if (col >= end) break;
+                yr[col] = T::store(!Opt::kActive || col < live
+                                       ? out.of(softmax_value<kLog>(view.scaled(T::load(raw[k]), col), scale))
+                                       : out.masked);
+            }
+        }
     }
 #else
     (void)opt, (void)x, (void)y, (void)rows, (void)dim, (void)chunk, (void)cache_chunk;
@@ -439,7 +527,7 @@ __global__ void __launch_bounds__(kBlockThreads)
 }
 
 template <class S, bool kLog, class Opt>
-__global__ void __launch_bounds__(kBlockThreads)
+__global__ void __launch_bounds__(kBlockThreads, kBlockMinBlocks)
     softmax_backward_cluster_kernel(Opt opt, const S *y, const S *dy, S *dx, size_t rows, size_t dim, size_t chunk,
                                     bool cache_chunk)
 {
@@ -458,20 +546,30 @@ __global__ void __launch_bounds__(kBlockThreads)
     __shared__ int block_live; /* safe rows: an output of this block's chunk depended on x */
     const size_t clusters = gridDim.x / blocks;
     const size_t begin = rank * chunk, end = begin + chunk < dim ? begin + chunk : dim;
+    constexpr int kBatch = kRowBatch<S, 2>;
+    constexpr size_t step = kBlockThreads; /* blockDim.x: constant, so the batch's addresses are immediate offsets */
     for (size_t row = blockIdx.x / blocks; row < rows; row += clusters) {
         const size_t base = row * dim;
+        const S *yr = y + base, *gr = dy + base;
         const auto view = opt.row(row, row, dim);
         const size_t live = view.live(dim), live_end = end < live ? end : live; /* masked: unread, dx = 0 */
         Acc partial = acc_zero<M>();
         bool live_output = false;
-        for (size_t col = begin + threadIdx.x; col < live_end; col += blockDim.x) {
-            const S ry = y[base + col], rg = dy[base + col];
-            if (cache_chunk) {
-                cache_y[col - begin] = ry;
-                cache_dy[col - begin] = rg;
+        for (size_t col0 = begin + threadIdx.x; col0 < live_end; col0 += kBatch * step) {
+            S ry[kBatch], rg[kBatch]; /* the loads first, then the sum in column order */
+            load_batch(ry, yr, col0, step, live_end);
+            load_batch(rg, gr, col0, step, live_end);
+#pragma unroll
+            for (int k = 0; k < kBatch; ++k) {
+                const size_t col = col0 + k * step;
+                if (col >= live_end) break;
+                if (cache_chunk) {
+                    cache_y[col - begin] = ry[k];
+                    cache_dy[col - begin] = rg[k];
+                }
+                partial = backward_term<M, kLog>(partial, T::load(ry[k]), T::load(rg[k]));
+                live_output |= output_is_live<kLog>(T::load(ry[k]));
             }
-            partial = backward_term<M, kLog>(partial, T::load(ry), T::load(rg));
-            live_output |= output_is_live<kLog>(T::load(ry));
         }
         const Acc mine = block_sum<M>(partial, scratch);
         int any_live = 0;
@@ -488,14 +586,26 @@ __global__ void __launch_bounds__(kBlockThreads)
             for (unsigned r = 0; r < blocks; ++r) any_live |= *cluster.map_shared_rank(&block_live, r);
         cluster.sync();
         const bool zero_row = Opt::kActive && opt.safe() && !any_live;
-        for (size_t col = begin + threadIdx.x; col < end; col += blockDim.x) {
-            if (Opt::kActive && (col >= live || zero_row)) {
-                dx[base + col] = T::store(C(0));
-                continue;
+        const size_t read_end = zero_row ? begin : live_end; /* what the outputs need: [begin, read_end) */
+        S *dxr = dx + base;
+        for (size_t col0 = begin + threadIdx.x; col0 < end; col0 += kBatch * step) {
+            S ry[kBatch], rg[kBatch]; /* all reads before the writes: dx may be dy */
+            if (cache_chunk) {
+                const size_t cached_end = read_end > begin ? read_end - begin : 0;
+                load_batch(ry, cache_y, col0 - begin, step, cached_end);
+                load_batch(rg, cache_dy, col0 - begin, step, cached_end);
+            } else {
+                load_batch(ry, yr, col0, step, read_end);
+                load_batch(rg, gr, col0, step, read_end);
             }
-            const C yv = T::load(cache_chunk ? cache_y[col - begin] : y[base + col]);
-            const C gv = T::load(cache_chunk ? cache_dy[col - begin] : dy[base + col]);
-            dx[base + col] = T::store(view.scale_grad(softmax_grad<M, kLog>(yv, gv, row_sum)));
+#pragma unroll
+            for (int k = 0; k < kBatch; ++k) {
+                const size_t col = col0 + k * step;
+                if (col >= end) break;
+                dxr[col] = T::store(col < read_end ? view.scale_grad(softmax_grad<M, kLog>(T::load(ry[k]),
+                                                                                         T::load(rg[k]), row_sum))
+                                                   : C(0));
+            }
         }
     }
 #else
