@@ -2,9 +2,10 @@
 /*
  * test_softmax_in_place_gpu.cpp - the in-place forms the API allows (y == x
  * forward; dx == dy and dx == y backward) on the paths whose kernels read a
- * row or column in pieces: a lane per row (dim <= 16) and the strided
+ * row or column in pieces: a lane per row (dim <= 16), the strided
  * kernels (inner > 1: tiled, uncached, and a cluster per tile group where
- * the device has clusters). Each kernel reads everything it needs before
+ * the device has clusters) and the block and cluster kernels of whole rows
+ * (batches of columns read before they are written). Each kernel reads everything it needs before
  * its own writes, so an in-place call must give the same bits as the same
  * call into a separate buffer (same kernel, same order); a kernel that
  * wrote before another thread or block had read would differ. The
@@ -108,6 +109,24 @@ TEST_F(Gpu, SoftmaxStridedInPlaceBothDirections)
 {
     std::mt19937_64 rng(78);
     const Shape shapes[] = {{64, 20, 33}, {4, 256, 3136}, {50, 37, 7}, {3, 70000, 5}, {2, 20000, 3}};
+    for (int hide = 0; hide < 2; ++hide) {
+        actk_internal_softmax_disable_clusters(hide);
+        for (actk_dtype dtype : kAllDtypes)
+            for (const Shape &s : shapes)
+                for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_in_place(kind, dtype, s, rng);
+    }
+    actk_internal_softmax_disable_clusters(0);
+}
+
+/* Whole rows (inner = 1) on the block and cluster kernels, whose passes read
+ * a batch of columns before writing any of them: rows cached in shared
+ * memory (1025, 5000), cluster chunks (16385, 40000 on sm_90+; the block
+ * kernel with clusters hidden) and rows too long for any cache (300007:
+ * uncached block rows with clusters hidden). */
+TEST_F(Gpu, SoftmaxBlockAndClusterRowsInPlaceBothDirections)
+{
+    std::mt19937_64 rng(79);
+    const Shape shapes[] = {{5, 1025, 1}, {3, 5000, 1}, {3, 16385, 1}, {2, 40000, 1}, {2, 300007, 1}};
     for (int hide = 0; hide < 2; ++hide) {
         actk_internal_softmax_disable_clusters(hide);
         for (actk_dtype dtype : kAllDtypes)
