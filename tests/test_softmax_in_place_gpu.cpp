@@ -90,6 +90,19 @@ void check_in_place(actk_softmax_kind kind, actk_dtype dtype, Shape s, std::mt19
     EXPECT_FALSE(y == std::vector<unsigned char>((unsigned char *)x.data(), (unsigned char *)x.data() + bytes));
 }
 
+/* Every shape, dtype and kind in place, on the cluster paths (sm_90+) and
+ * again with clusters hidden (the block paths). */
+void check_with_and_without_clusters(const std::vector<Shape> &shapes, std::mt19937_64 &rng)
+{
+    for (int hide = 0; hide < 2; ++hide) {
+        actk_internal_softmax_disable_clusters(hide);
+        for (actk_dtype dtype : kAllDtypes)
+            for (const Shape &s : shapes)
+                for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_in_place(kind, dtype, s, rng);
+    }
+    actk_internal_softmax_disable_clusters(0);
+}
+
 } // namespace
 
 TEST_F(Gpu, SoftmaxShortRowsInPlaceBothDirections)
@@ -108,14 +121,7 @@ TEST_F(Gpu, SoftmaxShortRowsInPlaceBothDirections)
 TEST_F(Gpu, SoftmaxStridedInPlaceBothDirections)
 {
     std::mt19937_64 rng(78);
-    const Shape shapes[] = {{64, 20, 33}, {4, 256, 3136}, {50, 37, 7}, {3, 70000, 5}, {2, 20000, 3}};
-    for (int hide = 0; hide < 2; ++hide) {
-        actk_internal_softmax_disable_clusters(hide);
-        for (actk_dtype dtype : kAllDtypes)
-            for (const Shape &s : shapes)
-                for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_in_place(kind, dtype, s, rng);
-    }
-    actk_internal_softmax_disable_clusters(0);
+    check_with_and_without_clusters({{64, 20, 33}, {4, 256, 3136}, {50, 37, 7}, {3, 70000, 5}, {2, 20000, 3}}, rng);
 }
 
 /* Whole rows (inner = 1) on the block and cluster kernels, whose passes read
@@ -126,12 +132,5 @@ TEST_F(Gpu, SoftmaxStridedInPlaceBothDirections)
 TEST_F(Gpu, SoftmaxBlockAndClusterRowsInPlaceBothDirections)
 {
     std::mt19937_64 rng(79);
-    const Shape shapes[] = {{5, 1025, 1}, {3, 5000, 1}, {3, 16385, 1}, {2, 40000, 1}, {2, 300007, 1}};
-    for (int hide = 0; hide < 2; ++hide) {
-        actk_internal_softmax_disable_clusters(hide);
-        for (actk_dtype dtype : kAllDtypes)
-            for (const Shape &s : shapes)
-                for (actk_softmax_kind kind : {ACTK_SOFTMAX, ACTK_LOG_SOFTMAX}) check_in_place(kind, dtype, s, rng);
-    }
-    actk_internal_softmax_disable_clusters(0);
+    check_with_and_without_clusters({{5, 1025, 1}, {3, 5000, 1}, {3, 16385, 1}, {2, 40000, 1}, {2, 300007, 1}}, rng);
 }
